@@ -1,0 +1,336 @@
+//! HTTP: thin actix-web handlers over [`crate::app::App`]. This module alone maps errors
+//! to statuses (RFC 9457 `application/problem+json`) and extracts the caller.
+
+use crate::app::dto::*;
+use crate::app::{App, Caller};
+use crate::auth::Auth;
+use crate::error::AppError;
+use actix_web::dev::HttpServiceFactory;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use std::future::{ready, Ready};
+use std::sync::Arc;
+
+/// Largest accepted JSON body.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Shared state handed to every handler.
+#[derive(Clone)]
+pub struct State {
+    pub app: Arc<App>,
+    pub auth: Arc<Auth>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+fn slug(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad-request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        409 => "conflict",
+        413 => "payload-too-large",
+        415 => "unsupported-media-type",
+        422 => "rule-violated",
+        429 => "rate-limited",
+        _ => "internal",
+    }
+}
+
+/// Builds an RFC 9457 problem response.
+pub fn problem(status: StatusCode, detail: impl Into<String>, field: Option<&str>) -> HttpResponse {
+    let body = Problem {
+        kind: format!("https://boardtrail.invalid/problems/{}", slug(status)),
+        title: status.canonical_reason().unwrap_or("Error"),
+        status: status.as_u16(),
+        detail: detail.into(),
+        field,
+    };
+    let mut resp = HttpResponse::build(status);
+    resp.content_type("application/problem+json");
+    if status == StatusCode::UNAUTHORIZED {
+        resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"boardtrail\""));
+    }
+    resp.body(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            return problem(status, "internal error; see the server log", None);
+        }
+        let mut resp = problem(status, self.to_string(), self.field());
+        if let AppError::RateLimited { retry_after_s } = self {
+            if let Ok(v) = header::HeaderValue::from_str(&retry_after_s.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp
+    }
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let (status, detail) = match &err {
+        JsonPayloadError::OverflowKnownLength { length, limit } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body of {length} bytes is larger than the {limit}-byte limit"),
+        ),
+        JsonPayloadError::Overflow { limit } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body is larger than the {limit}-byte limit"),
+        ),
+        JsonPayloadError::ContentType => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the body as application/json".to_string(),
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            (StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"))
+        }
+        other => (StatusCode::BAD_REQUEST, format!("invalid body: {other}")),
+    };
+    actix_web::error::InternalError::from_response(err, problem(status, detail, None)).into()
+}
+
+fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    let detail = format!("invalid path: {err}");
+    actix_web::error::InternalError::from_response(
+        err,
+        problem(StatusCode::NOT_FOUND, detail, None),
+    )
+    .into()
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let detail = format!("invalid query string: {err}");
+    actix_web::error::InternalError::from_response(
+        err,
+        problem(StatusCode::BAD_REQUEST, detail, None),
+    )
+    .into()
+}
+
+/// Extractor configuration: limits and problem+json for every extractor error.
+pub fn extractor_config(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY)
+            .error_handler(json_error),
+    )
+    .app_data(web::PathConfig::default().error_handler(path_error))
+    .app_data(web::QueryConfig::default().error_handler(query_error));
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = Ready<Result<Caller, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let Some(state) = req.app_data::<web::Data<State>>() else {
+            return ready(Err(AppError::Internal("state missing".into())));
+        };
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes());
+        ready(state.auth.authenticate(header))
+    }
+}
+
+/// Runs blocking work (sled writes and flushes) off the async executor.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    web::block(f)
+        .await
+        .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
+}
+
+fn created<T: Serialize>(v: &T) -> HttpResponse {
+    HttpResponse::Created().json(v)
+}
+
+async fn healthz(state: web::Data<State>) -> HttpResponse {
+    HttpResponse::Ok().json(state.app.health())
+}
+
+async fn create_party(
+    s: web::Data<State>,
+    c: Caller,
+    body: web::Json<NewParty>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    blocking(move || app.create_party(&c, body.into_inner()))
+        .await
+        .map(|v| created(&v))
+}
+
+async fn create_lot(
+    s: web::Data<State>,
+    c: Caller,
+    body: web::Json<NewLot>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    blocking(move || app.create_lot(&c, body.into_inner()))
+        .await
+        .map(|v| created(&v))
+}
+
+async fn create_shipment(
+    s: web::Data<State>,
+    c: Caller,
+    body: web::Json<NewShipment>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    blocking(move || app.create_shipment(&c, body.into_inner()))
+        .await
+        .map(|v| created(&v))
+}
+
+async fn create_batch(
+    s: web::Data<State>,
+    c: Caller,
+    body: web::Json<NewBatch>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    blocking(move || app.create_batch(&c, body.into_inner()))
+        .await
+        .map(|v| created(&v))
+}
+
+async fn create_listing(
+    s: web::Data<State>,
+    c: Caller,
+    body: web::Json<NewListing>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    blocking(move || app.create_listing(&c, body.into_inner()))
+        .await
+        .map(|v| created(&v))
+}
+
+async fn link_batches(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+    body: web::Json<LinkBatches>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    let (view, changed) = blocking(move || app.link_batches(&c, &id, body.into_inner())).await?;
+    // 200 either way; the header tells whether anything new was linked (idempotent retries).
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "X-Boardtrail-Changed",
+            if changed { "true" } else { "false" },
+        ))
+        .json(view))
+}
+
+macro_rules! getter {
+    ($name:ident, $method:ident) => {
+        async fn $name(
+            s: web::Data<State>,
+            c: Caller,
+            id: web::Path<String>,
+        ) -> Result<HttpResponse, AppError> {
+            s.app.$method(&c, &id).map(|v| HttpResponse::Ok().json(v))
+        }
+    };
+}
+
+getter!(get_party, get_party);
+getter!(get_lot, get_lot);
+getter!(get_shipment, get_shipment);
+getter!(get_batch, get_batch);
+getter!(get_unit, get_unit);
+getter!(get_listing, get_listing);
+getter!(upstream, upstream);
+
+async fn downstream(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+    q: web::Query<DownstreamQuery>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    // A large recall walks hundreds of thousands of nodes: keep it off the executor.
+    blocking(move || app.downstream(&c, &id, &q))
+        .await
+        .map(|v| HttpResponse::Ok().json(v))
+}
+
+async fn events(
+    s: web::Data<State>,
+    c: Caller,
+    q: web::Query<EventsQuery>,
+) -> Result<HttpResponse, AppError> {
+    s.app
+        .events(&c, &q)
+        .map(|v| HttpResponse::Ok().json(serde_json::json!({ "events": v })))
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    problem(
+        StatusCode::NOT_FOUND,
+        format!("no route for {} {}", req.method(), req.path()),
+        None,
+    )
+}
+
+/// The `/api/v1` routes.
+pub fn api_v1() -> impl HttpServiceFactory {
+    web::scope("/api/v1")
+        .route("/parties", web::post().to(create_party))
+        .route("/parties/{id}", web::get().to(get_party))
+        .route("/lots", web::post().to(create_lot))
+        .route("/lots/{id}", web::get().to(get_lot))
+        .route("/shipments", web::post().to(create_shipment))
+        .route("/shipments/{id}", web::get().to(get_shipment))
+        .route("/batches", web::post().to(create_batch))
+        .route("/batches/{id}", web::get().to(get_batch))
+        .route("/units/{id}", web::get().to(get_unit))
+        .route("/listings", web::post().to(create_listing))
+        .route("/listings/{id}", web::get().to(get_listing))
+        .route("/listings/{id}/batches", web::post().to(link_batches))
+        .route("/trace/upstream/{id}", web::get().to(upstream))
+        .route("/trace/downstream/{id}", web::get().to(downstream))
+        .route("/events", web::get().to(events))
+}
+
+/// Everything the service answers: call from `HttpServer::new` or a test.
+pub fn configure(state: State) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(state.clone()))
+            .configure(extractor_config)
+            .route("/healthz", web::get().to(healthz))
+            .service(api_v1())
+            .default_service(web::to(not_found));
+    }
+}

@@ -1,0 +1,409 @@
+//! Response bodies: what the API returns, built from records. Times are RFC 3339 in UTC.
+
+use crate::domain::{format_id, Batch, Listing, Lot, NodeId, NodeKind, Party, Quantity, Shipment};
+use serde::Serialize;
+
+pub fn fmt_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct QuantityView {
+    pub value: f64,
+    pub unit: &'static str,
+}
+
+impl From<Quantity> for QuantityView {
+    fn from(q: Quantity) -> Self {
+        QuantityView {
+            value: q.amount.to_decimal(),
+            unit: q.unit.as_str(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartyView {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+    pub uscc: String,
+    pub city: String,
+    pub created_at: String,
+}
+
+impl PartyView {
+    pub fn new(id: NodeId, p: &Party) -> PartyView {
+        PartyView {
+            id: format_id(NodeKind::Party, id),
+            name: p.name.clone(),
+            role: p.role.as_str(),
+            uscc: p.uscc.clone(),
+            city: p.city.clone(),
+            created_at: fmt_time(p.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InputView {
+    pub lot: String,
+    pub quantity: QuantityView,
+}
+
+fn inputs(inputs: &[crate::domain::Input]) -> Vec<InputView> {
+    inputs
+        .iter()
+        .map(|i| InputView {
+            lot: format_id(NodeKind::Lot, i.lot),
+            quantity: i.quantity.into(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LotView {
+    pub id: String,
+    pub producer: String,
+    pub lot_code: String,
+    pub material: &'static str,
+    pub formaldehyde_class: &'static str,
+    pub quantity: QuantityView,
+    pub produced_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+    pub inputs: Vec<InputView>,
+    pub created_at: String,
+}
+
+impl LotView {
+    pub fn new(id: NodeId, l: &Lot) -> LotView {
+        LotView {
+            id: format_id(NodeKind::Lot, id),
+            producer: format_id(NodeKind::Party, l.producer),
+            lot_code: l.lot_code.clone(),
+            material: l.material.as_str(),
+            formaldehyde_class: l.formaldehyde_class.as_str(),
+            quantity: l.quantity.into(),
+            produced_at: fmt_time(l.produced_at),
+            gtin: l.gtin.clone(),
+            inputs: inputs(&l.inputs),
+            created_at: fmt_time(l.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ShipmentView {
+    pub id: String,
+    pub lot: String,
+    pub from: String,
+    pub to: String,
+    pub quantity: QuantityView,
+    pub shipped_at: String,
+    pub created_at: String,
+}
+
+impl ShipmentView {
+    pub fn new(id: NodeId, s: &Shipment) -> ShipmentView {
+        ShipmentView {
+            id: format_id(NodeKind::Shipment, id),
+            lot: format_id(NodeKind::Lot, s.lot),
+            from: format_id(NodeKind::Party, s.from),
+            to: format_id(NodeKind::Party, s.to),
+            quantity: s.quantity.into(),
+            shipped_at: fmt_time(s.shipped_at),
+            created_at: fmt_time(s.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProductView {
+    pub name: String,
+    pub model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnitRef {
+    pub id: String,
+    pub serial: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BatchView {
+    pub id: String,
+    pub manufacturer: String,
+    pub batch_code: String,
+    pub product: ProductView,
+    pub quantity: u32,
+    pub inputs: Vec<InputView>,
+    pub produced_at: String,
+    pub serials: bool,
+    pub unit_count: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<UnitRef>,
+    pub created_at: String,
+}
+
+impl BatchView {
+    pub fn new(id: NodeId, b: &Batch) -> BatchView {
+        BatchView {
+            id: format_id(NodeKind::Batch, id),
+            manufacturer: format_id(NodeKind::Party, b.manufacturer),
+            batch_code: b.batch_code.clone(),
+            product: ProductView {
+                name: b.product.name.clone(),
+                model: b.product.model.clone(),
+                gtin: b.product.gtin.clone(),
+            },
+            quantity: b.quantity,
+            inputs: inputs(&b.inputs),
+            produced_at: fmt_time(b.produced_at),
+            serials: b.unit_count > 0,
+            unit_count: b.unit_count,
+            units: b
+                .unit_ids()
+                .enumerate()
+                .map(|(n, u)| UnitRef {
+                    id: format_id(NodeKind::Unit, u),
+                    serial: b.serial(n as u32),
+                })
+                .collect(),
+            created_at: fmt_time(b.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnitView {
+    pub id: String,
+    pub serial: String,
+    pub batch: String,
+    pub batch_code: String,
+    pub manufacturer: String,
+    pub product: ProductView,
+    pub produced_at: String,
+}
+
+impl UnitView {
+    pub fn new(id: NodeId, batch_id: NodeId, n: u32, b: &Batch) -> UnitView {
+        UnitView {
+            id: format_id(NodeKind::Unit, id),
+            serial: b.serial(n),
+            batch: format_id(NodeKind::Batch, batch_id),
+            batch_code: b.batch_code.clone(),
+            manufacturer: format_id(NodeKind::Party, b.manufacturer),
+            product: ProductView {
+                name: b.product.name.clone(),
+                model: b.product.model.clone(),
+                gtin: b.product.gtin.clone(),
+            },
+            produced_at: fmt_time(b.produced_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ListingView {
+    pub id: String,
+    pub platform: String,
+    pub seller: String,
+    pub shop: String,
+    pub item_id: String,
+    pub url: String,
+    pub title: String,
+    pub batches: Vec<String>,
+    pub status: &'static str,
+    pub created_at: String,
+}
+
+impl ListingView {
+    pub fn new(id: NodeId, l: &Listing) -> ListingView {
+        ListingView {
+            id: format_id(NodeKind::Listing, id),
+            platform: format_id(NodeKind::Party, l.platform),
+            seller: format_id(NodeKind::Party, l.seller),
+            shop: l.shop.clone(),
+            item_id: l.item_id.clone(),
+            url: l.url.clone(),
+            title: l.title.clone(),
+            batches: l
+                .batches
+                .iter()
+                .map(|&b| format_id(NodeKind::Batch, b))
+                .collect(),
+            status: l.status.as_str(),
+            created_at: fmt_time(l.created_at),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Traces
+// ---------------------------------------------------------------------------------------
+
+/// Key fields of a node in a trace, by kind.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum NodeFields {
+    Party {
+        role: &'static str,
+        uscc: String,
+        city: String,
+    },
+    Lot {
+        lot_code: String,
+        producer: String,
+        material: &'static str,
+        formaldehyde_class: &'static str,
+        quantity: QuantityView,
+        produced_at: String,
+    },
+    Batch {
+        batch_code: String,
+        manufacturer: String,
+        product: String,
+        model: String,
+        quantity: u32,
+        produced_at: String,
+    },
+    Unit {
+        serial: String,
+        batch: String,
+    },
+    Listing {
+        platform: String,
+        seller: String,
+        shop: String,
+        item_id: String,
+        url: String,
+        status: &'static str,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TraceNode {
+    pub id: String,
+    pub kind: &'static str,
+    pub label: String,
+    #[serde(flatten)]
+    pub fields: NodeFields,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TraceEdge {
+    pub from: String,
+    pub to: String,
+    /// produced (party → lot), input (lot → lot or batch), unit (batch → unit),
+    /// listed (batch → listing).
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<QuantityView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SupplierView {
+    pub id: String,
+    pub name: String,
+    pub uscc: String,
+    pub city: String,
+    /// The raw lots of this supplier in the trace.
+    pub lots: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UpstreamView {
+    pub root: String,
+    pub nodes: Vec<TraceNode>,
+    pub edges: Vec<TraceEdge>,
+    pub suppliers: Vec<SupplierView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SellerCount {
+    pub seller: String,
+    pub name: String,
+    pub listings: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlatformCount {
+    pub platform: String,
+    pub name: String,
+    pub listings: u64,
+    pub active: u64,
+    pub sellers: Vec<SellerCount>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ListingSummary {
+    pub total: u64,
+    pub active: u64,
+    pub by_platform: Vec<PlatformCount>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum PageItem {
+    Listing(ListingView),
+    Batch(BatchSummary),
+    Lot(LotSummary),
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BatchSummary {
+    pub id: String,
+    pub batch_code: String,
+    pub manufacturer: String,
+    pub product: String,
+    pub model: String,
+    pub quantity: u32,
+    pub unit_count: u32,
+    pub produced_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LotSummary {
+    pub id: String,
+    pub lot_code: String,
+    pub producer: String,
+    pub material: &'static str,
+    pub formaldehyde_class: &'static str,
+    pub quantity: QuantityView,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Page {
+    /// What the items are: listings, batches or lots.
+    pub items_kind: &'static str,
+    pub limit: usize,
+    pub items: Vec<PageItem>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DownstreamView {
+    pub root: String,
+    pub lot_count: u64,
+    pub batch_count: u64,
+    pub unit_count: u64,
+    pub listings: ListingSummary,
+    pub page: Page,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EventView {
+    pub seq: u64,
+    pub at: String,
+    pub kind: &'static str,
+    pub actor_party: Option<String>,
+    pub actor_key: String,
+    pub subject: String,
+}

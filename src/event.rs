@@ -1,0 +1,156 @@
+//! Events: every accepted command becomes one, appended to a blake3 hash chain.
+//!
+//! A stored log entry is `prev_hash (32) ‖ hash (32) ‖ encoded event`, and
+//! `hash = blake3(DOMAIN ‖ prev_hash ‖ encoded event)`, so verification recomputes the
+//! chain from the stored bytes themselves without re-encoding anything.
+
+use crate::codec::{self, CodecError};
+use crate::domain::{NodeId, Record};
+use serde::{Deserialize, Serialize};
+
+pub type Hash = [u8; 32];
+
+/// The hash that precedes the first event.
+pub const GENESIS: Hash = [0u8; 32];
+const DOMAIN: &[u8] = b"boardtrail/event/v1";
+
+/// Who caused an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Actor {
+    /// The party the caller acted as (None for the operator acting for nobody in particular).
+    pub party: Option<NodeId>,
+    /// Public id of the key used (never the token), or "operator".
+    pub key: String,
+}
+
+impl Actor {
+    pub fn operator() -> Actor {
+        Actor {
+            party: None,
+            key: "operator".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum EventBody {
+    /// A party, lot, shipment, batch (with its minted units) or listing was recorded.
+    Created { id: NodeId, record: Record },
+    /// More batches were linked to a listing.
+    ListingBatchesLinked {
+        listing: NodeId,
+        batches: Vec<NodeId>,
+    },
+}
+
+impl EventBody {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventBody::Created { record, .. } => match record {
+                Record::Party(_) => "party_registered",
+                Record::Lot(_) => "lot_registered",
+                Record::Shipment(_) => "lot_shipped",
+                Record::Batch(_) => "batch_produced",
+                Record::Listing(_) => "listing_created",
+            },
+            EventBody::ListingBatchesLinked { .. } => "listing_batches_linked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// UTC milliseconds when the event was accepted.
+    pub at: i64,
+    pub actor: Actor,
+    pub body: EventBody,
+}
+
+pub fn chain_hash(prev: &Hash, encoded_event: &[u8]) -> Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(DOMAIN);
+    h.update(prev);
+    h.update(encoded_event);
+    *h.finalize().as_bytes()
+}
+
+/// Encodes an event into its log entry and returns the entry and the new chain head.
+pub fn seal(prev: &Hash, event: &Event) -> Result<(Vec<u8>, Hash), CodecError> {
+    let body = codec::encode(event)?;
+    let hash = chain_hash(prev, &body);
+    let mut entry = Vec::with_capacity(64 + body.len());
+    entry.extend_from_slice(prev);
+    entry.extend_from_slice(&hash);
+    entry.extend_from_slice(&body);
+    Ok((entry, hash))
+}
+
+/// A log entry split into its parts.
+pub struct Entry<'a> {
+    pub prev: Hash,
+    pub hash: Hash,
+    pub body: &'a [u8],
+}
+
+pub fn split_entry(entry: &[u8]) -> Option<Entry<'_>> {
+    if entry.len() < 64 {
+        return None;
+    }
+    let mut prev = [0u8; 32];
+    let mut hash = [0u8; 32];
+    prev.copy_from_slice(&entry[..32]);
+    hash.copy_from_slice(&entry[32..64]);
+    Some(Entry {
+        prev,
+        hash,
+        body: &entry[64..],
+    })
+}
+
+pub fn hex(h: &Hash) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Party, Role};
+
+    fn ev(seq: u64) -> Event {
+        Event {
+            seq,
+            at: 1_700_000_000_000,
+            actor: Actor::operator(),
+            body: EventBody::Created {
+                id: seq as u32,
+                record: Record::Party(Party {
+                    name: "mill".into(),
+                    role: Role::Supplier,
+                    uscc: "91350100M000100Y43".into(),
+                    city: "Linyi".into(),
+                    created_at: 0,
+                }),
+            },
+        }
+    }
+
+    #[test]
+    fn chain_links_and_detects_tampering() {
+        let (e1, h1) = seal(&GENESIS, &ev(1)).unwrap();
+        let (e2, h2) = seal(&h1, &ev(2)).unwrap();
+        let p1 = split_entry(&e1).unwrap();
+        let p2 = split_entry(&e2).unwrap();
+        assert_eq!(p1.prev, GENESIS);
+        assert_eq!(p2.prev, h1);
+        assert_eq!(chain_hash(&p2.prev, p2.body), h2);
+        let mut tampered = e2.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        let t = split_entry(&tampered).unwrap();
+        assert_ne!(chain_hash(&t.prev, t.body), t.hash);
+        let decoded: Event = crate::codec::decode(p2.body).unwrap();
+        assert_eq!(decoded, ev(2));
+    }
+}

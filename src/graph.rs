@@ -1,0 +1,525 @@
+//! The resident supply graph: dense integer ids, a 12-byte header per node and adjacency
+//! lists in both directions. Rebuilt from the durable records at start and updated after
+//! every committed write; sled stays the record of truth.
+//!
+//! Edges point downstream: producer → lot, lot → lot (input), lot → batch (input),
+//! batch → listing. Units are not stored as edges: a batch's units are the `unit_count`
+//! ids right after it, and a unit's header names its batch.
+
+use crate::domain::{ListingStatus, NodeId, NodeKind, Record, Role};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeMeta {
+    pub kind: NodeKind,
+    /// Listing status (as `ListingStatus as u8`); party role for parties.
+    pub flag: u8,
+    /// Lot: producer. Shipment: lot. Batch: manufacturer. Unit: batch. Listing: platform.
+    pub a: NodeId,
+    /// Shipment: receiver. Batch: unit count. Unit: index in batch. Listing: seller.
+    pub b: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Graph {
+    meta: Vec<Option<NodeMeta>>,
+    up: Vec<Vec<NodeId>>,
+    down: Vec<Vec<NodeId>>,
+    edge_count: u64,
+}
+
+fn role_code(r: Role) -> u8 {
+    match r {
+        Role::Supplier => 0,
+        Role::Manufacturer => 1,
+        Role::Platform => 2,
+        Role::Regulator => 3,
+        Role::Lab => 4,
+    }
+}
+
+pub fn role_from_code(c: u8) -> Role {
+    match c {
+        0 => Role::Supplier,
+        1 => Role::Manufacturer,
+        2 => Role::Platform,
+        3 => Role::Regulator,
+        _ => Role::Lab,
+    }
+}
+
+fn status_code(s: ListingStatus) -> u8 {
+    s as u8
+}
+
+pub fn status_from_code(c: u8) -> ListingStatus {
+    match c {
+        0 => ListingStatus::Active,
+        1 => ListingStatus::Deleted,
+        2 => ListingStatus::Blocked,
+        3 => ListingStatus::Disconnected,
+        4 => ListingStatus::Suspended,
+        _ => ListingStatus::Terminated,
+    }
+}
+
+/// What a downstream walk reached, as sorted id lists per kind.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reach {
+    pub lots: Vec<NodeId>,
+    pub batches: Vec<NodeId>,
+    pub listings: Vec<NodeId>,
+    /// Units minted for the batches reached.
+    pub units: u64,
+}
+
+/// What an upstream walk reached: nodes in visiting order (root first) and edges
+/// (from upstream to downstream).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct UpReach {
+    pub nodes: Vec<NodeId>,
+    pub edges: Vec<(NodeId, NodeId)>,
+}
+
+impl Graph {
+    pub fn with_capacity(n: usize) -> Graph {
+        Graph {
+            meta: Vec::with_capacity(n),
+            up: Vec::with_capacity(n),
+            down: Vec::with_capacity(n),
+            edge_count: 0,
+        }
+    }
+
+    /// Number of id slots in use (the next free id).
+    pub fn len(&self) -> usize {
+        self.meta.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.meta.is_empty()
+    }
+
+    pub fn edge_count(&self) -> u64 {
+        self.edge_count
+    }
+
+    pub fn meta(&self, id: NodeId) -> Option<NodeMeta> {
+        self.meta.get(id as usize).copied().flatten()
+    }
+
+    pub fn kind(&self, id: NodeId) -> Option<NodeKind> {
+        self.meta(id).map(|m| m.kind)
+    }
+
+    pub fn role(&self, id: NodeId) -> Option<Role> {
+        self.meta(id)
+            .filter(|m| m.kind == NodeKind::Party)
+            .map(|m| role_from_code(m.flag))
+    }
+
+    pub fn inputs(&self, id: NodeId) -> &[NodeId] {
+        self.up.get(id as usize).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn outputs(&self, id: NodeId) -> &[NodeId] {
+        self.down.get(id as usize).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn ensure(&mut self, id: NodeId) {
+        let need = id as usize + 1;
+        if self.meta.len() < need {
+            self.meta.resize(need, None);
+            self.up.resize_with(need, Vec::new);
+            self.down.resize_with(need, Vec::new);
+        }
+    }
+
+    fn link(&mut self, from: NodeId, to: NodeId) {
+        self.ensure(from.max(to));
+        self.down[from as usize].push(to);
+        self.up[to as usize].push(from);
+        self.edge_count += 1;
+    }
+
+    fn set(&mut self, id: NodeId, m: NodeMeta) {
+        self.ensure(id);
+        self.meta[id as usize] = Some(m);
+    }
+
+    /// Adds a recorded entity (and, for a batch, its units) with its edges.
+    pub fn add(&mut self, id: NodeId, record: &Record) {
+        match record {
+            Record::Party(p) => self.set(
+                id,
+                NodeMeta {
+                    kind: NodeKind::Party,
+                    flag: role_code(p.role),
+                    a: 0,
+                    b: 0,
+                },
+            ),
+            Record::Lot(l) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Lot,
+                        flag: 0,
+                        a: l.producer,
+                        b: 0,
+                    },
+                );
+                self.link(l.producer, id);
+                for i in &l.inputs {
+                    self.link(i.lot, id);
+                }
+            }
+            Record::Shipment(s) => self.set(
+                id,
+                NodeMeta {
+                    kind: NodeKind::Shipment,
+                    flag: 0,
+                    a: s.lot,
+                    b: s.to,
+                },
+            ),
+            Record::Batch(b) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Batch,
+                        flag: 0,
+                        a: b.manufacturer,
+                        b: b.unit_count,
+                    },
+                );
+                for i in &b.inputs {
+                    self.link(i.lot, id);
+                }
+                for (n, u) in b.unit_ids().enumerate() {
+                    self.set(
+                        u,
+                        NodeMeta {
+                            kind: NodeKind::Unit,
+                            flag: 0,
+                            a: id,
+                            b: n as u32,
+                        },
+                    );
+                }
+            }
+            Record::Listing(l) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Listing,
+                        flag: status_code(l.status),
+                        a: l.platform,
+                        b: l.seller,
+                    },
+                );
+                for &b in &l.batches {
+                    self.link(b, id);
+                }
+            }
+        }
+    }
+
+    /// Links more batches to an existing listing.
+    pub fn link_batches(&mut self, listing: NodeId, batches: &[NodeId]) {
+        for &b in batches {
+            self.link(b, listing);
+        }
+    }
+
+    pub fn set_listing_status(&mut self, listing: NodeId, status: ListingStatus) {
+        if let Some(Some(m)) = self.meta.get_mut(listing as usize) {
+            if m.kind == NodeKind::Listing {
+                m.flag = status_code(status);
+            }
+        }
+    }
+
+    /// The whole upstream DAG of `root`: for a unit its batch, then every input lot at any
+    /// depth and each lot's producer. Shared nodes appear once.
+    pub fn upstream(&self, root: NodeId) -> UpReach {
+        let mut out = UpReach::default();
+        let Some(m) = self.meta(root) else {
+            return out;
+        };
+        // Small traces are the norm: a sorted Vec beats hashing for visited-ness until it
+        // grows; past that, switch to a hash set.
+        let mut seen = Seen::default();
+        seen.insert(root);
+        out.nodes.push(root);
+        let mut stack = Vec::with_capacity(16);
+        if m.kind == NodeKind::Unit {
+            let batch = m.a;
+            seen.insert(batch);
+            out.nodes.push(batch);
+            out.edges.push((batch, root));
+            stack.push(batch);
+        } else {
+            stack.push(root);
+        }
+        while let Some(n) = stack.pop() {
+            for &src in self.inputs(n) {
+                out.edges.push((src, n));
+                if seen.insert(src) {
+                    out.nodes.push(src);
+                    stack.push(src);
+                }
+            }
+        }
+        out
+    }
+
+    /// Everything downstream of `root` (a party, lot, batch or listing): lots, batches,
+    /// listings (each list sorted by id) and the number of units of the batches reached.
+    pub fn downstream(&self, root: NodeId) -> Reach {
+        let mut reach = Reach::default();
+        let Some(m) = self.meta(root) else {
+            return reach;
+        };
+        let mut seen = vec![0u64; self.meta.len().div_ceil(64)];
+        let mark = |seen: &mut Vec<u64>, n: NodeId| -> bool {
+            let (w, b) = ((n / 64) as usize, n % 64);
+            let fresh = seen[w] & (1 << b) == 0;
+            seen[w] |= 1 << b;
+            fresh
+        };
+        mark(&mut seen, root);
+        let mut stack = vec![root];
+        if m.kind == NodeKind::Unit {
+            reach.units = 1;
+            return reach;
+        }
+        while let Some(n) = stack.pop() {
+            for &dst in self.outputs(n) {
+                if mark(&mut seen, dst) {
+                    stack.push(dst);
+                }
+            }
+        }
+        // Collect in id order by scanning the bitset: output sorted for free, and the
+        // cost is one pass over n/64 words.
+        for (w, &word) in seen.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                let id = (w as u32) * 64 + b;
+                if id == root {
+                    continue;
+                }
+                if let Some(meta) = self.meta(id) {
+                    match meta.kind {
+                        NodeKind::Lot => reach.lots.push(id),
+                        NodeKind::Batch => {
+                            reach.batches.push(id);
+                            reach.units += meta.b as u64;
+                        }
+                        NodeKind::Listing => reach.listings.push(id),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if m.kind == NodeKind::Batch {
+            reach.units += m.b as u64;
+        }
+        reach
+    }
+
+    /// Approximate resident size of the graph in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        let lists: usize = self
+            .up
+            .iter()
+            .chain(self.down.iter())
+            .map(|v| v.capacity() * 4)
+            .sum();
+        self.meta.capacity() * std::mem::size_of::<Option<NodeMeta>>()
+            + (self.up.capacity() + self.down.capacity()) * std::mem::size_of::<Vec<u32>>()
+            + lists
+    }
+}
+
+/// Visited set for small walks: linear while small, hashed when large.
+#[derive(Default)]
+struct Seen {
+    small: Vec<NodeId>,
+    large: Option<std::collections::HashSet<NodeId>>,
+}
+
+impl Seen {
+    fn insert(&mut self, n: NodeId) -> bool {
+        if let Some(set) = &mut self.large {
+            return set.insert(n);
+        }
+        if self.small.contains(&n) {
+            return false;
+        }
+        self.small.push(n);
+        if self.small.len() > 64 {
+            self.large = Some(self.small.drain(..).collect());
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+
+    fn q(v: u64) -> Quantity {
+        Quantity {
+            amount: Milli::from_whole(v),
+            unit: QtyUnit::Sheet,
+        }
+    }
+
+    fn party(role: Role) -> Record {
+        Record::Party(Party {
+            name: "p".into(),
+            role,
+            uscc: String::new(),
+            city: String::new(),
+            created_at: 0,
+        })
+    }
+
+    fn lot(producer: NodeId, inputs: &[NodeId]) -> Record {
+        Record::Lot(Lot {
+            producer,
+            lot_code: "l".into(),
+            material: Material::Plywood,
+            formaldehyde_class: FormaldehydeClass::E0,
+            quantity: q(10),
+            produced_at: 0,
+            gtin: None,
+            inputs: inputs
+                .iter()
+                .map(|&l| Input {
+                    lot: l,
+                    quantity: q(1),
+                })
+                .collect(),
+            created_at: 0,
+        })
+    }
+
+    fn batch(m: NodeId, id: NodeId, inputs: &[NodeId], units: u32) -> Record {
+        Record::Batch(Batch {
+            manufacturer: m,
+            batch_code: "b".into(),
+            product: Product {
+                name: "n".into(),
+                model: "m".into(),
+                gtin: None,
+            },
+            quantity: units.max(1),
+            inputs: inputs
+                .iter()
+                .map(|&l| Input {
+                    lot: l,
+                    quantity: q(1),
+                })
+                .collect(),
+            produced_at: 0,
+            first_unit: id + 1,
+            unit_count: units,
+            created_at: 0,
+        })
+    }
+
+    fn listing(platform: NodeId, seller: NodeId, batches: &[NodeId]) -> Record {
+        Record::Listing(Listing {
+            platform,
+            seller,
+            shop: "s".into(),
+            item_id: "i".into(),
+            url: "https://x".into(),
+            title: "t".into(),
+            batches: batches.to_vec(),
+            status: ListingStatus::Active,
+            created_at: 0,
+        })
+    }
+
+    /// 0 supplier A, 1 supplier B, 2 maker, 3 platform; 4 lot(A), 5 lot(A), 6 lot(B);
+    /// 7 panel from 4+6 by maker; 8 batch from 7+5 with units 9,10; 11 batch from 6;
+    /// 12 listing of 8; 13 listing of 11.
+    fn sample() -> Graph {
+        let mut g = Graph::default();
+        g.add(0, &party(Role::Supplier));
+        g.add(1, &party(Role::Supplier));
+        g.add(2, &party(Role::Manufacturer));
+        g.add(3, &party(Role::Platform));
+        g.add(4, &lot(0, &[]));
+        g.add(5, &lot(0, &[]));
+        g.add(6, &lot(1, &[]));
+        g.add(7, &lot(2, &[4, 6]));
+        g.add(8, &batch(2, 8, &[7, 5], 2));
+        g.add(11, &batch(2, 11, &[6], 0));
+        g.add(12, &listing(3, 2, &[8]));
+        g.add(13, &listing(3, 2, &[11]));
+        g
+    }
+
+    #[test]
+    fn upstream_from_unit_reaches_each_lot_and_producer_once() {
+        let g = sample();
+        let up = g.upstream(9);
+        let mut nodes = up.nodes.clone();
+        nodes.sort();
+        assert_eq!(nodes, vec![0, 1, 2, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(up.nodes[0], 9);
+        assert!(up.edges.contains(&(8, 9)));
+        assert!(up.edges.contains(&(4, 7)));
+        assert!(up.edges.contains(&(2, 7)));
+        assert_eq!(g.meta(10).unwrap().a, 8);
+    }
+
+    #[test]
+    fn downstream_from_supplier_and_lot() {
+        let g = sample();
+        let a = g.downstream(0);
+        assert_eq!(a.lots, vec![4, 5, 7]);
+        assert_eq!(a.batches, vec![8]);
+        assert_eq!(a.listings, vec![12]);
+        assert_eq!(a.units, 2);
+        let b = g.downstream(1);
+        assert_eq!(b.batches, vec![8, 11]);
+        assert_eq!(b.listings, vec![12, 13]);
+        let lot6 = g.downstream(6);
+        assert_eq!(lot6.lots, vec![7]);
+        assert_eq!(lot6.listings, vec![12, 13]);
+        let l5 = g.downstream(5);
+        assert_eq!(l5.listings, vec![12]);
+    }
+
+    #[test]
+    fn linking_and_status() {
+        let mut g = sample();
+        g.link_batches(13, &[8]);
+        assert_eq!(g.downstream(0).listings, vec![12, 13]);
+        g.set_listing_status(13, ListingStatus::Suspended);
+        assert_eq!(
+            status_from_code(g.meta(13).unwrap().flag),
+            ListingStatus::Suspended
+        );
+        assert_eq!(g.role(2), Some(Role::Manufacturer));
+    }
+
+    #[test]
+    fn seen_switches_to_hash_set() {
+        let mut s = Seen::default();
+        for i in 0..200 {
+            assert!(s.insert(i));
+        }
+        for i in 0..200 {
+            assert!(!s.insert(i));
+        }
+    }
+}

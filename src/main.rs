@@ -1,0 +1,188 @@
+//! The `boardtrail` command: serve the API, verify the log, rebuild the projection.
+
+use boardtrail::server::{self, Config};
+use boardtrail::store::Store;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "boardtrail",
+    version,
+    about = "Traceability of furniture board lots to platform listings"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// Where the sled database lives.
+    #[arg(long, env = "BOARDTRAIL_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// sled page cache in MiB (resident memory runs several times this).
+    #[arg(long, env = "BOARDTRAIL_CACHE_MB", default_value_t = 128)]
+    cache_mb: u64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service.
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on.
+        #[arg(long, env = "BOARDTRAIL_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Base URL of links (QR codes, scan pages); defaults to http://{bind}.
+        #[arg(long, env = "BOARDTRAIL_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Bootstrap operator token (Authorization: Bearer …). If unset, a random one is
+        /// generated and printed once at start.
+        #[arg(long, env = "BOARDTRAIL_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// HTTP worker threads (0: one per core).
+        #[arg(long, env = "BOARDTRAIL_WORKERS", default_value_t = 0)]
+        workers: usize,
+        /// Load the demo world into an empty store first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Check the hash chain and that the projection equals a replay of the log.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Rebuild the projection (records, keys) from the event log.
+    Reindex {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+fn config(data: &DataArgs) -> Config {
+    let mut c = Config::new(&data.data_dir);
+    c.cache_mb = data.cache_mb;
+    c
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,boardtrail::http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("boardtrail: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Serve {
+            data,
+            bind,
+            public_url,
+            admin_token,
+            workers,
+            demo,
+        } => {
+            let mut cfg = config(&data);
+            cfg.bind = bind.clone();
+            cfg.public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
+            cfg.workers = workers;
+            let generated = admin_token.is_none();
+            let token = match admin_token {
+                Some(t) if t.len() >= 16 => t,
+                Some(_) => {
+                    return Err("BOARDTRAIL_ADMIN_TOKEN must be at least 16 characters".into())
+                }
+                None => boardtrail::auth::random_token(24)?,
+            };
+            cfg.admin_token = Some(token.clone());
+            let started = std::time::Instant::now();
+            let store = server::open_store(&cfg)?;
+            let stats = store.stats();
+            tracing::info!(
+                events = stats.events,
+                nodes = stats.nodes,
+                edges = stats.edges,
+                ms = started.elapsed().as_millis() as u64,
+                "store opened"
+            );
+            actix_web::rt::System::new().block_on(async move {
+                let running = server::start(&cfg, store)?;
+                if generated {
+                    // Printed once to the terminal, never to the log.
+                    println!("operator token (set BOARDTRAIL_ADMIN_TOKEN to choose one): {token}");
+                }
+                if demo {
+                    let app = running.app.clone();
+                    let loaded =
+                        actix_web::web::block(move || boardtrail::demo::load(&app)).await??;
+                    print_demo(&cfg, &running, loaded);
+                }
+                println!("boardtrail listening on http://{}", running.addr);
+                server::run_until_stopped(running).await?;
+                Ok::<_, Box<dyn std::error::Error>>(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { data } => {
+            let store = server::open_store(&config(&data))?;
+            let report = store.verify()?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report.ok() {
+                println!(
+                    "verify: ok ({} events, {} records)",
+                    report.events, report.records
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("verify: {} problem(s)", report.problems.len());
+                Ok(ExitCode::from(2))
+            }
+        }
+        Command::Reindex { data } => {
+            let store = server::open_store(&config(&data))?;
+            let n = store.reindex()?;
+            println!("reindex: replayed {n} events");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_demo(cfg: &Config, running: &server::Running, ids: Option<boardtrail::demo::DemoIds>) {
+    let base = format!("http://{}", running.addr);
+    let Some(ids) = ids else {
+        println!("demo: the store already has data; not loading the demo world again");
+        return;
+    };
+    let _ = cfg;
+    println!("demo world loaded. Try (with -H 'Authorization: Bearer <operator token>'):");
+    println!(
+        "  upstream from a wardrobe unit:   curl {base}/api/v1/trace/upstream/{}",
+        ids.wardrobe_unit
+    );
+    println!(
+        "  downstream from Linyi mill A:    curl {base}/api/v1/trace/downstream/{}",
+        ids.mill_a
+    );
+    println!(
+        "  downstream from the MDF lot:     curl {base}/api/v1/trace/downstream/{}",
+        ids.lot_mdf
+    );
+    println!(
+        "  the JD listing:                  curl {base}/api/v1/listings/{}",
+        ids.jd_listing
+    );
+}

@@ -1,0 +1,108 @@
+//! Wiring: configuration, opening the store, and the HTTP server. `boardtrail serve` and
+//! the black-box tests both start the service through [`start`].
+
+use crate::api::{self, State};
+use crate::app::App;
+use crate::auth::Auth;
+use crate::error::AppError;
+use crate::store::{SledConfig, SledStore, Store};
+use actix_web::{middleware, web, HttpServer};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub bind: String,
+    /// Base of links the service prints (QR codes, scan pages).
+    pub public_url: String,
+    /// Bootstrap operator token; may act for any party.
+    pub admin_token: Option<String>,
+    /// sled page cache in MiB.
+    pub cache_mb: u64,
+    /// HTTP worker threads (0: one per core).
+    pub workers: usize,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            bind: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            admin_token: None,
+            cache_mb: 128,
+            workers: 0,
+        }
+    }
+}
+
+/// Opens the sled store under the data directory.
+pub fn open_store(cfg: &Config) -> Result<Arc<SledStore>, AppError> {
+    std::fs::create_dir_all(&cfg.data_dir).map_err(|e| {
+        AppError::Internal(format!(
+            "cannot create data dir {}: {e}",
+            cfg.data_dir.display()
+        ))
+    })?;
+    let mut sc = SledConfig::new(cfg.data_dir.join("db"));
+    sc.cache_bytes = cfg.cache_mb * 1024 * 1024;
+    Ok(Arc::new(SledStore::open(&sc)?))
+}
+
+/// A running service.
+pub struct Running {
+    pub server: actix_web::dev::Server,
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    pub store: Arc<SledStore>,
+}
+
+/// Binds and builds the HTTP server (not yet polled: await `running.server`).
+pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let app = Arc::new(App::new(dyn_store));
+    let auth = Arc::new(Auth::new(cfg.admin_token.as_deref())?);
+    let state = State {
+        app: app.clone(),
+        auth,
+    };
+    let routes = api::configure(state);
+    let mut server = HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(middleware::Logger::new("%r %s %Dms").log_target("boardtrail::http"))
+            .configure(routes.clone())
+    })
+    .shutdown_timeout(10);
+    if cfg.workers > 0 {
+        server = server.workers(cfg.workers);
+    }
+    let server = server
+        .bind(&cfg.bind)
+        .map_err(|e| AppError::Internal(format!("cannot bind {}: {e}", cfg.bind)))?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| AppError::Internal("bound to no address".into()))?;
+    Ok(Running {
+        server: server.run(),
+        addr,
+        app,
+        store,
+    })
+}
+
+/// Flushes the store on the way out.
+pub async fn run_until_stopped(running: Running) -> std::io::Result<()> {
+    let store = running.store.clone();
+    let res = running.server.await;
+    let flushed = web::block(move || store.flush()).await;
+    match flushed {
+        Ok(Ok(())) => tracing::info!("store flushed; bye"),
+        Ok(Err(e)) => tracing::error!(error = %e, "final flush failed"),
+        Err(e) => tracing::error!(error = %e, "final flush did not run"),
+    }
+    res
+}

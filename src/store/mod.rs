@@ -1,0 +1,97 @@
+//! Storage behind a narrow trait. The application layer validates commands and hands the
+//! store one event at a time; the store appends it to the hash-chained log and updates the
+//! projection (records, natural keys, graph, holdings) atomically. Traces are answered by
+//! the backend as a whole so that a backend can push the walk down (a resident graph here,
+//! `WITH RECURSIVE` in a PostgreSQL backend).
+
+pub mod sled_store;
+
+use crate::codec::CodecError;
+use crate::domain::{Milli, NaturalKey, NodeId, Record};
+use crate::event::{Actor, Event, EventBody, Hash};
+use crate::graph::{NodeMeta, Reach, UpReach};
+
+pub use sled_store::{SledConfig, SledStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored data could not be decoded: {0}")]
+    Codec(#[from] CodecError),
+    #[error("natural key already taken by id {0}")]
+    KeyTaken(NodeId),
+    #[error("the store is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("the record {0} to update does not exist")]
+    Missing(NodeId),
+}
+
+/// How much of a lot a party has: made (as producer), received by shipment, consumed as an
+/// input, and shipped on to others.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Holding {
+    pub produced: Milli,
+    pub received: Milli,
+    pub consumed: Milli,
+    pub shipped: Milli,
+}
+
+impl Holding {
+    /// What is left to ship or consume.
+    pub fn available(&self) -> Milli {
+        Milli((self.produced.0 + self.received.0).saturating_sub(self.consumed.0 + self.shipped.0))
+    }
+}
+
+/// What an append made durable-to-be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub seq: u64,
+    pub hash: Hash,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StoreStats {
+    pub events: u64,
+    pub nodes: u64,
+    pub edges: u64,
+    pub graph_bytes: u64,
+    pub head_hash: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VerifyReport {
+    pub events: u64,
+    pub records: u64,
+    pub head_hash: String,
+    pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+pub trait Store: Send + Sync + 'static {
+    /// The id the next created entity gets.
+    fn next_id(&self) -> NodeId;
+    /// Kind and header of a node, from the resident graph.
+    fn meta(&self, id: NodeId) -> Option<NodeMeta>;
+    fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError>;
+    fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError>;
+    fn holding(&self, lot: NodeId, party: NodeId) -> Holding;
+    /// Appends one event and updates the projection in one atomic write. The caller must
+    /// serialise appends (the application layer holds its writer lock) and must call
+    /// [`Store::sync`] before acknowledging.
+    fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError>;
+    /// Returns once every event up to `seq` is on disk. Concurrent callers share flushes.
+    fn sync(&self, seq: u64) -> Result<(), StoreError>;
+    fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError>;
+    fn downstream(&self, root: NodeId) -> Result<Reach, StoreError>;
+    /// Events with `seq > after`, at most `limit`.
+    fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError>;
+    fn stats(&self) -> StoreStats;
+    fn verify(&self) -> Result<VerifyReport, StoreError>;
+}

@@ -1,0 +1,511 @@
+//! The embedded backend: sled 0.34 for durability, a resident graph for walks.
+//!
+//! Trees:
+//! - `log`:   seq (u64 BE) → `prev ‖ hash ‖ event` (see [`crate::event`])
+//! - `nodes`: id (u32 BE) → encoded [`Record`] (units are derived from their batch)
+//! - `keys`:  [`NaturalKey::encode`] → id (u32 BE)
+//! - `meta`:  `head` → seq (u64 BE) ‖ hash
+//!
+//! One sled transaction writes the log entry, the head and the projection of an event, so
+//! the log and the projection can never disagree. Flushes are grouped: a writer that finds
+//! a flush in flight waits for it and the next one covers everybody who arrived meanwhile.
+
+use super::{Committed, Holding, Store, StoreError, StoreStats, VerifyReport};
+use crate::codec;
+use crate::domain::{natural_keys, NaturalKey, NodeId, Record};
+use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
+use crate::graph::{Graph, NodeMeta, Reach, UpReach};
+use parking_lot::{Condvar, Mutex, RwLock};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Clone)]
+pub struct SledConfig {
+    pub path: PathBuf,
+    /// sled's page cache. Real RSS runs several times this; keep it explicit.
+    pub cache_bytes: u64,
+}
+
+impl SledConfig {
+    pub fn new(path: impl Into<PathBuf>) -> SledConfig {
+        SledConfig {
+            path: path.into(),
+            cache_bytes: 128 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Mem {
+    graph: Graph,
+    holdings: HashMap<(NodeId, NodeId), Holding>,
+}
+
+impl Mem {
+    fn holding_mut(&mut self, lot: NodeId, party: NodeId) -> &mut Holding {
+        self.holdings.entry((lot, party)).or_default()
+    }
+
+    /// Folds one stored record into the resident state (graph and holdings).
+    fn apply_record(&mut self, id: NodeId, record: &Record) {
+        self.graph.add(id, record);
+        match record {
+            Record::Lot(l) => {
+                let q = l.quantity.amount;
+                self.holding_mut(id, l.producer).produced.0 += q.0;
+                for i in &l.inputs {
+                    self.holding_mut(i.lot, l.producer).consumed.0 += i.quantity.amount.0;
+                }
+            }
+            Record::Shipment(s) => {
+                let q = s.quantity.amount.0;
+                self.holding_mut(s.lot, s.from).shipped.0 += q;
+                self.holding_mut(s.lot, s.to).received.0 += q;
+            }
+            Record::Batch(b) => {
+                for i in &b.inputs {
+                    self.holding_mut(i.lot, b.manufacturer).consumed.0 += i.quantity.amount.0;
+                }
+            }
+            Record::Party(_) | Record::Listing(_) => {}
+        }
+    }
+
+    fn apply_event(&mut self, body: &EventBody) {
+        match body {
+            EventBody::Created { id, record } => self.apply_record(*id, record),
+            EventBody::ListingBatchesLinked { listing, batches } => {
+                self.graph.link_batches(*listing, batches)
+            }
+        }
+    }
+}
+
+/// The writes an event makes to the projection trees.
+struct Projection {
+    puts: Vec<(NodeId, Record)>,
+    keys: Vec<(Vec<u8>, NodeId)>,
+}
+
+fn project(
+    body: &EventBody,
+    current: impl Fn(NodeId) -> Result<Option<Record>, StoreError>,
+) -> Result<Projection, StoreError> {
+    match body {
+        EventBody::Created { id, record } => Ok(Projection {
+            keys: natural_keys(record)
+                .iter()
+                .map(|k| (k.encode(), *id))
+                .collect(),
+            puts: vec![(*id, record.clone())],
+        }),
+        EventBody::ListingBatchesLinked { listing, batches } => {
+            let Some(Record::Listing(mut l)) = current(*listing)? else {
+                return Err(StoreError::Missing(*listing));
+            };
+            for b in batches {
+                if !l.batches.contains(b) {
+                    l.batches.push(*b);
+                }
+            }
+            Ok(Projection {
+                puts: vec![(*listing, Record::Listing(l))],
+                keys: vec![],
+            })
+        }
+    }
+}
+
+struct Head {
+    seq: u64,
+    hash: Hash,
+}
+
+#[derive(Default)]
+struct DurState {
+    durable: u64,
+    flushing: bool,
+}
+
+pub struct SledStore {
+    db: sled::Db,
+    log: sled::Tree,
+    nodes: sled::Tree,
+    keys: sled::Tree,
+    meta_tree: sled::Tree,
+    mem: RwLock<Mem>,
+    head: Mutex<Head>,
+    /// Highest seq written to sled (not necessarily flushed).
+    applied: AtomicU64,
+    dur: Mutex<DurState>,
+    dur_cv: Condvar,
+    flushes: AtomicU64,
+}
+
+const HEAD_KEY: &[u8] = b"head";
+
+fn decode_head(v: &[u8]) -> Result<(u64, Hash), StoreError> {
+    if v.len() != 40 {
+        return Err(StoreError::Corrupt("head has the wrong length".into()));
+    }
+    let mut seq = [0u8; 8];
+    seq.copy_from_slice(&v[..8]);
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&v[8..]);
+    Ok((u64::from_be_bytes(seq), hash))
+}
+
+fn encode_head(seq: u64, hash: &Hash) -> Vec<u8> {
+    let mut v = Vec::with_capacity(40);
+    v.extend_from_slice(&seq.to_be_bytes());
+    v.extend_from_slice(hash);
+    v
+}
+
+fn id_from_bytes(v: &[u8]) -> Result<NodeId, StoreError> {
+    let arr: [u8; 4] = v
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("id has the wrong length".into()))?;
+    Ok(NodeId::from_be_bytes(arr))
+}
+
+impl SledStore {
+    /// Opens (or creates) the store and rebuilds the resident graph from the records.
+    pub fn open(cfg: &SledConfig) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new()
+            .path(&cfg.path)
+            .cache_capacity(cfg.cache_bytes)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let log = db.open_tree("log")?;
+        let nodes = db.open_tree("nodes")?;
+        let keys = db.open_tree("keys")?;
+        let meta_tree = db.open_tree("meta")?;
+        let (seq, hash) = match meta_tree.get(HEAD_KEY)? {
+            Some(v) => decode_head(&v)?,
+            None => (0, GENESIS),
+        };
+        let last_logged = match log.last()? {
+            Some((k, _)) => u64::from_be_bytes(
+                k.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("log key has the wrong length".into()))?,
+            ),
+            None => 0,
+        };
+        if last_logged != seq {
+            return Err(StoreError::Corrupt(format!(
+                "log ends at event {last_logged} but the head says {seq}"
+            )));
+        }
+        let store = SledStore {
+            db,
+            log,
+            nodes,
+            keys,
+            meta_tree,
+            mem: RwLock::new(Mem::default()),
+            head: Mutex::new(Head { seq, hash }),
+            applied: AtomicU64::new(seq),
+            dur: Mutex::new(DurState {
+                durable: seq,
+                flushing: false,
+            }),
+            dur_cv: Condvar::new(),
+            flushes: AtomicU64::new(0),
+        };
+        store.rebuild()?;
+        Ok(store)
+    }
+
+    /// Rebuilds the resident graph and holdings from the `nodes` tree.
+    fn rebuild(&self) -> Result<(), StoreError> {
+        let mut mem = Mem {
+            graph: Graph::with_capacity(self.nodes.len()),
+            holdings: HashMap::new(),
+        };
+        for item in self.nodes.iter() {
+            let (k, v) = item?;
+            let id = id_from_bytes(&k)?;
+            let record: Record = codec::decode(&v)?;
+            mem.apply_record(id, &record);
+        }
+        *self.mem.write() = mem;
+        Ok(())
+    }
+
+    /// Drops the projection and replays the whole log into it (`boardtrail reindex`).
+    /// Returns the number of events replayed.
+    pub fn reindex(&self) -> Result<u64, StoreError> {
+        self.nodes.clear()?;
+        self.keys.clear()?;
+        let mut n = 0;
+        for item in self.log.iter() {
+            let (_, v) = item?;
+            let entry = event::split_entry(&v)
+                .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
+            let ev: Event = codec::decode(entry.body)?;
+            let p = project(&ev.body, |id| self.read_record(id))?;
+            for (k, id) in p.keys {
+                self.keys.insert(k, &id.to_be_bytes())?;
+            }
+            for (id, r) in p.puts {
+                self.nodes.insert(id.to_be_bytes(), codec::encode(&r)?)?;
+            }
+            n += 1;
+        }
+        self.db.flush()?;
+        self.rebuild()?;
+        Ok(n)
+    }
+
+    fn read_record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
+        match self.nodes.get(id.to_be_bytes())? {
+            Some(v) => Ok(Some(codec::decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Bytes sled uses on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Number of flushes performed so far (to measure group commit).
+    pub fn flush_count(&self) -> u64 {
+        self.flushes.load(Ordering::Relaxed)
+    }
+
+    /// Flushes everything (used at shutdown).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+impl Store for SledStore {
+    fn next_id(&self) -> NodeId {
+        self.mem.read().graph.len() as NodeId
+    }
+
+    fn meta(&self, id: NodeId) -> Option<NodeMeta> {
+        self.mem.read().graph.meta(id)
+    }
+
+    fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
+        self.read_record(id)
+    }
+
+    fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError> {
+        match self.keys.get(key.encode())? {
+            Some(v) => Ok(Some(id_from_bytes(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn holding(&self, lot: NodeId, party: NodeId) -> Holding {
+        self.mem
+            .read()
+            .holdings
+            .get(&(lot, party))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError> {
+        let mut head = self.head.lock();
+        let seq = head.seq + 1;
+        let ev = Event {
+            seq,
+            at,
+            actor,
+            body,
+        };
+        let (entry, hash) = event::seal(&head.hash, &ev)?;
+        let projection = project(&ev.body, |id| self.read_record(id))?;
+        let mut puts = Vec::with_capacity(projection.puts.len());
+        for (id, r) in &projection.puts {
+            puts.push((id.to_be_bytes(), codec::encode(r)?));
+        }
+        let head_bytes = encode_head(seq, &hash);
+        let res = (&self.log, &self.nodes, &self.keys, &self.meta_tree).transaction(
+            |(log, nodes, keys, meta)| {
+                for (k, id) in &projection.keys {
+                    if let Some(existing) = keys.get(k)? {
+                        let taken = id_from_bytes(&existing)
+                            .map_err(ConflictableTransactionError::Abort)?;
+                        return Err(ConflictableTransactionError::Abort(StoreError::KeyTaken(
+                            taken,
+                        )));
+                    }
+                    keys.insert(k.as_slice(), &id.to_be_bytes())?;
+                }
+                for (k, v) in &puts {
+                    nodes.insert(k, v.as_slice())?;
+                }
+                log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                meta.insert(HEAD_KEY, head_bytes.as_slice())?;
+                Ok(())
+            },
+        );
+        match res {
+            Ok(()) => {}
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+        }
+        self.mem.write().apply_event(&ev.body);
+        head.seq = seq;
+        head.hash = hash;
+        self.applied.store(seq, Ordering::Release);
+        Ok(Committed { seq, hash })
+    }
+
+    fn sync(&self, seq: u64) -> Result<(), StoreError> {
+        let mut st = self.dur.lock();
+        loop {
+            if st.durable >= seq {
+                return Ok(());
+            }
+            if st.flushing {
+                self.dur_cv.wait(&mut st);
+                continue;
+            }
+            // Become the leader: flush everything appended so far, for everyone waiting.
+            st.flushing = true;
+            let target = self.applied.load(Ordering::Acquire);
+            drop(st);
+            let res = self.db.flush();
+            self.flushes.fetch_add(1, Ordering::Relaxed);
+            st = self.dur.lock();
+            st.flushing = false;
+            if res.is_ok() && target > st.durable {
+                st.durable = target;
+            }
+            self.dur_cv.notify_all();
+            res?;
+        }
+    }
+
+    fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError> {
+        Ok(self.mem.read().graph.upstream(root))
+    }
+
+    fn downstream(&self, root: NodeId) -> Result<Reach, StoreError> {
+        Ok(self.mem.read().graph.downstream(root))
+    }
+
+    fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::new();
+        let start = after.saturating_add(1).to_be_bytes();
+        for item in self.log.range(start..).take(limit) {
+            let (_, v) = item?;
+            let entry = event::split_entry(&v)
+                .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
+            out.push(codec::decode(entry.body)?);
+        }
+        Ok(out)
+    }
+
+    fn stats(&self) -> StoreStats {
+        let head = self.head.lock();
+        let mem = self.mem.read();
+        StoreStats {
+            events: head.seq,
+            nodes: mem.graph.len() as u64,
+            edges: mem.graph.edge_count(),
+            graph_bytes: mem.graph.heap_bytes() as u64,
+            head_hash: event::hex(&head.hash),
+        }
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let mut report = VerifyReport::default();
+        let mut prev = GENESIS;
+        let mut expected: HashMap<NodeId, Record> = HashMap::new();
+        for item in self.log.iter() {
+            let (k, v) = item?;
+            let seq = u64::from_be_bytes(
+                k.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("log key has the wrong length".into()))?,
+            );
+            report.events += 1;
+            if seq != report.events {
+                report
+                    .problems
+                    .push(format!("event {} is stored under seq {seq}", report.events));
+            }
+            let Some(entry) = event::split_entry(&v) else {
+                report.problems.push(format!("event {seq} is truncated"));
+                continue;
+            };
+            if entry.prev != prev {
+                report.problems.push(format!(
+                    "event {seq} does not link to the previous event's hash"
+                ));
+            }
+            if event::chain_hash(&entry.prev, entry.body) != entry.hash {
+                report
+                    .problems
+                    .push(format!("event {seq} does not match its hash"));
+            }
+            prev = entry.hash;
+            match codec::decode::<Event>(entry.body) {
+                Ok(ev) => {
+                    if ev.seq != seq {
+                        report
+                            .problems
+                            .push(format!("event {seq} says it is event {}", ev.seq));
+                    }
+                    let p = project(&ev.body, |id| Ok(expected.get(&id).cloned()));
+                    match p {
+                        Ok(p) => expected.extend(p.puts),
+                        Err(e) => report.problems.push(format!("event {seq}: {e}")),
+                    }
+                }
+                Err(e) => report
+                    .problems
+                    .push(format!("event {seq} cannot be decoded: {e}")),
+            }
+        }
+        let head = self.head.lock();
+        if head.seq != report.events || head.hash != prev {
+            report.problems.push(format!(
+                "head says event {} / {} but the log ends at {} / {}",
+                head.seq,
+                event::hex(&head.hash),
+                report.events,
+                event::hex(&prev)
+            ));
+        }
+        drop(head);
+        // The projection must equal a replay of the log.
+        for item in self.nodes.iter() {
+            let (k, v) = item?;
+            let id = id_from_bytes(&k)?;
+            report.records += 1;
+            match expected.remove(&id) {
+                Some(r) => {
+                    if codec::encode(&r)? != v.as_ref() {
+                        report.problems.push(format!(
+                            "record {id} differs from the log's replay (run `boardtrail reindex`)"
+                        ));
+                    }
+                }
+                None => report
+                    .problems
+                    .push(format!("record {id} is not backed by any event")),
+            }
+        }
+        for id in expected.keys().take(20) {
+            report.problems.push(format!(
+                "record {id} is in the log but missing from the projection"
+            ));
+        }
+        report.head_hash = event::hex(&prev);
+        Ok(report)
+    }
+}
