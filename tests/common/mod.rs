@@ -1,0 +1,203 @@
+//! Test harness: starts the real service (in-process on a free port, or the built binary)
+//! and speaks HTTP to it.
+#![allow(dead_code)]
+
+use boardtrail::server::{self, Config};
+use serde_json::Value;
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const TOKEN: &str = "test-operator-token-0123456789";
+
+pub struct TestServer {
+    pub base: String,
+    handle: actix_web::dev::ServerHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        Self::start_in(tempfile::tempdir().expect("tempdir"))
+    }
+
+    pub fn start_in(dir: tempfile::TempDir) -> TestServer {
+        let mut cfg = Config::new(dir.path());
+        cfg.bind = "127.0.0.1:0".into();
+        cfg.admin_token = Some(TOKEN.into());
+        cfg.workers = 2;
+        cfg.cache_mb = 16;
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let store = server::open_store(&cfg).expect("open store");
+                let running = server::start(&cfg, store).expect("start");
+                tx.send((running.addr, running.server.handle())).expect("send");
+                server::run_until_stopped(running).await.expect("server");
+            })
+        });
+        let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("server start");
+        TestServer {
+            base: format!("http://{addr}"),
+            handle,
+            thread: Some(thread),
+            dir,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base, Some(TOKEN))
+    }
+
+    /// Stops the server gracefully and gives back its data directory.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.shutdown();
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(t) = self.thread.take() {
+            let h = self.handle.clone();
+            actix_web::rt::System::new().block_on(h.stop(true));
+            t.join().expect("server thread");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub token: Option<String>,
+    agent: ureq::Agent,
+}
+
+/// A response: status, content type and JSON body (Null if not JSON).
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an RFC 9457 problem with this status and returns its detail.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "expected {status}, got {}: {}", self.status, self.text);
+        assert_eq!(self.content_type, "application/problem+json", "{}", self.text);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["type"].is_string() && self.body["title"].is_string());
+        self.body["detail"].as_str().expect("detail").to_string()
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "expected {status}, got {}: {}", self.status, self.text);
+        &self.body
+    }
+}
+
+impl Client {
+    pub fn new(base: &str, token: Option<&str>) -> Client {
+        Client {
+            base: base.to_string(),
+            token: token.map(str::to_string),
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(60))
+                .build(),
+        }
+    }
+
+    pub fn with_token(&self, token: Option<&str>) -> Client {
+        let mut c = self.clone();
+        c.token = token.map(str::to_string);
+        c
+    }
+
+    fn req(&self, method: &str, path: &str) -> ureq::Request {
+        let mut r = self.agent.request(method, &format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            r = r.set("Authorization", &format!("Bearer {t}"));
+        }
+        r
+    }
+
+    fn finish(res: Result<ureq::Response, ureq::Error>) -> Resp {
+        let resp = match res {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("transport error: {e}"),
+        };
+        let status = resp.status();
+        let content_type = resp.header("content-type").unwrap_or("").to_string();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .map(|n| {
+                let v = resp.header(&n).unwrap_or("").to_string();
+                (n, v)
+            })
+            .collect();
+        let text = resp.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            content_type,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        Self::finish(self.req("GET", path).call())
+    }
+
+    /// Like `post`, but a transport error (server gone) is `None` instead of a panic.
+    pub fn try_post(&self, path: &str, body: &Value) -> Option<Resp> {
+        match self.req("POST", path).send_json(body.clone()) {
+            Err(ureq::Error::Transport(_)) => None,
+            other => Some(Self::finish(other)),
+        }
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Resp {
+        Self::finish(self.req("POST", path).send_json(body.clone()))
+    }
+
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> Resp {
+        Self::finish(
+            self.req("POST", path)
+                .set("Content-Type", content_type)
+                .send_bytes(body),
+        )
+    }
+
+    pub fn events(&self) -> u64 {
+        self.get("/healthz").body["events"].as_u64().expect("events")
+    }
+}
+
+/// A USCC with a correct GB 32100 check character.
+pub fn uscc(first17: &str) -> String {
+    format!(
+        "{first17}{}",
+        boardtrail::domain::uscc_check_char(first17).expect("17 valid characters")
+    )
+}
