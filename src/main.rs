@@ -60,6 +60,15 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Bulk-load newline-delimited commands (`{"op": "lot", "body": {...}}` a line; see
+    /// README). Each is validated like its API call and recorded as an event. Run it while
+    /// the service is stopped (sled allows one process per data directory).
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The file to load, or - for standard input.
+        file: PathBuf,
+    },
 }
 
 fn config(data: &DataArgs) -> Config {
@@ -152,11 +161,58 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Ok(ExitCode::from(2))
             }
         }
+        Command::Import { data, file } => import(&data, &file),
         Command::Reindex { data } => {
             let store = server::open_store(&config(&data))?;
             let n = store.reindex()?;
             println!("reindex: replayed {n} events");
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn import(data: &DataArgs, file: &std::path::Path) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use boardtrail::app::{App, Caller};
+    use std::io::BufReader;
+    let store = server::open_store(&config(data))?;
+    let app = App::new(store.clone());
+    let (reader, len): (Box<dyn std::io::BufRead>, u64) = if file.as_os_str() == "-" {
+        (Box::new(BufReader::new(std::io::stdin().lock())), 0)
+    } else {
+        let f = std::fs::File::open(file).map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        (Box::new(BufReader::with_capacity(1 << 20, f)), len)
+    };
+    let bar = if len > 0 {
+        indicatif::ProgressBar::new(len)
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let started = std::time::Instant::now();
+    let res = app.import(&Caller::operator(), reader, |lines, bytes| {
+        bar.set_position(bytes);
+        bar.set_message(format!("{lines} lines"));
+    });
+    bar.finish_and_clear();
+    match res {
+        Ok(r) => {
+            let s = started.elapsed().as_secs_f64();
+            println!(
+                "import: {} lines, {} events in {s:.1} s ({:.0} events/s)",
+                r.lines,
+                r.events,
+                r.events as f64 / s.max(1e-9)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(f) => {
+            eprintln!("import stopped at {f}; {} events before it were recorded", f.recorded);
+            Ok(ExitCode::from(2))
         }
     }
 }

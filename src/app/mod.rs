@@ -3,6 +3,7 @@
 //! handlers, the tests, the demo loader and the examples all call this.
 
 pub mod dto;
+pub mod import;
 pub mod views;
 
 use crate::domain::{

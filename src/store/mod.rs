@@ -86,6 +86,11 @@ pub trait Store: Send + Sync + 'static {
     /// serialise appends (the application layer holds its writer lock) and must call
     /// [`Store::sync`] before acknowledging.
     fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError>;
+    /// Starts a bulk import: appends are staged and written in large atomic chunks, and
+    /// `sync` no longer waits; reads see staged events.
+    fn begin_bulk(&self) -> Result<(), StoreError>;
+    /// Writes what is staged and flushes: the whole import is durable when this returns.
+    fn end_bulk(&self) -> Result<(), StoreError>;
     /// Returns once every event up to `seq` is on disk. Concurrent callers share flushes.
     fn sync(&self, seq: u64) -> Result<(), StoreError>;
     fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError>;

@@ -130,6 +130,17 @@ struct DurState {
     flushing: bool,
 }
 
+/// Events staged by a bulk import, written to sled a chunk at a time.
+#[derive(Default)]
+struct Pending {
+    log: Vec<(u64, Vec<u8>)>,
+    records: HashMap<NodeId, Record>,
+    keys: HashMap<Vec<u8>, NodeId>,
+}
+
+/// Events per sled transaction during a bulk import.
+const BULK_CHUNK: usize = 20_000;
+
 pub struct SledStore {
     db: sled::Db,
     log: sled::Tree,
@@ -143,6 +154,9 @@ pub struct SledStore {
     dur: Mutex<DurState>,
     dur_cv: Condvar,
     flushes: AtomicU64,
+    /// Some while a bulk import runs: staged events, visible to reads.
+    pending: Mutex<Option<Pending>>,
+    bulk: std::sync::atomic::AtomicBool,
 }
 
 const HEAD_KEY: &[u8] = b"head";
@@ -216,6 +230,8 @@ impl SledStore {
             }),
             dur_cv: Condvar::new(),
             flushes: AtomicU64::new(0),
+            pending: Mutex::new(None),
+            bulk: std::sync::atomic::AtomicBool::new(false),
         };
         store.rebuild()?;
         Ok(store)
@@ -263,10 +279,76 @@ impl SledStore {
     }
 
     fn read_record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
+        if self.bulk.load(Ordering::Acquire) {
+            if let Some(r) = self.pending.lock().as_ref().and_then(|p| p.records.get(&id)) {
+                return Ok(Some(r.clone()));
+            }
+        }
         match self.nodes.get(id.to_be_bytes())? {
             Some(v) => Ok(Some(codec::decode(&v)?)),
             None => Ok(None),
         }
+    }
+
+    /// Writes the staged events of a bulk import in one transaction.
+    fn write_pending(&self, p: &mut Pending) -> Result<(), StoreError> {
+        if p.log.is_empty() {
+            return Ok(());
+        }
+        let mut puts = Vec::with_capacity(p.records.len());
+        for (id, r) in &p.records {
+            puts.push((id.to_be_bytes(), codec::encode(r)?));
+        }
+        let (last_seq, last_entry) = p.log.last().map(|(s, e)| (*s, e.clone())).unwrap_or_default();
+        let hash = event::split_entry(&last_entry)
+            .map(|e| e.hash)
+            .ok_or_else(|| StoreError::Corrupt("short staged entry".into()))?;
+        let head_bytes = encode_head(last_seq, &hash);
+        let res = (&self.log, &self.nodes, &self.keys, &self.meta_tree).transaction(
+            |(log, nodes, keys, meta)| {
+                for (k, id) in &p.keys {
+                    keys.insert(k.as_slice(), &id.to_be_bytes())?;
+                }
+                for (k, v) in &puts {
+                    nodes.insert(k, v.as_slice())?;
+                }
+                for (seq, entry) in &p.log {
+                    log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                }
+                meta.insert(HEAD_KEY, head_bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            },
+        );
+        match res {
+            Ok(()) => {}
+            Err(TransactionError::Abort(e)) => return Err(e),
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+        }
+        self.applied.store(last_seq, Ordering::Release);
+        *p = Pending::default();
+        Ok(())
+    }
+
+    /// Stages an event during a bulk import (the caller holds the head lock).
+    fn stage(&self, seq: u64, entry: Vec<u8>, projection: Projection) -> Result<(), StoreError> {
+        let mut guard = self.pending.lock();
+        let p = guard.get_or_insert_with(Pending::default);
+        for (k, _) in &projection.keys {
+            let taken = match p.keys.get(k) {
+                Some(id) => Some(*id),
+                None => self.keys.get(k)?.map(|v| id_from_bytes(&v)).transpose()?,
+            };
+            if let Some(t) = taken {
+                return Err(StoreError::KeyTaken(t));
+            }
+        }
+        p.keys.extend(projection.keys);
+        p.records.extend(projection.puts);
+        p.log.push((seq, entry));
+        if p.log.len() >= BULK_CHUNK {
+            self.write_pending(p)?;
+        }
+        Ok(())
     }
 
     /// Bytes sled uses on disk.
@@ -300,7 +382,13 @@ impl Store for SledStore {
     }
 
     fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError> {
-        match self.keys.get(key.encode())? {
+        let k = key.encode();
+        if self.bulk.load(Ordering::Acquire) {
+            if let Some(id) = self.pending.lock().as_ref().and_then(|p| p.keys.get(&k)) {
+                return Ok(Some(*id));
+            }
+        }
+        match self.keys.get(k)? {
             Some(v) => Ok(Some(id_from_bytes(&v)?)),
             None => Ok(None),
         }
@@ -326,6 +414,13 @@ impl Store for SledStore {
         };
         let (entry, hash) = event::seal(&head.hash, &ev)?;
         let projection = project(&ev.body, |id| self.read_record(id))?;
+        if self.bulk.load(Ordering::Acquire) {
+            self.stage(seq, entry, projection)?;
+            self.mem.write().apply_event(&ev.body);
+            head.seq = seq;
+            head.hash = hash;
+            return Ok(Committed { seq, hash });
+        }
         let mut puts = Vec::with_capacity(projection.puts.len());
         for (id, r) in &projection.puts {
             puts.push((id.to_be_bytes(), codec::encode(r)?));
@@ -363,7 +458,36 @@ impl Store for SledStore {
         Ok(Committed { seq, hash })
     }
 
+    fn begin_bulk(&self) -> Result<(), StoreError> {
+        let _head = self.head.lock();
+        *self.pending.lock() = Some(Pending::default());
+        self.bulk.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn end_bulk(&self) -> Result<(), StoreError> {
+        let _head = self.head.lock();
+        let mut guard = self.pending.lock();
+        let res = match guard.as_mut() {
+            Some(p) => self.write_pending(p),
+            None => Ok(()),
+        };
+        *guard = None;
+        self.bulk.store(false, Ordering::Release);
+        drop(guard);
+        res?;
+        self.db.flush()?;
+        let applied = self.applied.load(Ordering::Acquire);
+        let mut st = self.dur.lock();
+        st.durable = st.durable.max(applied);
+        Ok(())
+    }
+
     fn sync(&self, seq: u64) -> Result<(), StoreError> {
+        if self.bulk.load(Ordering::Acquire) {
+            // A bulk import is made durable as a whole by `end_bulk`.
+            return Ok(());
+        }
         let mut st = self.dur.lock();
         loop {
             if st.durable >= seq {
