@@ -160,7 +160,7 @@ impl FromRequest for Caller {
             .headers()
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes());
-        ready(state.auth.authenticate(header))
+        ready(state.auth.authenticate(header, &state.app))
     }
 }
 
@@ -286,6 +286,38 @@ async fn downstream(
         .map(|v| HttpResponse::Ok().json(v))
 }
 
+async fn create_key(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    blocking(move || app.create_key(&c, &id))
+        .await
+        .map(|v| created(&v))
+}
+
+async fn list_keys(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    s.app
+        .list_keys(&c, &id)
+        .map(|v| HttpResponse::Ok().json(serde_json::json!({ "keys": v })))
+}
+
+async fn revoke_key(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    blocking(move || app.revoke_key(&c, &id))
+        .await
+        .map(|()| HttpResponse::NoContent().finish())
+}
+
 async fn events(
     s: web::Data<State>,
     c: Caller,
@@ -309,6 +341,9 @@ pub fn api_v1() -> impl HttpServiceFactory {
     web::scope("/api/v1")
         .route("/parties", web::post().to(create_party))
         .route("/parties/{id}", web::get().to(get_party))
+        .route("/parties/{id}/keys", web::post().to(create_key))
+        .route("/parties/{id}/keys", web::get().to(list_keys))
+        .route("/keys/{id}", web::delete().to(revoke_key))
         .route("/lots", web::post().to(create_lot))
         .route("/lots/{id}", web::get().to(get_lot))
         .route("/shipments", web::post().to(create_shipment))

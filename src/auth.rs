@@ -1,17 +1,15 @@
-//! Authentication: bearer tokens are compared as keyed blake3 hashes in constant time, so
-//! no token is kept in clear and a timing side channel does not reveal prefixes.
+//! Authentication and per-key rate limiting for the HTTP layer. The operator token is
+//! compared as a keyed blake3 hash in constant time; party tokens are looked up by their
+//! keyed hash (see `app::keys`), so no token is ever stored or logged in clear.
 
-use crate::app::Caller;
+use crate::app::{App, Caller};
 use crate::error::AppError;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::time::Instant;
 use subtle::ConstantTimeEq;
 
-pub struct Auth {
-    /// Per-process key for hashing presented tokens.
-    hash_key: [u8; 32],
-    operator_hash: Option<[u8; 32]>,
-}
-
-/// A random 128-bit+ token, base64url without padding.
+/// A random token of `bytes` bytes, base64url without padding.
 pub fn random_token(bytes: usize) -> Result<String, AppError> {
     let mut buf = vec![0u8; bytes];
     getrandom::getrandom(&mut buf)
@@ -19,34 +17,54 @@ pub fn random_token(bytes: usize) -> Result<String, AppError> {
     Ok(base64url(&buf))
 }
 
-pub fn random_key() -> Result<[u8; 32], AppError> {
-    let mut k = [0u8; 32];
-    getrandom::getrandom(&mut k).map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
-    Ok(k)
-}
-
 pub fn base64url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Token-bucket limits per key: `per_second` sustained, `burst` at once. 0 disables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            per_second: 100.0,
+            burst: 200.0,
+        }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+pub struct Auth {
+    hash_key: [u8; 32],
+    operator_hash: Option<[u8; 32]>,
+    limit: RateLimit,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
 impl Auth {
-    pub fn new(operator_token: Option<&str>) -> Result<Auth, AppError> {
-        let hash_key = random_key()?;
+    pub fn new(operator_token: Option<&str>, limit: RateLimit) -> Result<Auth, AppError> {
+        let hash_key = crate::secret::random32().map_err(|e| AppError::Internal(e.to_string()))?;
         let operator_hash =
             operator_token.map(|t| *blake3::keyed_hash(&hash_key, t.as_bytes()).as_bytes());
         Ok(Auth {
             hash_key,
             operator_hash,
+            limit,
+            buckets: Mutex::new(HashMap::new()),
         })
     }
 
-    fn hash(&self, token: &str) -> [u8; 32] {
-        *blake3::keyed_hash(&self.hash_key, token.as_bytes()).as_bytes()
-    }
-
-    /// Authenticates an `Authorization` header value.
-    pub fn authenticate(&self, header: Option<&[u8]>) -> Result<Caller, AppError> {
+    /// Authenticates an `Authorization` header value and applies the key's rate limit.
+    pub fn authenticate(&self, header: Option<&[u8]>, app: &App) -> Result<Caller, AppError> {
         let Some(h) = header else {
             return Err(AppError::Unauthorized(
                 "send Authorization: Bearer <token>".into(),
@@ -62,42 +80,104 @@ impl Auth {
                     "malformed Authorization header; expected Bearer <token>".into(),
                 )
             })?;
-        let presented = self.hash(token);
         if let Some(op) = &self.operator_hash {
-            if bool::from(op.ct_eq(&presented)) {
+            let presented = blake3::keyed_hash(&self.hash_key, token.as_bytes());
+            if bool::from(op.ct_eq(presented.as_bytes())) {
+                // The bootstrap operator is not rate limited (imports, onboarding).
                 return Ok(Caller::operator());
             }
         }
-        Err(AppError::Unauthorized("unknown or revoked token".into()))
+        let caller = app.authenticate_token(token)?;
+        self.check_rate(&caller.key_id)?;
+        Ok(caller)
+    }
+
+    fn check_rate(&self, key: &str) -> Result<(), AppError> {
+        if self.limit.per_second <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock();
+        let b = buckets.entry(key.to_string()).or_insert(Bucket {
+            tokens: self.limit.burst,
+            at: now,
+        });
+        let elapsed = now.duration_since(b.at).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * self.limit.per_second).min(self.limit.burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - b.tokens) / self.limit.per_second).ceil().max(1.0);
+            Err(AppError::RateLimited {
+                retry_after_s: wait as u64,
+            })
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{SledConfig, SledStore};
+    use std::sync::Arc;
+
+    fn app() -> (tempfile::TempDir, App) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(&SledConfig::new(dir.path().join("db"))).unwrap();
+        (dir, App::new(Arc::new(store)))
+    }
 
     #[test]
     fn operator_token_and_rejections() {
-        let auth = Auth::new(Some("s3cret")).unwrap();
-        assert!(auth.authenticate(Some(b"Bearer s3cret")).unwrap().operator);
+        let (_d, app) = app();
+        let auth = Auth::new(Some("s3cret-operator"), RateLimit::default()).unwrap();
+        assert!(
+            auth.authenticate(Some(b"Bearer s3cret-operator"), &app)
+                .unwrap()
+                .operator
+        );
+        for bad in [
+            &b"Bearer nope"[..],
+            b"Basic s3cret-operator",
+            b"Bearer ",
+            b"\xff\xfe",
+        ] {
+            assert!(matches!(
+                auth.authenticate(Some(bad), &app),
+                Err(AppError::Unauthorized(_))
+            ));
+        }
         assert!(matches!(
-            auth.authenticate(Some(b"Bearer nope")),
-            Err(AppError::Unauthorized(_))
-        ));
-        assert!(matches!(
-            auth.authenticate(Some(b"Basic s3cret")),
-            Err(AppError::Unauthorized(_))
-        ));
-        assert!(matches!(
-            auth.authenticate(None),
+            auth.authenticate(None, &app),
             Err(AppError::Unauthorized(_))
         ));
     }
 
     #[test]
+    fn rate_limit_refuses_past_the_burst() {
+        let auth = Auth::new(
+            None,
+            RateLimit {
+                per_second: 1.0,
+                burst: 3.0,
+            },
+        )
+        .unwrap();
+        for _ in 0..3 {
+            auth.check_rate("key_1").unwrap();
+        }
+        match auth.check_rate("key_1") {
+            Err(AppError::RateLimited { retry_after_s }) => assert!(retry_after_s >= 1),
+            other => panic!("expected 429, got {other:?}"),
+        }
+        // Other keys have their own bucket.
+        auth.check_rate("key_2").unwrap();
+    }
+
+    #[test]
     fn base64url_encodes() {
-        assert_eq!(base64url(b"f"), "Zg");
-        assert_eq!(base64url(b"fo"), "Zm8");
         assert_eq!(base64url(b"foo"), "Zm9v");
         assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
         assert_eq!(random_token(16).unwrap().len(), 22);

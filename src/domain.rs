@@ -19,16 +19,19 @@ pub enum NodeKind {
     Batch = 3,
     Unit = 4,
     Listing = 5,
+    /// An API key of a party.
+    Key = 6,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 6] = [
+    pub const ALL: [NodeKind; 7] = [
         NodeKind::Party,
         NodeKind::Lot,
         NodeKind::Shipment,
         NodeKind::Batch,
         NodeKind::Unit,
         NodeKind::Listing,
+        NodeKind::Key,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -39,6 +42,7 @@ impl NodeKind {
             NodeKind::Batch => "bat",
             NodeKind::Unit => "unt",
             NodeKind::Listing => "lst",
+            NodeKind::Key => "key",
         }
     }
 
@@ -50,6 +54,7 @@ impl NodeKind {
             NodeKind::Batch => "batch",
             NodeKind::Unit => "unit",
             NodeKind::Listing => "listing",
+            NodeKind::Key => "key",
         }
     }
 
@@ -352,6 +357,15 @@ pub struct Listing {
     pub created_at: i64,
 }
 
+/// An API key: only a keyed hash of its token is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub party: NodeId,
+    pub token_hash: [u8; 32],
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
 /// A stored entity. Units are not stored: they are derived from their batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Record {
@@ -360,6 +374,7 @@ pub enum Record {
     Shipment(Shipment),
     Batch(Batch),
     Listing(Listing),
+    Key(ApiKey),
 }
 
 impl Record {
@@ -370,6 +385,7 @@ impl Record {
             Record::Shipment(_) => NodeKind::Shipment,
             Record::Batch(_) => NodeKind::Batch,
             Record::Listing(_) => NodeKind::Listing,
+            Record::Key(_) => NodeKind::Key,
         }
     }
 }
@@ -378,15 +394,32 @@ impl Record {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NaturalKey {
     Uscc(String),
-    LotCode { producer: NodeId, code: String },
-    BatchCode { manufacturer: NodeId, code: String },
-    ListingItem { platform: NodeId, item_id: String },
+    LotCode {
+        producer: NodeId,
+        code: String,
+    },
+    BatchCode {
+        manufacturer: NodeId,
+        code: String,
+    },
+    ListingItem {
+        platform: NodeId,
+        item_id: String,
+    },
+    /// The keyed hash of an API token.
+    TokenHash([u8; 32]),
 }
 
 impl NaturalKey {
     /// Byte encoding used as a storage key; the tag byte keeps the spaces apart and the
     /// numeric part is big-endian so keys of one parent sort together.
     pub fn encode(&self) -> Vec<u8> {
+        if let NaturalKey::TokenHash(h) = self {
+            let mut out = Vec::with_capacity(33);
+            out.push(b'k');
+            out.extend_from_slice(h);
+            return out;
+        }
         let (tag, parent, text) = match self {
             NaturalKey::Uscc(s) => (b'u', None, s.as_str()),
             NaturalKey::LotCode { producer, code } => (b'l', Some(*producer), code.as_str()),
@@ -396,6 +429,7 @@ impl NaturalKey {
             NaturalKey::ListingItem { platform, item_id } => {
                 (b'i', Some(*platform), item_id.as_str())
             }
+            NaturalKey::TokenHash(_) => (b'k', None, ""),
         };
         let mut out = Vec::with_capacity(6 + text.len());
         out.push(tag);
@@ -423,6 +457,7 @@ pub fn natural_keys(record: &Record) -> Vec<NaturalKey> {
             platform: l.platform,
             item_id: l.item_id.clone(),
         }],
+        Record::Key(k) => vec![NaturalKey::TokenHash(k.token_hash)],
         Record::Shipment(_) => vec![],
     }
 }

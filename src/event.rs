@@ -41,6 +41,8 @@ pub enum EventBody {
         listing: NodeId,
         batches: Vec<NodeId>,
     },
+    /// An API key was revoked (at the event's time).
+    KeyRevoked { key: NodeId },
 }
 
 impl EventBody {
@@ -52,8 +54,10 @@ impl EventBody {
                 Record::Shipment(_) => "lot_shipped",
                 Record::Batch(_) => "batch_produced",
                 Record::Listing(_) => "listing_created",
+                Record::Key(_) => "key_issued",
             },
             EventBody::ListingBatchesLinked { .. } => "listing_batches_linked",
+            EventBody::KeyRevoked { .. } => "key_revoked",
         }
     }
 }

@@ -141,6 +141,12 @@ impl Graph {
         self.edge_count += 1;
     }
 
+    /// A one-way link that is not a supply edge (party → its keys).
+    fn down_only(&mut self, from: NodeId, to: NodeId) {
+        self.ensure(from.max(to));
+        self.down[from as usize].push(to);
+    }
+
     fn set(&mut self, id: NodeId, m: NodeMeta) {
         self.ensure(id);
         self.meta[id as usize] = Some(m);
@@ -207,6 +213,19 @@ impl Graph {
                     );
                 }
             }
+            Record::Key(k) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Key,
+                        flag: k.revoked_at.is_some() as u8,
+                        a: k.party,
+                        b: 0,
+                    },
+                );
+                // Listed among the party's outputs so its keys can be found; walks skip them.
+                self.down_only(k.party, id);
+            }
             Record::Listing(l) => {
                 self.set(
                     id,
@@ -228,6 +247,15 @@ impl Graph {
     pub fn link_batches(&mut self, listing: NodeId, batches: &[NodeId]) {
         for &b in batches {
             self.link(b, listing);
+        }
+    }
+
+    /// Marks a key revoked.
+    pub fn revoke_key(&mut self, key: NodeId) {
+        if let Some(Some(m)) = self.meta.get_mut(key as usize) {
+            if m.kind == NodeKind::Key {
+                m.flag = 1;
+            }
         }
     }
 

@@ -15,5 +15,6 @@ pub mod domain;
 pub mod error;
 pub mod event;
 pub mod graph;
+pub mod secret;
 pub mod server;
 pub mod store;

@@ -46,6 +46,12 @@ enum Command {
         /// HTTP worker threads (0: one per core).
         #[arg(long, env = "BOARDTRAIL_WORKERS", default_value_t = 0)]
         workers: usize,
+        /// Requests per second each party key may make (0: no limit).
+        #[arg(long, env = "BOARDTRAIL_RATE_PER_S", default_value_t = 100.0)]
+        rate_per_s: f64,
+        /// Burst of requests a key may make at once.
+        #[arg(long, env = "BOARDTRAIL_RATE_BURST", default_value_t = 200.0)]
+        rate_burst: f64,
         /// Load the demo world into an empty store first.
         #[arg(long)]
         demo: bool,
@@ -103,12 +109,18 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             public_url,
             admin_token,
             workers,
+            rate_per_s,
+            rate_burst,
             demo,
         } => {
             let mut cfg = config(&data);
             cfg.bind = bind.clone();
             cfg.public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
             cfg.workers = workers;
+            cfg.rate_limit = boardtrail::auth::RateLimit {
+                per_second: rate_per_s,
+                burst: rate_burst,
+            };
             let generated = admin_token.is_none();
             let token = match admin_token {
                 Some(t) if t.len() >= 16 => t,
@@ -179,7 +191,8 @@ fn import(data: &DataArgs, file: &std::path::Path) -> Result<ExitCode, Box<dyn s
     let (reader, len): (Box<dyn std::io::BufRead>, u64) = if file.as_os_str() == "-" {
         (Box::new(BufReader::new(std::io::stdin().lock())), 0)
     } else {
-        let f = std::fs::File::open(file).map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+        let f = std::fs::File::open(file)
+            .map_err(|e| format!("cannot open {}: {e}", file.display()))?;
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         (Box::new(BufReader::with_capacity(1 << 20, f)), len)
     };
@@ -189,9 +202,11 @@ fn import(data: &DataArgs, file: &std::path::Path) -> Result<ExitCode, Box<dyn s
         indicatif::ProgressBar::new_spinner()
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let started = std::time::Instant::now();
     let res = app.import(&Caller::operator(), reader, |lines, bytes| {
@@ -211,7 +226,10 @@ fn import(data: &DataArgs, file: &std::path::Path) -> Result<ExitCode, Box<dyn s
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {
-            eprintln!("import stopped at {f}; {} events before it were recorded", f.recorded);
+            eprintln!(
+                "import stopped at {f}; {} events before it were recorded",
+                f.recorded
+            );
             Ok(ExitCode::from(2))
         }
     }

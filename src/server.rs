@@ -23,6 +23,8 @@ pub struct Config {
     pub cache_mb: u64,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    /// Per-key request rate limit.
+    pub rate_limit: crate::auth::RateLimit,
 }
 
 impl Config {
@@ -34,6 +36,7 @@ impl Config {
             admin_token: None,
             cache_mb: 128,
             workers: 0,
+            rate_limit: crate::auth::RateLimit::default(),
         }
     }
 }
@@ -62,8 +65,10 @@ pub struct Running {
 /// Binds and builds the HTTP server (not yet polled: await `running.server`).
 pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
     let dyn_store: Arc<dyn Store> = store.clone();
-    let app = Arc::new(App::new(dyn_store));
-    let auth = Arc::new(Auth::new(cfg.admin_token.as_deref())?);
+    let token_key = crate::secret::load_or_create(&cfg.data_dir.join("token.key"))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let app = Arc::new(App::with_token_key(dyn_store, token_key));
+    let auth = Arc::new(Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?);
     let state = State {
         app: app.clone(),
         auth,

@@ -24,27 +24,42 @@ fn bad_requests_are_refused_and_change_nothing() {
     let anon = c.with_token(None);
     let r = anon.post("/api/v1/lots", &good_lot);
     r.problem(401);
-    assert_eq!(r.header("www-authenticate"), Some("Bearer realm=\"boardtrail\""));
-    c.with_token(Some("wrong-token")).get(&format!("/api/v1/parties/{mill}")).problem(401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer realm=\"boardtrail\"")
+    );
+    c.with_token(Some("wrong-token"))
+        .get(&format!("/api/v1/parties/{mill}"))
+        .problem(401);
     let r = c.post_raw("/api/v1/lots", "application/json", b"{}");
     assert_ne!(r.status, 401);
 
     // Malformed JSON, wrong types, unknown fields, bad enum values.
-    let d = c.post_raw("/api/v1/lots", "application/json", b"{\"producer\": ").problem(400);
+    let d = c
+        .post_raw("/api/v1/lots", "application/json", b"{\"producer\": ")
+        .problem(400);
     assert!(d.contains("JSON"), "{d}");
     let mut wrong = good_lot.clone();
     wrong["quantity"]["value"] = json!("ten");
     c.post("/api/v1/lots", &wrong).problem(400);
     let mut extra = good_lot.clone();
     extra["colour"] = json!("red");
-    assert!(c.post("/api/v1/lots", &extra).problem(400).contains("colour"));
+    assert!(c
+        .post("/api/v1/lots", &extra)
+        .problem(400)
+        .contains("colour"));
     let mut bad_enum = good_lot.clone();
     bad_enum["material"] = json!("cardboard");
     c.post("/api/v1/lots", &bad_enum).problem(400);
     let mut bad_time = good_lot.clone();
     bad_time["produced_at"] = json!("yesterday");
     c.post("/api/v1/lots", &bad_time).problem(400);
-    c.post_raw("/api/v1/lots", "application/json", b"{\"quantity\": {\"value\": 1e400}}").problem(400);
+    c.post_raw(
+        "/api/v1/lots",
+        "application/json",
+        b"{\"quantity\": {\"value\": 1e400}}",
+    )
+    .problem(400);
 
     // Rule violations: non-positive, too precise, future time, empty code.
     for (path, value) in [
@@ -59,7 +74,9 @@ fn bad_requests_are_refused_and_change_nothing() {
         if let Some(slot) = v.pointer_mut(path) {
             *slot = value;
         } else {
-            v.as_object_mut().unwrap().insert(path[1..].to_string(), value);
+            v.as_object_mut()
+                .unwrap()
+                .insert(path[1..].to_string(), value);
         }
         let d = c.post("/api/v1/lots", &v).problem(422);
         assert!(!d.is_empty(), "{path}");
@@ -67,20 +84,33 @@ fn bad_requests_are_refused_and_change_nothing() {
 
     // Deep nesting: refused by the parser's recursion limit, no crash.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    c.post_raw("/api/v1/lots", "application/json", deep.as_bytes()).problem(400);
-    let deep_obj = format!("{{\"producer\":{}1{}}}", "{\"a\":".repeat(5_000), "}".repeat(5_000));
-    c.post_raw("/api/v1/lots", "application/json", deep_obj.as_bytes()).problem(400);
+    c.post_raw("/api/v1/lots", "application/json", deep.as_bytes())
+        .problem(400);
+    let deep_obj = format!(
+        "{{\"producer\":{}1{}}}",
+        "{\"a\":".repeat(5_000),
+        "}".repeat(5_000)
+    );
+    c.post_raw("/api/v1/lots", "application/json", deep_obj.as_bytes())
+        .problem(400);
 
     // Huge body: 413 before parsing.
     let huge = format!("{{\"lot_code\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
-    c.post_raw("/api/v1/lots", "application/json", huge.as_bytes()).problem(413);
+    c.post_raw("/api/v1/lots", "application/json", huge.as_bytes())
+        .problem(413);
 
     // Wrong content type.
-    c.post_raw("/api/v1/lots", "text/plain", good_lot.to_string().as_bytes()).problem(415);
+    c.post_raw(
+        "/api/v1/lots",
+        "text/plain",
+        good_lot.to_string().as_bytes(),
+    )
+    .problem(415);
 
     // Unknown ids, wrong kinds, junk ids: 404.
     c.get("/api/v1/lots/lot_987654").problem(404);
-    c.get(&format!("/api/v1/lots/{}", mill.replace("pty", "lot"))).problem(404);
+    c.get(&format!("/api/v1/lots/{}", mill.replace("pty", "lot")))
+        .problem(404);
     c.get(&format!("/api/v1/batches/{mill}")).problem(404);
     c.get("/api/v1/lots/%00%ff").problem(404);
     c.get("/api/v1/trace/upstream/unt_4294967295").problem(404);
@@ -88,12 +118,18 @@ fn bad_requests_are_refused_and_change_nothing() {
     c.get("/api/v1/no-such-route").problem(404);
     let mut unknown_ref = good_lot.clone();
     unknown_ref["producer"] = json!("pty_424242");
-    assert!(c.post("/api/v1/lots", &unknown_ref).problem(404).contains("pty_424242"));
+    assert!(c
+        .post("/api/v1/lots", &unknown_ref)
+        .problem(404)
+        .contains("pty_424242"));
 
     // Bad paging parameters.
-    c.get(&format!("/api/v1/trace/downstream/{mill}?limit=0")).problem(400);
-    c.get(&format!("/api/v1/trace/downstream/{mill}?limit=abc")).problem(400);
-    c.get(&format!("/api/v1/trace/downstream/{mill}?cursor=bat_1")).problem(400);
+    c.get(&format!("/api/v1/trace/downstream/{mill}?limit=0"))
+        .problem(400);
+    c.get(&format!("/api/v1/trace/downstream/{mill}?limit=abc"))
+        .problem(400);
+    c.get(&format!("/api/v1/trace/downstream/{mill}?cursor=bat_1"))
+        .problem(400);
 
     assert_eq!(c.events(), before, "no refused request may record anything");
     // And the good request still works afterwards.

@@ -4,46 +4,18 @@
 
 mod common;
 
-use common::{uscc, Client};
+use common::{uscc, Client, Proc, BIN};
 use serde_json::json;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_boardtrail");
 const TOKEN: &str = "crash-test-operator-token-0001";
 
-struct Proc {
-    child: Child,
-    base: String,
-}
-
 fn spawn(dir: &Path) -> Proc {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2", "--cache-mb", "16"])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("BOARDTRAIL_ADMIN_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn boardtrail");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let base = loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        let line = lines.next().expect("server exited before listening").expect("read");
-        if let Some(addr) = line.strip_prefix("boardtrail listening on ") {
-            break addr.trim().to_string();
-        }
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Proc { child, base }
+    common::spawn_binary(dir, TOKEN, None)
 }
 
 fn kill9(p: &mut Proc) {
@@ -52,7 +24,12 @@ fn kill9(p: &mut Proc) {
 }
 
 fn verify(dir: &Path) {
-    let out = Command::new(BIN).arg("verify").arg("--data-dir").arg(dir).output().expect("verify");
+    let out = Command::new(BIN)
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("verify");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "verify failed: {text}");
     assert!(text.contains("verify: ok"), "{text}");
@@ -75,7 +52,13 @@ fn acknowledged_writes_survive_kill_9() {
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         for t in 0..6 {
-            let (c, mill, maker, acked, stop) = (c.clone(), mill.clone(), maker.clone(), acked.clone(), stop.clone());
+            let (c, mill, maker, acked, stop) = (
+                c.clone(),
+                mill.clone(),
+                maker.clone(),
+                acked.clone(),
+                stop.clone(),
+            );
             threads.push(std::thread::spawn(move || {
                 let mut i = 0;
                 while !stop.load(Ordering::Relaxed) {
@@ -116,27 +99,39 @@ fn acknowledged_writes_survive_kill_9() {
         proc_ = spawn(dir.path());
         let c2 = Client::new(&proc_.base, Some(TOKEN));
         let list = acked.lock().unwrap().clone();
-        assert!(list.len() >= target.min(150), "round {round}: only {} writes acknowledged", list.len());
+        assert!(
+            list.len() >= target.min(150),
+            "round {round}: only {} writes acknowledged",
+            list.len()
+        );
         for (lot, code) in &list {
             let r = c2.get(&format!("/api/v1/lots/{lot}"));
-            assert_eq!(r.status, 200, "round {round}: acknowledged lot {lot} lost after kill -9");
+            assert_eq!(
+                r.status, 200,
+                "round {round}: acknowledged lot {lot} lost after kill -9"
+            );
             assert_eq!(r.body["lot_code"], code.as_str());
         }
         // Holdings were rebuilt: the 4-sheet shipments left 6 sheets of each shipped lot.
         let (first_lot, _) = &list[0];
-        let r = c2.post("/api/v1/shipments", &json!({"lot": first_lot, "from": mill, "to": maker,
-            "quantity": {"value": 7.0, "unit": "sheet"}, "shipped_at": "2026-03-03T08:00:00Z"}));
+        let r = c2.post(
+            "/api/v1/shipments",
+            &json!({"lot": first_lot, "from": mill, "to": maker,
+            "quantity": {"value": 7.0, "unit": "sheet"}, "shipped_at": "2026-03-03T08:00:00Z"}),
+        );
         assert!(r.problem(422).contains("6 sheet"), "{}", r.text);
         assert!(c2.events() >= list.len() as u64 + 2);
         c2.get(&format!("/api/v1/trace/downstream/{mill}")).ok(200);
-        eprintln!("round {round}: {} acknowledged writes all present", list.len());
+        eprintln!(
+            "round {round}: {} acknowledged writes all present",
+            list.len()
+        );
         // The next round writes to the restarted process.
         c = c2;
     }
     kill9(&mut proc_);
     verify(dir.path());
 }
-
 
 #[test]
 fn sigterm_stops_gracefully_and_reindex_rebuilds() {
@@ -150,21 +145,38 @@ fn sigterm_stops_gracefully_and_reindex_rebuilds() {
         .post("/api/v1/lots", &json!({"producer": mill, "lot_code": "L-1", "material": "mdf", "formaldehyde_class": "E1",
                                        "quantity": {"value": 5.0, "unit": "m3"}, "produced_at": "2026-03-02T08:00:00Z"}))
         .ok(201)["id"].as_str().unwrap().to_string();
-    let before = c.get(&format!("/api/v1/trace/downstream/{mill}")).ok(200).clone();
-    let status = Command::new("kill").args(["-TERM", &p.child.id().to_string()]).status().unwrap();
+    let before = c
+        .get(&format!("/api/v1/trace/downstream/{mill}"))
+        .ok(200)
+        .clone();
+    let status = Command::new("kill")
+        .args(["-TERM", &p.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = p.child.wait().unwrap();
     assert!(exit.success(), "graceful stop should exit 0, got {exit:?}");
     verify(dir.path());
 
-    let out = Command::new(BIN).arg("reindex").arg("--data-dir").arg(dir.path()).output().unwrap();
+    let out = Command::new(BIN)
+        .arg("reindex")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("replayed 2 events"));
     verify(dir.path());
 
     let mut p = spawn(dir.path());
     let c = Client::new(&p.base, Some(TOKEN));
-    assert_eq!(c.get(&format!("/api/v1/lots/{lot}")).ok(200)["lot_code"], "L-1");
-    assert_eq!(c.get(&format!("/api/v1/trace/downstream/{mill}")).ok(200), &before);
+    assert_eq!(
+        c.get(&format!("/api/v1/lots/{lot}")).ok(200)["lot_code"],
+        "L-1"
+    );
+    assert_eq!(
+        c.get(&format!("/api/v1/trace/downstream/{mill}")).ok(200),
+        &before
+    );
     kill9(&mut p);
 }

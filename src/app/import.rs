@@ -13,14 +13,22 @@ use serde::Deserialize;
 use std::io::BufRead;
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "op", content = "body", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "op",
+    content = "body",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Command {
     Party(NewParty),
     Lot(NewLot),
     Shipment(NewShipment),
     Batch(NewBatch),
     Listing(NewListing),
-    LinkBatches { listing: String, batches: Vec<String> },
+    LinkBatches {
+        listing: String,
+        batches: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -48,7 +56,9 @@ impl App {
             Command::Batch(b) => self.create_batch(caller, b)?.id,
             Command::Listing(b) => self.create_listing(caller, b)?.id,
             Command::LinkBatches { listing, batches } => {
-                self.link_batches(caller, &listing, LinkBatches { batches })?.0.id
+                self.link_batches(caller, &listing, LinkBatches { batches })?
+                    .0
+                    .id
             }
         })
     }
@@ -65,7 +75,11 @@ impl App {
         let before = store.stats().events;
         let fail = |line: u64, error: AppError| {
             let recorded = store.stats().events - before;
-            ImportFailure { line, error, recorded }
+            ImportFailure {
+                line,
+                error,
+                recorded,
+            }
         };
         store.begin_bulk().map_err(|e| fail(0, e.into()))?;
         let mut report = ImportReport::default();
@@ -96,7 +110,7 @@ impl App {
                 result = Err((n, e));
                 break;
             }
-            if n % 10_000 == 0 {
+            if n.is_multiple_of(10_000) {
                 progress(n, bytes);
             }
         }

@@ -4,6 +4,8 @@
 
 pub mod dto;
 pub mod import;
+pub mod keys;
+pub mod policy;
 pub mod views;
 
 use crate::domain::{
@@ -13,11 +15,12 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::event::{Actor, EventBody};
-use crate::graph::{role_from_code, status_from_code};
+use crate::graph::{role_from_code, status_from_code, Reach};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use dto::*;
 use parking_lot::Mutex;
+use policy::Scope;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use views::*;
@@ -70,6 +73,8 @@ pub fn now_ms() -> i64 {
 
 pub struct App {
     store: Arc<dyn Store>,
+    /// Keys the hashes of API tokens (persistent for a server: see `server::open`).
+    token_key: [u8; 32],
     /// Serialises validate-and-append so that checks (mass balance, uniqueness) see every
     /// earlier write. Durability waits happen outside it, grouped by the store.
     writer: Mutex<()>,
@@ -85,11 +90,24 @@ pub struct Health {
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>) -> App {
+    /// An app whose API-key hashes are keyed by `token_key`. Keys issued under one key do
+    /// not authenticate under another, so a server passes its persistent secret.
+    pub fn with_token_key(store: Arc<dyn Store>, token_key: [u8; 32]) -> App {
         App {
             store,
+            token_key,
             writer: Mutex::new(()),
         }
+    }
+
+    /// An app with a fresh random token key (tests, imports, benchmarks: keys issued by it
+    /// do not survive a restart).
+    pub fn new(store: Arc<dyn Store>) -> App {
+        let mut key = [0u8; 32];
+        // Without randomness keys fall back to an all-zero hash key; issuing then still works
+        // and nothing persists it, but a server always passes a real secret.
+        let _ = getrandom::getrandom(&mut key);
+        App::with_token_key(store, key)
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -239,32 +257,12 @@ impl App {
         }
     }
 
-    /// Checks that the caller may act for `party` (the operator may act for anyone).
-    fn act_for(&self, caller: &Caller, field: &str, party: NodeId) -> AppResult<()> {
-        if caller.operator || caller.party == Some(party) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!(
-                "this key acts for {}, not for {} ({field})",
-                caller
-                    .party
-                    .map(|p| format_id(NodeKind::Party, p))
-                    .unwrap_or_default(),
-                format_id(NodeKind::Party, party)
-            )))
-        }
-    }
-
     // -----------------------------------------------------------------------------------
     // Commands
     // -----------------------------------------------------------------------------------
 
     pub fn create_party(&self, caller: &Caller, req: NewParty) -> AppResult<PartyView> {
-        if !caller.operator && caller.role != Some(Role::Regulator) {
-            return Err(AppError::Forbidden(
-                "only a regulator or the operator registers parties".into(),
-            ));
-        }
+        self.authorize_admin(caller, "register parties")?;
         let name = clean_text("name", &req.name, 200).map_err(|e| AppError::rule("name", e))?;
         let city = clean_text("city", &req.city, 100).map_err(|e| AppError::rule("city", e))?;
         let uscc = req.uscc.trim().to_ascii_uppercase();
@@ -437,7 +435,7 @@ impl App {
             &[Role::Supplier, Role::Manufacturer],
             "a lot's producer",
         )?;
-        self.act_for(caller, "producer", producer)?;
+        self.authorize_act_for(caller, producer, "register a lot")?;
         let lot_code = clean_text("lot_code", &req.lot_code, 100)
             .map_err(|e| AppError::rule("lot_code", e))?;
         let quantity = Self::quantity("quantity", req.quantity)?;
@@ -496,7 +494,7 @@ impl App {
             &[Role::Supplier, Role::Manufacturer],
             "the receiver",
         )?;
-        self.act_for(caller, "from", from)?;
+        self.authorize_act_for(caller, from, "ship a lot")?;
         if from == to {
             return Err(AppError::rule(
                 "to",
@@ -544,7 +542,7 @@ impl App {
             &[Role::Manufacturer],
             "a batch's manufacturer",
         )?;
-        self.act_for(caller, "manufacturer", manufacturer)?;
+        self.authorize_act_for(caller, manufacturer, "register a batch")?;
         let batch_code = clean_text("batch_code", &req.batch_code, 100)
             .map_err(|e| AppError::rule("batch_code", e))?;
         let product = Product {
@@ -667,7 +665,7 @@ impl App {
             &[Role::Manufacturer],
             "a listing's seller",
         )?;
-        self.act_for(caller, "platform", platform)?;
+        self.authorize_act_for(caller, platform, "create a listing")?;
         let shop = clean_text("shop", &req.shop, 200).map_err(|e| AppError::rule("shop", e))?;
         let item_id =
             clean_text("item_id", &req.item_id, 100).map_err(|e| AppError::rule("item_id", e))?;
@@ -732,8 +730,8 @@ impl App {
         req: LinkBatches,
     ) -> AppResult<(ListingView, bool)> {
         let id = self.resolve_path(listing_id, NodeKind::Listing)?;
+        self.authorize_listing_write(caller, id)?;
         let listing = self.listing(id)?;
-        self.act_for(caller, "platform", listing.platform)?;
         if req.batches.is_empty() {
             return Err(AppError::rule("batches", "name at least one batch to link"));
         }
@@ -777,6 +775,14 @@ impl App {
         }
     }
 
+    /// Resolves an id from a URL path that the caller may read (404 otherwise, alike for
+    /// what does not exist and what the caller may not know of).
+    fn visible(&self, caller: &Caller, s: &str, want: NodeKind) -> AppResult<NodeId> {
+        let id = self.resolve_path(s, want)?;
+        self.authorize_read(caller, id, want)?;
+        Ok(id)
+    }
+
     /// Resolves any node id from a URL path.
     fn resolve_any(&self, s: &str) -> AppResult<(NodeKind, NodeId)> {
         match parse_id(s) {
@@ -788,31 +794,31 @@ impl App {
         }
     }
 
-    pub fn get_party(&self, _caller: &Caller, id: &str) -> AppResult<PartyView> {
-        let n = self.resolve_path(id, NodeKind::Party)?;
+    pub fn get_party(&self, caller: &Caller, id: &str) -> AppResult<PartyView> {
+        let n = self.visible(caller, id, NodeKind::Party)?;
         Ok(PartyView::new(n, &self.party(n)?))
     }
 
-    pub fn get_lot(&self, _caller: &Caller, id: &str) -> AppResult<LotView> {
-        let n = self.resolve_path(id, NodeKind::Lot)?;
+    pub fn get_lot(&self, caller: &Caller, id: &str) -> AppResult<LotView> {
+        let n = self.visible(caller, id, NodeKind::Lot)?;
         Ok(LotView::new(n, &self.lot(n)?))
     }
 
-    pub fn get_shipment(&self, _caller: &Caller, id: &str) -> AppResult<ShipmentView> {
-        let n = self.resolve_path(id, NodeKind::Shipment)?;
+    pub fn get_shipment(&self, caller: &Caller, id: &str) -> AppResult<ShipmentView> {
+        let n = self.visible(caller, id, NodeKind::Shipment)?;
         match self.load(n)? {
             Record::Shipment(s) => Ok(ShipmentView::new(n, &s)),
             _ => Err(AppError::Internal(format!("{n} is not a shipment"))),
         }
     }
 
-    pub fn get_batch(&self, _caller: &Caller, id: &str) -> AppResult<BatchView> {
-        let n = self.resolve_path(id, NodeKind::Batch)?;
+    pub fn get_batch(&self, caller: &Caller, id: &str) -> AppResult<BatchView> {
+        let n = self.visible(caller, id, NodeKind::Batch)?;
         Ok(BatchView::new(n, &self.batch(n)?))
     }
 
-    pub fn get_unit(&self, _caller: &Caller, id: &str) -> AppResult<UnitView> {
-        let n = self.resolve_path(id, NodeKind::Unit)?;
+    pub fn get_unit(&self, caller: &Caller, id: &str) -> AppResult<UnitView> {
+        let n = self.visible(caller, id, NodeKind::Unit)?;
         let meta = self
             .store
             .meta(n)
@@ -820,8 +826,8 @@ impl App {
         Ok(UnitView::new(n, meta.a, meta.b, &self.batch(meta.a)?))
     }
 
-    pub fn get_listing(&self, _caller: &Caller, id: &str) -> AppResult<ListingView> {
-        let n = self.resolve_path(id, NodeKind::Listing)?;
+    pub fn get_listing(&self, caller: &Caller, id: &str) -> AppResult<ListingView> {
+        let n = self.visible(caller, id, NodeKind::Listing)?;
         Ok(ListingView::new(n, &self.listing(n)?))
     }
 
@@ -899,8 +905,8 @@ impl App {
                     status: l.status.as_str(),
                 },
             },
-            Record::Shipment(_) => {
-                return Err(AppError::Internal("shipments are not trace nodes".into()))
+            Record::Shipment(_) | Record::Key(_) => {
+                return Err(AppError::Internal(format!("{id} is not a trace node")))
             }
         };
         cache.insert(id, record);
@@ -908,8 +914,9 @@ impl App {
     }
 
     /// The whole upstream DAG of a unit, batch, lot or listing.
-    pub fn upstream(&self, _caller: &Caller, id: &str) -> AppResult<UpstreamView> {
+    pub fn upstream(&self, caller: &Caller, id: &str) -> AppResult<UpstreamView> {
         let (kind, root) = self.resolve_any(id)?;
+        self.authorize_upstream(caller, root, kind)?;
         if matches!(kind, NodeKind::Shipment | NodeKind::Party) {
             return Err(AppError::rule(
                 "id",
@@ -986,11 +993,12 @@ impl App {
     /// per platform and seller and one page of items.
     pub fn downstream(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         id: &str,
         q: &DownstreamQuery,
     ) -> AppResult<DownstreamView> {
         let (kind, root) = self.resolve_any(id)?;
+        let scope = self.authorize_downstream(caller, root, kind)?;
         if kind == NodeKind::Shipment {
             return Err(AppError::rule(
                 "id",
@@ -1008,10 +1016,46 @@ impl App {
             Some(p) => Some(self.resolve("platform", p, NodeKind::Party)?),
             None => None,
         };
-        let mut reach = self.store.downstream(root)?;
+        // The root's own lots: whom they were shipped to is part of every answer.
+        let own_lots: Vec<NodeId> = match kind {
+            NodeKind::Party => self
+                .store
+                .outputs(root)
+                .into_iter()
+                .filter(|&l| self.store.meta(l).map(|m| m.kind) == Some(NodeKind::Lot))
+                .collect(),
+            NodeKind::Lot => vec![root],
+            _ => vec![],
+        };
+        let mut reach = match scope {
+            Scope::Full => self.store.downstream(root)?,
+            // A supplier sees its own lots and whom it shipped them to, no further.
+            Scope::Shipments => Reach {
+                lots: {
+                    let mut l = own_lots.clone();
+                    l.sort_unstable();
+                    l
+                },
+                ..Reach::default()
+            },
+        };
         if kind == NodeKind::Listing {
             reach.listings = vec![root];
         }
+        let mut shipped: BTreeMap<NodeId, u64> = BTreeMap::new();
+        for &lot in &own_lots {
+            for (p, _) in self.store.recipients(lot) {
+                *shipped.entry(p).or_default() += 1;
+            }
+        }
+        let shipped_to = shipped
+            .into_iter()
+            .map(|(p, lots)| RecipientView {
+                party: format_id(NodeKind::Party, p),
+                name: self.party_name(p),
+                lots,
+            })
+            .collect();
         if let Some(pf) = platform_filter {
             reach
                 .listings
@@ -1098,6 +1142,8 @@ impl App {
         };
         Ok(DownstreamView {
             root: format_id(kind, root),
+            scope: scope.name(),
+            shipped_to,
             lot_count: reach.lots.len() as u64,
             batch_count: reach.batches.len() as u64,
             unit_count: reach.units,
@@ -1117,11 +1163,7 @@ impl App {
 
     /// The event log, oldest first.
     pub fn events(&self, caller: &Caller, q: &EventsQuery) -> AppResult<Vec<EventView>> {
-        if !caller.operator && caller.role != Some(Role::Regulator) {
-            return Err(AppError::Forbidden(
-                "only a regulator or the operator reads the event log".into(),
-            ));
-        }
+        self.authorize_admin(caller, "read the event log")?;
         let limit = q.limit.unwrap_or(100);
         if limit == 0 || limit > MAX_PAGE {
             return Err(AppError::bad(
@@ -1138,6 +1180,7 @@ impl App {
                     EventBody::ListingBatchesLinked { listing, .. } => {
                         format_id(NodeKind::Listing, *listing)
                     }
+                    EventBody::KeyRevoked { key } => format_id(NodeKind::Key, *key),
                 };
                 EventView {
                     seq: e.seq,

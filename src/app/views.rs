@@ -389,8 +389,20 @@ pub struct Page {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RecipientView {
+    pub party: String,
+    pub name: String,
+    /// How many of the root's lots went to this party.
+    pub lots: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DownstreamView {
     pub root: String,
+    /// `full`, or `shipments` for a supplier (its lots and whom it shipped them to).
+    pub scope: &'static str,
+    /// Parties the root's own lots were shipped to.
+    pub shipped_to: Vec<RecipientView>,
     pub lot_count: u64,
     pub batch_count: u64,
     pub unit_count: u64,

@@ -82,6 +82,10 @@ pub trait Store: Send + Sync + 'static {
     fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError>;
     fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError>;
     fn holding(&self, lot: NodeId, party: NodeId) -> Holding;
+    /// One hop downstream: what consumes, lists or was made from `id`.
+    fn outputs(&self, id: NodeId) -> Vec<NodeId>;
+    /// The parties a lot was shipped to, with their holdings of it.
+    fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)>;
     /// Appends one event and updates the projection in one atomic write. The caller must
     /// serialise appends (the application layer holds its writer lock) and must call
     /// [`Store::sync`] before acknowledging.

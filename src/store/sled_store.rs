@@ -42,6 +42,8 @@ impl SledConfig {
 struct Mem {
     graph: Graph,
     holdings: HashMap<(NodeId, NodeId), Holding>,
+    /// Parties each lot was shipped to, in shipping order.
+    recipients: HashMap<NodeId, Vec<NodeId>>,
 }
 
 impl Mem {
@@ -64,13 +66,17 @@ impl Mem {
                 let q = s.quantity.amount.0;
                 self.holding_mut(s.lot, s.from).shipped.0 += q;
                 self.holding_mut(s.lot, s.to).received.0 += q;
+                let r = self.recipients.entry(s.lot).or_default();
+                if !r.contains(&s.to) {
+                    r.push(s.to);
+                }
             }
             Record::Batch(b) => {
                 for i in &b.inputs {
                     self.holding_mut(i.lot, b.manufacturer).consumed.0 += i.quantity.amount.0;
                 }
             }
-            Record::Party(_) | Record::Listing(_) => {}
+            Record::Party(_) | Record::Listing(_) | Record::Key(_) => {}
         }
     }
 
@@ -80,6 +86,7 @@ impl Mem {
             EventBody::ListingBatchesLinked { listing, batches } => {
                 self.graph.link_batches(*listing, batches)
             }
+            EventBody::KeyRevoked { key } => self.graph.revoke_key(*key),
         }
     }
 }
@@ -91,10 +98,10 @@ struct Projection {
 }
 
 fn project(
-    body: &EventBody,
+    ev: &Event,
     current: impl Fn(NodeId) -> Result<Option<Record>, StoreError>,
 ) -> Result<Projection, StoreError> {
-    match body {
+    match &ev.body {
         EventBody::Created { id, record } => Ok(Projection {
             keys: natural_keys(record)
                 .iter()
@@ -113,6 +120,16 @@ fn project(
             }
             Ok(Projection {
                 puts: vec![(*listing, Record::Listing(l))],
+                keys: vec![],
+            })
+        }
+        EventBody::KeyRevoked { key } => {
+            let Some(Record::Key(mut k)) = current(*key)? else {
+                return Err(StoreError::Missing(*key));
+            };
+            k.revoked_at.get_or_insert(ev.at);
+            Ok(Projection {
+                puts: vec![(*key, Record::Key(k))],
                 keys: vec![],
             })
         }
@@ -241,7 +258,7 @@ impl SledStore {
     fn rebuild(&self) -> Result<(), StoreError> {
         let mut mem = Mem {
             graph: Graph::with_capacity(self.nodes.len()),
-            holdings: HashMap::new(),
+            ..Mem::default()
         };
         for item in self.nodes.iter() {
             let (k, v) = item?;
@@ -264,7 +281,7 @@ impl SledStore {
             let entry = event::split_entry(&v)
                 .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
             let ev: Event = codec::decode(entry.body)?;
-            let p = project(&ev.body, |id| self.read_record(id))?;
+            let p = project(&ev, |id| self.read_record(id))?;
             for (k, id) in p.keys {
                 self.keys.insert(k, &id.to_be_bytes())?;
             }
@@ -280,7 +297,12 @@ impl SledStore {
 
     fn read_record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
         if self.bulk.load(Ordering::Acquire) {
-            if let Some(r) = self.pending.lock().as_ref().and_then(|p| p.records.get(&id)) {
+            if let Some(r) = self
+                .pending
+                .lock()
+                .as_ref()
+                .and_then(|p| p.records.get(&id))
+            {
                 return Ok(Some(r.clone()));
             }
         }
@@ -299,7 +321,11 @@ impl SledStore {
         for (id, r) in &p.records {
             puts.push((id.to_be_bytes(), codec::encode(r)?));
         }
-        let (last_seq, last_entry) = p.log.last().map(|(s, e)| (*s, e.clone())).unwrap_or_default();
+        let (last_seq, last_entry) = p
+            .log
+            .last()
+            .map(|(s, e)| (*s, e.clone()))
+            .unwrap_or_default();
         let hash = event::split_entry(&last_entry)
             .map(|e| e.hash)
             .ok_or_else(|| StoreError::Corrupt("short staged entry".into()))?;
@@ -403,6 +429,22 @@ impl Store for SledStore {
             .unwrap_or_default()
     }
 
+    fn outputs(&self, id: NodeId) -> Vec<NodeId> {
+        self.mem.read().graph.outputs(id).to_vec()
+    }
+
+    fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
+        let mem = self.mem.read();
+        mem.recipients
+            .get(&lot)
+            .map(|r| {
+                r.iter()
+                    .map(|&p| (p, mem.holdings.get(&(lot, p)).copied().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError> {
         let mut head = self.head.lock();
         let seq = head.seq + 1;
@@ -413,7 +455,7 @@ impl Store for SledStore {
             body,
         };
         let (entry, hash) = event::seal(&head.hash, &ev)?;
-        let projection = project(&ev.body, |id| self.read_record(id))?;
+        let projection = project(&ev, |id| self.read_record(id))?;
         if self.bulk.load(Ordering::Acquire) {
             self.stage(seq, entry, projection)?;
             self.mem.write().apply_event(&ev.body);
@@ -584,7 +626,7 @@ impl Store for SledStore {
                             .problems
                             .push(format!("event {seq} says it is event {}", ev.seq));
                     }
-                    let p = project(&ev.body, |id| Ok(expected.get(&id).cloned()));
+                    let p = project(&ev, |id| Ok(expected.get(&id).cloned()));
                     match p {
                         Ok(p) => expected.extend(p.puts),
                         Err(e) => report.problems.push(format!("event {seq}: {e}")),

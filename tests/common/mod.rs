@@ -32,11 +32,14 @@ impl TestServer {
             actix_web::rt::System::new().block_on(async move {
                 let store = server::open_store(&cfg).expect("open store");
                 let running = server::start(&cfg, store).expect("start");
-                tx.send((running.addr, running.server.handle())).expect("send");
+                tx.send((running.addr, running.server.handle()))
+                    .expect("send");
                 server::run_until_stopped(running).await.expect("server");
             })
         });
-        let (addr, handle) = rx.recv_timeout(Duration::from_secs(30)).expect("server start");
+        let (addr, handle) = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server start");
         TestServer {
             base: format!("http://{addr}"),
             handle,
@@ -99,8 +102,16 @@ impl Resp {
     /// Asserts an RFC 9457 problem with this status and returns its detail.
     #[track_caller]
     pub fn problem(&self, status: u16) -> String {
-        assert_eq!(self.status, status, "expected {status}, got {}: {}", self.status, self.text);
-        assert_eq!(self.content_type, "application/problem+json", "{}", self.text);
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{}",
+            self.text
+        );
         assert_eq!(self.body["status"], status);
         assert!(self.body["type"].is_string() && self.body["title"].is_string());
         self.body["detail"].as_str().expect("detail").to_string()
@@ -108,7 +119,11 @@ impl Resp {
 
     #[track_caller]
     pub fn ok(&self, status: u16) -> &Value {
-        assert_eq!(self.status, status, "expected {status}, got {}: {}", self.status, self.text);
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
         &self.body
     }
 }
@@ -131,7 +146,9 @@ impl Client {
     }
 
     fn req(&self, method: &str, path: &str) -> ureq::Request {
-        let mut r = self.agent.request(method, &format!("{}{}", self.base, path));
+        let mut r = self
+            .agent
+            .request(method, &format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
             r = r.set("Authorization", &format!("Bearer {t}"));
         }
@@ -181,6 +198,10 @@ impl Client {
         Self::finish(self.req("POST", path).send_json(body.clone()))
     }
 
+    pub fn delete(&self, path: &str) -> Resp {
+        Self::finish(self.req("DELETE", path).call())
+    }
+
     pub fn post_raw(&self, path: &str, content_type: &str, body: &[u8]) -> Resp {
         Self::finish(
             self.req("POST", path)
@@ -190,7 +211,9 @@ impl Client {
     }
 
     pub fn events(&self) -> u64 {
-        self.get("/healthz").body["events"].as_u64().expect("events")
+        self.get("/healthz").body["events"]
+            .as_u64()
+            .expect("events")
     }
 }
 
@@ -200,4 +223,57 @@ pub fn uscc(first17: &str) -> String {
         "{first17}{}",
         boardtrail::domain::uscc_check_char(first17).expect("17 valid characters")
     )
+}
+
+/// The real binary, started on a free port.
+pub struct Proc {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_boardtrail");
+
+/// Starts `boardtrail serve` on the data dir with the given operator token; its stderr (the
+/// log) goes to `log` when given. Returns once it listens.
+pub fn spawn_binary(dir: &std::path::Path, token: &str, log: Option<&std::path::Path>) -> Proc {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let stderr = match log {
+        Some(p) => Stdio::from(std::fs::File::create(p).expect("log file")),
+        None => Stdio::null(),
+    };
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "2",
+            "--cache-mb",
+            "16",
+        ])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("BOARDTRAIL_ADMIN_TOKEN", token)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn boardtrail");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let base = loop {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .expect("read");
+        if let Some(addr) = line.strip_prefix("boardtrail listening on ") {
+            break addr.trim().to_string();
+        }
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Proc { child, base }
 }

@@ -1,0 +1,345 @@
+//! Access control. The role matrix in README.md is the test table: every cell (route ×
+//! caller) is run against the real server and its status asserted. Also: tokens never
+//! appear in the data directory or the log, and revocation takes effect at once.
+
+mod common;
+
+use common::{uscc, Client, Resp, TestServer};
+use serde_json::{json, Value};
+use std::cell::Cell;
+
+const COLUMNS: [&str; 11] = [
+    "operator",
+    "regulator",
+    "supplier",
+    "manufacturer",
+    "other maker",
+    "platform",
+    "other platform",
+    "lab",
+    "no key",
+    "wrong key",
+    "revoked key",
+];
+
+fn id(r: &Resp) -> String {
+    r.body["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {}", r.text))
+        .to_string()
+}
+
+struct World {
+    op: Client,
+    supplier: String,
+    manufacturer: String,
+    platform: String,
+    lot: String,
+    shipment: String,
+    batch: String,
+    unit: String,
+    listing: String,
+    tokens: Vec<Option<String>>,
+    n: Cell<u32>,
+}
+
+impl World {
+    fn build(srv: &TestServer) -> World {
+        let op = srv.client();
+        let party = |name: &str, role: &str, code: &str| {
+            id(&op
+                .post(
+                    "/api/v1/parties",
+                    &json!({"name": name, "role": role, "uscc": uscc(code), "city": "临沂"}),
+                )
+                .ok_status(201))
+        };
+        let regulator = party("临沂市监局", "regulator", "11371300MB1K0K0Y0");
+        let supplier = party("mill", "supplier", "91371300MA3C1A0X1");
+        let manufacturer = party("maker", "manufacturer", "91321300MA1M3C0P3");
+        let other_maker = party("maker 2", "manufacturer", "92320324MA1N4D0Q4");
+        let platform = party("JD", "platform", "91110302MA0C5E0R5");
+        let other_platform = party("PDD", "platform", "91310000MA1G7G0U7");
+        let lab = party("Shaji lab", "lab", "12320324MB1M2M0B2");
+        let key = |p: &str| {
+            op.post(&format!("/api/v1/parties/{p}/keys"), &json!({}))
+                .ok_status(201)
+                .body["token"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let revoked = op
+            .post(&format!("/api/v1/parties/{regulator}/keys"), &json!({}))
+            .ok_status(201);
+        op.delete(&format!("/api/v1/keys/{}", id(&revoked))).ok(204);
+        let tokens = vec![
+            Some(common::TOKEN.to_string()),
+            Some(key(&regulator)),
+            Some(key(&supplier)),
+            Some(key(&manufacturer)),
+            Some(key(&other_maker)),
+            Some(key(&platform)),
+            Some(key(&other_platform)),
+            Some(key(&lab)),
+            None,
+            Some("btk_this-is-not-a-real-token-at-all".into()),
+            Some(revoked.body["token"].as_str().unwrap().to_string()),
+        ];
+        let lot = id(&op.post("/api/v1/lots", &json!({"producer": supplier, "lot_code": "L-0", "material": "plywood",
+            "formaldehyde_class": "E0", "quantity": {"value": 1000.0, "unit": "sheet"}, "produced_at": "2026-03-02T08:00:00Z"})).ok_status(201));
+        let shipment = id(&op
+            .post(
+                "/api/v1/shipments",
+                &json!({"lot": lot, "from": supplier, "to": manufacturer,
+            "quantity": {"value": 100.0, "unit": "sheet"}, "shipped_at": "2026-03-03T08:00:00Z"}),
+            )
+            .ok_status(201));
+        let b = op.post("/api/v1/batches", &json!({"manufacturer": manufacturer, "batch_code": "B-0",
+            "product": {"name": "wardrobe", "model": "W"}, "quantity": 2, "serials": true,
+            "inputs": [{"lot": lot, "quantity": {"value": 10.0, "unit": "sheet"}}], "produced_at": "2026-03-04T08:00:00Z"})).ok_status(201);
+        let batch = id(&b);
+        let unit = b.body["units"][0]["id"].as_str().unwrap().to_string();
+        let listing = id(&op.post("/api/v1/listings", &json!({"platform": platform, "seller": manufacturer, "shop": "s",
+            "item_id": "I-0", "url": "https://item.jd.com/1.html", "title": "t", "batches": [batch]})).ok_status(201));
+        World {
+            op,
+            supplier,
+            manufacturer,
+            platform,
+            lot,
+            shipment,
+            batch,
+            unit,
+            listing,
+            tokens,
+            n: Cell::new(0),
+        }
+    }
+
+    fn fresh(&self) -> u32 {
+        self.n.set(self.n.get() + 1);
+        self.n.get()
+    }
+
+    /// Runs the request a matrix row names, as the caller of column `col`.
+    fn run(&self, row: &str, col: usize) -> Resp {
+        let c = self.op.with_token(self.tokens[col].as_deref());
+        let n = self.fresh();
+        let (s, lot) = (&self.supplier, &self.lot);
+        match row {
+            "GET /healthz" => c.get("/healthz"),
+            "POST /parties" => {
+                let code = format!("9137130{n:010}");
+                c.post("/api/v1/parties", &json!({"name": format!("p{n}"), "role": "supplier", "uscc": uscc(&code), "city": "c"}))
+            }
+            "GET /parties/{supplier}" => c.get(&format!("/api/v1/parties/{s}")),
+            "POST /parties/{supplier}/keys" => c.post(&format!("/api/v1/parties/{s}/keys"), &json!({})),
+            "GET /parties/{supplier}/keys" => c.get(&format!("/api/v1/parties/{s}/keys")),
+            "DELETE /keys/{supplier key}" => {
+                let k = id(&self.op.post(&format!("/api/v1/parties/{s}/keys"), &json!({})).ok_status(201));
+                c.delete(&format!("/api/v1/keys/{k}"))
+            }
+            "POST /lots as supplier" => c.post("/api/v1/lots", &json!({"producer": s, "lot_code": format!("L-{n}"),
+                "material": "mdf", "formaldehyde_class": "E1", "quantity": {"value": 5.0, "unit": "sheet"},
+                "produced_at": "2026-03-02T08:00:00Z"})),
+            "GET /lots/{supplier lot}" => c.get(&format!("/api/v1/lots/{lot}")),
+            "POST /shipments supplier to manufacturer" => c.post("/api/v1/shipments", &json!({"lot": lot, "from": s,
+                "to": self.manufacturer, "quantity": {"value": 1.0, "unit": "sheet"}, "shipped_at": "2026-03-03T08:00:00Z"})),
+            "GET /shipments/{supplier to manufacturer}" => c.get(&format!("/api/v1/shipments/{}", self.shipment)),
+            "POST /batches as manufacturer" => c.post("/api/v1/batches", &json!({"manufacturer": self.manufacturer,
+                "batch_code": format!("B-{n}"), "product": {"name": "desk", "model": "D"}, "quantity": 1,
+                "inputs": [{"lot": lot, "quantity": {"value": 1.0, "unit": "sheet"}}], "produced_at": "2026-03-04T08:00:00Z"})),
+            "GET /batches/{manufacturer batch}" => c.get(&format!("/api/v1/batches/{}", self.batch)),
+            "GET /units/{manufacturer unit}" => c.get(&format!("/api/v1/units/{}", self.unit)),
+            "POST /listings on platform" => c.post("/api/v1/listings", &json!({"platform": self.platform,
+                "seller": self.manufacturer, "shop": "s", "item_id": format!("I-{n}"), "url": "https://item.jd.com/2.html",
+                "title": "t", "batches": [self.batch]})),
+            "GET /listings/{platform listing}" => c.get(&format!("/api/v1/listings/{}", self.listing)),
+            "POST /listings/{platform listing}/batches" => {
+                c.post(&format!("/api/v1/listings/{}/batches", self.listing), &json!({"batches": [self.batch]}))
+            }
+            "GET /trace/upstream/{manufacturer unit}" => c.get(&format!("/api/v1/trace/upstream/{}", self.unit)),
+            "GET /trace/upstream/{platform listing}" => c.get(&format!("/api/v1/trace/upstream/{}", self.listing)),
+            "GET /trace/downstream/{supplier}" => c.get(&format!("/api/v1/trace/downstream/{s}")),
+            "GET /trace/downstream/{supplier lot}" => c.get(&format!("/api/v1/trace/downstream/{lot}")),
+            "GET /events" => c.get("/api/v1/events"),
+            other => panic!("the README matrix names a route this test does not know: {other}"),
+        }
+    }
+}
+
+trait OkStatus {
+    fn ok_status(self, status: u16) -> Resp;
+}
+
+impl OkStatus for Resp {
+    #[track_caller]
+    fn ok_status(self, status: u16) -> Resp {
+        self.ok(status);
+        self
+    }
+}
+
+/// The matrix from README.md: (route, expected status per column).
+fn matrix() -> Vec<(String, Vec<u16>)> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("<!-- access-matrix:start -->")
+        .expect("matrix start marker");
+    let end = readme
+        .find("<!-- access-matrix:end -->")
+        .expect("matrix end marker");
+    let mut rows = Vec::new();
+    for line in readme[start..end].lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        if cells[0] == "route" {
+            assert_eq!(&cells[1..], &COLUMNS[..], "matrix columns changed");
+            continue;
+        }
+        if cells[0].starts_with("---") {
+            continue;
+        }
+        let statuses = cells[1..]
+            .iter()
+            .map(|c| c.parse().expect("status"))
+            .collect::<Vec<u16>>();
+        assert_eq!(statuses.len(), COLUMNS.len(), "row {}", cells[0]);
+        rows.push((cells[0].to_string(), statuses));
+    }
+    rows
+}
+
+#[test]
+fn every_role_against_every_route_matches_the_readme_matrix() {
+    let srv = TestServer::start();
+    let w = World::build(&srv);
+    let rows = matrix();
+    assert!(rows.len() >= 20, "matrix has only {} rows", rows.len());
+    let mut failures = Vec::new();
+    for (route, expected) in &rows {
+        for (col, &want) in expected.iter().enumerate() {
+            let r = w.run(route, col);
+            if r.status != want {
+                failures.push(format!(
+                    "{route} as {}: expected {want}, got {} {}",
+                    COLUMNS[col], r.status, r.text
+                ));
+            } else if want >= 400 {
+                assert_eq!(
+                    r.content_type, "application/problem+json",
+                    "{route} as {}",
+                    COLUMNS[col]
+                );
+                if want == 401 {
+                    assert_eq!(
+                        r.header("www-authenticate"),
+                        Some("Bearer realm=\"boardtrail\"")
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells differ from README:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_supplier_sees_downstream_only_as_far_as_its_shipments() {
+    let srv = TestServer::start();
+    let w = World::build(&srv);
+    let supplier = w.op.with_token(w.tokens[2].as_deref());
+    let r = supplier.get(&format!("/api/v1/trace/downstream/{}", w.supplier));
+    let v: &Value = r.ok(200);
+    assert_eq!(v["scope"], "shipments");
+    assert_eq!(v["shipped_to"][0]["party"], w.manufacturer.as_str());
+    assert_eq!(v["batch_count"], 0);
+    assert_eq!(v["listings"]["total"], 0);
+    // The regulator sees the whole reach of the same supplier.
+    let reg = w.op.with_token(w.tokens[1].as_deref());
+    let r = reg.get(&format!("/api/v1/trace/downstream/{}", w.supplier));
+    assert_eq!(r.ok(200)["scope"], "full");
+    assert_eq!(r.body["listings"]["total"], 1);
+    // Writes record the acting party and key.
+    let mill = w.op.with_token(w.tokens[2].as_deref());
+    mill.post("/api/v1/lots", &json!({"producer": w.supplier, "lot_code": "by-key", "material": "mdf",
+        "formaldehyde_class": "E1", "quantity": {"value": 5.0, "unit": "sheet"}, "produced_at": "2026-03-02T08:00:00Z"}))
+        .ok(201);
+    let evs = w.op.get("/api/v1/events?limit=1000");
+    let last = evs.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "lot_registered");
+    assert_eq!(last["actor_party"], w.supplier.as_str());
+    assert!(last["actor_key"].as_str().unwrap().starts_with("key_"));
+}
+
+#[test]
+fn revocation_is_immediate_and_tokens_never_leak() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let data = dir.path().join("data");
+    let op_token = "leak-test-operator-token-000001";
+    let mut p = common::spawn_binary(&data, op_token, Some(&log));
+    let op = Client::new(&p.base, Some(op_token));
+    let reg = id(&op.post("/api/v1/parties", &json!({"name": "宿迁市监局", "role": "regulator", "uscc": uscc("11321300MB1J9J0X9"), "city": "宿迁"})).ok_status(201));
+    let issued = op
+        .post(&format!("/api/v1/parties/{reg}/keys"), &json!({}))
+        .ok_status(201);
+    let token = issued.body["token"].as_str().unwrap().to_string();
+    assert!(token.len() >= 26, "token too short for 128 bits: {token}");
+    let key_id = id(&issued);
+    let me = Client::new(&p.base, Some(&token));
+    me.get(&format!("/api/v1/parties/{reg}")).ok(200);
+    // The key list shows ids and times, never tokens.
+    let keys = op.get(&format!("/api/v1/parties/{reg}/keys"));
+    assert!(!keys.text.contains(&token));
+    assert_eq!(keys.ok(200)["keys"][0]["id"], key_id.as_str());
+    // Used with a bad request too, so error paths are covered by the grep below.
+    me.post("/api/v1/lots", &json!({"nonsense": true}))
+        .problem(400);
+    me.delete(&format!("/api/v1/keys/{key_id}")).ok(204);
+    let r = me.get(&format!("/api/v1/parties/{reg}"));
+    r.problem(401);
+    assert!(!r.text.contains(&token));
+    op.delete(&format!("/api/v1/keys/{key_id}")).ok(204); // idempotent
+    p.child.kill().unwrap();
+    p.child.wait().unwrap();
+
+    let mut hay = std::fs::read(&log).unwrap();
+    assert!(!hay.is_empty(), "the server wrote no log to search");
+    for entry in walk(&data) {
+        hay.extend(std::fs::read(entry).unwrap());
+    }
+    for needle in [
+        token.as_bytes(),
+        op_token.as_bytes(),
+        &token.as_bytes()[4..20],
+    ] {
+        assert!(
+            !hay.windows(needle.len()).any(|w| w == needle),
+            "a token was found in the data directory or the log"
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
