@@ -1,0 +1,658 @@
+//! GS1 Digital Link URIs (GS1 Digital Link URI Syntax, ISO/IEC 18975) for the GTIN (AI 01)
+//! and its key qualifiers, and the RFC 9264 linkset a resolver returns for `linkType=all`.
+//!
+//! A Digital Link path for a trade item is `/01/{gtin14}[/22/{cpv}][/10/{lot}][/21/{serial}]`:
+//! the primary key first, then the key qualifiers, each optional, at most once and in that
+//! fixed order. Other attributes (expiry date, AI 17, …) belong in the query string and are
+//! not handled here.
+//!
+//! Choices made by this module:
+//! - [`parse_path`] takes the *raw* request path, still percent-encoded (actix-web's
+//!   `HttpRequest::path()`); it splits on `/` before decoding, so a lot code `A/B` sent as
+//!   `A%2FB` stays one value. Do not pass a path that a router has already decoded.
+//! - One trailing slash is tolerated (`/01/09506000134352/` parses); empty segments anywhere
+//!   else (`//`) are errors.
+//! - Values are checked for what GS1 fixes for AIs 22, 10 and 21: not empty and at most
+//!   20 characters (format `X..20` in the GS1 General Specifications). Parsing is lenient about
+//!   the character set (any UTF-8 text without control characters) because the lot codes
+//!   recorded by this service may contain spaces; [`DigitalLink::check_cset82`] applies the
+//!   strict GS1 rule (AI 22/10/21 values use the 82 characters of GS1 "CSET 82", which has no
+//!   space and no non-ASCII characters) for links that are printed on retail packaging.
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use thiserror::Error;
+
+use crate::domain::normalize_gtin;
+
+/// Characters that stay literal in a Digital Link path value: RFC 3986 "unreserved" ones
+/// (`A–Z a–z 0–9 - . _ ~`). Everything else, including `/`, space and the sub-delimiters
+/// GS1 requires to be escaped (`! ' ( ) * + , ; = :` …), is percent-encoded.
+const VALUE_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Longest value GS1 allows for AIs 22, 10 and 21 (format `X..20`).
+pub const MAX_QUALIFIER_LEN: usize = 20;
+
+/// GS1 "CSET 82": the characters allowed in alphanumeric AI values such as 22, 10 and 21.
+const CSET82_PUNCT: &str = "!\"%&'()*+,-./:;<=>?_";
+
+/// The relation-type namespace of GS1 link types (`gs1:pip` is
+/// `https://gs1.org/voc/pip` in a linkset).
+pub const GS1_VOC: &str = "https://gs1.org/voc/";
+
+/// A parsed or to-be-formatted Digital Link for a trade item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DigitalLink {
+    /// GTIN padded to 14 digits, check digit verified (AI 01).
+    pub gtin14: String,
+    /// Consumer product variant (AI 22).
+    pub variant: Option<String>,
+    /// Batch or lot number (AI 10).
+    pub lot: Option<String>,
+    /// Serial number (AI 21).
+    pub serial: Option<String>,
+}
+
+/// Why a Digital Link is invalid. The messages are meant for API clients (400 responses).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DlError {
+    #[error("a GS1 Digital Link path starts with /01/{{gtin}}; got '{0}'")]
+    MissingPrimaryKey(String),
+    #[error("invalid GTIN in AI 01: {0}")]
+    Gtin(String),
+    #[error("AI {ai} is not supported here: after /01/{{gtin}} only AI 22 (consumer product variant), 10 (batch/lot) and 21 (serial number) may follow")]
+    UnknownAi { ai: String },
+    #[error("AI 01 (GTIN) must come first and appear once; found it again after AI {after}")]
+    RepeatedPrimaryKey { after: &'static str },
+    #[error("AI {ai} ({name}) cannot follow AI {after}: key qualifiers go in the order 22, 10, 21, each at most once")]
+    OutOfOrder {
+        ai: &'static str,
+        name: &'static str,
+        after: &'static str,
+    },
+    #[error("AI {ai} ({name}) has no value")]
+    MissingValue {
+        ai: &'static str,
+        name: &'static str,
+    },
+    #[error("AI {ai} ({name}) has {len} characters; GS1 allows at most {max}")]
+    TooLong {
+        ai: &'static str,
+        name: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error(
+        "AI {ai} ({name}) has a malformed percent-escape: '%' must be followed by two hex digits"
+    )]
+    BadEscape {
+        ai: &'static str,
+        name: &'static str,
+    },
+    #[error("AI {ai} ({name}) is not valid UTF-8 once percent-decoded")]
+    NotUtf8 {
+        ai: &'static str,
+        name: &'static str,
+    },
+    #[error("AI {ai} ({name}) must not contain control characters")]
+    ControlChar {
+        ai: &'static str,
+        name: &'static str,
+    },
+    #[error("AI {ai} ({name}) contains {ch:?}, which is not in GS1's character set 82 (A-Z a-z 0-9 and !\"%&'()*+,-./:;<=>?_)")]
+    NotCset82 {
+        ai: &'static str,
+        name: &'static str,
+        ch: char,
+    },
+    #[error("empty path segment ('//') in the Digital Link path")]
+    EmptySegment,
+    #[error("pass the path only, without the query string or fragment")]
+    QueryInPath,
+}
+
+/// The key qualifiers of AI 01, in the only order GS1 allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Qualifier {
+    Variant,
+    Lot,
+    Serial,
+}
+
+impl Qualifier {
+    fn from_ai(ai: &str) -> Option<Qualifier> {
+        match ai {
+            "22" => Some(Qualifier::Variant),
+            "10" => Some(Qualifier::Lot),
+            "21" => Some(Qualifier::Serial),
+            _ => None,
+        }
+    }
+
+    fn ai(self) -> &'static str {
+        match self {
+            Qualifier::Variant => "22",
+            Qualifier::Lot => "10",
+            Qualifier::Serial => "21",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Qualifier::Variant => "consumer product variant",
+            Qualifier::Lot => "batch/lot",
+            Qualifier::Serial => "serial number",
+        }
+    }
+}
+
+impl DigitalLink {
+    /// Builds a link from unencoded values, applying the same checks as [`parse_path`]
+    /// (GTIN-8/12/13/14 with a valid check digit, padded to 14; qualifiers not empty, at
+    /// most 20 characters, no control characters).
+    pub fn new(
+        gtin: &str,
+        variant: Option<&str>,
+        lot: Option<&str>,
+        serial: Option<&str>,
+    ) -> Result<DigitalLink, DlError> {
+        let check = |q: Qualifier, v: Option<&str>| -> Result<Option<String>, DlError> {
+            v.map(|v| check_value(q, v).map(|()| v.to_string()))
+                .transpose()
+        };
+        Ok(DigitalLink {
+            gtin14: normalize_gtin(gtin).map_err(DlError::Gtin)?,
+            variant: check(Qualifier::Variant, variant)?,
+            lot: check(Qualifier::Lot, lot)?,
+            serial: check(Qualifier::Serial, serial)?,
+        })
+    }
+
+    /// The strict GS1 rule for printed links: every qualifier value uses only the 82
+    /// characters of GS1 character set 82 (no space, no non-ASCII letters).
+    pub fn check_cset82(&self) -> Result<(), DlError> {
+        for (q, v) in self.qualifiers() {
+            if let Some(ch) = v.chars().find(|&c| !is_cset82(c)) {
+                return Err(DlError::NotCset82 {
+                    ai: q.ai(),
+                    name: q.name(),
+                    ch,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The qualifiers that are present, in path order.
+    fn qualifiers(&self) -> impl Iterator<Item = (Qualifier, &str)> {
+        [
+            (Qualifier::Variant, &self.variant),
+            (Qualifier::Lot, &self.lot),
+            (Qualifier::Serial, &self.serial),
+        ]
+        .into_iter()
+        .filter_map(|(q, v)| v.as_deref().map(|v| (q, v)))
+    }
+}
+
+fn is_cset82(c: char) -> bool {
+    c.is_ascii_alphanumeric() || CSET82_PUNCT.contains(c)
+}
+
+/// Checks a decoded qualifier value: not empty, at most 20 characters, no control characters.
+fn check_value(q: Qualifier, v: &str) -> Result<(), DlError> {
+    let (ai, name) = (q.ai(), q.name());
+    if v.is_empty() {
+        return Err(DlError::MissingValue { ai, name });
+    }
+    let len = v.chars().count();
+    if len > MAX_QUALIFIER_LEN {
+        return Err(DlError::TooLong {
+            ai,
+            name,
+            len,
+            max: MAX_QUALIFIER_LEN,
+        });
+    }
+    if v.chars().any(char::is_control) {
+        return Err(DlError::ControlChar { ai, name });
+    }
+    Ok(())
+}
+
+/// Percent-decodes one raw path segment, refusing malformed escapes (which
+/// `percent_decode_str` would pass through literally) and invalid UTF-8.
+fn decode_value(q: Qualifier, raw: &str) -> Result<String, DlError> {
+    let (ai, name) = (q.ai(), q.name());
+    let bytes = raw.as_bytes();
+    for (i, _) in raw.match_indices('%') {
+        let hex = bytes.get(i + 1..i + 3);
+        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+            return Err(DlError::BadEscape { ai, name });
+        }
+    }
+    let v = percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| DlError::NotUtf8 { ai, name })?
+        .into_owned();
+    check_value(q, &v)?;
+    Ok(v)
+}
+
+/// Formats `{base}/01/{gtin14}[/22/{cpv}][/10/{lot}][/21/{serial}]`, percent-encoding every
+/// value (a lot `A/B 1` becomes `A%2FB%201`). A trailing `/` on `base_url` is ignored.
+///
+/// The fields are not validated here: build the link with [`DigitalLink::new`] or
+/// [`parse_path`] to be sure it parses back.
+pub fn format(base_url: &str, dl: &DigitalLink) -> String {
+    let mut out = String::with_capacity(base_url.len() + 80);
+    out.push_str(base_url.trim_end_matches('/'));
+    out.push_str("/01/");
+    out.extend(utf8_percent_encode(&dl.gtin14, VALUE_ENCODE_SET));
+    for (q, v) in dl.qualifiers() {
+        out.push('/');
+        out.push_str(q.ai());
+        out.push('/');
+        out.extend(utf8_percent_encode(v, VALUE_ENCODE_SET));
+    }
+    out
+}
+
+/// Parses a raw (still percent-encoded) Digital Link path starting at `/01/`, such as
+/// `/01/09506000134352/10/A%2FB%201/21/7`. See the module documentation for the rules.
+pub fn parse_path(path: &str) -> Result<DigitalLink, DlError> {
+    if path.contains(['?', '#']) {
+        return Err(DlError::QueryInPath);
+    }
+    let shown = || path.chars().take(60).collect::<String>();
+    let body = path
+        .strip_prefix('/')
+        .ok_or_else(|| DlError::MissingPrimaryKey(shown()))?;
+    let body = body.strip_suffix('/').unwrap_or(body);
+    let mut segments = body.split('/');
+
+    if segments.next() != Some("01") {
+        return Err(DlError::MissingPrimaryKey(shown()));
+    }
+    let gtin = match segments.next() {
+        None | Some("") => return Err(DlError::Gtin("the GTIN after /01/ is missing".into())),
+        Some(g) => normalize_gtin(g).map_err(DlError::Gtin)?,
+    };
+    let mut dl = DigitalLink {
+        gtin14: gtin,
+        variant: None,
+        lot: None,
+        serial: None,
+    };
+
+    let mut last: Option<Qualifier> = None;
+    while let Some(ai) = segments.next() {
+        if ai.is_empty() {
+            return Err(DlError::EmptySegment);
+        }
+        let after = last.map_or("01", Qualifier::ai);
+        if ai == "01" {
+            return Err(DlError::RepeatedPrimaryKey { after });
+        }
+        let q = Qualifier::from_ai(ai).ok_or_else(|| DlError::UnknownAi {
+            ai: ai.chars().take(10).collect(),
+        })?;
+        if last.is_some_and(|l| q <= l) {
+            return Err(DlError::OutOfOrder {
+                ai: q.ai(),
+                name: q.name(),
+                after,
+            });
+        }
+        let raw = match segments.next() {
+            None | Some("") => {
+                return Err(DlError::MissingValue {
+                    ai: q.ai(),
+                    name: q.name(),
+                })
+            }
+            Some(raw) => raw,
+        };
+        let value = Some(decode_value(q, raw)?);
+        match q {
+            Qualifier::Variant => dl.variant = value,
+            Qualifier::Lot => dl.lot = value,
+            Qualifier::Serial => dl.serial = value,
+        }
+        last = Some(q);
+    }
+    Ok(dl)
+}
+
+/// One link of a linkset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link<'a> {
+    /// Link type: a CURIE such as `gs1:traceability` (expanded to
+    /// `https://gs1.org/voc/traceability`), a full URI, or a registered relation such as
+    /// `describedby`.
+    pub rel: &'a str,
+    pub href: &'a str,
+    /// Human-readable title; omitted from the JSON when empty.
+    pub title: &'a str,
+    /// Media type of the target (`text/html`, `application/json`, …).
+    pub media_type: Option<&'a str>,
+    /// Language of the target (`en`, `zh-CN`, …).
+    pub hreflang: Option<&'a str>,
+}
+
+/// Expands a link type to the relation type used as a linkset member name.
+fn expand_rel(rel: &str) -> String {
+    if let Some(term) = rel.strip_prefix("gs1:") {
+        format!("{GS1_VOC}{term}")
+    } else if let Some(term) = rel.strip_prefix("schema:") {
+        format!("http://schema.org/{term}")
+    } else {
+        rel.to_string()
+    }
+}
+
+/// The RFC 9264 linkset (`application/linkset+json`) for a Digital Link, from
+/// `(linkType, href, title)` triples; see [`linkset_links`] to add media types and languages.
+///
+/// ```json
+/// {"linkset": [{"anchor": "https://example.com/01/09506000134352",
+///               "https://gs1.org/voc/traceability": [{"href": "…", "title": "…"}]}]}
+/// ```
+pub fn linkset(base_url: &str, dl: &DigitalLink, links: &[(String, String, String)]) -> Value {
+    let links: Vec<Link<'_>> = links
+        .iter()
+        .map(|(rel, href, title)| Link {
+            rel,
+            href,
+            title,
+            media_type: None,
+            hreflang: None,
+        })
+        .collect();
+    linkset_links(base_url, dl, &links)
+}
+
+/// The RFC 9264 linkset for a Digital Link. Its single link context object has the Digital
+/// Link URI as `anchor` and one member per relation type, holding an array of target objects
+/// (`href`, and `title`, `type`, `hreflang` when known) in the order given. `hreflang` is an
+/// array, as RFC 9264 section 4.2.4.1 requires.
+pub fn linkset_links(base_url: &str, dl: &DigitalLink, links: &[Link<'_>]) -> Value {
+    let mut context = Map::new();
+    context.insert("anchor".into(), Value::String(format(base_url, dl)));
+    for link in links {
+        let mut target = Map::new();
+        target.insert("href".into(), Value::String(link.href.to_string()));
+        if !link.title.is_empty() {
+            target.insert("title".into(), Value::String(link.title.to_string()));
+        }
+        if let Some(t) = link.media_type {
+            target.insert("type".into(), Value::String(t.to_string()));
+        }
+        if let Some(lang) = link.hreflang {
+            target.insert("hreflang".into(), json!([lang]));
+        }
+        let targets = context
+            .entry(expand_rel(link.rel))
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(targets) = targets {
+            targets.push(Value::Object(target));
+        }
+    }
+    json!({ "linkset": [Value::Object(context)] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GTIN: &str = "09506000134352";
+
+    fn dl(lot: Option<&str>, serial: Option<&str>) -> DigitalLink {
+        DigitalLink::new(GTIN, None, lot, serial).unwrap()
+    }
+
+    #[test]
+    fn gs1_example_gtin_is_accepted() {
+        let d = parse_path("/01/09506000134352").unwrap();
+        assert_eq!(d, dl(None, None));
+        // The 13-digit form is padded to 14.
+        assert_eq!(parse_path("/01/9506000134352").unwrap().gtin14, GTIN);
+    }
+
+    #[test]
+    fn gtin13_is_padded_and_gtin8_12_accepted() {
+        // EAN-13 4006381333931 (valid check digit).
+        assert_eq!(
+            parse_path("/01/4006381333931").unwrap().gtin14,
+            "04006381333931"
+        );
+        // UPC-A (GTIN-12) 036000291452 and EAN-8 96385074.
+        assert_eq!(
+            parse_path("/01/036000291452").unwrap().gtin14,
+            "00036000291452"
+        );
+        assert_eq!(parse_path("/01/96385074").unwrap().gtin14, "00000096385074");
+    }
+
+    #[test]
+    fn wrong_check_digit_is_rejected() {
+        let e = parse_path("/01/09506000134353").unwrap_err();
+        assert!(matches!(e, DlError::Gtin(_)), "{e:?}");
+        assert!(e.to_string().contains("check digit"), "{e}");
+        assert!(parse_path("/01/0950600013435").is_err()); // 13 digits, wrong check
+        assert!(parse_path("/01/95060001343X2").is_err());
+        assert!(parse_path("/01/").is_err());
+        assert!(parse_path("/01").is_err());
+    }
+
+    #[test]
+    fn primary_key_must_come_first() {
+        for p in [
+            "/10/ABC/01/09506000134352",
+            "/21/1/01/09506000134352",
+            "01/09506000134352",
+            "",
+        ] {
+            assert!(
+                matches!(parse_path(p), Err(DlError::MissingPrimaryKey(_))),
+                "{p}"
+            );
+        }
+        assert!(matches!(
+            parse_path("/01/09506000134352/21/1/01/09506000134352"),
+            Err(DlError::RepeatedPrimaryKey { after: "21" })
+        ));
+    }
+
+    #[test]
+    fn qualifier_order_is_enforced() {
+        let ok = parse_path("/01/09506000134352/22/2A/10/ABC1/21/12345").unwrap();
+        assert_eq!(ok.variant.as_deref(), Some("2A"));
+        assert_eq!(ok.lot.as_deref(), Some("ABC1"));
+        assert_eq!(ok.serial.as_deref(), Some("12345"));
+        // Any subset in order is fine.
+        assert!(parse_path("/01/09506000134352/21/12345").is_ok());
+        assert!(parse_path("/01/09506000134352/22/2A/21/12345").is_ok());
+
+        let bad = [
+            "/01/09506000134352/10/x/22/y",
+            "/01/09506000134352/21/1/10/x",
+            "/01/09506000134352/21/1/22/x",
+            "/01/09506000134352/10/x/10/y",
+        ];
+        for p in bad {
+            let e = parse_path(p).unwrap_err();
+            assert!(matches!(e, DlError::OutOfOrder { .. }), "{p}: {e:?}");
+        }
+        let e = parse_path("/01/09506000134352/10/x/22/y").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "AI 22 (consumer product variant) cannot follow AI 10: key qualifiers go in the order 22, 10, 21, each at most once"
+        );
+    }
+
+    #[test]
+    fn unknown_ai_is_rejected() {
+        for p in [
+            "/01/09506000134352/17/250101",
+            "/01/09506000134352/lot/ABC",
+            "/01/09506000134352/235/X",
+        ] {
+            let e = parse_path(p).unwrap_err();
+            assert!(matches!(e, DlError::UnknownAi { .. }), "{p}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn values_are_checked() {
+        assert!(matches!(
+            parse_path("/01/09506000134352/10"),
+            Err(DlError::MissingValue { ai: "10", .. })
+        ));
+        assert!(matches!(
+            parse_path("/01/09506000134352/10/"),
+            Err(DlError::MissingValue { ai: "10", .. })
+        ));
+        let long = "A".repeat(21);
+        assert!(matches!(
+            parse_path(&format!("/01/09506000134352/21/{long}")),
+            Err(DlError::TooLong {
+                len: 21,
+                max: 20,
+                ..
+            })
+        ));
+        assert!(parse_path(&format!("/01/09506000134352/21/{}", "A".repeat(20))).is_ok());
+        // 20 characters counted after decoding, not escaped bytes.
+        assert!(parse_path(&format!("/01/09506000134352/10/{}", "%2F".repeat(20))).is_ok());
+        assert!(matches!(
+            parse_path("/01/09506000134352/10/A%2"),
+            Err(DlError::BadEscape { .. })
+        ));
+        assert!(matches!(
+            parse_path("/01/09506000134352/10/A%zz"),
+            Err(DlError::BadEscape { .. })
+        ));
+        assert!(matches!(
+            parse_path("/01/09506000134352/10/%FF"),
+            Err(DlError::NotUtf8 { .. })
+        ));
+        assert!(matches!(
+            parse_path("/01/09506000134352/10/A%0AB"),
+            Err(DlError::ControlChar { .. })
+        ));
+        assert!(matches!(
+            parse_path("/01/09506000134352//10/A"),
+            Err(DlError::EmptySegment)
+        ));
+        assert!(matches!(
+            parse_path("/01/09506000134352/10/A?17=250101"),
+            Err(DlError::QueryInPath)
+        ));
+    }
+
+    #[test]
+    fn one_trailing_slash_is_tolerated() {
+        assert_eq!(
+            parse_path("/01/09506000134352/10/ABC/").unwrap(),
+            dl(Some("ABC"), None)
+        );
+        assert!(parse_path("/01/09506000134352/10/ABC//").is_err());
+    }
+
+    #[test]
+    fn lot_codes_with_slash_and_space_round_trip() {
+        let d = dl(Some("A/B 1"), Some("S+1%"));
+        let uri = format("https://trace.example.com/", &d);
+        assert_eq!(
+            uri,
+            "https://trace.example.com/01/09506000134352/10/A%2FB%201/21/S%2B1%25"
+        );
+        let path = uri.strip_prefix("https://trace.example.com").unwrap();
+        assert_eq!(parse_path(path).unwrap(), d);
+
+        // Non-ASCII lot codes survive too (though they are not GS1 CSET 82).
+        let d = dl(Some("批次-7"), None);
+        let uri = format("https://t.example", &d);
+        assert_eq!(parse_path(&uri["https://t.example".len()..]).unwrap(), d);
+        assert!(matches!(
+            d.check_cset82(),
+            Err(DlError::NotCset82 { ai: "10", .. })
+        ));
+    }
+
+    #[test]
+    fn unreserved_characters_stay_literal() {
+        let d = dl(Some("AB-12.x_y~z"), None);
+        assert!(format("https://t.example", &d).ends_with("/10/AB-12.x_y~z"));
+        assert!(d.check_cset82().is_err(), "'~' is not in CSET 82");
+        assert!(dl(Some("A/B-1(2)"), None).check_cset82().is_ok());
+        assert!(dl(Some("A B"), None).check_cset82().is_err());
+    }
+
+    #[test]
+    fn new_validates_like_parse() {
+        assert!(DigitalLink::new("9506000134352", None, None, None).is_ok());
+        assert!(DigitalLink::new("09506000134353", None, None, None).is_err());
+        assert!(DigitalLink::new(GTIN, None, Some(""), None).is_err());
+        assert!(DigitalLink::new(GTIN, None, None, Some(&"9".repeat(21))).is_err());
+    }
+
+    #[test]
+    fn linkset_has_rfc9264_shape() {
+        let d = dl(Some("L1"), None);
+        let links = vec![
+            (
+                "gs1:traceability".to_string(),
+                "https://t.example/trace/b1".to_string(),
+                "Traceability".to_string(),
+            ),
+            (
+                "gs1:certificationInfo".to_string(),
+                "https://t.example/cert/1".to_string(),
+                "E0 test report".to_string(),
+            ),
+            (
+                "gs1:certificationInfo".to_string(),
+                "https://t.example/cert/2".to_string(),
+                String::new(),
+            ),
+        ];
+        let v = linkset("https://t.example", &d, &links);
+        let expected = json!({
+            "linkset": [{
+                "anchor": "https://t.example/01/09506000134352/10/L1",
+                "https://gs1.org/voc/traceability": [
+                    {"href": "https://t.example/trace/b1", "title": "Traceability"}
+                ],
+                "https://gs1.org/voc/certificationInfo": [
+                    {"href": "https://t.example/cert/1", "title": "E0 test report"},
+                    {"href": "https://t.example/cert/2"}
+                ]
+            }]
+        });
+        assert_eq!(v, expected);
+
+        let v = linkset_links(
+            "https://t.example",
+            &d,
+            &[Link {
+                rel: "gs1:pip",
+                href: "https://t.example/p",
+                title: "Product",
+                media_type: Some("text/html"),
+                hreflang: Some("zh-CN"),
+            }],
+        );
+        assert_eq!(
+            v["linkset"][0]["https://gs1.org/voc/pip"][0],
+            json!({"href": "https://t.example/p", "title": "Product",
+                   "type": "text/html", "hreflang": ["zh-CN"]})
+        );
+    }
+}

@@ -1,0 +1,867 @@
+//! QR codes for labels: unguessable per-node tokens, SVG/PNG rendering, a render cache and
+//! a parallel renderer for label sheets.
+//!
+//! - **Tokens** ([`token`], [`TokenIndex`]): a keyed blake3 MAC of the node id, 120 bits,
+//!   lowercase base32 (24 characters). They are stable for a key, reveal nothing about the
+//!   id and cannot be enumerated without the key ([`QrKey`], kept in `data_dir/qr.key` or
+//!   derived from `BOARDTRAIL_QR_KEY`). A MAC cannot be inverted, so the server keeps a
+//!   [`TokenIndex`] from token to id, built at start from every node id.
+//! - **Rendering** ([`svg`], [`png`]): the `qrcode` crate, with the 4-module quiet zone of
+//!   ISO/IEC 18004, integer module sizes (crisp edges), and the image padded with light
+//!   pixels to exactly `size_px` square.
+//! - **Caching** ([`QrCache`]): encoding, and above all choosing the mask, dominates the cost,
+//!   so rendered bytes are kept by (format, ECC, size, data).
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use data_encoding::BASE32_NOPAD;
+use image::codecs::png::PngEncoder;
+use image::{ExtendedColorType, GrayImage, ImageEncoder, Luma};
+use parking_lot::Mutex;
+use qrcode::{EcLevel, QrCode};
+use thiserror::Error;
+
+/// Name of the key file inside the data directory.
+pub const KEY_FILE: &str = "qr.key";
+/// Context string for deriving a key from a configured secret (blake3 `derive_key`).
+const KEY_CONTEXT: &str = "boardtrail qr key v1";
+/// Domain separation prefix of the token MAC input.
+const TOKEN_DOMAIN: &[u8] = b"boardtrail/qr-token/v1/node-id\0";
+/// Bytes of MAC kept in a token (120 bits).
+pub const TOKEN_BYTES: usize = 15;
+/// Characters of a token: 120 bits in base32, no padding.
+pub const TOKEN_LEN: usize = 24;
+/// Smallest and largest accepted image sizes, in pixels.
+pub const MIN_SIZE_PX: u32 = 64;
+pub const MAX_SIZE_PX: u32 = 2048;
+/// Longest payload accepted, in bytes (a version-40 code holds 2953 bytes at ECC L, far
+/// fewer at H; URLs on labels are well under this).
+pub const MAX_DATA_BYTES: usize = 2048;
+/// Width of the quiet zone, in modules (ISO/IEC 18004).
+pub const QUIET_ZONE: u32 = 4;
+
+/// Errors of this module. [`QrError::is_invalid_input`] tells a caller's mistake (400) from
+/// a server fault (500).
+#[derive(Debug, Error)]
+pub enum QrError {
+    #[error("QR key file {path}: {source}")]
+    KeyIo {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("QR key file {path} has {len} bytes; expected exactly 32 (delete it to make a new key, which invalidates printed codes)")]
+    KeyLength { path: PathBuf, len: u64 },
+    #[error("QR key file {path} has mode {mode:o}; it must not be readable by group or others (chmod 600)")]
+    KeyPermissions { path: PathBuf, mode: u32 },
+    #[error("no randomness for a new QR key: {0}")]
+    Random(getrandom::Error),
+    #[error("unknown error-correction level '{0}'; use L, M, Q or H")]
+    Ecc(String),
+    #[error("size {size} px is out of range; use {MIN_SIZE_PX} to {MAX_SIZE_PX}")]
+    Size { size: u32 },
+    #[error("{size} px is too small for this code ({modules} modules including the quiet zone); use at least {modules} px")]
+    TooSmall { size: u32, modules: u32 },
+    #[error("nothing to encode: the data is empty")]
+    EmptyData,
+    #[error("data has {len} bytes; at most {MAX_DATA_BYTES} are accepted")]
+    DataTooLong { len: usize },
+    #[error("cannot encode as a QR code: {0}")]
+    Encode(#[from] qrcode::types::QrError),
+    #[error("PNG encoding failed: {0}")]
+    Png(#[from] image::ImageError),
+    #[error("label sheet item {index}: {source}")]
+    Item {
+        index: usize,
+        #[source]
+        source: Box<QrError>,
+    },
+    #[error("a rendering thread panicked")]
+    WorkerPanicked,
+}
+
+impl QrError {
+    /// True when the request was at fault (bad data, size or ECC level), false for I/O,
+    /// key and internal failures.
+    pub fn is_invalid_input(&self) -> bool {
+        match self {
+            QrError::Ecc(_)
+            | QrError::Size { .. }
+            | QrError::TooSmall { .. }
+            | QrError::EmptyData
+            | QrError::DataTooLong { .. }
+            | QrError::Encode(_) => true,
+            QrError::Item { source, .. } => source.is_invalid_input(),
+            _ => false,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Key
+// ---------------------------------------------------------------------------------------
+
+/// The 256-bit secret key of the token MAC. Its `Debug` output does not show the key.
+#[derive(Clone)]
+pub struct QrKey([u8; 32]);
+
+impl std::fmt::Debug for QrKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QrKey(..)")
+    }
+}
+
+impl QrKey {
+    /// Reads `data_dir/qr.key` (32 raw bytes), or creates it with fresh random bytes and
+    /// mode 0600. The new key is written and fsynced under a temporary name and then
+    /// hard-linked into place, so a crash never leaves a short key file and two processes
+    /// starting at once end up with the same key.
+    ///
+    /// Refuses a key file of the wrong length or one readable by group or others.
+    pub fn load_or_create(data_dir: &Path) -> Result<QrKey, QrError> {
+        let path = data_dir.join(KEY_FILE);
+        match Self::read(&path) {
+            Err(QrError::KeyIo { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            other => return other,
+        }
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).map_err(QrError::Random)?;
+        Self::create(data_dir, &path, &key)?;
+        // Read back what is in place: another process may have won the race.
+        Self::read(&path)
+    }
+
+    /// Derives the key from a configured secret (the `BOARDTRAIL_QR_KEY` variable).
+    pub fn from_secret(secret: &str) -> QrKey {
+        QrKey(blake3::derive_key(KEY_CONTEXT, secret.as_bytes()))
+    }
+
+    fn read(path: &Path) -> Result<QrKey, QrError> {
+        let io_err = |source| QrError::KeyIo {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(io_err)?;
+        let meta = file.metadata().map_err(io_err)?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(QrError::KeyPermissions {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+        if meta.len() != 32 {
+            return Err(QrError::KeyLength {
+                path: path.to_path_buf(),
+                len: meta.len(),
+            });
+        }
+        let mut key = [0u8; 32];
+        file.read_exact(&mut key).map_err(io_err)?;
+        Ok(QrKey(key))
+    }
+
+    fn create(data_dir: &Path, path: &Path, key: &[u8; 32]) -> Result<(), QrError> {
+        let mut suffix = [0u8; 8];
+        getrandom::getrandom(&mut suffix).map_err(QrError::Random)?;
+        let tmp = data_dir.join(format!(
+            ".{KEY_FILE}.{}.tmp",
+            data_encoding::HEXLOWER.encode(&suffix)
+        ));
+        let io_err = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| QrError::KeyIo { path: p, source }
+        };
+        let write = || -> io::Result<()> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(key)?;
+            f.sync_all()
+        };
+        let result = write().map_err(io_err(&tmp)).and_then(|()| {
+            match fs::hard_link(&tmp, path) {
+                Ok(()) => Ok(()),
+                // Someone else created it in the meantime: theirs stands.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+                Err(e) => Err(io_err(path)(e)),
+            }
+        });
+        // Best effort: a stale temporary file holds a key nobody uses.
+        let _ = fs::remove_file(&tmp);
+        result?;
+        // Make the new directory entry durable.
+        File::open(data_dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(data_dir))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------------------
+
+fn token_bytes(key: &QrKey, id: u32) -> [u8; TOKEN_BYTES] {
+    let mut hasher = blake3::Hasher::new_keyed(&key.0);
+    hasher.update(TOKEN_DOMAIN);
+    hasher.update(&id.to_be_bytes());
+    let mut out = [0u8; TOKEN_BYTES];
+    hasher.finalize_xof().fill(&mut out);
+    out
+}
+
+/// The QR token of node `id`: 24 lowercase base32 characters (RFC 4648 alphabet, no
+/// padding) carrying 120 bits of a keyed blake3 MAC of the id.
+pub fn token(key: &QrKey, id: u32) -> String {
+    BASE32_NOPAD
+        .encode(&token_bytes(key, id))
+        .to_ascii_lowercase()
+}
+
+/// Decodes a token, in either case, to its 15 bytes. `None` unless it is exactly 24 base32
+/// characters. Since 24 × 5 = 120 bits exactly, every character counts: no two spellings
+/// (other than case) decode to the same bytes.
+fn decode_token(token: &str) -> Option<[u8; TOKEN_BYTES]> {
+    let bytes = token.as_bytes();
+    if bytes.len() != TOKEN_LEN {
+        return None;
+    }
+    let mut upper = [0u8; TOKEN_LEN];
+    for (u, b) in upper.iter_mut().zip(bytes) {
+        *u = b.to_ascii_uppercase();
+    }
+    let mut out = [0u8; TOKEN_BYTES];
+    match BASE32_NOPAD.decode_mut(&upper, &mut out) {
+        Ok(TOKEN_BYTES) => Some(out),
+        _ => None,
+    }
+}
+
+/// Maps tokens back to node ids in O(1). Build it at start with [`TokenIndex::insert`] for
+/// every node id and insert new nodes as they are created; wrap it in a lock to share it.
+///
+/// Cost measured by `benches/qr.rs` on the 2-core development machine: about 0.75 s to
+/// build the index of 1.5 million nodes (0.2 µs per MAC, the rest is the map), about 80 ns
+/// to resolve a token. Memory: 21 bytes per bucket and 2^21 buckets for 1.5 million
+/// entries, about 44 MB.
+#[derive(Debug, Clone)]
+pub struct TokenIndex {
+    key: QrKey,
+    map: HashMap<[u8; TOKEN_BYTES], u32>,
+}
+
+impl TokenIndex {
+    pub fn new(key: QrKey) -> TokenIndex {
+        TokenIndex::with_capacity(key, 0)
+    }
+
+    pub fn with_capacity(key: QrKey, capacity: usize) -> TokenIndex {
+        TokenIndex {
+            key,
+            map: HashMap::with_capacity(capacity),
+        }
+    }
+
+    /// Adds node `id`; inserting an id twice is harmless.
+    pub fn insert(&mut self, id: u32) {
+        self.map.insert(token_bytes(&self.key, id), id);
+    }
+
+    /// The node id a scanned token belongs to, case-insensitively; `None` for a malformed
+    /// or unknown token.
+    pub fn resolve(&self, token: &str) -> Option<u32> {
+        decode_token(token).and_then(|t| self.map.get(&t).copied())
+    }
+
+    /// The token of `id` under this index's key (the same as [`token`]).
+    pub fn token(&self, id: u32) -> String {
+        token(&self.key, id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------------------
+
+/// Error-correction level: L ≈ 7 %, M ≈ 15 %, Q ≈ 25 %, H ≈ 30 % of codewords recoverable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Ecc {
+    L,
+    #[default]
+    M,
+    Q,
+    H,
+}
+
+impl Ecc {
+    fn level(self) -> EcLevel {
+        match self {
+            Ecc::L => EcLevel::L,
+            Ecc::M => EcLevel::M,
+            Ecc::Q => EcLevel::Q,
+            Ecc::H => EcLevel::H,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecc::L => "L",
+            Ecc::M => "M",
+            Ecc::Q => "Q",
+            Ecc::H => "H",
+        }
+    }
+}
+
+impl FromStr for Ecc {
+    type Err = QrError;
+
+    /// Parses `L`, `M`, `Q` or `H` (either case).
+    fn from_str(s: &str) -> Result<Ecc, QrError> {
+        match s {
+            "L" | "l" => Ok(Ecc::L),
+            "M" | "m" => Ok(Ecc::M),
+            "Q" | "q" => Ok(Ecc::Q),
+            "H" | "h" => Ok(Ecc::H),
+            _ => Err(QrError::Ecc(s.chars().take(10).collect())),
+        }
+    }
+}
+
+/// Validates the inputs and encodes the symbol. Returns the code, its width in modules
+/// including the quiet zone, and the module size in pixels that fits in `size_px`.
+fn encode(data: &str, ecc: Ecc, size_px: u32) -> Result<(QrCode, u32, u32), QrError> {
+    if !(MIN_SIZE_PX..=MAX_SIZE_PX).contains(&size_px) {
+        return Err(QrError::Size { size: size_px });
+    }
+    if data.is_empty() {
+        return Err(QrError::EmptyData);
+    }
+    if data.len() > MAX_DATA_BYTES {
+        return Err(QrError::DataTooLong { len: data.len() });
+    }
+    let code = QrCode::with_error_correction_level(data.as_bytes(), ecc.level())?;
+    // At most 177 + 8 modules, so the cast cannot truncate.
+    let modules = code.width() as u32 + 2 * QUIET_ZONE;
+    let module_px = size_px / modules;
+    if module_px == 0 {
+        return Err(QrError::TooSmall {
+            size: size_px,
+            modules,
+        });
+    }
+    Ok((code, modules, module_px))
+}
+
+/// Renders `data` as an SVG document `size_px` wide and high. The drawing is in module
+/// units (`viewBox="0 0 n n"`, `n` counting the quiet zone) with crisp edges, so it scales
+/// to any print size.
+pub fn svg(data: &str, ecc: Ecc, size_px: u32) -> Result<String, QrError> {
+    let (code, modules, _) = encode(data, ecc, size_px)?;
+    let doc = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .quiet_zone(true)
+        .module_dimensions(1, 1)
+        .build();
+    // qrcode sizes the document in modules; state the requested size instead, keeping the
+    // viewBox in modules.
+    let from = format!(r#" width="{modules}" height="{modules}" viewBox"#);
+    let to = format!(r#" width="{size_px}" height="{size_px}" viewBox"#);
+    Ok(doc.replacen(&from, &to, 1))
+}
+
+/// The code as an 8-bit greyscale image exactly `size_px` square: integer-sized modules,
+/// centred, the margin beyond the 4-module quiet zone filled light.
+fn luma(data: &str, ecc: Ecc, size_px: u32) -> Result<GrayImage, QrError> {
+    let (code, modules, module_px) = encode(data, ecc, size_px)?;
+    let symbol = code
+        .render::<Luma<u8>>()
+        .quiet_zone(true)
+        .module_dimensions(module_px, module_px)
+        .build();
+    let mut img = GrayImage::from_pixel(size_px, size_px, Luma([255]));
+    let offset = i64::from((size_px - modules * module_px) / 2);
+    image::imageops::replace(&mut img, &symbol, offset, offset);
+    Ok(img)
+}
+
+/// Renders `data` as a greyscale PNG exactly `size_px` square.
+pub fn png(data: &str, ecc: Ecc, size_px: u32) -> Result<Vec<u8>, QrError> {
+    let img = luma(data, ecc, size_px)?;
+    let mut out = Vec::with_capacity(4096);
+    PngEncoder::new(&mut out).write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        ExtendedColorType::L8,
+    )?;
+    Ok(out)
+}
+
+/// A strong HTTP entity tag for a rendered body: the first 128 bits of its blake3 hash in
+/// hex, quoted (`"4f1c…"`).
+pub fn etag(bytes: &[u8]) -> String {
+    let hex = blake3::hash(bytes).to_hex();
+    format!("\"{}\"", &hex[..32])
+}
+
+/// Renders many SVGs (a label sheet) on all available cores, in order. Fails on the first
+/// item that cannot be rendered, naming its index.
+pub fn render_many_svg(items: &[String], ecc: Ecc, size_px: u32) -> Result<Vec<String>, QrError> {
+    if !(MIN_SIZE_PX..=MAX_SIZE_PX).contains(&size_px) {
+        return Err(QrError::Size { size: size_px });
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len())
+        .max(1);
+    let chunk = items.len().div_ceil(threads).max(1);
+    let render_chunk = |start: usize, part: &[String]| -> Result<Vec<String>, QrError> {
+        part.iter()
+            .enumerate()
+            .map(|(i, data)| {
+                svg(data, ecc, size_px).map_err(|e| QrError::Item {
+                    index: start + i,
+                    source: Box::new(e),
+                })
+            })
+            .collect()
+    };
+    if threads == 1 {
+        return render_chunk(0, items);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .enumerate()
+            .map(|(n, part)| s.spawn(move || render_chunk(n * chunk, part)))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(h.join().map_err(|_| QrError::WorkerPanicked)??);
+        }
+        Ok(out)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Cache
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Svg,
+    Png,
+}
+
+const SHARDS: usize = 16;
+
+/// One shard of a two-generation cache: lookups hit `hot` or `cold` (promoting to `hot`);
+/// when `hot` reaches its share of the capacity it becomes `cold` and the old `cold` is
+/// dropped. That is O(1) per operation and keeps recently used entries, approximating LRU.
+#[derive(Default)]
+struct Shard {
+    hot: HashMap<[u8; 32], Arc<[u8]>>,
+    cold: HashMap<[u8; 32], Arc<[u8]>>,
+}
+
+/// A bounded, sharded cache of rendered codes keyed by (format, ECC, size, data). At most
+/// `capacity` entries are kept (a 256 px PNG is about 1 KB, an SVG 10–40 KB). Two threads
+/// missing on the same key may both render it; the result is the same.
+pub struct QrCache {
+    shards: Vec<Mutex<Shard>>,
+    /// Entries per generation per shard.
+    generation: usize,
+}
+
+impl std::fmt::Debug for QrCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QrCache")
+            .field("capacity", &(self.generation * 2 * SHARDS))
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl QrCache {
+    /// A cache holding at most about `capacity` renders (at least 32).
+    pub fn new(capacity: usize) -> QrCache {
+        QrCache {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            generation: (capacity / (2 * SHARDS)).max(1),
+        }
+    }
+
+    /// Entries currently cached.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let s = s.lock();
+                s.hot.len() + s.cold.len()
+            })
+            .sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn key(format: Format, data: &str, ecc: Ecc, size_px: u32) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(match format {
+            Format::Svg => b"svg\0",
+            Format::Png => b"png\0",
+        });
+        h.update(ecc.as_str().as_bytes());
+        h.update(&size_px.to_be_bytes());
+        h.update(data.as_bytes());
+        *h.finalize().as_bytes()
+    }
+
+    fn get_or_render(
+        &self,
+        format: Format,
+        data: &str,
+        ecc: Ecc,
+        size_px: u32,
+        render: impl FnOnce() -> Result<Vec<u8>, QrError>,
+    ) -> Result<Arc<[u8]>, QrError> {
+        let key = Self::key(format, data, ecc, size_px);
+        let shard = &self.shards[usize::from(key[0]) % SHARDS];
+        {
+            let mut s = shard.lock();
+            if let Some(v) = s.hot.get(&key) {
+                return Ok(Arc::clone(v));
+            }
+            if let Some(v) = s.cold.remove(&key) {
+                self.put(&mut s, key, Arc::clone(&v));
+                return Ok(v);
+            }
+        }
+        let value: Arc<[u8]> = render()?.into();
+        self.put(&mut shard.lock(), key, Arc::clone(&value));
+        Ok(value)
+    }
+
+    fn put(&self, s: &mut Shard, key: [u8; 32], value: Arc<[u8]>) {
+        if s.hot.len() >= self.generation {
+            s.cold = std::mem::take(&mut s.hot);
+        }
+        s.hot.insert(key, value);
+    }
+
+    /// The SVG of [`svg`], from the cache when possible. The bytes are UTF-8.
+    pub fn get_or_render_svg(
+        &self,
+        data: &str,
+        ecc: Ecc,
+        size_px: u32,
+    ) -> Result<Arc<[u8]>, QrError> {
+        self.get_or_render(Format::Svg, data, ecc, size_px, || {
+            svg(data, ecc, size_px).map(String::into_bytes)
+        })
+    }
+
+    /// The PNG of [`png`], from the cache when possible.
+    pub fn get_or_render_png(
+        &self,
+        data: &str,
+        ecc: Ecc,
+        size_px: u32,
+    ) -> Result<Arc<[u8]>, QrError> {
+        self.get_or_render(Format::Png, data, ecc, size_px, || png(data, ecc, size_px))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> QrKey {
+        QrKey([n; 32])
+    }
+
+    /// Decodes a greyscale image with rqrr and returns the payload.
+    fn decode_luma(w: u32, h: u32, px: impl Fn(u32, u32) -> u8) -> String {
+        let mut prepared =
+            rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+                px(x as u32, y as u32)
+            });
+        let grids = prepared.detect_grids();
+        assert_eq!(grids.len(), 1, "expected one QR code");
+        let (_meta, content) = grids[0].decode().unwrap();
+        content
+    }
+
+    const URL: &str = "https://trace.example.com/01/09506000134352/10/A%2FB%201/21/0007";
+
+    #[test]
+    fn png_round_trips_through_a_decoder() {
+        for ecc in [Ecc::L, Ecc::M, Ecc::Q, Ecc::H] {
+            for size in [64, 256, 301] {
+                let bytes = png(URL, ecc, size).unwrap();
+                assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+                let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
+                    .unwrap()
+                    .to_luma8();
+                assert_eq!(img.dimensions(), (size, size), "{ecc:?} {size}");
+                let text = decode_luma(size, size, |x, y| img.get_pixel(x, y).0[0]);
+                assert_eq!(text, URL, "{ecc:?} {size}");
+            }
+        }
+    }
+
+    #[test]
+    fn png_has_a_quiet_zone_of_four_modules() {
+        let img = luma("https://t.example/u/abc", Ecc::M, 256).unwrap();
+        let code =
+            QrCode::with_error_correction_level("https://t.example/u/abc", EcLevel::M).unwrap();
+        let modules = code.width() as u32 + 8;
+        let m = 256 / modules;
+        let offset = (256 - modules * m) / 2;
+        // Everything up to the symbol (margin + 4 modules) is light; the finder pattern's
+        // corner right after it is dark.
+        let edge = offset + 4 * m;
+        for y in 0..256 {
+            for x in 0..edge {
+                assert_eq!(img.get_pixel(x, y).0[0], 255, "({x},{y})");
+                assert_eq!(img.get_pixel(y, x).0[0], 255, "({y},{x})");
+            }
+        }
+        assert_eq!(img.get_pixel(edge, edge).0[0], 0);
+    }
+
+    /// Rebuilds the module matrix from the SVG path (`M{x} {y}h1v1H{x}V{y}` per dark
+    /// module) and decodes it.
+    #[test]
+    fn svg_is_well_formed_and_round_trips() {
+        let doc = svg(URL, Ecc::M, 256).unwrap();
+        let code = QrCode::with_error_correction_level(URL, EcLevel::M).unwrap();
+        let n = code.width() + 8;
+        assert!(doc.starts_with("<?xml"));
+        assert!(doc.ends_with("</svg>"));
+        assert!(doc.contains(r#" width="256" height="256" "#), "{doc}");
+        assert!(doc.contains(&format!(r#"viewBox="0 0 {n} {n}""#)));
+
+        let d_start = doc.find(" d=\"").unwrap() + 4;
+        let d = &doc[d_start..doc.len() - "\"/></svg>".len()];
+        let mut dark = vec![false; n * n];
+        for cmd in d.split('M').filter(|c| !c.is_empty()) {
+            let (xy, rest) = cmd.split_once('h').unwrap();
+            assert!(rest.starts_with("1v1H"), "{cmd}");
+            let (x, y) = xy.split_once(' ').unwrap();
+            let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
+            assert!(
+                (4..n - 4).contains(&x) && (4..n - 4).contains(&y),
+                "quiet zone"
+            );
+            dark[y * n + x] = true;
+        }
+        let scale = 8;
+        let side = (n * scale) as u32;
+        let text = decode_luma(side, side, |x, y| {
+            let (mx, my) = (x as usize / scale, y as usize / scale);
+            if dark[my * n + mx] {
+                0
+            } else {
+                255
+            }
+        });
+        assert_eq!(text, URL);
+    }
+
+    #[test]
+    fn inputs_are_validated() {
+        assert!(matches!(
+            png(URL, Ecc::M, 63),
+            Err(QrError::Size { size: 63 })
+        ));
+        assert!(matches!(svg(URL, Ecc::M, 2049), Err(QrError::Size { .. })));
+        assert!(png(URL, Ecc::M, 64).is_ok());
+        assert!(svg(URL, Ecc::M, 2048).is_ok());
+        assert!(matches!(svg("", Ecc::M, 256), Err(QrError::EmptyData)));
+        let big = "x".repeat(MAX_DATA_BYTES + 1);
+        assert!(matches!(
+            svg(&big, Ecc::L, 256),
+            Err(QrError::DataTooLong { .. })
+        ));
+        // Fits the byte limit but not a QR code at ECC H.
+        let e = svg(&"x".repeat(MAX_DATA_BYTES), Ecc::H, 2048).unwrap_err();
+        assert!(
+            matches!(e, QrError::Encode(_)) && e.is_invalid_input(),
+            "{e}"
+        );
+        // 1000 bytes need a version-30-ish symbol: far more than 64 modules.
+        let e = png(&"x".repeat(1000), Ecc::L, 64).unwrap_err();
+        assert!(matches!(e, QrError::TooSmall { size: 64, .. }), "{e}");
+        assert_eq!("q".parse::<Ecc>().unwrap(), Ecc::Q);
+        assert_eq!("H".parse::<Ecc>().unwrap(), Ecc::H);
+        assert!(matches!("X".parse::<Ecc>(), Err(QrError::Ecc(_))));
+        assert!(matches!("".parse::<Ecc>(), Err(QrError::Ecc(_))));
+    }
+
+    #[test]
+    fn tokens_are_stable_keyed_and_not_sequential() {
+        let k = key(1);
+        let t = token(&k, 42);
+        assert_eq!(t.len(), TOKEN_LEN);
+        assert!(t
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)));
+        assert_eq!(t, token(&k, 42));
+        assert_ne!(t, token(&k, 43));
+        assert_ne!(t, token(&key(2), 42));
+        // Neighbouring ids share no visible structure.
+        let (a, b) = (token(&k, 1000), token(&k, 1001));
+        let same = a.bytes().zip(b.bytes()).filter(|(x, y)| x == y).count();
+        assert!(same < 8, "{a} vs {b}");
+    }
+
+    #[test]
+    fn token_index_resolves_and_rejects_any_change() {
+        let k = QrKey::from_secret("test secret");
+        let mut idx = TokenIndex::with_capacity(k.clone(), 1000);
+        for id in 0..1000 {
+            idx.insert(id);
+        }
+        idx.insert(7); // idempotent
+        assert_eq!(idx.len(), 1000);
+        let t = token(&k, 777);
+        assert_eq!(idx.token(777), t);
+        assert_eq!(idx.resolve(&t), Some(777));
+        assert_eq!(idx.resolve(&t.to_ascii_uppercase()), Some(777));
+        assert_eq!(idx.resolve(&token(&k, 5000)), None);
+
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+        let bytes = t.as_bytes();
+        for pos in 0..TOKEN_LEN {
+            for &c in ALPHABET.iter().chain(b"018=-") {
+                if c == bytes[pos] {
+                    continue;
+                }
+                let mut changed = bytes.to_vec();
+                changed[pos] = c;
+                let changed = String::from_utf8(changed).unwrap();
+                assert_eq!(idx.resolve(&changed), None, "{changed}");
+            }
+        }
+        assert_eq!(idx.resolve(&t[..23]), None);
+        assert_eq!(idx.resolve(&format!("{t}a")), None);
+        assert_eq!(idx.resolve(""), None);
+        assert_eq!(idx.resolve("ö".repeat(12).as_str()), None);
+    }
+
+    #[test]
+    fn key_from_secret_is_deterministic() {
+        assert_eq!(QrKey::from_secret("a").0, QrKey::from_secret("a").0);
+        assert_ne!(QrKey::from_secret("a").0, QrKey::from_secret("b").0);
+        assert_eq!(format!("{:?}", QrKey::from_secret("a")), "QrKey(..)");
+    }
+
+    #[test]
+    fn key_file_is_created_once_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let k1 = QrKey::load_or_create(dir.path()).unwrap();
+        let path = dir.path().join(KEY_FILE);
+        let meta = fs::metadata(&path).unwrap();
+        assert_eq!(meta.len(), 32);
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let k2 = QrKey::load_or_create(dir.path()).unwrap();
+        assert_eq!(k1.0, k2.0);
+        assert_eq!(token(&k1, 9), token(&k2, 9));
+        // No temporary files left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            QrKey::load_or_create(dir.path()),
+            Err(QrError::KeyPermissions { .. })
+        ));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&path, b"short").unwrap();
+        assert!(matches!(
+            QrKey::load_or_create(dir.path()),
+            Err(QrError::KeyLength { len: 5, .. })
+        ));
+        let missing = dir.path().join("no-such-dir");
+        assert!(matches!(
+            QrKey::load_or_create(&missing),
+            Err(QrError::KeyIo { .. })
+        ));
+    }
+
+    #[test]
+    fn cache_hits_and_stays_bounded() {
+        let cache = QrCache::new(64);
+        let a = cache.get_or_render_png(URL, Ecc::M, 256).unwrap();
+        let b = cache.get_or_render_png(URL, Ecc::M, 256).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&a[..], &png(URL, Ecc::M, 256).unwrap()[..]);
+        // Same data, different format/size/ecc: different entries.
+        let s = cache.get_or_render_svg(URL, Ecc::M, 256).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&s).unwrap(),
+            svg(URL, Ecc::M, 256).unwrap()
+        );
+        assert!(!Arc::ptr_eq(
+            &a,
+            &cache.get_or_render_png(URL, Ecc::H, 256).unwrap()
+        ));
+        assert_eq!(cache.len(), 3);
+        // Errors are not cached.
+        assert!(cache.get_or_render_png("", Ecc::M, 256).is_err());
+        assert_eq!(cache.len(), 3);
+
+        for i in 0..500 {
+            cache
+                .get_or_render_svg(&format!("u{i}"), Ecc::L, 64)
+                .unwrap();
+        }
+        assert!(cache.len() <= 64, "{}", cache.len());
+        assert!(!cache.is_empty());
+    }
+
+    #[test]
+    fn render_many_matches_single_renders_in_order() {
+        let items: Vec<String> = (0..37)
+            .map(|i| format!("https://t.example/u/{i}"))
+            .collect();
+        let many = render_many_svg(&items, Ecc::M, 128).unwrap();
+        assert_eq!(many.len(), items.len());
+        for (item, doc) in items.iter().zip(&many) {
+            assert_eq!(doc, &svg(item, Ecc::M, 128).unwrap());
+        }
+        assert!(render_many_svg(&[], Ecc::M, 128).unwrap().is_empty());
+        let mut bad = items.clone();
+        bad[30] = String::new();
+        let e = render_many_svg(&bad, Ecc::M, 128).unwrap_err();
+        assert!(matches!(e, QrError::Item { index: 30, .. }), "{e}");
+        assert!(e.is_invalid_input());
+    }
+
+    #[test]
+    fn etag_is_quoted_and_content_bound() {
+        let e = etag(b"abc");
+        assert_eq!(e.len(), 34);
+        assert!(e.starts_with('"') && e.ends_with('"'));
+        assert_eq!(e, etag(b"abc"));
+        assert_ne!(e, etag(b"abd"));
+    }
+}
