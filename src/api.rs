@@ -328,6 +328,180 @@ async fn events(
         .map(|v| HttpResponse::Ok().json(serde_json::json!({ "events": v })))
 }
 
+// ---- compliance and enforcement -------------------------------------------------------
+
+use crate::app::compliance::*;
+
+macro_rules! write_route {
+    ($name:ident, $body:ty, $method:ident, $status:ident) => {
+        async fn $name(
+            s: web::Data<State>,
+            c: Caller,
+            body: web::Json<$body>,
+        ) -> Result<HttpResponse, AppError> {
+            let app = s.app.clone();
+            blocking(move || app.$method(&c, body.into_inner()))
+                .await
+                .map(|v| HttpResponse::$status().json(v))
+        }
+    };
+}
+
+macro_rules! write_id_route {
+    ($name:ident, $body:ty, $method:ident) => {
+        async fn $name(
+            s: web::Data<State>,
+            c: Caller,
+            id: web::Path<String>,
+            body: web::Json<$body>,
+        ) -> Result<HttpResponse, AppError> {
+            let app = s.app.clone();
+            blocking(move || app.$method(&c, &id, body.into_inner()))
+                .await
+                .map(|v| HttpResponse::Ok().json(v))
+        }
+    };
+}
+
+macro_rules! query_route {
+    ($name:ident, $query:ty, $method:ident) => {
+        async fn $name(
+            s: web::Data<State>,
+            c: Caller,
+            q: web::Query<$query>,
+        ) -> Result<HttpResponse, AppError> {
+            let app = s.app.clone();
+            blocking(move || app.$method(&c, &q))
+                .await
+                .map(|v| HttpResponse::Ok().json(v))
+        }
+    };
+}
+
+write_route!(create_inspection, NewInspection, create_inspection, Created);
+write_route!(create_action, NewAction, create_action, Created);
+write_route!(create_case, NewCase, create_case, Created);
+write_id_route!(declare_compliance, NewDeclaration, declare_compliance);
+write_id_route!(transfer_case, Transfer, transfer_case);
+write_id_route!(note_case, CaseNote, note_case);
+getter!(get_inspection, get_inspection);
+getter!(get_compliance, get_compliance);
+getter!(get_action, get_action);
+getter!(get_case, get_case);
+query_route!(failing_items, FailingQuery, failing_items);
+query_route!(cooperation, PeriodQuery, cooperation);
+
+async fn suppliers(
+    s: web::Data<State>,
+    c: Caller,
+    q: web::Query<SuppliersQuery>,
+) -> Result<HttpResponse, AppError> {
+    s.app
+        .suppliers_by_status(&c, &q)
+        .map(|v| HttpResponse::Ok().json(serde_json::json!({ "suppliers": v })))
+}
+
+async fn cases(
+    s: web::Data<State>,
+    c: Caller,
+    q: web::Query<CasesQuery>,
+) -> Result<HttpResponse, AppError> {
+    s.app
+        .list_cases(&c, &q)
+        .map(|v| HttpResponse::Ok().json(serde_json::json!({ "cases": v })))
+}
+
+async fn bulk_action(
+    s: web::Data<State>,
+    c: Caller,
+    body: web::Json<BulkAction>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    let r = blocking(move || app.bulk_action(&c, body.into_inner())).await?;
+    Ok(if r.created > 0 {
+        HttpResponse::Created().json(r)
+    } else {
+        HttpResponse::Ok().json(r)
+    })
+}
+
+async fn list_actions(
+    s: web::Data<State>,
+    c: Caller,
+    q: web::Query<ActionsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (actions, next) = s.app.list_actions(&c, &q)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "actions": actions, "next_cursor": next })))
+}
+
+async fn ack_action(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+    body: web::Json<Ack>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    let (view, changed) = blocking(move || app.ack_action(&c, &id, body.into_inner())).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            "X-Boardtrail-Changed",
+            if changed { "true" } else { "false" },
+        ))
+        .json(view))
+}
+
+/// Affected listings as JSON, or as a CSV spreadsheet (`?format=csv` or `Accept: text/csv`):
+/// UTF-8 with a byte-order mark so that Excel shows the Chinese.
+async fn affected(
+    req: HttpRequest,
+    s: web::Data<State>,
+    c: Caller,
+    q: web::Query<AffectedQuery>,
+) -> Result<HttpResponse, AppError> {
+    let wants_csv = match q.format.as_deref() {
+        Some("csv") => true,
+        Some("json") | None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv")),
+        Some(other) => {
+            return Err(AppError::bad(
+                "format",
+                format!("format is json or csv (got '{other}')"),
+            ))
+        }
+    };
+    let app = s.app.clone();
+    if !wants_csv {
+        return blocking(move || app.affected_listings(&c, &q))
+            .await
+            .map(|v| HttpResponse::Ok().json(v));
+    }
+    let rows = blocking(move || app.affected_rows(&c, &q)).await?;
+    let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+    for r in &rows {
+        w.serialize(r)
+            .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    }
+    if rows.is_empty() {
+        w.write_record([
+            "platform", "shop", "item_id", "url", "seller", "batches", "lots", "supplier", "status",
+        ])
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"affected-listings.csv\"",
+        ))
+        .body(body))
+}
+
 async fn not_found(req: HttpRequest) -> HttpResponse {
     problem(
         StatusCode::NOT_FOUND,
@@ -357,6 +531,27 @@ pub fn api_v1() -> impl HttpServiceFactory {
         .route("/trace/upstream/{id}", web::get().to(upstream))
         .route("/trace/downstream/{id}", web::get().to(downstream))
         .route("/events", web::get().to(events))
+        .route("/inspections", web::post().to(create_inspection))
+        .route("/inspections/{id}", web::get().to(get_inspection))
+        .route(
+            "/parties/{id}/compliance",
+            web::post().to(declare_compliance),
+        )
+        .route("/parties/{id}/compliance", web::get().to(get_compliance))
+        .route("/compliance/suppliers", web::get().to(suppliers))
+        .route("/compliance/affected-listings", web::get().to(affected))
+        .route("/actions", web::post().to(create_action))
+        .route("/actions", web::get().to(list_actions))
+        .route("/actions/bulk", web::post().to(bulk_action))
+        .route("/actions/{id}", web::get().to(get_action))
+        .route("/actions/{id}/ack", web::post().to(ack_action))
+        .route("/cases", web::post().to(create_case))
+        .route("/cases", web::get().to(cases))
+        .route("/cases/{id}", web::get().to(get_case))
+        .route("/cases/{id}/transfer", web::post().to(transfer_case))
+        .route("/cases/{id}/notes", web::post().to(note_case))
+        .route("/stats/failing-items", web::get().to(failing_items))
+        .route("/stats/cooperation", web::get().to(cooperation))
 }
 
 /// Everything the service answers: call from `HttpServer::new` or a test.

@@ -21,10 +21,15 @@ pub enum NodeKind {
     Listing = 5,
     /// An API key of a party.
     Key = 6,
+    Inspection = 7,
+    /// A compliance declaration about a party.
+    Declaration = 8,
+    Action = 9,
+    Case = 10,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 7] = [
+    pub const ALL: [NodeKind; 11] = [
         NodeKind::Party,
         NodeKind::Lot,
         NodeKind::Shipment,
@@ -32,6 +37,10 @@ impl NodeKind {
         NodeKind::Unit,
         NodeKind::Listing,
         NodeKind::Key,
+        NodeKind::Inspection,
+        NodeKind::Declaration,
+        NodeKind::Action,
+        NodeKind::Case,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -43,6 +52,10 @@ impl NodeKind {
             NodeKind::Unit => "unt",
             NodeKind::Listing => "lst",
             NodeKind::Key => "key",
+            NodeKind::Inspection => "ins",
+            NodeKind::Declaration => "dec",
+            NodeKind::Action => "act",
+            NodeKind::Case => "case",
         }
     }
 
@@ -55,6 +68,10 @@ impl NodeKind {
             NodeKind::Unit => "unit",
             NodeKind::Listing => "listing",
             NodeKind::Key => "key",
+            NodeKind::Inspection => "inspection",
+            NodeKind::Declaration => "declaration",
+            NodeKind::Action => "action",
+            NodeKind::Case => "case",
         }
     }
 
@@ -375,6 +392,10 @@ pub enum Record {
     Batch(Batch),
     Listing(Listing),
     Key(ApiKey),
+    Inspection(Inspection),
+    Declaration(Declaration),
+    Action(Action),
+    Case(Case),
 }
 
 impl Record {
@@ -386,6 +407,10 @@ impl Record {
             Record::Batch(_) => NodeKind::Batch,
             Record::Listing(_) => NodeKind::Listing,
             Record::Key(_) => NodeKind::Key,
+            Record::Inspection(_) => NodeKind::Inspection,
+            Record::Declaration(_) => NodeKind::Declaration,
+            Record::Action(_) => NodeKind::Action,
+            Record::Case(_) => NodeKind::Case,
         }
     }
 }
@@ -408,6 +433,11 @@ pub enum NaturalKey {
     },
     /// The keyed hash of an API token.
     TokenHash([u8; 32]),
+    /// A lab's report number.
+    Report {
+        lab: NodeId,
+        report_no: String,
+    },
 }
 
 impl NaturalKey {
@@ -430,6 +460,7 @@ impl NaturalKey {
                 (b'i', Some(*platform), item_id.as_str())
             }
             NaturalKey::TokenHash(_) => (b'k', None, ""),
+            NaturalKey::Report { lab, report_no } => (b'r', Some(*lab), report_no.as_str()),
         };
         let mut out = Vec::with_capacity(6 + text.len());
         out.push(tag);
@@ -458,7 +489,13 @@ pub fn natural_keys(record: &Record) -> Vec<NaturalKey> {
             item_id: l.item_id.clone(),
         }],
         Record::Key(k) => vec![NaturalKey::TokenHash(k.token_hash)],
-        Record::Shipment(_) => vec![],
+        Record::Inspection(i) => vec![NaturalKey::Report {
+            lab: i.lab,
+            report_no: i.report_no.clone(),
+        }],
+        Record::Shipment(_) | Record::Declaration(_) | Record::Action(_) | Record::Case(_) => {
+            vec![]
+        }
     }
 }
 
@@ -652,5 +689,247 @@ mod tests {
         assert!(clean_text("name", "   ", 5).is_err());
         assert!(clean_text("name", "abcdef", 5).is_err());
         assert!(clean_text("name", "a\u{0}b", 5).is_err());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Compliance and enforcement
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+/// One measured test item of an inspection, with the verdict and the limit applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub item: String,
+    pub value: f64,
+    pub unit: String,
+    pub method: Option<String>,
+    /// What the lab said, if anything.
+    pub lab_verdict: Option<Verdict>,
+    pub verdict: Verdict,
+    /// The limit applied and where it comes from, for items judged by a rule.
+    pub limit: Option<f64>,
+    pub limit_source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub subject: NodeId,
+    pub lab: NodeId,
+    pub sampled_by: NodeId,
+    pub report_no: String,
+    pub sampled_at: i64,
+    pub results: Vec<ItemResult>,
+    pub verdict: Verdict,
+    /// Lots and suppliers marked suspect by this (failed) inspection.
+    pub marked: Vec<NodeId>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplianceStatus {
+    Compliant,
+    Suspect,
+    Noncompliant,
+}
+
+impl ComplianceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComplianceStatus::Compliant => "compliant",
+            ComplianceStatus::Suspect => "suspect",
+            ComplianceStatus::Noncompliant => "noncompliant",
+        }
+    }
+}
+
+/// A regulator's declaration of a party's compliance status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Declaration {
+    pub party: NodeId,
+    pub status: ComplianceStatus,
+    pub reason: String,
+    pub case: Option<NodeId>,
+    /// The declaring regulator (None: the operator).
+    pub declared_by: Option<NodeId>,
+    pub created_at: i64,
+}
+
+/// The five measures a platform takes against a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Delete,
+    Block,
+    Disconnect,
+    Suspend,
+    Terminate,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Delete => "delete",
+            ActionKind::Block => "block",
+            ActionKind::Disconnect => "disconnect",
+            ActionKind::Suspend => "suspend",
+            ActionKind::Terminate => "terminate",
+        }
+    }
+
+    /// The listing status once the platform has carried the action out.
+    pub fn listing_status(self) -> ListingStatus {
+        match self {
+            ActionKind::Delete => ListingStatus::Deleted,
+            ActionKind::Block => ListingStatus::Blocked,
+            ActionKind::Disconnect => ListingStatus::Disconnected,
+            ActionKind::Suspend => ListingStatus::Suspended,
+            ActionKind::Terminate => ListingStatus::Terminated,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    Pending,
+    Done,
+    Rejected,
+}
+
+impl ActionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Pending => "pending",
+            ActionStatus::Done => "done",
+            ActionStatus::Rejected => "rejected",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub listing: NodeId,
+    pub platform: NodeId,
+    pub kind: ActionKind,
+    pub reason: String,
+    pub case: Option<NodeId>,
+    pub due_at: Option<i64>,
+    /// The issuing regulator (None: the operator).
+    pub issued_by: Option<NodeId>,
+    pub status: ActionStatus,
+    pub note: Option<String>,
+    pub acked_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    Clue,
+    Case,
+    Joint,
+}
+
+impl CaseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Clue => "clue",
+            CaseKind::Case => "case",
+            CaseKind::Joint => "joint",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Open,
+    Investigating,
+    Closed,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::Investigating => "investigating",
+            CaseStatus::Closed => "closed",
+        }
+    }
+}
+
+/// One step in a case's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CaseStep {
+    Opened,
+    Transferred { from: NodeId, to: NodeId },
+    Joined { bureau: NodeId },
+    Noted,
+    Status(CaseStatus),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseEntry {
+    pub at: i64,
+    /// The acting bureau (None: the operator).
+    pub by: Option<NodeId>,
+    pub step: CaseStep,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub title: String,
+    pub kind: CaseKind,
+    pub opened_by: NodeId,
+    /// The bureau that holds the case now (its inbox).
+    pub holder: NodeId,
+    /// Every bureau working on it (the opener, joiners, and those it was transferred to).
+    pub bureaus: Vec<NodeId>,
+    pub subjects: Vec<NodeId>,
+    pub status: CaseStatus,
+    pub timeline: Vec<CaseEntry>,
+    pub created_at: i64,
+}
+
+impl Case {
+    /// Applies a timeline step (pure: used by the store projection and its replay).
+    pub fn apply(&mut self, entry: CaseEntry) {
+        match &entry.step {
+            CaseStep::Transferred { to, .. } => {
+                self.holder = *to;
+                if !self.bureaus.contains(to) {
+                    self.bureaus.push(*to);
+                }
+            }
+            CaseStep::Joined { bureau } => {
+                if !self.bureaus.contains(bureau) {
+                    self.bureaus.push(*bureau);
+                }
+                if self.bureaus.len() > 1 {
+                    self.kind = CaseKind::Joint;
+                }
+            }
+            CaseStep::Status(s) => self.status = *s,
+            CaseStep::Opened | CaseStep::Noted => {}
+        }
+        self.timeline.push(entry);
     }
 }

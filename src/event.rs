@@ -5,7 +5,7 @@
 //! chain from the stored bytes themselves without re-encoding anything.
 
 use crate::codec::{self, CodecError};
-use crate::domain::{NodeId, Record};
+use crate::domain::{ActionStatus, CaseEntry, NodeId, Record};
 use serde::{Deserialize, Serialize};
 
 pub type Hash = [u8; 32];
@@ -43,6 +43,16 @@ pub enum EventBody {
     },
     /// An API key was revoked (at the event's time).
     KeyRevoked { key: NodeId },
+    /// Several records at once (a bulk action: one action per affected listing).
+    CreatedMany { records: Vec<(NodeId, Record)> },
+    /// A platform acknowledged an action; if done, the listing takes the action's status.
+    ActionAcknowledged {
+        action: NodeId,
+        status: ActionStatus,
+        note: String,
+    },
+    /// A step in a case's timeline (transfer, join, note, status).
+    CaseUpdated { case: NodeId, entry: CaseEntry },
 }
 
 impl EventBody {
@@ -55,7 +65,14 @@ impl EventBody {
                 Record::Batch(_) => "batch_produced",
                 Record::Listing(_) => "listing_created",
                 Record::Key(_) => "key_issued",
+                Record::Inspection(_) => "inspection_recorded",
+                Record::Declaration(_) => "compliance_declared",
+                Record::Action(_) => "action_issued",
+                Record::Case(_) => "case_opened",
             },
+            EventBody::CreatedMany { .. } => "actions_issued",
+            EventBody::ActionAcknowledged { .. } => "action_acknowledged",
+            EventBody::CaseUpdated { .. } => "case_updated",
             EventBody::ListingBatchesLinked { .. } => "listing_batches_linked",
             EventBody::KeyRevoked { .. } => "key_revoked",
         }

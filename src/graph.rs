@@ -6,7 +6,7 @@
 //! batch → listing. Units are not stored as edges: a batch's units are the `unit_count`
 //! ids right after it, and a unit's header names its batch.
 
-use crate::domain::{ListingStatus, NodeId, NodeKind, Record, Role};
+use crate::domain::{ListingStatus, NodeId, NodeKind, Record, Role, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeMeta {
@@ -25,6 +25,24 @@ pub struct Graph {
     up: Vec<Vec<NodeId>>,
     down: Vec<Vec<NodeId>>,
     edge_count: u64,
+    /// Ids of the low-volume kinds (parties, inspections, declarations, actions, cases),
+    /// in id order, for listings and statistics without scanning every node.
+    by_kind: std::collections::HashMap<u8, Vec<NodeId>>,
+    /// Records attached to a node that are not supply edges: a party's keys and
+    /// declarations, a subject's inspections, a listing's actions.
+    attached: std::collections::HashMap<NodeId, Vec<NodeId>>,
+}
+
+/// Kinds indexed in `by_kind`.
+fn indexed(kind: NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Party
+            | NodeKind::Inspection
+            | NodeKind::Declaration
+            | NodeKind::Action
+            | NodeKind::Case
+    )
 }
 
 fn role_code(r: Role) -> u8 {
@@ -87,6 +105,30 @@ impl Graph {
             up: Vec::with_capacity(n),
             down: Vec::with_capacity(n),
             edge_count: 0,
+            by_kind: Default::default(),
+            attached: Default::default(),
+        }
+    }
+
+    /// Ids of a low-volume kind (parties, inspections, declarations, actions, cases).
+    pub fn ids_of(&self, kind: NodeKind) -> &[NodeId] {
+        self.by_kind
+            .get(&(kind as u8))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Sets a node's flag (action status, case status, declaration status, listing status).
+    pub fn set_flag(&mut self, id: NodeId, flag: u8) {
+        if let Some(Some(m)) = self.meta.get_mut(id as usize) {
+            m.flag = flag;
+        }
+    }
+
+    /// Sets a node's `a` field (a case's holder).
+    pub fn set_a(&mut self, id: NodeId, a: NodeId) {
+        if let Some(Some(m)) = self.meta.get_mut(id as usize) {
+            m.a = a;
         }
     }
 
@@ -141,14 +183,21 @@ impl Graph {
         self.edge_count += 1;
     }
 
-    /// A one-way link that is not a supply edge (party → its keys).
-    fn down_only(&mut self, from: NodeId, to: NodeId) {
-        self.ensure(from.max(to));
-        self.down[from as usize].push(to);
+    /// Attaches a record to a node (not a supply edge; walks never see it).
+    fn attach(&mut self, to: NodeId, record: NodeId) {
+        self.attached.entry(to).or_default().push(record);
+    }
+
+    /// Records attached to a node, oldest first.
+    pub fn attached(&self, id: NodeId) -> &[NodeId] {
+        self.attached.get(&id).map(Vec::as_slice).unwrap_or(&[])
     }
 
     fn set(&mut self, id: NodeId, m: NodeMeta) {
         self.ensure(id);
+        if indexed(m.kind) && self.meta[id as usize].is_none() {
+            self.by_kind.entry(m.kind as u8).or_default().push(id);
+        }
         self.meta[id as usize] = Some(m);
     }
 
@@ -223,9 +272,53 @@ impl Graph {
                         b: 0,
                     },
                 );
-                // Listed among the party's outputs so its keys can be found; walks skip them.
-                self.down_only(k.party, id);
+                self.attach(k.party, id);
             }
+            Record::Inspection(i) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Inspection,
+                        flag: (i.verdict == Verdict::Fail) as u8,
+                        a: i.subject,
+                        b: i.lab,
+                    },
+                );
+                self.attach(i.subject, id);
+            }
+            Record::Declaration(d) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Declaration,
+                        flag: d.status as u8,
+                        a: d.party,
+                        b: 0,
+                    },
+                );
+                self.attach(d.party, id);
+            }
+            Record::Action(a) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Action,
+                        flag: a.status as u8,
+                        a: a.listing,
+                        b: a.platform,
+                    },
+                );
+                self.attach(a.listing, id);
+            }
+            Record::Case(c) => self.set(
+                id,
+                NodeMeta {
+                    kind: NodeKind::Case,
+                    flag: c.status as u8,
+                    a: c.holder,
+                    b: c.opened_by,
+                },
+            ),
             Record::Listing(l) => {
                 self.set(
                     id,

@@ -62,7 +62,7 @@ impl App {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
         self.authorize_keys(caller, party, "list another party's keys")?;
         let mut out = Vec::new();
-        for id in self.store.outputs(party) {
+        for id in self.store.attached(party) {
             if self.store.meta(id).map(|m| m.kind) != Some(NodeKind::Key) {
                 continue;
             }

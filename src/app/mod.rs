@@ -2,6 +2,7 @@
 //! one event, commits it through the store and waits until it is durable. The HTTP
 //! handlers, the tests, the demo loader and the examples all call this.
 
+pub mod compliance;
 pub mod dto;
 pub mod import;
 pub mod keys;
@@ -845,6 +846,8 @@ impl App {
             };
             let serial = batch.serial(meta.b);
             return Ok(TraceNode {
+                mark: None,
+                inspection: None,
                 id: format_id(NodeKind::Unit, id),
                 kind: NodeKind::Unit.name(),
                 label: serial.clone(),
@@ -857,6 +860,8 @@ impl App {
         let record = self.load(id)?;
         let node = match &record {
             Record::Party(p) => TraceNode {
+                mark: None,
+                inspection: None,
                 id: format_id(NodeKind::Party, id),
                 kind: "party",
                 label: p.name.clone(),
@@ -867,6 +872,8 @@ impl App {
                 },
             },
             Record::Lot(l) => TraceNode {
+                mark: None,
+                inspection: None,
                 id: format_id(NodeKind::Lot, id),
                 kind: "lot",
                 label: l.lot_code.clone(),
@@ -880,6 +887,8 @@ impl App {
                 },
             },
             Record::Batch(b) => TraceNode {
+                mark: None,
+                inspection: None,
                 id: format_id(NodeKind::Batch, id),
                 kind: "batch",
                 label: format!("{} {}", b.batch_code, b.product.name),
@@ -893,6 +902,8 @@ impl App {
                 },
             },
             Record::Listing(l) => TraceNode {
+                mark: None,
+                inspection: None,
                 id: format_id(NodeKind::Listing, id),
                 kind: "listing",
                 label: l.title.clone(),
@@ -905,7 +916,12 @@ impl App {
                     status: l.status.as_str(),
                 },
             },
-            Record::Shipment(_) | Record::Key(_) => {
+            Record::Shipment(_)
+            | Record::Key(_)
+            | Record::Inspection(_)
+            | Record::Declaration(_)
+            | Record::Action(_)
+            | Record::Case(_) => {
                 return Err(AppError::Internal(format!("{id} is not a trace node")))
             }
         };
@@ -930,7 +946,9 @@ impl App {
         let mut cache = HashMap::with_capacity(reach.nodes.len());
         let mut nodes = Vec::with_capacity(reach.nodes.len());
         for &n in &reach.nodes {
-            nodes.push(self.trace_node(n, &mut cache)?);
+            let mut node = self.trace_node(n, &mut cache)?;
+            self.annotate(&mut node, n);
+            nodes.push(node);
         }
         let mut edges = Vec::with_capacity(reach.edges.len());
         for &(from, to) in &reach.edges {
@@ -1181,6 +1199,19 @@ impl App {
                         format_id(NodeKind::Listing, *listing)
                     }
                     EventBody::KeyRevoked { key } => format_id(NodeKind::Key, *key),
+                    EventBody::CreatedMany { records } => {
+                        records
+                            .iter()
+                            .map(|(id, r)| format_id(r.kind(), *id))
+                            .take(3)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                            + if records.len() > 3 { ",…" } else { "" }
+                    }
+                    EventBody::ActionAcknowledged { action, .. } => {
+                        format_id(NodeKind::Action, *action)
+                    }
+                    EventBody::CaseUpdated { case, .. } => format_id(NodeKind::Case, *case),
                 };
                 EventView {
                     seq: e.seq,
@@ -1211,7 +1242,7 @@ fn input_qty(inputs: &[Input], lot: NodeId) -> Option<QuantityView> {
 }
 
 /// Shortens user-supplied text echoed in an error.
-fn trunc(s: &str) -> String {
+pub(crate) fn trunc(s: &str) -> String {
     let mut out: String = s.chars().take(64).collect();
     if s.chars().count() > 64 {
         out.push('…');

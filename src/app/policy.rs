@@ -80,6 +80,14 @@ impl App {
             NodeKind::Unit => self.can_read(caller, m.a),
             NodeKind::Listing => m.a == me || m.b == me,
             NodeKind::Key => m.a == me,
+            NodeKind::Inspection => {
+                m.b == me
+                    || matches!(self.store.record(id), Ok(Some(crate::domain::Record::Inspection(i))) if i.sampled_by == me)
+            }
+            NodeKind::Declaration => m.a == me,
+            NodeKind::Action => m.b == me,
+            // Cases move between bureaus only.
+            NodeKind::Case => false,
         }
     }
 

@@ -287,12 +287,29 @@ pub enum NodeFields {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LatestInspection {
+    pub id: String,
+    pub verdict: &'static str,
+    pub report_no: String,
+    pub sampled_at: String,
+    /// Failed items, e.g. `formaldehyde_emission 2.2 mg/L > 1.5 (GB 18584-2001)`.
+    pub failed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TraceNode {
     pub id: String,
     pub kind: &'static str,
     pub label: String,
     #[serde(flatten)]
     pub fields: NodeFields,
+    /// `failed` (its latest inspection failed), `suspect` (upstream of a failed product),
+    /// or `noncompliant` (a party declared so).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark: Option<&'static str>,
+    /// The latest inspection of this node, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<LatestInspection>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -7,7 +7,7 @@
 pub mod sled_store;
 
 use crate::codec::CodecError;
-use crate::domain::{Milli, NaturalKey, NodeId, Record};
+use crate::domain::{Milli, NaturalKey, NodeId, NodeKind, Record};
 use crate::event::{Actor, Event, EventBody, Hash};
 use crate::graph::{NodeMeta, Reach, UpReach};
 
@@ -84,6 +84,12 @@ pub trait Store: Send + Sync + 'static {
     fn holding(&self, lot: NodeId, party: NodeId) -> Holding;
     /// One hop downstream: what consumes, lists or was made from `id`.
     fn outputs(&self, id: NodeId) -> Vec<NodeId>;
+    /// Records attached to a node (keys, declarations, inspections, actions), oldest first.
+    fn attached(&self, id: NodeId) -> Vec<NodeId>;
+    /// Ids of a low-volume kind (parties, inspections, declarations, actions, cases).
+    fn ids_of(&self, kind: NodeKind) -> Vec<NodeId>;
+    /// Failed inspections that marked this lot or supplier suspect.
+    fn marks(&self, id: NodeId) -> Vec<NodeId>;
     /// The parties a lot was shipped to, with their holdings of it.
     fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)>;
     /// Appends one event and updates the projection in one atomic write. The caller must

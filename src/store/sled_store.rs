@@ -12,7 +12,7 @@
 
 use super::{Committed, Holding, Store, StoreError, StoreStats, VerifyReport};
 use crate::codec;
-use crate::domain::{natural_keys, NaturalKey, NodeId, Record};
+use crate::domain::{natural_keys, NaturalKey, NodeId, NodeKind, Record};
 use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
 use crate::graph::{Graph, NodeMeta, Reach, UpReach};
 use parking_lot::{Condvar, Mutex, RwLock};
@@ -44,6 +44,8 @@ struct Mem {
     holdings: HashMap<(NodeId, NodeId), Holding>,
     /// Parties each lot was shipped to, in shipping order.
     recipients: HashMap<NodeId, Vec<NodeId>>,
+    /// Failed inspections that marked a lot or supplier suspect.
+    marks: HashMap<NodeId, Vec<NodeId>>,
 }
 
 impl Mem {
@@ -76,17 +78,45 @@ impl Mem {
                     self.holding_mut(i.lot, b.manufacturer).consumed.0 += i.quantity.amount.0;
                 }
             }
-            Record::Party(_) | Record::Listing(_) | Record::Key(_) => {}
+            Record::Inspection(i) => {
+                for &m in &i.marked {
+                    self.marks.entry(m).or_default().push(id);
+                }
+            }
+            Record::Party(_)
+            | Record::Listing(_)
+            | Record::Key(_)
+            | Record::Declaration(_)
+            | Record::Action(_)
+            | Record::Case(_) => {}
         }
     }
 
-    fn apply_event(&mut self, body: &EventBody) {
+    /// Applies a committed event; `puts` are the records its projection wrote.
+    fn apply_event(&mut self, body: &EventBody, puts: &[(NodeId, Record)]) {
         match body {
-            EventBody::Created { id, record } => self.apply_record(*id, record),
+            EventBody::Created { .. } | EventBody::CreatedMany { .. } => {
+                for (id, r) in puts {
+                    self.apply_record(*id, r);
+                }
+            }
             EventBody::ListingBatchesLinked { listing, batches } => {
                 self.graph.link_batches(*listing, batches)
             }
             EventBody::KeyRevoked { key } => self.graph.revoke_key(*key),
+            EventBody::ActionAcknowledged { .. } | EventBody::CaseUpdated { .. } => {
+                for (id, r) in puts {
+                    match r {
+                        Record::Action(a) => self.graph.set_flag(*id, a.status as u8),
+                        Record::Listing(l) => self.graph.set_listing_status(*id, l.status),
+                        Record::Case(c) => {
+                            self.graph.set_flag(*id, c.status as u8);
+                            self.graph.set_a(*id, c.holder);
+                        }
+                        _ => {}
+                    }
+                }
+            }
         }
     }
 }
@@ -120,6 +150,45 @@ fn project(
             }
             Ok(Projection {
                 puts: vec![(*listing, Record::Listing(l))],
+                keys: vec![],
+            })
+        }
+        EventBody::CreatedMany { records } => Ok(Projection {
+            keys: records
+                .iter()
+                .flat_map(|(id, r)| natural_keys(r).into_iter().map(move |k| (k.encode(), *id)))
+                .collect(),
+            puts: records.clone(),
+        }),
+        EventBody::ActionAcknowledged {
+            action,
+            status,
+            note,
+        } => {
+            let Some(Record::Action(mut a)) = current(*action)? else {
+                return Err(StoreError::Missing(*action));
+            };
+            let Some(Record::Listing(mut l)) = current(a.listing)? else {
+                return Err(StoreError::Missing(a.listing));
+            };
+            a.status = *status;
+            a.note = Some(note.clone());
+            a.acked_at = Some(ev.at);
+            let mut puts = Vec::with_capacity(2);
+            if *status == crate::domain::ActionStatus::Done {
+                l.status = a.kind.listing_status();
+                puts.push((a.listing, Record::Listing(l)));
+            }
+            puts.insert(0, (*action, Record::Action(a)));
+            Ok(Projection { puts, keys: vec![] })
+        }
+        EventBody::CaseUpdated { case, entry } => {
+            let Some(Record::Case(mut c)) = current(*case)? else {
+                return Err(StoreError::Missing(*case));
+            };
+            c.apply(entry.clone());
+            Ok(Projection {
+                puts: vec![(*case, Record::Case(c))],
                 keys: vec![],
             })
         }
@@ -433,6 +502,18 @@ impl Store for SledStore {
         self.mem.read().graph.outputs(id).to_vec()
     }
 
+    fn attached(&self, id: NodeId) -> Vec<NodeId> {
+        self.mem.read().graph.attached(id).to_vec()
+    }
+
+    fn ids_of(&self, kind: NodeKind) -> Vec<NodeId> {
+        self.mem.read().graph.ids_of(kind).to_vec()
+    }
+
+    fn marks(&self, id: NodeId) -> Vec<NodeId> {
+        self.mem.read().marks.get(&id).cloned().unwrap_or_default()
+    }
+
     fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
         let mem = self.mem.read();
         mem.recipients
@@ -457,8 +538,9 @@ impl Store for SledStore {
         let (entry, hash) = event::seal(&head.hash, &ev)?;
         let projection = project(&ev, |id| self.read_record(id))?;
         if self.bulk.load(Ordering::Acquire) {
+            let puts = projection.puts.clone();
             self.stage(seq, entry, projection)?;
-            self.mem.write().apply_event(&ev.body);
+            self.mem.write().apply_event(&ev.body, &puts);
             head.seq = seq;
             head.hash = hash;
             return Ok(Committed { seq, hash });
@@ -493,7 +575,7 @@ impl Store for SledStore {
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(e.into()),
         }
-        self.mem.write().apply_event(&ev.body);
+        self.mem.write().apply_event(&ev.body, &projection.puts);
         head.seq = seq;
         head.hash = hash;
         self.applied.store(seq, Ordering::Release);
