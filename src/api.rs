@@ -502,6 +502,187 @@ async fn affected(
         .body(body))
 }
 
+// ---- QR codes, scan, the web app's helpers ---------------------------------------------
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QrQuery {
+    size: Option<u32>,
+    ecc: Option<String>,
+}
+
+async fn qr_image(
+    req: HttpRequest,
+    s: web::Data<State>,
+    c: Caller,
+    file: web::Path<String>,
+    q: web::Query<QrQuery>,
+) -> Result<HttpResponse, AppError> {
+    let ecc = match &q.ecc {
+        Some(e) => e
+            .parse::<crate::qr::Ecc>()
+            .map_err(|e| AppError::bad("ecc", e.to_string()))?,
+        None => crate::qr::Ecc::M,
+    };
+    let size = q.size.unwrap_or(256);
+    let app = s.app.clone();
+    let (bytes, mime) = blocking(move || app.qr_image(&c, &file, size, ecc)).await?;
+    let etag = crate::qr::etag(&bytes);
+    let fresh = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str());
+    let mut resp = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    resp.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400"));
+    Ok(if fresh {
+        resp.finish()
+    } else {
+        resp.content_type(mime).body(bytes)
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelsQuery {
+    columns: Option<u32>,
+}
+
+async fn labels(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+    q: web::Query<LabelsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    let columns = q.columns.unwrap_or(3);
+    let html = blocking(move || app.labels(&c, &id, columns)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+async fn me(s: web::Data<State>, c: Caller) -> Result<HttpResponse, AppError> {
+    s.app.me(&c).map(|v| HttpResponse::Ok().json(v))
+}
+
+getter!(stock, stock);
+
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+fn cors(mut resp: HttpResponse) -> HttpResponse {
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    h.insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    resp
+}
+
+/// The public scan view: the page for a browser, JSON otherwise. A valid key shows more.
+fn scan_response(
+    req: &HttpRequest,
+    s: &State,
+    resolved: Result<crate::domain::NodeId, AppError>,
+) -> HttpResponse {
+    if wants_html(req) {
+        let mut page = crate::web::file(req, "q.html");
+        if resolved.is_err() && page.status() == StatusCode::OK {
+            *page.status_mut() = StatusCode::NOT_FOUND;
+        }
+        return cors(page);
+    }
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
+    let caller = header.and_then(|h| s.auth.authenticate(Some(h), &s.app).ok());
+    let view = resolved.and_then(|id| s.app.scan_view(caller.as_ref(), id));
+    cors(match view {
+        Ok(v) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(v),
+        Err(e) => e.error_response(),
+    })
+}
+
+async fn scan_token(
+    req: HttpRequest,
+    s: web::Data<State>,
+    token: web::Path<String>,
+) -> HttpResponse {
+    let resolved = s.app.resolve_token(&token);
+    scan_response(&req, &s, resolved)
+}
+
+#[derive(serde::Deserialize)]
+struct LinkTypeQuery {
+    #[serde(rename = "linkType")]
+    link_type: Option<String>,
+}
+
+/// GS1 Digital Link resolver: `/01/{gtin}[/10/{batch}][/21/{serial}]`.
+async fn digital_link(
+    req: HttpRequest,
+    s: web::Data<State>,
+    q: web::Query<LinkTypeQuery>,
+) -> HttpResponse {
+    let resolved = s.app.resolve_digital_link(req.path());
+    if q.link_type.as_deref() == Some("all") {
+        let body = resolved.and_then(|(id, dl)| s.app.linkset(id, &dl));
+        return cors(match body {
+            Ok(v) => HttpResponse::Ok()
+                .content_type("application/linkset+json")
+                .json(v),
+            Err(e) => e.error_response(),
+        });
+    }
+    if let Err(e @ AppError::BadRequest { .. }) = &resolved {
+        return cors(e.error_response());
+    }
+    scan_response(&req, &s, resolved.map(|(id, _)| id))
+}
+
+async fn preflight() -> HttpResponse {
+    cors(
+        HttpResponse::NoContent()
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "Accept, Authorization",
+            ))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "86400"))
+            .finish(),
+    )
+}
+
+/// Public routes: the scan page and the Digital Link resolver.
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/q/{token}")
+            .route(web::get().to(scan_token))
+            .route(web::head().to(scan_token))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
+    )
+    .service(
+        web::resource("/01/{tail:.*}")
+            .route(web::get().to(digital_link))
+            .route(web::head().to(digital_link))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
+    );
+}
+
 async fn not_found(req: HttpRequest) -> HttpResponse {
     problem(
         StatusCode::NOT_FOUND,
@@ -552,6 +733,10 @@ pub fn api_v1() -> impl HttpServiceFactory {
         .route("/cases/{id}/notes", web::post().to(note_case))
         .route("/stats/failing-items", web::get().to(failing_items))
         .route("/stats/cooperation", web::get().to(cooperation))
+        .route("/me", web::get().to(me))
+        .route("/parties/{id}/stock", web::get().to(stock))
+        .route("/qr/{file}", web::get().to(qr_image))
+        .route("/batches/{id}/labels", web::get().to(labels))
 }
 
 /// Everything the service answers: call from `HttpServer::new` or a test.
@@ -561,6 +746,8 @@ pub fn configure(state: State) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .configure(extractor_config)
             .route("/healthz", web::get().to(healthz))
             .service(api_v1())
+            .configure(crate::web::configure)
+            .configure(public_routes)
             .default_service(web::to(not_found));
     }
 }

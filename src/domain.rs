@@ -438,6 +438,11 @@ pub enum NaturalKey {
         lab: NodeId,
         report_no: String,
     },
+    /// GTIN and batch/lot code (GS1 AI 01 + 10): what a Digital Link resolves.
+    GtinLot {
+        gtin14: String,
+        code: String,
+    },
 }
 
 impl NaturalKey {
@@ -461,6 +466,14 @@ impl NaturalKey {
             }
             NaturalKey::TokenHash(_) => (b'k', None, ""),
             NaturalKey::Report { lab, report_no } => (b'r', Some(*lab), report_no.as_str()),
+            NaturalKey::GtinLot { gtin14, code } => {
+                let mut out = Vec::with_capacity(16 + code.len());
+                out.push(b'g');
+                out.extend_from_slice(gtin14.as_bytes());
+                out.push(0);
+                out.extend_from_slice(code.as_bytes());
+                return out;
+            }
         };
         let mut out = Vec::with_capacity(6 + text.len());
         out.push(tag);
@@ -476,14 +489,32 @@ impl NaturalKey {
 pub fn natural_keys(record: &Record) -> Vec<NaturalKey> {
     match record {
         Record::Party(p) => vec![NaturalKey::Uscc(p.uscc.clone())],
-        Record::Lot(l) => vec![NaturalKey::LotCode {
-            producer: l.producer,
-            code: l.lot_code.clone(),
-        }],
-        Record::Batch(b) => vec![NaturalKey::BatchCode {
-            manufacturer: b.manufacturer,
-            code: b.batch_code.clone(),
-        }],
+        Record::Lot(l) => {
+            let mut keys = vec![NaturalKey::LotCode {
+                producer: l.producer,
+                code: l.lot_code.clone(),
+            }];
+            if let Some(g) = &l.gtin {
+                keys.push(NaturalKey::GtinLot {
+                    gtin14: g.clone(),
+                    code: l.lot_code.clone(),
+                });
+            }
+            keys
+        }
+        Record::Batch(b) => {
+            let mut keys = vec![NaturalKey::BatchCode {
+                manufacturer: b.manufacturer,
+                code: b.batch_code.clone(),
+            }];
+            if let Some(g) = &b.product.gtin {
+                keys.push(NaturalKey::GtinLot {
+                    gtin14: g.clone(),
+                    code: b.batch_code.clone(),
+                });
+            }
+            keys
+        }
         Record::Listing(l) => vec![NaturalKey::ListingItem {
             platform: l.platform,
             item_id: l.item_id.clone(),

@@ -21,3 +21,4 @@ pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod store;
+pub mod web;

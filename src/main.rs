@@ -46,6 +46,10 @@ enum Command {
         /// HTTP worker threads (0: one per core).
         #[arg(long, env = "BOARDTRAIL_WORKERS", default_value_t = 0)]
         workers: usize,
+        /// Secret the QR tokens are keyed with; by default a random key kept in the data
+        /// directory (qr.key). Changing it invalidates printed codes.
+        #[arg(long, env = "BOARDTRAIL_QR_KEY", hide_env_values = true)]
+        qr_key: Option<String>,
         /// Requests per second each party key may make (0: no limit).
         #[arg(long, env = "BOARDTRAIL_RATE_PER_S", default_value_t = 100.0)]
         rate_per_s: f64,
@@ -111,12 +115,14 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             workers,
             rate_per_s,
             rate_burst,
+            qr_key,
             demo,
         } => {
             let mut cfg = config(&data);
             cfg.bind = bind.clone();
             cfg.public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
             cfg.workers = workers;
+            cfg.qr_secret = qr_key;
             cfg.rate_limit = boardtrail::auth::RateLimit {
                 per_second: rate_per_s,
                 burst: rate_burst,

@@ -13,10 +13,7 @@
 //!   so rendered bytes are kept by (format, ECC, size, data).
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -50,18 +47,8 @@ pub const QUIET_ZONE: u32 = 4;
 /// a server fault (500).
 #[derive(Debug, Error)]
 pub enum QrError {
-    #[error("QR key file {path}: {source}")]
-    KeyIo {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("QR key file {path} has {len} bytes; expected exactly 32 (delete it to make a new key, which invalidates printed codes)")]
-    KeyLength { path: PathBuf, len: u64 },
-    #[error("QR key file {path} has mode {mode:o}; it must not be readable by group or others (chmod 600)")]
-    KeyPermissions { path: PathBuf, mode: u32 },
-    #[error("no randomness for a new QR key: {0}")]
-    Random(getrandom::Error),
+    #[error("QR key: {0} (deleting it makes a new key, which invalidates printed codes)")]
+    Key(#[from] crate::secret::SecretError),
     #[error("unknown error-correction level '{0}'; use L, M, Q or H")]
     Ecc(String),
     #[error("size {size} px is out of range; use {MIN_SIZE_PX} to {MAX_SIZE_PX}")]
@@ -125,83 +112,12 @@ impl QrKey {
     ///
     /// Refuses a key file of the wrong length or one readable by group or others.
     pub fn load_or_create(data_dir: &Path) -> Result<QrKey, QrError> {
-        let path = data_dir.join(KEY_FILE);
-        match Self::read(&path) {
-            Err(QrError::KeyIo { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
-            other => return other,
-        }
-        let mut key = [0u8; 32];
-        getrandom::getrandom(&mut key).map_err(QrError::Random)?;
-        Self::create(data_dir, &path, &key)?;
-        // Read back what is in place: another process may have won the race.
-        Self::read(&path)
+        Ok(QrKey(crate::secret::load_or_create(data_dir, KEY_FILE)?))
     }
 
     /// Derives the key from a configured secret (the `BOARDTRAIL_QR_KEY` variable).
     pub fn from_secret(secret: &str) -> QrKey {
         QrKey(blake3::derive_key(KEY_CONTEXT, secret.as_bytes()))
-    }
-
-    fn read(path: &Path) -> Result<QrKey, QrError> {
-        let io_err = |source| QrError::KeyIo {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut file = File::open(path).map_err(io_err)?;
-        let meta = file.metadata().map_err(io_err)?;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(QrError::KeyPermissions {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-        if meta.len() != 32 {
-            return Err(QrError::KeyLength {
-                path: path.to_path_buf(),
-                len: meta.len(),
-            });
-        }
-        let mut key = [0u8; 32];
-        file.read_exact(&mut key).map_err(io_err)?;
-        Ok(QrKey(key))
-    }
-
-    fn create(data_dir: &Path, path: &Path, key: &[u8; 32]) -> Result<(), QrError> {
-        let mut suffix = [0u8; 8];
-        getrandom::getrandom(&mut suffix).map_err(QrError::Random)?;
-        let tmp = data_dir.join(format!(
-            ".{KEY_FILE}.{}.tmp",
-            data_encoding::HEXLOWER.encode(&suffix)
-        ));
-        let io_err = |p: &Path| {
-            let p = p.to_path_buf();
-            move |source| QrError::KeyIo { path: p, source }
-        };
-        let write = || -> io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(key)?;
-            f.sync_all()
-        };
-        let result = write().map_err(io_err(&tmp)).and_then(|()| {
-            match fs::hard_link(&tmp, path) {
-                Ok(()) => Ok(()),
-                // Someone else created it in the meantime: theirs stands.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-                Err(e) => Err(io_err(path)(e)),
-            }
-        });
-        // Best effort: a stale temporary file holds a key nobody uses.
-        let _ = fs::remove_file(&tmp);
-        result?;
-        // Make the new directory entry durable.
-        File::open(data_dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_err(data_dir))
     }
 }
 
@@ -776,34 +692,15 @@ mod tests {
     }
 
     #[test]
-    fn key_file_is_created_once_with_mode_0600() {
+    fn key_file_is_created_once_and_keeps_tokens_stable() {
         let dir = tempfile::tempdir().unwrap();
         let k1 = QrKey::load_or_create(dir.path()).unwrap();
-        let path = dir.path().join(KEY_FILE);
-        let meta = fs::metadata(&path).unwrap();
-        assert_eq!(meta.len(), 32);
-        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         let k2 = QrKey::load_or_create(dir.path()).unwrap();
-        assert_eq!(k1.0, k2.0);
         assert_eq!(token(&k1, 9), token(&k2, 9));
-        // No temporary files left behind.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            QrKey::load_or_create(dir.path()),
-            Err(QrError::KeyPermissions { .. })
-        ));
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-        fs::write(&path, b"short").unwrap();
-        assert!(matches!(
-            QrKey::load_or_create(dir.path()),
-            Err(QrError::KeyLength { len: 5, .. })
-        ));
         let missing = dir.path().join("no-such-dir");
         assert!(matches!(
             QrKey::load_or_create(&missing),
-            Err(QrError::KeyIo { .. })
+            Err(QrError::Key(_))
         ));
     }
 

@@ -1,79 +1,138 @@
 //! Server secrets kept as files in the data directory (32 random bytes, mode 0600),
-//! created at first start. Used to key the hashes of API tokens and QR tokens.
+//! created at first start. They key the hashes of API tokens and QR tokens.
 
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("secret file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("secret file {0} must hold exactly 32 bytes")]
-    Length(String),
+    Io { path: PathBuf, source: io::Error },
+    #[error("secret file {path} has {len} bytes; it must hold exactly 32")]
+    Length { path: PathBuf, len: u64 },
+    #[error("secret file {path} has mode {mode:o}; it must not be readable by group or others (chmod 600)")]
+    Permissions { path: PathBuf, mode: u32 },
     #[error("no randomness available: {0}")]
-    Random(String),
+    Random(getrandom::Error),
 }
 
 /// 32 fresh random bytes.
 pub fn random32() -> Result<[u8; 32], SecretError> {
     let mut k = [0u8; 32];
-    getrandom::getrandom(&mut k).map_err(|e| SecretError::Random(e.to_string()))?;
+    getrandom::getrandom(&mut k).map_err(SecretError::Random)?;
     Ok(k)
 }
 
-/// Reads the 32-byte secret at `path`, creating it (mode 0600, fsynced) if missing.
-pub fn load_or_create(path: &Path) -> Result<[u8; 32], SecretError> {
-    let io = |source| SecretError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    match std::fs::File::open(path) {
-        Ok(mut f) => {
-            let mut buf = Vec::with_capacity(32);
-            f.read_to_end(&mut buf).map_err(io)?;
-            buf.try_into()
-                .map_err(|_| SecretError::Length(path.display().to_string()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = random32()?;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(io)?;
-            f.write_all(&key).map_err(io)?;
-            f.sync_all().map_err(io)?;
-            Ok(key)
-        }
-        Err(e) => Err(io(e)),
+/// Reads the 32-byte secret `dir/name`, creating it if missing: written to a temporary
+/// file (0600, fsynced) and hard-linked into place, so a crash never leaves a short file
+/// and two processes starting at once end up with the same secret. The directory must exist.
+pub fn load_or_create(dir: &Path, name: &str) -> Result<[u8; 32], SecretError> {
+    let path = dir.join(name);
+    match read(&path) {
+        Err(SecretError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+        other => return other,
     }
+    create(dir, &path, name, &random32()?)?;
+    // Read back what is in place: another process may have won the race.
+    read(&path)
 }
 
-/// Derives a 32-byte secret from configured text (e.g. an environment variable).
-pub fn derive(context: &str, text: &str) -> [u8; 32] {
-    blake3::derive_key(context, text.as_bytes())
+fn read(path: &Path) -> Result<[u8; 32], SecretError> {
+    let io_err = |source| SecretError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(SecretError::Permissions {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    if meta.len() != 32 {
+        return Err(SecretError::Length {
+            path: path.to_path_buf(),
+            len: meta.len(),
+        });
+    }
+    let mut key = [0u8; 32];
+    file.read_exact(&mut key).map_err(io_err)?;
+    Ok(key)
+}
+
+fn create(dir: &Path, path: &Path, name: &str, key: &[u8; 32]) -> Result<(), SecretError> {
+    let mut suffix = [0u8; 8];
+    getrandom::getrandom(&mut suffix).map_err(SecretError::Random)?;
+    let tmp = dir.join(format!(
+        ".{name}.{}.tmp",
+        data_encoding::HEXLOWER.encode(&suffix)
+    ));
+    let io_err = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| SecretError::Io { path: p, source }
+    };
+    let write = || -> io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(key)?;
+        f.sync_all()
+    };
+    let result = write()
+        .map_err(io_err(&tmp))
+        .and_then(|()| match fs::hard_link(&tmp, path) {
+            Ok(()) => Ok(()),
+            // Someone else created it in the meantime: theirs stands.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(io_err(path)(e)),
+        });
+    // Best effort: a stale temporary file holds a secret nobody uses.
+    let _ = fs::remove_file(&tmp);
+    result?;
+    // Make the new directory entry durable.
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn created_once_with_mode_0600() {
+    fn created_once_with_mode_0600_and_checked_on_read() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("k");
-        let a = load_or_create(&p).unwrap();
-        let b = load_or_create(&p).unwrap();
+        let a = load_or_create(dir.path(), "k").unwrap();
+        let b = load_or_create(dir.path(), "k").unwrap();
         assert_eq!(a, b);
-        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        std::fs::write(&p, b"short").unwrap();
-        assert!(matches!(load_or_create(&p), Err(SecretError::Length(_))));
+        let p = dir.path().join("k");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // No temporary files left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            load_or_create(dir.path(), "k"),
+            Err(SecretError::Permissions { .. })
+        ));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&p, b"short").unwrap();
+        assert!(matches!(
+            load_or_create(dir.path(), "k"),
+            Err(SecretError::Length { len: 5, .. })
+        ));
+        let missing = dir.path().join("no-such-dir");
+        assert!(matches!(
+            load_or_create(&missing, "k"),
+            Err(SecretError::Io { .. })
+        ));
     }
 }

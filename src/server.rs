@@ -25,6 +25,8 @@ pub struct Config {
     pub workers: usize,
     /// Per-key request rate limit.
     pub rate_limit: crate::auth::RateLimit,
+    /// Secret for QR tokens (`BOARDTRAIL_QR_KEY`); else `qr.key` in the data dir.
+    pub qr_secret: Option<String>,
 }
 
 impl Config {
@@ -37,6 +39,7 @@ impl Config {
             cache_mb: 128,
             workers: 0,
             rate_limit: crate::auth::RateLimit::default(),
+            qr_secret: None,
         }
     }
 }
@@ -65,9 +68,14 @@ pub struct Running {
 /// Binds and builds the HTTP server (not yet polled: await `running.server`).
 pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
     let dyn_store: Arc<dyn Store> = store.clone();
-    let token_key = crate::secret::load_or_create(&cfg.data_dir.join("token.key"))
+    let token_key = crate::secret::load_or_create(&cfg.data_dir, "token.key")
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let app = Arc::new(App::with_token_key(dyn_store, token_key));
+    let qr_key = match &cfg.qr_secret {
+        Some(secret) => crate::qr::QrKey::from_secret(secret),
+        None => crate::qr::QrKey::load_or_create(&cfg.data_dir)
+            .map_err(|e| AppError::Internal(e.to_string()))?,
+    };
+    let app = Arc::new(App::with_token_key(dyn_store, token_key).with_qr(qr_key, &cfg.public_url));
     let auth = Arc::new(Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?);
     let state = State {
         app: app.clone(),

@@ -505,6 +505,20 @@ pub struct AffectedRow {
 // Commands and reads
 // ---------------------------------------------------------------------------------------
 
+/// The failed items of an inspection as text: `formaldehyde_emission 2.2 mg/L > 1.5 (GB 18584-2001)`.
+pub(crate) fn failed_items(ins: &Inspection) -> Vec<String> {
+    ins.results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .map(|r| match (r.limit, &r.limit_source) {
+            (Some(l), Some(src)) => format!("{} {} {} > {l} ({src})", r.item, r.value, r.unit),
+            _ => format!("{} {} {}", r.item, r.value, r.unit)
+                .trim()
+                .to_string(),
+        })
+        .collect()
+}
+
 fn china() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
 }
@@ -639,19 +653,20 @@ impl App {
             }
             let judged = rules::judge(&item, &unit, subject_class, r.value)
                 .map_err(|e| AppError::rule(f("unit"), e))?;
-            let (verdict, limit, source) =
-                match judged {
-                    Some((v, row)) => (v, Some(row.max), Some(row.source.to_string())),
-                    None => match r.verdict {
-                        Some(v) => (v, None, None),
-                        None => return Err(AppError::rule(
+            let (verdict, limit, source) = match judged {
+                Some((v, row)) => (v, Some(row.max), Some(row.source.to_string())),
+                None => match r.verdict {
+                    Some(v) => (v, None, None),
+                    None => {
+                        return Err(AppError::rule(
                             f("verdict"),
                             format!(
                                 "no rule judges '{item}'; give the lab's verdict (pass or fail)"
                             ),
-                        )),
-                    },
-                };
+                        ))
+                    }
+                },
+            };
             results.push(ItemResult {
                 item,
                 value: r.value,
@@ -722,13 +737,24 @@ impl App {
 
     /// Adds the compliance mark and the latest inspection to a trace node.
     pub(crate) fn annotate(&self, node: &mut super::views::TraceNode, id: NodeId) {
+        let (mark, inspection) = self.marks_of(id);
+        node.mark = mark;
+        node.inspection = inspection;
+    }
+
+    /// The mark of a node (`failed`: its latest inspection failed; `suspect`: upstream of a
+    /// failed product; `noncompliant`: a party declared so) and its latest inspection.
+    pub(crate) fn marks_of(
+        &self,
+        id: NodeId,
+    ) -> (Option<&'static str>, Option<super::views::LatestInspection>) {
         if self.kind_of(id) == NodeKind::Party {
-            node.mark = match self.compliance_status(id).0 {
+            let mark = match self.compliance_status(id).0 {
                 ComplianceStatus::Noncompliant => Some("noncompliant"),
                 ComplianceStatus::Suspect => Some("suspect"),
                 ComplianceStatus::Compliant => None,
             };
-            return;
+            return (mark, None);
         }
         let latest = self
             .inspections_of(id)
@@ -737,34 +763,23 @@ impl App {
                 Ok(Some(Record::Inspection(ins))) => Some((i, ins)),
                 _ => None,
             });
-        if let Some((i, ins)) = latest {
-            node.inspection = Some(super::views::LatestInspection {
+        let mut mark = None;
+        let inspection = latest.map(|(i, ins)| {
+            if ins.verdict == Verdict::Fail {
+                mark = Some("failed");
+            }
+            super::views::LatestInspection {
                 id: format_id(NodeKind::Inspection, i),
                 verdict: ins.verdict.as_str(),
                 report_no: ins.report_no.clone(),
                 sampled_at: fmt_time(ins.sampled_at),
-                failed: ins
-                    .results
-                    .iter()
-                    .filter(|r| r.verdict == Verdict::Fail)
-                    .map(|r| match (r.limit, &r.limit_source) {
-                        (Some(l), Some(src)) => {
-                            format!("{} {} {} > {l} ({src})", r.item, r.value, r.unit)
-                        }
-                        _ => format!("{} {} {}", r.item, r.value, r.unit)
-                            .trim()
-                            .to_string(),
-                    })
-                    .collect(),
-            });
-            if ins.verdict == Verdict::Fail {
-                node.mark = Some("failed");
-                return;
+                failed: failed_items(&ins),
             }
+        });
+        if mark.is_none() && !self.store.marks(id).is_empty() {
+            mark = Some("suspect");
         }
-        if !self.store.marks(id).is_empty() {
-            node.mark = Some("suspect");
-        }
+        (mark, inspection)
     }
 
     /// Inspections of a node, newest first.

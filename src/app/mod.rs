@@ -7,6 +7,7 @@ pub mod dto;
 pub mod import;
 pub mod keys;
 pub mod policy;
+pub mod scan;
 pub mod views;
 
 use crate::domain::{
@@ -76,6 +77,8 @@ pub struct App {
     store: Arc<dyn Store>,
     /// Keys the hashes of API tokens (persistent for a server: see `server::open`).
     token_key: [u8; 32],
+    /// QR tokens and rendering (see `scan`); None until `with_qr`.
+    qr: Option<scan::QrState>,
     /// Serialises validate-and-append so that checks (mass balance, uniqueness) see every
     /// earlier write. Durability waits happen outside it, grouped by the store.
     writer: Mutex<()>,
@@ -97,6 +100,7 @@ impl App {
         App {
             store,
             token_key,
+            qr: None,
             writer: Mutex::new(()),
         }
     }
@@ -152,6 +156,7 @@ impl App {
             let Some(body) = body else {
                 return Ok(out);
             };
+            let first = self.store.next_id();
             let committed = self
                 .store
                 .append(now, caller.actor(acting_for), body)
@@ -162,6 +167,7 @@ impl App {
                     },
                     other => other.into(),
                 })?;
+            self.index_qr(first, self.store.next_id());
             (committed.seq, out)
         };
         self.store.sync(seq)?;
@@ -332,6 +338,31 @@ impl App {
         }
     }
 
+    /// A GTIN with a batch or lot code must be unique: it is what a GS1 Digital Link names.
+    fn check_gtin_lot(&self, gtin: &Option<String>, code: &str, field: &str) -> AppResult<()> {
+        let Some(g) = gtin else { return Ok(()) };
+        let key = NaturalKey::GtinLot {
+            gtin14: g.clone(),
+            code: code.to_string(),
+        };
+        match self.store.lookup(&key)? {
+            Some(existing) => Err(AppError::conflict(
+                field,
+                format!(
+                    "GTIN {g} with batch/lot '{code}' is already recorded ({})",
+                    format_id(
+                        self.store
+                            .meta(existing)
+                            .map(|m| m.kind)
+                            .unwrap_or(NodeKind::Batch),
+                        existing
+                    )
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Validates inputs consumed by `consumer` for an output made at `made_at`: each lot
     /// exists, units match, no lot twice, each was made no later than the output, and the
     /// consumer holds enough of it (made it, or received it by shipment, minus what it
@@ -457,6 +488,7 @@ impl App {
                     ),
                 ));
             }
+            self.check_gtin_lot(&gtin, &lot_code, "lot_code")?;
             let inputs = self.check_inputs(producer, produced_at, &req.inputs)?;
             let lot = Lot {
                 producer,
@@ -479,6 +511,7 @@ impl App {
                 view,
             ))
         })
+        .map(|v| self.with_qr_ref(v))
     }
 
     pub fn create_shipment(&self, caller: &Caller, req: NewShipment) -> AppResult<ShipmentView> {
@@ -593,6 +626,7 @@ impl App {
                     ),
                 ));
             }
+            self.check_gtin_lot(&product.gtin, &batch_code, "batch_code")?;
             let inputs = self.check_inputs(manufacturer, produced_at, &req.inputs)?;
             let unit_count = if req.serials { req.quantity } else { 0 };
             let batch = Batch {
@@ -616,6 +650,7 @@ impl App {
                 view,
             ))
         })
+        .map(|v| self.with_qr_ref(v))
     }
 
     /// Checks batches to link to a listing of `seller`: they exist and are the seller's.
@@ -720,6 +755,7 @@ impl App {
                 view,
             ))
         })
+        .map(|v| self.with_qr_ref(v))
     }
 
     /// Links more batches to a listing. Returns the listing and whether anything changed
@@ -802,7 +838,7 @@ impl App {
 
     pub fn get_lot(&self, caller: &Caller, id: &str) -> AppResult<LotView> {
         let n = self.visible(caller, id, NodeKind::Lot)?;
-        Ok(LotView::new(n, &self.lot(n)?))
+        Ok(self.with_qr_ref(LotView::new(n, &self.lot(n)?)))
     }
 
     pub fn get_shipment(&self, caller: &Caller, id: &str) -> AppResult<ShipmentView> {
@@ -815,7 +851,7 @@ impl App {
 
     pub fn get_batch(&self, caller: &Caller, id: &str) -> AppResult<BatchView> {
         let n = self.visible(caller, id, NodeKind::Batch)?;
-        Ok(BatchView::new(n, &self.batch(n)?))
+        Ok(self.with_qr_ref(BatchView::new(n, &self.batch(n)?)))
     }
 
     pub fn get_unit(&self, caller: &Caller, id: &str) -> AppResult<UnitView> {
@@ -824,12 +860,12 @@ impl App {
             .store
             .meta(n)
             .ok_or_else(|| AppError::Internal("unit vanished".into()))?;
-        Ok(UnitView::new(n, meta.a, meta.b, &self.batch(meta.a)?))
+        Ok(self.with_qr_ref(UnitView::new(n, meta.a, meta.b, &self.batch(meta.a)?)))
     }
 
     pub fn get_listing(&self, caller: &Caller, id: &str) -> AppResult<ListingView> {
         let n = self.visible(caller, id, NodeKind::Listing)?;
-        Ok(ListingView::new(n, &self.listing(n)?))
+        Ok(self.with_qr_ref(ListingView::new(n, &self.listing(n)?)))
     }
 
     /// Builds the trace node of `id`, caching records read (lots and batches are needed

@@ -76,6 +76,9 @@ pub struct LotView {
     pub gtin: Option<String>,
     pub inputs: Vec<InputView>,
     pub created_at: String,
+    /// The QR code: token, the URL it carries, the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<super::scan::QrRef>,
 }
 
 impl LotView {
@@ -91,6 +94,7 @@ impl LotView {
             gtin: l.gtin.clone(),
             inputs: inputs(&l.inputs),
             created_at: fmt_time(l.created_at),
+            qr: None,
         }
     }
 }
@@ -132,6 +136,9 @@ pub struct ProductView {
 pub struct UnitRef {
     pub id: String,
     pub serial: String,
+    /// The QR code: token, the URL it carries, the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<super::scan::QrRef>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -148,6 +155,9 @@ pub struct BatchView {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub units: Vec<UnitRef>,
     pub created_at: String,
+    /// The QR code: token, the URL it carries, the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<super::scan::QrRef>,
 }
 
 impl BatchView {
@@ -172,9 +182,11 @@ impl BatchView {
                 .map(|(n, u)| UnitRef {
                     id: format_id(NodeKind::Unit, u),
                     serial: b.serial(n as u32),
+                    qr: None,
                 })
                 .collect(),
             created_at: fmt_time(b.created_at),
+            qr: None,
         }
     }
 }
@@ -188,6 +200,9 @@ pub struct UnitView {
     pub manufacturer: String,
     pub product: ProductView,
     pub produced_at: String,
+    /// The QR code: token, the URL it carries, the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<super::scan::QrRef>,
 }
 
 impl UnitView {
@@ -204,6 +219,7 @@ impl UnitView {
                 gtin: b.product.gtin.clone(),
             },
             produced_at: fmt_time(b.produced_at),
+            qr: None,
         }
     }
 }
@@ -220,6 +236,9 @@ pub struct ListingView {
     pub batches: Vec<String>,
     pub status: &'static str,
     pub created_at: String,
+    /// The QR code: token, the URL it carries, the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<super::scan::QrRef>,
 }
 
 impl ListingView {
@@ -239,6 +258,7 @@ impl ListingView {
                 .collect(),
             status: l.status.as_str(),
             created_at: fmt_time(l.created_at),
+            qr: None,
         }
     }
 }

@@ -84,6 +84,8 @@ pub trait Store: Send + Sync + 'static {
     fn holding(&self, lot: NodeId, party: NodeId) -> Holding;
     /// One hop downstream: what consumes, lists or was made from `id`.
     fn outputs(&self, id: NodeId) -> Vec<NodeId>;
+    /// Every lot a party made, received, consumed or shipped, with its holding.
+    fn holdings_of(&self, party: NodeId) -> Vec<(NodeId, Holding)>;
     /// Records attached to a node (keys, declarations, inspections, actions), oldest first.
     fn attached(&self, id: NodeId) -> Vec<NodeId>;
     /// Ids of a low-volume kind (parties, inspections, declarations, actions, cases).

@@ -46,11 +46,17 @@ struct Mem {
     recipients: HashMap<NodeId, Vec<NodeId>>,
     /// Failed inspections that marked a lot or supplier suspect.
     marks: HashMap<NodeId, Vec<NodeId>>,
+    /// Lots each party has a holding of.
+    held_by: HashMap<NodeId, Vec<NodeId>>,
 }
 
 impl Mem {
     fn holding_mut(&mut self, lot: NodeId, party: NodeId) -> &mut Holding {
-        self.holdings.entry((lot, party)).or_default()
+        let held_by = &mut self.held_by;
+        self.holdings.entry((lot, party)).or_insert_with(|| {
+            held_by.entry(party).or_default().push(lot);
+            Holding::default()
+        })
     }
 
     /// Folds one stored record into the resident state (graph and holdings).
@@ -500,6 +506,23 @@ impl Store for SledStore {
 
     fn outputs(&self, id: NodeId) -> Vec<NodeId> {
         self.mem.read().graph.outputs(id).to_vec()
+    }
+
+    fn holdings_of(&self, party: NodeId) -> Vec<(NodeId, Holding)> {
+        let mem = self.mem.read();
+        mem.held_by
+            .get(&party)
+            .map(|lots| {
+                lots.iter()
+                    .map(|&l| {
+                        (
+                            l,
+                            mem.holdings.get(&(l, party)).copied().unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn attached(&self, id: NodeId) -> Vec<NodeId> {

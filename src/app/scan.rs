@@ -1,0 +1,703 @@
+//! QR codes and the inspector's scan: unguessable tokens for every lot, batch, unit and
+//! listing; GS1 Digital Link URIs for products with a GTIN; the public scan view; label
+//! sheets; `GET /api/v1/me` and a party's stock (for the web app).
+
+use super::views::{fmt_time, PartyView};
+use super::{App, Caller};
+use crate::digital_link::{self, DigitalLink};
+use crate::domain::{format_id, parse_id, Batch, NaturalKey, NodeId, NodeKind, Record, Role};
+use crate::error::{AppError, AppResult};
+use crate::qr::{self, Ecc, QrCache, QrKey, TokenIndex};
+use parking_lot::RwLock;
+use serde::Serialize;
+
+/// QR state: the token key and index, the render cache and the public base URL.
+pub struct QrState {
+    index: RwLock<TokenIndex>,
+    cache: QrCache,
+    public_url: String,
+}
+
+/// Entries kept in the render cache (SVG and PNG of popular codes).
+const QR_CACHE_ENTRIES: usize = 20_000;
+
+fn qr_able(kind: NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Lot | NodeKind::Batch | NodeKind::Unit | NodeKind::Listing
+    )
+}
+
+impl QrState {
+    pub fn new(key: QrKey, public_url: &str) -> QrState {
+        QrState {
+            index: RwLock::new(TokenIndex::new(key)),
+            cache: QrCache::new(QR_CACHE_ENTRIES),
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+}
+
+/// What a QR code carries.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QrRef {
+    pub token: String,
+    /// The URL in the code: a GS1 Digital Link for products with a GTIN, else `/q/{token}`.
+    pub url: String,
+    /// The image, for signed-in callers.
+    pub svg: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublicParty {
+    pub name: String,
+    pub city: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublicInspection {
+    pub verdict: &'static str,
+    pub report_no: String,
+    pub sampled_at: String,
+    pub failed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublicLot {
+    pub lot_code: String,
+    pub material: &'static str,
+    pub formaldehyde_class: &'static str,
+    pub supplier: PublicParty,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<PublicInspection>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublicProduct {
+    pub name: String,
+    pub model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublicListing {
+    pub platform: String,
+    pub shop: String,
+    pub status: &'static str,
+}
+
+/// The public scan view: what anyone holding the code may see. No quantities, keys,
+/// contacts or internal ids.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScanView {
+    pub kind: &'static str,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<PublicProduct>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub produced_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maker: Option<PublicParty>,
+    pub lots: Vec<PublicLot>,
+    pub inspections: Vec<PublicInspection>,
+    pub listings: Vec<PublicListing>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark: Option<&'static str>,
+    pub signed_in: bool,
+    /// The full upstream trace, for a signed-in caller allowed to read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Me {
+    pub party: Option<PartyView>,
+    pub role: &'static str,
+    pub key_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StockLine {
+    pub lot: String,
+    pub lot_code: String,
+    pub material: &'static str,
+    pub formaldehyde_class: &'static str,
+    pub unit: &'static str,
+    pub produced: f64,
+    pub received: f64,
+    pub consumed: f64,
+    pub shipped: f64,
+    pub available: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Stock {
+    pub party: String,
+    pub lots: Vec<StockLine>,
+}
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn public_inspection(ins: &crate::domain::Inspection) -> PublicInspection {
+    PublicInspection {
+        verdict: ins.verdict.as_str(),
+        report_no: ins.report_no.clone(),
+        sampled_at: fmt_time(ins.sampled_at),
+        failed: super::compliance::failed_items(ins),
+    }
+}
+
+impl App {
+    /// Turns on QR codes: builds the token index over every lot, batch, unit and listing.
+    pub fn with_qr(mut self, key: QrKey, public_url: &str) -> App {
+        let state = QrState::new(key, public_url);
+        {
+            let mut idx = state.index.write();
+            for id in 0..self.store.next_id() {
+                if self.store.meta(id).is_some_and(|m| qr_able(m.kind)) {
+                    idx.insert(id);
+                }
+            }
+        }
+        self.qr = Some(state);
+        self
+    }
+
+    /// Indexes the QR tokens of ids `from..to` (called after every write).
+    pub(crate) fn index_qr(&self, from: NodeId, to: NodeId) {
+        let Some(q) = &self.qr else { return };
+        let mut idx = q.index.write();
+        for id in from..to {
+            if self.store.meta(id).is_some_and(|m| qr_able(m.kind)) {
+                idx.insert(id);
+            }
+        }
+    }
+
+    fn qr_state(&self) -> AppResult<&QrState> {
+        self.qr
+            .as_ref()
+            .ok_or_else(|| AppError::Internal("QR codes are not configured".into()))
+    }
+
+    /// The Digital Link of a batch or unit whose product has a GTIN (or a lot with one).
+    fn digital_link(&self, id: NodeId) -> Option<DigitalLink> {
+        let m = self.store.meta(id)?;
+        let (record_id, serial) = match m.kind {
+            NodeKind::Unit => (m.a, Some(m.b)),
+            _ => (id, None),
+        };
+        match self.store.record(record_id).ok()?? {
+            Record::Batch(b) => {
+                let gtin = b.product.gtin.clone()?;
+                Some(DigitalLink {
+                    gtin14: gtin,
+                    variant: None,
+                    lot: Some(b.batch_code.clone()),
+                    serial: serial.map(|n| b.serial(n)),
+                })
+            }
+            Record::Lot(l) if serial.is_none() => Some(DigitalLink {
+                gtin14: l.gtin.clone()?,
+                variant: None,
+                lot: Some(l.lot_code.clone()),
+                serial: None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The QR reference of a node (None for kinds without codes or without QR configured).
+    pub fn qr_ref(&self, id: NodeId) -> Option<QrRef> {
+        let q = self.qr.as_ref()?;
+        let kind = self.store.meta(id)?.kind;
+        if !qr_able(kind) {
+            return None;
+        }
+        let token = q.index.read().token(id);
+        let url = match self.digital_link(id) {
+            Some(dl) => digital_link::format(&q.public_url, &dl),
+            None => format!("{}/q/{token}", q.public_url),
+        };
+        Some(QrRef {
+            token,
+            url,
+            svg: format!("/api/v1/qr/{}.svg", format_id(kind, id)),
+        })
+    }
+
+    /// The image of a node's code. `format` is `svg` or `png`.
+    pub fn qr_image(
+        &self,
+        caller: &Caller,
+        file: &str,
+        size: u32,
+        ecc: Ecc,
+    ) -> AppResult<(Vec<u8>, &'static str)> {
+        let (id_part, format) = file.rsplit_once('.').ok_or_else(|| AppError::NotFound {
+            field: None,
+            detail: format!("no code '{}'", super::trunc(file)),
+        })?;
+        let (kind, id) = match parse_id(id_part) {
+            Some((k, n)) if qr_able(k) && self.store.meta(n).map(|m| m.kind) == Some(k) => (k, n),
+            _ => {
+                return Err(AppError::NotFound {
+                    field: None,
+                    detail: format!("no code for '{}'", super::trunc(id_part)),
+                })
+            }
+        };
+        self.authorize_read(caller, id, kind)?;
+        let q = self.qr_state()?;
+        let url = self
+            .qr_ref(id)
+            .map(|r| r.url)
+            .ok_or_else(|| AppError::Internal("no QR reference".into()))?;
+        let bad = |e: qr::QrError| {
+            if e.is_invalid_input() {
+                AppError::bad("size", e.to_string())
+            } else {
+                AppError::Internal(e.to_string())
+            }
+        };
+        match format {
+            "svg" => Ok((
+                q.cache
+                    .get_or_render_svg(&url, ecc, size)
+                    .map_err(bad)?
+                    .to_vec(),
+                "image/svg+xml",
+            )),
+            "png" => Ok((
+                q.cache
+                    .get_or_render_png(&url, ecc, size)
+                    .map_err(bad)?
+                    .to_vec(),
+                "image/png",
+            )),
+            other => Err(AppError::NotFound {
+                field: None,
+                detail: format!("no '{}' format; use .svg or .png", super::trunc(other)),
+            }),
+        }
+    }
+
+    /// Resolves a scanned token.
+    pub fn resolve_token(&self, token: &str) -> AppResult<NodeId> {
+        let q = self.qr_state()?;
+        q.index
+            .read()
+            .resolve(token)
+            .ok_or_else(|| AppError::NotFound {
+                field: None,
+                detail: "no product has this code".into(),
+            })
+    }
+
+    /// Resolves a GS1 Digital Link path (raw, still percent-encoded): 400 when malformed,
+    /// 404 when valid but unknown.
+    pub fn resolve_digital_link(&self, path: &str) -> AppResult<(NodeId, DigitalLink)> {
+        let dl =
+            digital_link::parse_path(path).map_err(|e| AppError::bad("path", e.to_string()))?;
+        let unknown = || AppError::NotFound {
+            field: None,
+            detail: format!(
+                "no batch or lot {} of GTIN {}",
+                dl.lot.clone().unwrap_or_default(),
+                dl.gtin14
+            ),
+        };
+        let Some(lot) = &dl.lot else {
+            return Err(AppError::NotFound {
+                field: None,
+                detail: format!("GTIN {} alone names no batch; add /10/{{batch}}", dl.gtin14),
+            });
+        };
+        let id = self
+            .store
+            .lookup(&NaturalKey::GtinLot {
+                gtin14: dl.gtin14.clone(),
+                code: lot.clone(),
+            })?
+            .ok_or_else(unknown)?;
+        let Some(serial) = &dl.serial else {
+            return Ok((id, dl));
+        };
+        let Some(Record::Batch(b)) = self.store.record(id)? else {
+            return Err(unknown());
+        };
+        let unit = unit_by_serial(&b, serial).ok_or_else(|| AppError::NotFound {
+            field: None,
+            detail: format!("batch {lot} has no unit with serial {serial}"),
+        })?;
+        Ok((unit, dl))
+    }
+
+    /// The RFC 9264 linkset of a resolved Digital Link.
+    pub fn linkset(&self, id: NodeId, dl: &DigitalLink) -> AppResult<serde_json::Value> {
+        let q = self.qr_state()?;
+        let token = q.index.read().token(id);
+        let scan = format!("{}/q/{token}", q.public_url);
+        let links = vec![
+            (
+                "gs1:traceability".to_string(),
+                scan.clone(),
+                "溯源 Trace: board lots and suppliers".to_string(),
+            ),
+            (
+                "gs1:defaultLink".to_string(),
+                scan,
+                "boardtrail".to_string(),
+            ),
+        ];
+        Ok(digital_link::linkset(&q.public_url, dl, &links))
+    }
+
+    /// The public scan view of a node, richer for a signed-in caller allowed to trace it.
+    pub fn scan_view(&self, caller: Option<&Caller>, id: NodeId) -> AppResult<ScanView> {
+        let m = self
+            .store
+            .meta(id)
+            .ok_or_else(|| AppError::Internal("node vanished".into()))?;
+        let party = |p: NodeId| -> PublicParty {
+            match self.store.record(p) {
+                Ok(Some(Record::Party(x))) => PublicParty {
+                    name: x.name,
+                    city: x.city,
+                },
+                _ => PublicParty {
+                    name: String::new(),
+                    city: String::new(),
+                },
+            }
+        };
+        let mut view = ScanView {
+            kind: m.kind.name(),
+            title: String::new(),
+            product: None,
+            serial: None,
+            batch_code: None,
+            produced_at: None,
+            maker: None,
+            lots: vec![],
+            inspections: vec![],
+            listings: vec![],
+            mark: None,
+            signed_in: caller.is_some(),
+            trace: None,
+        };
+        let batch_info = |view: &mut ScanView, b: &Batch| {
+            view.title = b.product.name.clone();
+            view.product = Some(PublicProduct {
+                name: b.product.name.clone(),
+                model: b.product.model.clone(),
+                gtin: b.product.gtin.clone(),
+            });
+            view.batch_code = Some(b.batch_code.clone());
+            view.produced_at = Some(fmt_time(b.produced_at));
+            view.maker = Some(party(b.manufacturer));
+        };
+        // Listings that sell the product (for a unit or batch: of its batch).
+        let mut listing_ids: Vec<NodeId> = vec![];
+        match self.load(id)? {
+            Record::Batch(b) => {
+                batch_info(&mut view, &b);
+                listing_ids = self.store.outputs(id);
+            }
+            Record::Lot(l) => {
+                view.title = l.lot_code.clone();
+                view.batch_code = Some(l.lot_code.clone());
+                view.produced_at = Some(fmt_time(l.produced_at));
+                view.maker = Some(party(l.producer));
+            }
+            Record::Listing(l) => {
+                if let Some(&b) = l.batches.first() {
+                    if let Record::Batch(b) = self.load(b)? {
+                        batch_info(&mut view, &b);
+                    }
+                }
+                view.title = l.title.clone();
+                listing_ids = vec![id];
+            }
+            _ => {}
+        }
+        if m.kind == NodeKind::Unit {
+            // A unit is not a stored record: its batch is.
+            let b = self.batch(m.a)?;
+            batch_info(&mut view, &b);
+            view.serial = Some(b.serial(m.b));
+            listing_ids = self.store.outputs(m.a);
+        }
+        for l in listing_ids {
+            if let Ok(Some(Record::Listing(x))) = self.store.record(l) {
+                view.listings.push(PublicListing {
+                    platform: self.party_name(x.platform),
+                    shop: x.shop,
+                    status: x.status.as_str(),
+                });
+            }
+        }
+        // Upstream lots with their suppliers, marks and latest verdicts.
+        for n in self.store.upstream(id)?.nodes {
+            let Ok(Some(Record::Lot(l))) = self.store.record(n) else {
+                continue;
+            };
+            let (mark, _) = self.marks_of(n);
+            let latest = self
+                .inspections_of(n)
+                .first()
+                .and_then(|&i| match self.store.record(i) {
+                    Ok(Some(Record::Inspection(ins))) => Some(public_inspection(&ins)),
+                    _ => None,
+                });
+            view.lots.push(PublicLot {
+                lot_code: l.lot_code.clone(),
+                material: l.material.as_str(),
+                formaldehyde_class: l.formaldehyde_class.as_str(),
+                supplier: party(l.producer),
+                mark,
+                inspection: latest,
+            });
+        }
+        // The subject's own inspections (for a unit: its batch's too), newest first.
+        let mut subjects = vec![id];
+        if m.kind == NodeKind::Unit {
+            subjects.push(m.a);
+        }
+        for s in subjects {
+            for i in self.inspections_of(s) {
+                if let Ok(Some(Record::Inspection(ins))) = self.store.record(i) {
+                    view.inspections.push(public_inspection(&ins));
+                }
+            }
+        }
+        if view
+            .inspections
+            .first()
+            .is_some_and(|i| i.verdict == "fail")
+        {
+            view.mark = Some("failed");
+        }
+        if let Some(c) = caller {
+            if self.authorize_upstream(c, id, m.kind).is_ok() {
+                view.trace = Some(format!("/api/v1/trace/upstream/{}", format_id(m.kind, id)));
+            }
+        }
+        Ok(view)
+    }
+
+    /// A printable A4 sheet of a batch's unit codes.
+    pub fn labels(&self, caller: &Caller, batch_id: &str, columns: u32) -> AppResult<String> {
+        let id = self.visible(caller, batch_id, NodeKind::Batch)?;
+        if !(1..=6).contains(&columns) {
+            return Err(AppError::bad(
+                "columns",
+                format!("columns must be 1 to 6 (got {columns})"),
+            ));
+        }
+        let b = self.batch(id)?;
+        if b.unit_count == 0 {
+            return Err(AppError::rule(
+                "id",
+                "this batch has no serialised units; create it with \"serials\": true",
+            ));
+        }
+        let maker = self.party_name(b.manufacturer);
+        let urls: Vec<String> = b
+            .unit_ids()
+            .filter_map(|u| self.qr_ref(u).map(|r| r.url))
+            .collect();
+        let svgs = qr::render_many_svg(&urls, Ecc::M, 160)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut html =
+            String::with_capacity(svgs.iter().map(|s| s.len() + 300).sum::<usize>() + 2000);
+        html.push_str(&format!(
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>标签 Labels {code}</title><style>\
+             @page{{size:A4;margin:10mm}}body{{font-family:sans-serif;margin:0}}\
+             .sheet{{display:grid;grid-template-columns:repeat({columns},1fr);gap:4mm}}\
+             .label{{border:1px dashed #999;padding:2mm;text-align:center;break-inside:avoid;font-size:9pt}}\
+             .label svg{{width:32mm;height:32mm}}.serial{{font-weight:bold;font-family:monospace}}\
+             </style></head><body><div class=\"sheet\">",
+            code = esc(&b.batch_code),
+        ));
+        for (n, svg) in svgs.iter().enumerate() {
+            html.push_str(&format!(
+                "<div class=\"label\">{svg}<div class=\"serial\">{}</div><div>{} {}</div><div>批次 {} · {}</div></div>",
+                esc(&b.serial(n as u32)),
+                esc(&b.product.name),
+                esc(&b.product.model),
+                esc(&b.batch_code),
+                esc(&maker),
+            ));
+        }
+        html.push_str("</div></body></html>");
+        Ok(html)
+    }
+
+    pub fn me(&self, caller: &Caller) -> AppResult<Me> {
+        let party = match caller.party {
+            Some(p) => Some(PartyView::new(p, &self.party(p)?)),
+            None => None,
+        };
+        let role = if caller.operator {
+            "operator"
+        } else {
+            caller.role.map(Role::as_str).unwrap_or("unknown")
+        };
+        Ok(Me {
+            party,
+            role,
+            key_id: caller.key_id.clone(),
+        })
+    }
+
+    /// The lots a party holds, with what is left of each.
+    pub fn stock(&self, caller: &Caller, party_id: &str) -> AppResult<Stock> {
+        let party = self.visible(caller, party_id, NodeKind::Party)?;
+        if !(caller.operator || caller.role == Some(Role::Regulator) || caller.party == Some(party))
+        {
+            return Err(AppError::Forbidden(
+                "only the party itself and regulators read its stock".into(),
+            ));
+        }
+        let mut lots = Vec::new();
+        for (lot, h) in self.store.holdings_of(party) {
+            let Ok(Some(Record::Lot(l))) = self.store.record(lot) else {
+                continue;
+            };
+            lots.push(StockLine {
+                lot: format_id(NodeKind::Lot, lot),
+                lot_code: l.lot_code,
+                material: l.material.as_str(),
+                formaldehyde_class: l.formaldehyde_class.as_str(),
+                unit: l.quantity.unit.as_str(),
+                produced: h.produced.to_decimal(),
+                received: h.received.to_decimal(),
+                consumed: h.consumed.to_decimal(),
+                shipped: h.shipped.to_decimal(),
+                available: h.available().to_decimal(),
+            });
+        }
+        Ok(Stock {
+            party: format_id(NodeKind::Party, party),
+            lots,
+        })
+    }
+}
+
+/// Finds a unit of a batch by its serial (`{batch_code}-{n}`).
+fn unit_by_serial(b: &Batch, serial: &str) -> Option<NodeId> {
+    let n: u32 = serial
+        .strip_prefix(&b.batch_code)?
+        .strip_prefix('-')?
+        .parse()
+        .ok()?;
+    if n == 0 || n > b.unit_count || b.serial(n - 1) != serial {
+        return None;
+    }
+    Some(b.first_unit + n - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Product;
+
+    #[test]
+    fn serials_resolve_to_units() {
+        let b = Batch {
+            manufacturer: 0,
+            batch_code: "A/B 1".into(),
+            product: Product {
+                name: "x".into(),
+                model: "y".into(),
+                gtin: None,
+            },
+            quantity: 12,
+            inputs: vec![],
+            produced_at: 0,
+            first_unit: 100,
+            unit_count: 12,
+            created_at: 0,
+        };
+        assert_eq!(unit_by_serial(&b, "A/B 1-0003"), Some(102));
+        assert_eq!(unit_by_serial(&b, "A/B 1-3"), None);
+        assert_eq!(unit_by_serial(&b, "A/B 1-0013"), None);
+        assert_eq!(unit_by_serial(&b, "A/B 1-0000"), None);
+        assert_eq!(
+            esc("<a href='x'>&</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+}
+
+/// Views that carry a QR reference.
+pub trait HasQr {
+    fn public_id(&self) -> &str;
+    fn set_qr(&mut self, app: &App);
+}
+
+macro_rules! has_qr {
+    ($($t:ty),*) => {$(
+        impl HasQr for $t {
+            fn public_id(&self) -> &str {
+                &self.id
+            }
+            fn set_qr(&mut self, app: &App) {
+                self.qr = app.qr_for(&self.id);
+            }
+        }
+    )*};
+}
+
+has_qr!(
+    super::views::LotView,
+    super::views::ListingView,
+    super::views::UnitView
+);
+
+impl HasQr for super::views::BatchView {
+    fn public_id(&self) -> &str {
+        &self.id
+    }
+    fn set_qr(&mut self, app: &App) {
+        self.qr = app.qr_for(&self.id);
+        for u in &mut self.units {
+            u.qr = app.qr_for(&u.id);
+        }
+    }
+}
+
+impl App {
+    fn qr_for(&self, public_id: &str) -> Option<QrRef> {
+        let (_, id) = parse_id(public_id)?;
+        self.qr_ref(id)
+    }
+
+    /// Adds QR references to a view.
+    pub(crate) fn with_qr_ref<V: HasQr>(&self, mut v: V) -> V {
+        v.set_qr(self);
+        v
+    }
+}
