@@ -120,7 +120,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => {
             let mut cfg = config(&data);
             cfg.bind = bind.clone();
-            cfg.public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
+            cfg.public_url = public_url.unwrap_or_default();
             cfg.workers = workers;
             cfg.qr_secret = qr_key;
             cfg.rate_limit = boardtrail::auth::RateLimit {

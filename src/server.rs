@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub struct Config {
     pub data_dir: PathBuf,
     pub bind: String,
-    /// Base of links the service prints (QR codes, scan pages).
+    /// Base of links the service prints (QR codes, scan pages); empty: `http://{bound address}`.
     pub public_url: String,
     /// Bootstrap operator token; may act for any party.
     pub admin_token: Option<String>,
@@ -34,7 +34,7 @@ impl Config {
         Config {
             data_dir: data_dir.into(),
             bind: "127.0.0.1:8080".into(),
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: String::new(),
             admin_token: None,
             cache_mb: 128,
             workers: 0,
@@ -67,6 +67,16 @@ pub struct Running {
 
 /// Binds and builds the HTTP server (not yet polled: await `running.server`).
 pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
+    let listener = std::net::TcpListener::bind(&cfg.bind)
+        .map_err(|e| AppError::Internal(format!("cannot bind {}: {e}", cfg.bind)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Internal(format!("no local address: {e}")))?;
+    let public_url = if cfg.public_url.is_empty() {
+        format!("http://{addr}")
+    } else {
+        cfg.public_url.clone()
+    };
     let dyn_store: Arc<dyn Store> = store.clone();
     let token_key = crate::secret::load_or_create(&cfg.data_dir, "token.key")
         .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -75,7 +85,7 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
         None => crate::qr::QrKey::load_or_create(&cfg.data_dir)
             .map_err(|e| AppError::Internal(e.to_string()))?,
     };
-    let app = Arc::new(App::with_token_key(dyn_store, token_key).with_qr(qr_key, &cfg.public_url));
+    let app = Arc::new(App::with_token_key(dyn_store, token_key).with_qr(qr_key, &public_url));
     let auth = Arc::new(Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?);
     let state = State {
         app: app.clone(),
@@ -92,13 +102,8 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
         server = server.workers(cfg.workers);
     }
     let server = server
-        .bind(&cfg.bind)
-        .map_err(|e| AppError::Internal(format!("cannot bind {}: {e}", cfg.bind)))?;
-    let addr = server
-        .addrs()
-        .first()
-        .copied()
-        .ok_or_else(|| AppError::Internal("bound to no address".into()))?;
+        .listen(listener)
+        .map_err(|e| AppError::Internal(format!("cannot listen on {addr}: {e}")))?;
     Ok(Running {
         server: server.run(),
         addr,

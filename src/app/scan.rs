@@ -420,18 +420,23 @@ impl App {
         };
         // Listings that sell the product (for a unit or batch: of its batch).
         let mut listing_ids: Vec<NodeId> = vec![];
-        match self.load(id)? {
-            Record::Batch(b) => {
+        let record = if m.kind == NodeKind::Unit {
+            None
+        } else {
+            Some(self.load(id)?)
+        };
+        match record {
+            Some(Record::Batch(b)) => {
                 batch_info(&mut view, &b);
                 listing_ids = self.store.outputs(id);
             }
-            Record::Lot(l) => {
+            Some(Record::Lot(l)) => {
                 view.title = l.lot_code.clone();
                 view.batch_code = Some(l.lot_code.clone());
                 view.produced_at = Some(fmt_time(l.produced_at));
                 view.maker = Some(party(l.producer));
             }
-            Record::Listing(l) => {
+            Some(Record::Listing(l)) => {
                 if let Some(&b) = l.batches.first() {
                     if let Record::Batch(b) = self.load(b)? {
                         batch_info(&mut view, &b);
