@@ -31,6 +31,13 @@ pub struct DemoIds {
     pub taobao_listing: String,
     pub pdd_listing: String,
     pub pdd_desk_listing: String,
+    pub xuzhou: String,
+    pub linyi: String,
+    pub lab: String,
+    pub failed_inspection: String,
+    pub case: String,
+    /// The public scan URL path of the first wardrobe unit (a GS1 Digital Link).
+    pub wardrobe_scan: String,
 }
 
 fn uscc(first17: &str) -> String {
@@ -118,7 +125,7 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
         )?,
         ..DemoIds::default()
     };
-    party(
+    ids.xuzhou = party(
         "徐州市市场监督管理局 Xuzhou Market Regulation Bureau",
         Role::Regulator,
         "11320300MB1H8H0W8",
@@ -130,7 +137,7 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
         "11321300MB1J9J0X9",
         "宿迁 Suqian",
     )?;
-    party(
+    ids.linyi = party(
         "临沂市市场监督管理局 Linyi Market Regulation Bureau",
         Role::Regulator,
         "11371300MB1K0K0Y0",
@@ -142,7 +149,7 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
         "11330100MB1L1L0A1",
         "杭州 Hangzhou",
     )?;
-    party(
+    ids.lab = party(
         "沙集家具质量检验检测中心 Shaji Furniture Test Lab",
         Role::Lab,
         "12320324MB1M2M0B2",
@@ -261,7 +268,8 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
                  model: &str,
                  qty: u32,
                  inputs: Vec<InputIn>,
-                 at: &str|
+                 at: &str,
+                 gtin: Option<String>|
      -> AppResult<crate::app::views::BatchView> {
         app.create_batch(
             &op,
@@ -271,7 +279,7 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
                 product: ProductIn {
                     name: name.into(),
                     model: model.into(),
-                    gtin: None,
+                    gtin,
                 },
                 quantity: qty,
                 inputs,
@@ -291,12 +299,19 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
             input(&ids.lot_mdf, 50.0, QtyUnit::Sheet),
         ],
         "2026-03-20T08:00:00+08:00",
+        Some(gtin13("690123456789")),
     )?;
     ids.wardrobe_batch = wardrobe.id.clone();
     ids.wardrobe_unit = wardrobe
         .units
         .first()
         .map(|u| u.id.clone())
+        .unwrap_or_default();
+    ids.wardrobe_scan = wardrobe
+        .units
+        .first()
+        .and_then(|u| u.qr.as_ref())
+        .map(|q| q.url.clone())
         .unwrap_or_default();
     ids.bookshelf_batch = batch(
         &ids.shaji_maker,
@@ -309,6 +324,7 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
             input(&ids.lot_plywood, 50.0, QtyUnit::Sheet),
         ],
         "2026-03-22T08:00:00+08:00",
+        None,
     )?
     .id;
     ids.desk_batch = batch(
@@ -319,6 +335,7 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
         15,
         vec![input(&ids.lot_mdf, 60.0, QtyUnit::Sheet)],
         "2026-03-23T08:00:00+08:00",
+        None,
     )?
     .id;
 
@@ -381,5 +398,126 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
         "电脑桌 MS-ZZ-100",
         &ids.desk_batch,
     )?;
+    enforcement(app, &mut ids)?;
     Ok(Some(ids))
+}
+
+/// A GTIN-13 from its 12 data digits.
+fn gtin13(data: &str) -> String {
+    let check = crate::domain::gs1_check_digit(data).unwrap_or(0);
+    format!("{data}{check}")
+}
+
+/// The supervision story on top of the supply chain: Shaji lab results (one pass, two
+/// failures), the Linyi mill declared non-compliant, a bulk suspension of its listings,
+/// JD's acknowledgement, and a clue moved from Xuzhou to Linyi.
+fn enforcement(app: &App, ids: &mut DemoIds) -> AppResult<()> {
+    use crate::app::compliance::*;
+    use crate::domain::{ActionKind, ComplianceStatus};
+    let op = Caller::operator();
+    let inspect = |subject: &str, report: &str, sampler: &str, at: &str, results: Vec<ResultIn>| {
+        app.create_inspection(
+            &op,
+            NewInspection {
+                subject: subject.into(),
+                lab: ids.lab.clone(),
+                sampled_by: sampler.into(),
+                report_no: report.into(),
+                sampled_at: t(at),
+                results,
+            },
+        )
+    };
+    let hcho = |value: f64, unit: &str, method: &str| ResultIn {
+        item: "formaldehyde_emission".into(),
+        value,
+        unit: unit.into(),
+        method: Some(method.into()),
+        verdict: None,
+    };
+    inspect(
+        &ids.lot_mdf,
+        "SJ-2026-0311",
+        &ids.xuzhou,
+        "2026-04-01T10:00:00+08:00",
+        vec![hcho(0.035, "mg/m3", "GB/T 17657-2013 4.60")],
+    )?;
+    inspect(
+        &ids.lot_plywood,
+        "SJ-2026-0312",
+        &ids.xuzhou,
+        "2026-04-02T10:00:00+08:00",
+        vec![hcho(0.08, "mg/m3", "GB/T 17657-2013 4.60")],
+    )?;
+    ids.failed_inspection = inspect(
+        &ids.jd_listing,
+        "SJ-2026-0318",
+        &ids.jd,
+        "2026-04-08T15:00:00+08:00",
+        vec![
+            hcho(2.2, "mg/L", "GB/T 17657-2013 desiccator"),
+            ResultIn {
+                item: "loading_stability".into(),
+                value: 0.0,
+                unit: String::new(),
+                method: None,
+                verdict: Some(crate::domain::Verdict::Pass),
+            },
+        ],
+    )?
+    .id;
+    let case = app.create_case(
+        &op,
+        NewCase {
+            title: "电商家具甲醛超标线索 Formaldehyde clue: Linyi Xinyuan boards".into(),
+            opened_by: ids.xuzhou.clone(),
+            subjects: vec![ids.mill_a.clone(), ids.jd_listing.clone()],
+            kind: Some(crate::domain::CaseKind::Clue),
+            bureaus: vec![],
+            note: "沙集抽检：衣柜甲醛 2.2 mg/L 超 GB 18584 限值 1.5".into(),
+        },
+    )?;
+    ids.case = case.id.clone();
+    app.transfer_case(
+        &op,
+        &case.id,
+        Transfer {
+            to: ids.linyi.clone(),
+            note: "通报临沂市局处置板材供应商 Notify Linyi".into(),
+        },
+    )?;
+    app.declare_compliance(
+        &op,
+        &ids.mill_a,
+        NewDeclaration {
+            status: ComplianceStatus::Noncompliant,
+            reason: "E0 胶合板甲醛释放量超标 Plywood over its declared E0 limit".into(),
+            case: Some(case.id.clone()),
+        },
+    )?;
+    let bulk = app.bulk_action(
+        &op,
+        BulkAction {
+            supplier: ids.mill_a.clone(),
+            kind: ActionKind::Suspend,
+            reason: "甲醛超标 暂停交易 Formaldehyde over the limit".into(),
+            case: Some(case.id),
+            due_at: None,
+        },
+    )?;
+    // JD carries out its action; Taobao's and Pinduoduo's stay pending.
+    for a in &bulk.actions {
+        let v = app.get_action(&op, a)?;
+        if v.listing == ids.jd_listing {
+            app.ack_action(
+                &op,
+                a,
+                Ack {
+                    result: AckResult::Done,
+                    note: "已暂停交易 Transactions suspended".into(),
+                },
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -31,6 +31,13 @@ fn id(r: &Resp) -> String {
 
 struct World {
     op: Client,
+    regulator: String,
+    other_regulator: String,
+    other_supplier: String,
+    lab: String,
+    inspection: String,
+    action: String,
+    case: String,
     supplier: String,
     manufacturer: String,
     platform: String,
@@ -61,6 +68,8 @@ impl World {
         let platform = party("JD", "platform", "91110302MA0C5E0R5");
         let other_platform = party("PDD", "platform", "91310000MA1G7G0U7");
         let lab = party("Shaji lab", "lab", "12320324MB1M2M0B2");
+        let other_regulator = party("徐州市监局", "regulator", "11320300MB1H8H0W8");
+        let other_supplier = party("mill 2", "supplier", "91371300MA3C2B0Y2");
         let key = |p: &str| {
             op.post(&format!("/api/v1/parties/{p}/keys"), &json!({}))
                 .ok_status(201)
@@ -102,8 +111,35 @@ impl World {
         let unit = b.body["units"][0]["id"].as_str().unwrap().to_string();
         let listing = id(&op.post("/api/v1/listings", &json!({"platform": platform, "seller": manufacturer, "shop": "s",
             "item_id": "I-0", "url": "https://item.jd.com/1.html", "title": "t", "batches": [batch]})).ok_status(201));
+        let inspection = id(&op
+            .post(
+                "/api/v1/inspections",
+                &json!({"subject": lot, "lab": lab, "sampled_by": regulator,
+            "report_no": "R-0", "sampled_at": "2026-03-05T08:00:00Z",
+            "results": [{"item": "formaldehyde_emission", "value": 0.03, "unit": "mg/m3"}]}),
+            )
+            .ok_status(201));
+        let action = id(&op
+            .post(
+                "/api/v1/actions",
+                &json!({"listing": listing, "kind": "suspend", "reason": "r"}),
+            )
+            .ok_status(201));
+        let case = id(&op
+            .post(
+                "/api/v1/cases",
+                &json!({"title": "c", "opened_by": regulator}),
+            )
+            .ok_status(201));
         World {
             op,
+            regulator,
+            other_regulator,
+            other_supplier,
+            lab,
+            inspection,
+            action,
+            case,
             supplier,
             manufacturer,
             platform,
@@ -164,6 +200,41 @@ impl World {
             "GET /trace/downstream/{supplier}" => c.get(&format!("/api/v1/trace/downstream/{s}")),
             "GET /trace/downstream/{supplier lot}" => c.get(&format!("/api/v1/trace/downstream/{lot}")),
             "GET /events" => c.get("/api/v1/events"),
+            "POST /inspections by the lab" => c.post("/api/v1/inspections", &json!({"subject": lot, "lab": self.lab,
+                "sampled_by": self.regulator, "report_no": format!("R-{n}"), "sampled_at": "2026-03-05T08:00:00Z",
+                "results": [{"item": "formaldehyde_emission", "value": 0.03, "unit": "mg/m3"}]})),
+            "GET /inspections/{lab inspection}" => c.get(&format!("/api/v1/inspections/{}", self.inspection)),
+            "POST /parties/{supplier}/compliance" => c.post(&format!("/api/v1/parties/{s}/compliance"),
+                &json!({"status": "compliant", "reason": "checked"})),
+            "GET /parties/{supplier}/compliance" => c.get(&format!("/api/v1/parties/{s}/compliance")),
+            "GET /compliance/suppliers" => c.get("/api/v1/compliance/suppliers"),
+            "GET /compliance/affected-listings" => c.get(&format!("/api/v1/compliance/affected-listings?supplier={s}")),
+            "POST /actions on a platform listing" => {
+                let l = id(&self.op.post("/api/v1/listings", &json!({"platform": self.platform, "seller": self.manufacturer,
+                    "shop": "s", "item_id": format!("A-{n}"), "url": "https://item.jd.com/3.html", "title": "t",
+                    "batches": [self.batch]})).ok_status(201));
+                c.post("/api/v1/actions", &json!({"listing": l, "kind": "block", "reason": "r"}))
+            }
+            "POST /actions/bulk" => c.post("/api/v1/actions/bulk", &json!({"supplier": self.other_supplier, "kind": "delete", "reason": "r"})),
+            "GET /actions" => c.get("/api/v1/actions"),
+            "GET /actions/{platform action}" => c.get(&format!("/api/v1/actions/{}", self.action)),
+            "POST /actions/{platform action}/ack" => {
+                c.post(&format!("/api/v1/actions/{}/ack", self.action), &json!({"result": "done", "note": "ok"}))
+            }
+            "POST /cases" => c.post("/api/v1/cases", &json!({"title": format!("c{n}"), "opened_by": self.regulator})),
+            "GET /cases" => c.get("/api/v1/cases"),
+            "GET /cases/{case}" => c.get(&format!("/api/v1/cases/{}", self.case)),
+            "POST /cases/{case}/transfer" => {
+                let case = id(&self.op.post("/api/v1/cases", &json!({"title": format!("t{n}"), "opened_by": self.regulator})).ok_status(201));
+                c.post(&format!("/api/v1/cases/{case}/transfer"), &json!({"to": self.other_regulator, "note": "n"}))
+            }
+            "POST /cases/{case}/notes" => c.post(&format!("/api/v1/cases/{}/notes", self.case), &json!({"note": format!("n{n}")})),
+            "GET /stats/failing-items" => c.get("/api/v1/stats/failing-items"),
+            "GET /stats/cooperation" => c.get("/api/v1/stats/cooperation"),
+            "GET /me" => c.get("/api/v1/me"),
+            "GET /parties/{supplier}/stock" => c.get(&format!("/api/v1/parties/{s}/stock")),
+            "GET /qr/{supplier lot}.svg" => c.get(&format!("/api/v1/qr/{lot}.svg")),
+            "GET /batches/{manufacturer batch}/labels" => c.get(&format!("/api/v1/batches/{}/labels", self.batch)),
             other => panic!("the README matrix names a route this test does not know: {other}"),
         }
     }

@@ -1,0 +1,96 @@
+//! The demo world loads once and shows the whole workflow: a failed inspection, a
+//! non-compliant supplier, pending and acknowledged actions, a transferred case.
+
+use boardtrail::app::compliance::{ActionsQuery, CasesQuery, SuppliersQuery};
+use boardtrail::app::dto::DownstreamQuery;
+use boardtrail::app::{App, Caller};
+use boardtrail::domain::{ActionStatus, ComplianceStatus};
+use boardtrail::store::{SledConfig, SledStore, Store};
+use std::sync::Arc;
+
+#[test]
+fn demo_world_shows_the_whole_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(&SledConfig::new(dir.path().join("db"))).unwrap());
+    let app = App::new(store.clone()).with_qr(
+        boardtrail::qr::QrKey::from_secret("demo"),
+        "http://demo.invalid",
+    );
+    let op = Caller::operator();
+    let ids = boardtrail::demo::load(&app)
+        .unwrap()
+        .expect("loads into an empty store");
+    assert!(
+        boardtrail::demo::load(&app).unwrap().is_none(),
+        "loads only once"
+    );
+
+    let nc = app
+        .suppliers_by_status(
+            &op,
+            &SuppliersQuery {
+                status: Some(ComplianceStatus::Noncompliant),
+            },
+        )
+        .unwrap();
+    assert_eq!(nc.len(), 1);
+    assert_eq!(nc[0].party, ids.mill_a);
+    let failed = app.get_inspection(&op, &ids.failed_inspection).unwrap();
+    assert_eq!(failed.verdict, "fail");
+    let pending = app
+        .list_actions(
+            &op,
+            &ActionsQuery {
+                status: Some(ActionStatus::Pending),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .0;
+    let done = app
+        .list_actions(
+            &op,
+            &ActionsQuery {
+                status: Some(ActionStatus::Done),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .0;
+    assert_eq!((pending.len(), done.len()), (2, 1));
+    assert_eq!(
+        app.get_listing(&op, &ids.jd_listing).unwrap().status,
+        "suspended"
+    );
+    let cases = app
+        .list_cases(
+            &op,
+            &CasesQuery {
+                holder: Some(ids.linyi.clone()),
+                status: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].timeline[1].step, "transferred");
+    // The wardrobe carries a Digital Link that resolves to its unit.
+    assert!(
+        ids.wardrobe_scan
+            .starts_with("http://demo.invalid/01/0690123456789"),
+        "{}",
+        ids.wardrobe_scan
+    );
+    let path = ids.wardrobe_scan.trim_start_matches("http://demo.invalid");
+    let (unit, _) = app.resolve_digital_link(path).unwrap();
+    let view = app.scan_view(None, unit).unwrap();
+    assert!(view
+        .lots
+        .iter()
+        .any(|l| l.supplier.name.contains("Linyi Xinyuan")));
+    // Downstream of mill A reaches the three shelf/wardrobe listings, one suspended.
+    let down = app
+        .downstream(&op, &ids.mill_a, &DownstreamQuery::default())
+        .unwrap();
+    assert_eq!((down.listings.total, down.listings.active), (3, 2));
+    assert!(store.verify().unwrap().ok());
+}
