@@ -31,30 +31,7 @@ fn get_bytes(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut r = ureq::get(&format!("{}{path}", c.base));
-    if let Some(t) = &c.token {
-        r = r.set("Authorization", &format!("Bearer {t}"));
-    }
-    for (k, v) in headers {
-        r = r.set(k, v);
-    }
-    let resp = match r.call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{e}"),
-    };
-    let status = resp.status();
-    let hs = resp
-        .headers_names()
-        .into_iter()
-        .map(|n| {
-            let v = resp.header(&n).unwrap_or("").to_string();
-            (n, v)
-        })
-        .collect();
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
-    (status, hs, body)
+    c.get_bytes(path, headers)
 }
 
 fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -155,14 +155,15 @@ impl Client {
         r
     }
 
-    fn finish(res: Result<ureq::Response, ureq::Error>) -> Resp {
+    /// Status, headers and the response itself (for the body), whatever the status.
+    fn split(
+        res: Result<ureq::Response, ureq::Error>,
+    ) -> (u16, Vec<(String, String)>, ureq::Response) {
         let resp = match res {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
             Err(e) => panic!("transport error: {e}"),
         };
-        let status = resp.status();
-        let content_type = resp.header("content-type").unwrap_or("").to_string();
         let headers = resp
             .headers_names()
             .into_iter()
@@ -171,6 +172,28 @@ impl Client {
                 (n, v)
             })
             .collect();
+        (resp.status(), headers, resp)
+    }
+
+    /// GET with extra request headers; the body as bytes (images, pages).
+    pub fn get_bytes(
+        &self,
+        path: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut r = self.req("GET", path);
+        for (k, v) in extra {
+            r = r.set(k, v);
+        }
+        let (status, headers, resp) = Self::split(r.call());
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).expect("body");
+        (status, headers, body)
+    }
+
+    fn finish(res: Result<ureq::Response, ureq::Error>) -> Resp {
+        let (status, headers, resp) = Self::split(res);
+        let content_type = resp.header("content-type").unwrap_or("").to_string();
         let text = resp.into_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
