@@ -25,21 +25,41 @@ fn import_records_events_and_stops_at_the_first_bad_line() {
     ];
     let mut text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     text.push('\n'); // blank lines are skipped
-    // Line 7 over-consumes (30 left of 40 received): the import stops there.
+                     // Line 7 over-consumes (30 left of 40 received): the import stops there.
     text.push_str(&format!("{}\n", json!({"op": "batch", "body": {"manufacturer": "pty_1", "batch_code": "B2",
         "product": {"name": "desk", "model": "D"}, "quantity": 1, "inputs": [{"lot": "lot_2", "quantity": {"value": 31.0, "unit": "sheet"}}],
         "produced_at": "2026-03-04T08:00:00Z"}})));
     text.push_str(&format!("{}\n", lines[0]));
     std::fs::write(&file, text).unwrap();
 
-    let out = Command::new(BIN).arg("import").arg("--data-dir").arg(&data).arg(&file).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .arg("import")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 7") && err.contains("30"), "{err}");
     assert!(err.contains("5 events before it were recorded"), "{err}");
 
-    let out = Command::new(BIN).arg("verify").arg("--data-dir").arg(&data).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = Command::new(BIN)
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 
     // The recorded world serves traces after a restart.
     let token = "import-test-operator-token-01";
@@ -55,7 +75,13 @@ fn import_records_events_and_stops_at_the_first_bad_line() {
     let good = dir.path().join("more.ndjson");
     std::fs::write(&good, format!("{}\n", json!({"op": "lot", "body": {"producer": "pty_0", "lot_code": "L2",
         "material": "mdf", "formaldehyde_class": "E1", "quantity": {"value": 5.0, "unit": "m3"}, "produced_at": "2026-03-02T08:00:00Z"}}))).unwrap();
-    let out = Command::new(BIN).arg("import").arg("--data-dir").arg(&data).arg(&good).output().unwrap();
+    let out = Command::new(BIN)
+        .arg("import")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg(&good)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 events"));
 }
