@@ -266,6 +266,22 @@ macro_rules! getter {
 }
 
 getter!(get_party, get_party);
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartiesQuery {
+    role: Option<crate::domain::Role>,
+}
+
+async fn list_parties(
+    s: web::Data<State>,
+    c: Caller,
+    q: web::Query<PartiesQuery>,
+) -> Result<HttpResponse, AppError> {
+    s.app
+        .list_parties(&c, q.role)
+        .map(|v| HttpResponse::Ok().json(serde_json::json!({ "parties": v })))
+}
 getter!(get_lot, get_lot);
 getter!(get_shipment, get_shipment);
 getter!(get_batch, get_batch);
@@ -695,6 +711,7 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
 pub fn api_v1() -> impl HttpServiceFactory {
     web::scope("/api/v1")
         .route("/parties", web::post().to(create_party))
+        .route("/parties", web::get().to(list_parties))
         .route("/parties/{id}", web::get().to(get_party))
         .route("/parties/{id}/keys", web::post().to(create_key))
         .route("/parties/{id}/keys", web::get().to(list_keys))

@@ -169,6 +169,7 @@ impl World {
                 let code = format!("9137130{n:010}");
                 c.post("/api/v1/parties", &json!({"name": format!("p{n}"), "role": "supplier", "uscc": uscc(&code), "city": "c"}))
             }
+            "GET /parties" => c.get("/api/v1/parties?role=regulator"),
             "GET /parties/{supplier}" => c.get(&format!("/api/v1/parties/{s}")),
             "POST /parties/{supplier}/keys" => c.post(&format!("/api/v1/parties/{s}/keys"), &json!({})),
             "GET /parties/{supplier}/keys" => c.get(&format!("/api/v1/parties/{s}/keys")),

@@ -831,6 +831,20 @@ impl App {
         }
     }
 
+    /// The party directory (public business-licence data, readable by every signed-in
+    /// party), optionally one role only: the web app's pickers (bureaus to transfer a case
+    /// to, makers to ship to, platforms to filter by).
+    pub fn list_parties(&self, _caller: &Caller, role: Option<Role>) -> AppResult<Vec<PartyView>> {
+        let mut out = Vec::new();
+        for n in self.store.ids_of(NodeKind::Party) {
+            let p = self.party(n)?;
+            if role.is_none_or(|r| r == p.role) {
+                out.push(PartyView::new(n, &p));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn get_party(&self, caller: &Caller, id: &str) -> AppResult<PartyView> {
         let n = self.visible(caller, id, NodeKind::Party)?;
         Ok(PartyView::new(n, &self.party(n)?))
