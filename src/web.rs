@@ -58,6 +58,7 @@ macro_rules! page {
 }
 
 page!(index, "index.html");
+page!(favicon, "icon.svg");
 page!(scan, "scan.html");
 page!(trace, "trace.html");
 page!(regulator, "regulator.html");
@@ -74,5 +75,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/platform", web::get().to(platform))
         .route("/manufacturer", web::get().to(factory))
         .route("/supplier", web::get().to(factory))
-        .route("/static/{file:.*}", web::get().to(asset));
+        .route("/static/{file:.*}", web::get().to(asset))
+        .route("/favicon.ico", web::get().to(favicon));
 }

@@ -385,6 +385,9 @@ fn enforcement_story() {
     assert_eq!(actions.len(), 1);
     assert_eq!(actions[0]["listing"], w.jd_listing.as_str());
     let jd_action = actions[0]["id"].as_str().unwrap().to_string();
+    let by_listing = xuzhou.get(&format!("/api/v1/actions?listing={}", w.jd_listing));
+    assert_eq!(by_listing.ok(200)["actions"][0]["id"], jd_action.as_str());
+    assert_eq!(by_listing.body["actions"].as_array().unwrap().len(), 1);
     assert_eq!(
         pdd.get("/api/v1/actions?status=pending").ok(200)["actions"]
             .as_array()

@@ -118,6 +118,8 @@ pub struct Ack {
 #[serde(deny_unknown_fields)]
 pub struct ActionsQuery {
     pub platform: Option<String>,
+    /// Only actions on this listing.
+    pub listing: Option<String>,
     pub status: Option<ActionStatus>,
     /// Only pending actions past their due time.
     pub overdue: Option<bool>,
@@ -1264,7 +1266,18 @@ impl App {
         let now = now_ms();
         let mut out = Vec::new();
         let mut next = None;
-        for a in self.store.ids_of(NodeKind::Action) {
+        let candidates = match &q.listing {
+            Some(l) => {
+                let l = self.resolve("listing", l, NodeKind::Listing)?;
+                self.store
+                    .attached(l)
+                    .into_iter()
+                    .filter(|&n| self.kind_of(n) == NodeKind::Action)
+                    .collect()
+            }
+            None => self.store.ids_of(NodeKind::Action),
+        };
+        for a in candidates {
             if after.is_some_and(|c| a <= c) {
                 continue;
             }

@@ -454,7 +454,7 @@ impl App {
             view.serial = Some(b.serial(m.b));
             listing_ids = self.store.outputs(m.a);
         }
-        for l in listing_ids {
+        for &l in &listing_ids {
             if let Ok(Some(Record::Listing(x))) = self.store.record(l) {
                 view.listings.push(PublicListing {
                     platform: self.party_name(x.platform),
@@ -485,16 +485,22 @@ impl App {
                 inspection: latest,
             });
         }
-        // The subject's own inspections (for a unit: its batch's too), newest first.
+        // Inspections of the subject, of its batch (for a unit) and of the listings that
+        // sell it (furniture is often sampled from a listing), newest first.
         let mut subjects = vec![id];
         if m.kind == NodeKind::Unit {
             subjects.push(m.a);
         }
-        for s in subjects {
-            for i in self.inspections_of(s) {
-                if let Ok(Some(Record::Inspection(ins))) = self.store.record(i) {
-                    view.inspections.push(public_inspection(&ins));
-                }
+        subjects.extend(listing_ids.iter().copied().filter(|&l| l != id));
+        let mut found: Vec<NodeId> = subjects
+            .into_iter()
+            .flat_map(|s| self.inspections_of(s))
+            .collect();
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        found.dedup();
+        for i in found {
+            if let Ok(Some(Record::Inspection(ins))) = self.store.record(i) {
+                view.inspections.push(public_inspection(&ins));
             }
         }
         if view
