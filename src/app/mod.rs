@@ -223,6 +223,13 @@ impl App {
         Ok((id, party))
     }
 
+    /// A record shared from the store's resident image (no copy).
+    fn load_arc(&self, id: NodeId) -> AppResult<Arc<Record>> {
+        self.store
+            .record_arc(id)
+            .ok_or_else(|| AppError::Internal(format!("record {id} is missing from the store")))
+    }
+
     fn load(&self, id: NodeId) -> AppResult<Record> {
         self.store
             .record(id)?
@@ -884,15 +891,22 @@ impl App {
 
     /// Builds the trace node of `id`, caching records read (lots and batches are needed
     /// again for edge quantities).
-    fn trace_node(&self, id: NodeId, cache: &mut HashMap<NodeId, Record>) -> AppResult<TraceNode> {
+    fn trace_node(
+        &self,
+        id: NodeId,
+        cache: &mut HashMap<NodeId, Arc<Record>>,
+    ) -> AppResult<TraceNode> {
         let meta = self
             .store
             .meta(id)
             .ok_or_else(|| AppError::Internal(format!("node {id} vanished")))?;
         if meta.kind == NodeKind::Unit {
-            let batch = match cache.get(&meta.a) {
-                Some(Record::Batch(b)) => b.clone(),
-                _ => self.batch(meta.a)?,
+            let arc = match cache.get(&meta.a) {
+                Some(r) => r.clone(),
+                None => self.load_arc(meta.a)?,
+            };
+            let Record::Batch(batch) = &*arc else {
+                return Err(AppError::Internal(format!("{} is not a batch", meta.a)));
             };
             let serial = batch.serial(meta.b);
             return Ok(TraceNode {
@@ -907,8 +921,8 @@ impl App {
                 },
             });
         }
-        let record = self.load(id)?;
-        let node = match &record {
+        let record = self.load_arc(id)?;
+        let node = match &*record {
             Record::Party(p) => TraceNode {
                 mark: None,
                 inspection: None,
@@ -1003,7 +1017,7 @@ impl App {
         let mut edges = Vec::with_capacity(reach.edges.len());
         for &(from, to) in &reach.edges {
             let from_kind = self.store.meta(from).map(|m| m.kind);
-            let (kind, quantity) = match (from_kind, cache.get(&to)) {
+            let (kind, quantity) = match (from_kind, cache.get(&to).map(|r| &**r)) {
                 (Some(NodeKind::Party), Some(Record::Lot(l))) => {
                     ("produced", Some(l.quantity.into()))
                 }
@@ -1024,7 +1038,7 @@ impl App {
         // Suppliers: producers of the raw lots (lots made from no other lot).
         let mut suppliers: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
         for &n in &reach.nodes {
-            if let Some(Record::Lot(l)) = cache.get(&n) {
+            if let Some(Record::Lot(l)) = cache.get(&n).map(|r| &**r) {
                 if l.inputs.is_empty() {
                     suppliers
                         .entry(l.producer)
@@ -1036,7 +1050,7 @@ impl App {
         let suppliers = suppliers
             .into_iter()
             .map(|(p, lots)| {
-                let party = match cache.get(&p) {
+                let party = match cache.get(&p).map(|r| &**r) {
                     Some(Record::Party(p)) => p.clone(),
                     _ => self.party(p)?,
                 };

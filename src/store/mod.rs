@@ -80,6 +80,8 @@ pub trait Store: Send + Sync + 'static {
     /// Kind and header of a node, from the resident graph.
     fn meta(&self, id: NodeId) -> Option<NodeMeta>;
     fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError>;
+    /// The record shared, without copying (hot read paths: traces, scans).
+    fn record_arc(&self, id: NodeId) -> Option<std::sync::Arc<Record>>;
     fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError>;
     fn holding(&self, lot: NodeId, party: NodeId) -> Holding;
     /// One hop downstream: what consumes, lists or was made from `id`.

@@ -21,6 +21,7 @@ use sled::Transactional;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct SledConfig {
@@ -48,6 +49,9 @@ struct Mem {
     marks: HashMap<NodeId, Vec<NodeId>>,
     /// Lots each party has a holding of.
     held_by: HashMap<NodeId, Vec<NodeId>>,
+    /// Every stored record, decoded, by id (units have none): reads never touch sled.
+    /// sled stays the durable record; this is its resident image.
+    records: Vec<Option<Arc<Record>>>,
 }
 
 impl Mem {
@@ -59,8 +63,25 @@ impl Mem {
         })
     }
 
-    /// Folds one stored record into the resident state (graph and holdings).
-    fn apply_record(&mut self, id: NodeId, record: &Record) {
+    fn keep(&mut self, id: NodeId, record: Arc<Record>) {
+        let i = id as usize;
+        if self.records.len() <= i {
+            self.records.resize(i + 1, None);
+        }
+        self.records[i] = Some(record);
+    }
+
+    fn resident(&self, id: NodeId) -> Option<&Arc<Record>> {
+        self.records.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// Folds one stored record into the resident state (graph, holdings, records).
+    fn apply_record(&mut self, id: NodeId, record: Arc<Record>) {
+        self.apply_new(id, &record);
+        self.keep(id, record);
+    }
+
+    fn apply_new(&mut self, id: NodeId, record: &Record) {
         self.graph.add(id, record);
         match record {
             Record::Lot(l) => {
@@ -103,8 +124,9 @@ impl Mem {
         match body {
             EventBody::Created { .. } | EventBody::CreatedMany { .. } => {
                 for (id, r) in puts {
-                    self.apply_record(*id, r);
+                    self.apply_record(*id, Arc::new(r.clone()));
                 }
+                return;
             }
             EventBody::ListingBatchesLinked { listing, batches } => {
                 self.graph.link_batches(*listing, batches)
@@ -123,6 +145,10 @@ impl Mem {
                     }
                 }
             }
+        }
+        // Updated records replace their resident image.
+        for (id, r) in puts {
+            self.keep(*id, Arc::new(r.clone()));
         }
     }
 }
@@ -339,7 +365,7 @@ impl SledStore {
             let (k, v) = item?;
             let id = id_from_bytes(&k)?;
             let record: Record = codec::decode(&v)?;
-            mem.apply_record(id, &record);
+            mem.apply_record(id, Arc::new(record));
         }
         *self.mem.write() = mem;
         Ok(())
@@ -356,7 +382,7 @@ impl SledStore {
             let entry = event::split_entry(&v)
                 .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
             let ev: Event = codec::decode(entry.body)?;
-            let p = project(&ev, |id| self.read_record(id))?;
+            let p = project(&ev, |id| self.read_stored(id))?;
             for (k, id) in p.keys {
                 self.keys.insert(k, &id.to_be_bytes())?;
             }
@@ -370,17 +396,13 @@ impl SledStore {
         Ok(n)
     }
 
+    /// A record from the resident image (which also holds what a bulk import staged).
     fn read_record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
-        if self.bulk.load(Ordering::Acquire) {
-            if let Some(r) = self
-                .pending
-                .lock()
-                .as_ref()
-                .and_then(|p| p.records.get(&id))
-            {
-                return Ok(Some(r.clone()));
-            }
-        }
+        Ok(self.mem.read().resident(id).map(|r| Record::clone(r)))
+    }
+
+    /// A record as stored in sled (reindex replays against the tree it rebuilds).
+    fn read_stored(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
         match self.nodes.get(id.to_be_bytes())? {
             Some(v) => Ok(Some(codec::decode(&v)?)),
             None => Ok(None),
@@ -480,6 +502,10 @@ impl Store for SledStore {
 
     fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
         self.read_record(id)
+    }
+
+    fn record_arc(&self, id: NodeId) -> Option<Arc<Record>> {
+        self.mem.read().resident(id).cloned()
     }
 
     fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError> {
