@@ -33,6 +33,9 @@ pub struct Graph {
     attached: std::collections::HashMap<NodeId, Vec<NodeId>>,
 }
 
+/// How many id slots the per-id vectors grow by at a time.
+const GROW_STEP: usize = 64 * 1024;
+
 /// Kinds indexed in `by_kind`.
 fn indexed(kind: NodeKind) -> bool {
     matches!(
@@ -170,6 +173,14 @@ impl Graph {
     fn ensure(&mut self, id: NodeId) {
         let need = id as usize + 1;
         if self.meta.len() < need {
+            // Grow in fixed steps, not by doubling: one node past a loaded graph of 1.9M ids
+            // would otherwise reserve room for 1.9M more in each per-id vector.
+            if self.meta.capacity() < need {
+                let step = (need - self.meta.len()).max(GROW_STEP);
+                self.meta.reserve_exact(step);
+                self.up.reserve_exact(step);
+                self.down.reserve_exact(step);
+            }
             self.meta.resize(need, None);
             self.up.resize_with(need, Vec::new);
             self.down.resize_with(need, Vec::new);

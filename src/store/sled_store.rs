@@ -358,7 +358,11 @@ impl SledStore {
     /// Rebuilds the resident graph and holdings from the `nodes` tree.
     fn rebuild(&self) -> Result<(), StoreError> {
         let mut mem = Mem {
-            graph: Graph::with_capacity(self.nodes.len()),
+            // The last key bounds the ids (`Tree::len` would scan the whole tree).
+            graph: Graph::with_capacity(match self.nodes.last()? {
+                Some((k, _)) => id_from_bytes(&k)? as usize + 1,
+                None => 0,
+            }),
             ..Mem::default()
         };
         for item in self.nodes.iter() {
