@@ -21,4 +21,5 @@ pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod store;
+pub mod synth;
 pub mod web;
