@@ -275,6 +275,8 @@ pub struct SledStore {
     /// Some while a bulk import runs: staged events, visible to reads.
     pending: Mutex<Option<Pending>>,
     bulk: std::sync::atomic::AtomicBool,
+    /// sled's data file, to fdatasync after a flush.
+    data_file: std::fs::File,
 }
 
 const HEAD_KEY: &[u8] = b"head";
@@ -350,6 +352,7 @@ impl SledStore {
             flushes: AtomicU64::new(0),
             pending: Mutex::new(None),
             bulk: std::sync::atomic::AtomicBool::new(false),
+            data_file: std::fs::File::open(cfg.path.join("db")).map_err(sled::Error::Io)?,
         };
         store.rebuild()?;
         Ok(store)
@@ -476,6 +479,11 @@ impl SledStore {
             self.write_pending(p)?;
         }
         Ok(())
+    }
+
+    /// fdatasync of sled's data file (after a flush has written it).
+    fn sync_file(&self) -> Result<(), sled::Error> {
+        self.data_file.sync_data().map_err(sled::Error::Io)
     }
 
     /// Bytes sled uses on disk.
@@ -654,6 +662,7 @@ impl Store for SledStore {
         drop(guard);
         res?;
         self.db.flush()?;
+        self.sync_file()?;
         let applied = self.applied.load(Ordering::Acquire);
         let mut st = self.dur.lock();
         st.durable = st.durable.max(applied);
@@ -678,7 +687,9 @@ impl Store for SledStore {
             st.flushing = true;
             let target = self.applied.load(Ordering::Acquire);
             drop(st);
-            let res = self.db.flush();
+            // sled's flush writes with sync_file_range, which survives a crash of the
+            // process but not of the machine; fdatasync its file to reach the disk.
+            let res = self.db.flush().map(|_| ()).and_then(|()| self.sync_file());
             self.flushes.fetch_add(1, Ordering::Relaxed);
             st = self.dur.lock();
             st.flushing = false;
