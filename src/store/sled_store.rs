@@ -52,6 +52,8 @@ struct Mem {
     /// Every stored record, decoded, by id (units have none): reads never touch sled.
     /// sled stays the durable record; this is its resident image.
     records: Vec<Option<Arc<Record>>>,
+    /// The natural keys (encoded) and the ids that hold them: the resident image of `keys`.
+    keys: HashMap<Box<[u8]>, NodeId>,
 }
 
 impl Mem {
@@ -83,6 +85,9 @@ impl Mem {
 
     fn apply_new(&mut self, id: NodeId, record: &Record) {
         self.graph.add(id, record);
+        for k in natural_keys(record) {
+            self.keys.insert(k.encode().into_boxed_slice(), id);
+        }
         match record {
             Record::Lot(l) => {
                 let q = l.quantity.amount;
@@ -242,6 +247,55 @@ struct Head {
     hash: Hash,
 }
 
+/// The trees, for the bulk writer thread.
+#[derive(Clone)]
+struct Trees {
+    log: sled::Tree,
+    nodes: sled::Tree,
+    keys: sled::Tree,
+    meta: sled::Tree,
+}
+
+/// The thread that writes the chunks of a bulk import.
+struct BulkWriter {
+    tx: std::sync::mpsc::SyncSender<Pending>,
+    handle: std::thread::JoinHandle<Result<u64, StoreError>>,
+}
+
+/// Writes a staged chunk (log entries, records, keys, head) in one transaction; returns its
+/// last seq.
+fn write_chunk(t: &Trees, p: &Pending) -> Result<u64, StoreError> {
+    let Some((last_seq, last_entry)) = p.log.last() else {
+        return Ok(0);
+    };
+    let mut puts = Vec::with_capacity(p.records.len());
+    for (id, r) in &p.records {
+        puts.push((id.to_be_bytes(), codec::encode(r)?));
+    }
+    let hash = event::split_entry(last_entry)
+        .map(|e| e.hash)
+        .ok_or_else(|| StoreError::Corrupt("short staged entry".into()))?;
+    let head_bytes = encode_head(*last_seq, &hash);
+    let res = (&t.log, &t.nodes, &t.keys, &t.meta).transaction(|(log, nodes, keys, meta)| {
+        for (k, id) in &p.keys {
+            keys.insert(k.as_slice(), &id.to_be_bytes())?;
+        }
+        for (k, v) in &puts {
+            nodes.insert(k, v.as_slice())?;
+        }
+        for (seq, entry) in &p.log {
+            log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+        }
+        meta.insert(HEAD_KEY, head_bytes.as_slice())?;
+        Ok::<(), ConflictableTransactionError<StoreError>>(())
+    });
+    match res {
+        Ok(()) => Ok(*last_seq),
+        Err(TransactionError::Abort(e)) => Err(e),
+        Err(TransactionError::Storage(e)) => Err(e.into()),
+    }
+}
+
 #[derive(Default)]
 struct DurState {
     durable: u64,
@@ -277,6 +331,8 @@ pub struct SledStore {
     bulk: std::sync::atomic::AtomicBool,
     /// sled's data file, to fdatasync after a flush.
     data_file: std::fs::File,
+    /// The chunk writer of a bulk import.
+    writer: Mutex<Option<BulkWriter>>,
 }
 
 const HEAD_KEY: &[u8] = b"head";
@@ -353,6 +409,7 @@ impl SledStore {
             pending: Mutex::new(None),
             bulk: std::sync::atomic::AtomicBool::new(false),
             data_file: std::fs::File::open(cfg.path.join("db")).map_err(sled::Error::Io)?,
+            writer: Mutex::new(None),
         };
         store.rebuild()?;
         Ok(store)
@@ -416,69 +473,55 @@ impl SledStore {
         }
     }
 
-    /// Writes the staged events of a bulk import in one transaction.
-    fn write_pending(&self, p: &mut Pending) -> Result<(), StoreError> {
-        if p.log.is_empty() {
-            return Ok(());
-        }
-        let mut puts = Vec::with_capacity(p.records.len());
-        for (id, r) in &p.records {
-            puts.push((id.to_be_bytes(), codec::encode(r)?));
-        }
-        let (last_seq, last_entry) = p
-            .log
-            .last()
-            .map(|(s, e)| (*s, e.clone()))
-            .unwrap_or_default();
-        let hash = event::split_entry(&last_entry)
-            .map(|e| e.hash)
-            .ok_or_else(|| StoreError::Corrupt("short staged entry".into()))?;
-        let head_bytes = encode_head(last_seq, &hash);
-        let res = (&self.log, &self.nodes, &self.keys, &self.meta_tree).transaction(
-            |(log, nodes, keys, meta)| {
-                for (k, id) in &p.keys {
-                    keys.insert(k.as_slice(), &id.to_be_bytes())?;
+    /// Stages an event during a bulk import (the caller holds the head lock). A full chunk
+    /// goes to the writer thread, which writes it while the importer validates the next.
+    fn stage(&self, seq: u64, entry: Vec<u8>, projection: Projection) -> Result<(), StoreError> {
+        {
+            let mem = self.mem.read();
+            for (k, _) in &projection.keys {
+                if let Some(&taken) = mem.keys.get(k.as_slice()) {
+                    return Err(StoreError::KeyTaken(taken));
                 }
-                for (k, v) in &puts {
-                    nodes.insert(k, v.as_slice())?;
-                }
-                for (seq, entry) in &p.log {
-                    log.insert(&seq.to_be_bytes(), entry.as_slice())?;
-                }
-                meta.insert(HEAD_KEY, head_bytes.as_slice())?;
-                Ok::<(), ConflictableTransactionError<StoreError>>(())
-            },
-        );
-        match res {
-            Ok(()) => {}
-            Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(e.into()),
+            }
         }
-        self.applied.store(last_seq, Ordering::Release);
-        *p = Pending::default();
+        let full = {
+            let mut guard = self.pending.lock();
+            let p = guard.get_or_insert_with(Pending::default);
+            p.keys.extend(projection.keys);
+            p.records.extend(projection.puts);
+            p.log.push((seq, entry));
+            if p.log.len() >= BULK_CHUNK {
+                Some(std::mem::take(p))
+            } else {
+                None
+            }
+        };
+        if let Some(chunk) = full {
+            self.send_chunk(chunk)?;
+        }
         Ok(())
     }
 
-    /// Stages an event during a bulk import (the caller holds the head lock).
-    fn stage(&self, seq: u64, entry: Vec<u8>, projection: Projection) -> Result<(), StoreError> {
-        let mut guard = self.pending.lock();
-        let p = guard.get_or_insert_with(Pending::default);
-        for (k, _) in &projection.keys {
-            let taken = match p.keys.get(k) {
-                Some(id) => Some(*id),
-                None => self.keys.get(k)?.map(|v| id_from_bytes(&v)).transpose()?,
-            };
-            if let Some(t) = taken {
-                return Err(StoreError::KeyTaken(t));
-            }
+    /// Hands a chunk to the bulk writer thread (waits while it still writes the previous one).
+    fn send_chunk(&self, chunk: Pending) -> Result<(), StoreError> {
+        let writer = self.writer.lock();
+        match writer.as_ref() {
+            Some(w) => w.tx.send(chunk).map_err(|_| {
+                StoreError::Corrupt("the bulk writer stopped; see its error at the end".into())
+            }),
+            None => write_chunk(&self.trees(), &chunk).map(|last| {
+                self.applied.store(last, Ordering::Release);
+            }),
         }
-        p.keys.extend(projection.keys);
-        p.records.extend(projection.puts);
-        p.log.push((seq, entry));
-        if p.log.len() >= BULK_CHUNK {
-            self.write_pending(p)?;
+    }
+
+    fn trees(&self) -> Trees {
+        Trees {
+            log: self.log.clone(),
+            nodes: self.nodes.clone(),
+            keys: self.keys.clone(),
+            meta: self.meta_tree.clone(),
         }
-        Ok(())
     }
 
     /// fdatasync of sled's data file (after a flush has written it).
@@ -521,16 +564,7 @@ impl Store for SledStore {
     }
 
     fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError> {
-        let k = key.encode();
-        if self.bulk.load(Ordering::Acquire) {
-            if let Some(id) = self.pending.lock().as_ref().and_then(|p| p.keys.get(&k)) {
-                return Ok(Some(*id));
-            }
-        }
-        match self.keys.get(k)? {
-            Some(v) => Ok(Some(id_from_bytes(&v)?)),
-            None => Ok(None),
-        }
+        Ok(self.mem.read().keys.get(key.encode().as_slice()).copied())
     }
 
     fn holding(&self, lot: NodeId, party: NodeId) -> Holding {
@@ -646,21 +680,48 @@ impl Store for SledStore {
     fn begin_bulk(&self) -> Result<(), StoreError> {
         let _head = self.head.lock();
         *self.pending.lock() = Some(Pending::default());
+        // One chunk in the channel and one being written: validation of the next chunk
+        // overlaps sled's work on the previous one.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Pending>(1);
+        let trees = self.trees();
+        let handle = std::thread::Builder::new()
+            .name("bulk-writer".into())
+            .spawn(move || {
+                let mut last = 0;
+                for chunk in rx {
+                    last = write_chunk(&trees, &chunk)?;
+                }
+                Ok(last)
+            })
+            .map_err(sled::Error::Io)?;
+        *self.writer.lock() = Some(BulkWriter { tx, handle });
         self.bulk.store(true, Ordering::Release);
         Ok(())
     }
 
     fn end_bulk(&self) -> Result<(), StoreError> {
         let _head = self.head.lock();
-        let mut guard = self.pending.lock();
-        let res = match guard.as_mut() {
-            Some(p) => self.write_pending(p),
-            None => Ok(()),
+        let rest = self.pending.lock().take();
+        let sent = match rest {
+            Some(p) if !p.log.is_empty() => self.send_chunk(p),
+            _ => Ok(()),
         };
-        *guard = None;
+        let writer = self.writer.lock().take();
         self.bulk.store(false, Ordering::Release);
-        drop(guard);
-        res?;
+        let written = match writer {
+            Some(w) => {
+                drop(w.tx);
+                w.handle
+                    .join()
+                    .map_err(|_| StoreError::Corrupt("the bulk writer panicked".into()))?
+            }
+            None => Ok(0),
+        };
+        sent?;
+        let last = written?;
+        if last > 0 {
+            self.applied.store(last, Ordering::Release);
+        }
         self.db.flush()?;
         self.sync_file()?;
         let applied = self.applied.load(Ordering::Acquire);
