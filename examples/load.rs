@@ -9,8 +9,8 @@
 //!     # or against a running server (unit ids predicted from the same scale and seed):
 //!     cargo run --release --example load -- --url http://127.0.0.1:8080 --token T --scale 1
 //!
-//! `--path` is a template: `{unit}` becomes a random unit's id (`unt_N`), `{n}` its number;
-//! e.g. `--path '/q/{unit}'` for a scan page.
+//! `--path` is a template: `{unit}` becomes a random unit's id (`unt_N`), `{n}` its number,
+//! `{token}` its QR token; e.g. `--path '/q/{token}'` for the public scan view.
 
 #[path = "support/stats.rs"]
 mod stats;
@@ -49,6 +49,10 @@ struct Args {
     #[arg(long, env = "BOARDTRAIL_ADMIN_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Request path template.
+    /// The secret the server's QR tokens are keyed with (BOARDTRAIL_QR_KEY), for `{token}`
+    /// against a running server; in-process the key is read from the data directory.
+    #[arg(long)]
+    qr_key: Option<String>,
     #[arg(long, default_value = "/api/v1/trace/upstream/{unit}")]
     path: String,
     #[arg(long, default_value_t = 16)]
@@ -94,6 +98,7 @@ impl Drop for InProcess {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    let mut qr_key = args.qr_key.as_deref().map(boardtrail::qr::QrKey::from_secret);
     let (addr, token, units, server) = match &args.url {
         Some(url) => {
             let addr = loopback_addr(url)?;
@@ -119,7 +124,11 @@ fn run(args: &Args) -> Result<(), String> {
                     (tmp.path().to_path_buf(), Some(tmp))
                 }
             };
-            let (addr, units, handle, thread) = serve(args, dir)?;
+            let (addr, units, handle, thread) = serve(args, dir.clone())?;
+            if qr_key.is_none() {
+                // The server made (or found) its QR key in the data directory.
+                qr_key = Some(boardtrail::qr::QrKey::load_or_create(&dir).map_err(|e| e.to_string())?);
+            }
             let srv = InProcess {
                 handle,
                 thread: Some(thread),
@@ -135,7 +144,10 @@ fn run(args: &Args) -> Result<(), String> {
         "{} connections to {addr} for {} s: GET {}",
         args.connections, args.secs, args.path
     );
-    let res = load(args, addr, &token, &units)?;
+    if args.path.contains("{token}") && qr_key.is_none() {
+        return Err("{token} in --path needs --qr-key against a running server".into());
+    }
+    let res = load(args, addr, &token, &units, qr_key.as_ref())?;
     drop(server);
     println!(
         "{}",
@@ -341,6 +353,7 @@ fn load(
     addr: SocketAddr,
     token: &str,
     units: &[u32],
+    qr_key: Option<&boardtrail::qr::QrKey>,
 ) -> Result<serde_json::Value, String> {
     let measured = AtomicU64::new(0);
     let warm_until = Instant::now() + Duration::from_secs(1);
@@ -363,7 +376,8 @@ fn load(
                         let path = args
                             .path
                             .replace("{unit}", &format!("unt_{u}"))
-                            .replace("{n}", &u.to_string());
+                            .replace("{n}", &u.to_string())
+                            .replace("{token}", &qr_key.map(|k| boardtrail::qr::token(k, u)).unwrap_or_default());
                         let req = format!(
                             "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: application/json\r\n\r\n"
                         );
