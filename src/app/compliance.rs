@@ -522,7 +522,8 @@ pub(crate) fn failed_items(ins: &Inspection) -> Vec<String> {
 }
 
 fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+    use chrono::Offset;
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix())
 }
 
 fn month_of(ms: i64) -> String {
