@@ -98,7 +98,10 @@ impl Drop for InProcess {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let mut qr_key = args.qr_key.as_deref().map(boardtrail::qr::QrKey::from_secret);
+    let mut qr_key = args
+        .qr_key
+        .as_deref()
+        .map(boardtrail::qr::QrKey::from_secret);
     let (addr, token, units, server) = match &args.url {
         Some(url) => {
             let addr = loopback_addr(url)?;
@@ -127,7 +130,8 @@ fn run(args: &Args) -> Result<(), String> {
             let (addr, units, handle, thread) = serve(args, dir.clone())?;
             if qr_key.is_none() {
                 // The server made (or found) its QR key in the data directory.
-                qr_key = Some(boardtrail::qr::QrKey::load_or_create(&dir).map_err(|e| e.to_string())?);
+                qr_key =
+                    Some(boardtrail::qr::QrKey::load_or_create(&dir).map_err(|e| e.to_string())?);
             }
             let srv = InProcess {
                 handle,
