@@ -351,6 +351,16 @@ async function showDetails(n) {
         if (c.history.length) parts.push(el('ul', { class: 'small' }, c.history.map((h) => el('li', null, fmtTime(h.created_at), ' ', statusBadge('compliance', h.status), ' ', h.reason))));
       }
     }
+    // The events that created and changed this record (the tamper-evident log).
+    if (path) {
+      const ev = await api(`/events?subject=${encodeURIComponent(raw.id)}`).catch(() => null);
+      if (ev && ev.events.length) {
+        parts.push(
+          el('h3', null, t('trace.events')),
+          el('ul', { class: 'small', id: 'node-events' }, ev.events.map((e) => el('li', null, fmtTime(e.at), ' · ', tv('event', e.kind), ' · #', String(e.seq), e.actor_party ? ` · ${e.actor_party}` : '', ` (${e.actor_key})`))),
+        );
+      }
+    }
   } catch (e) {
     parts.push(errorBox(e));
   }

@@ -447,6 +447,14 @@ fn enforcement_story() {
     )
     .problem(409);
     assert_eq!(w.op.events(), before);
+    let evs = jd.get(&format!("/api/v1/events?subject={jd_action}"));
+    let kinds: Vec<&str> = evs.ok(200)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["actions_issued", "action_acknowledged"]);
     // An action on an already removed listing is refused; the affected list drops it.
     xuzhou
         .post(

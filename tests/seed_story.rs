@@ -427,6 +427,26 @@ fn seed_story() {
         .iter()
         .all(|e| e["actor_key"].as_str().unwrap().starts_with("key_")));
 
+    // The events of one record, for whoever may read it: how it was created and changed.
+    let kinds = |k: &Client, id: &str| -> Vec<String> {
+        k.get(&format!("/api/v1/events?subject={id}")).ok(200)["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        kinds(&kjd, &jd_l),
+        vec!["listing_created", "listing_batches_linked"]
+    );
+    assert_eq!(kinds(&ka, &ply), vec!["lot_registered"]);
+    assert_eq!(kinds(&c, &unit), vec!["batch_produced"]);
+    assert_eq!(kinds(&c, &mill_b), vec!["party_registered"]);
+    ktb.get(&format!("/api/v1/events?subject={jd_l}"))
+        .problem(404);
+    ktb.get("/api/v1/events").problem(403);
+
     // The mill's own key cannot act for the other mill or read its lot.
     lot(&ka, &mill_b, "FORGED", "mdf", "E0", 1.0, json!([])).problem(403);
     ka.get(&format!("/api/v1/lots/{mdf}")).problem(404);

@@ -120,6 +120,8 @@ pub struct DownstreamQuery {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
+    /// Only the events that created or changed this record.
+    pub subject: Option<String>,
     /// Events after this sequence number (default 0).
     pub after: Option<u64>,
     /// At most this many (1..=1000, default 100).

@@ -1244,8 +1244,9 @@ impl App {
     }
 
     /// The event log, oldest first.
+    /// The event log, or (with `subject`) the events that created and changed one record,
+    /// for whoever may read that record.
     pub fn events(&self, caller: &Caller, q: &EventsQuery) -> AppResult<Vec<EventView>> {
-        self.authorize_admin(caller, "read the event log")?;
         let limit = q.limit.unwrap_or(100);
         if limit == 0 || limit > MAX_PAGE {
             return Err(AppError::bad(
@@ -1253,7 +1254,24 @@ impl App {
                 format!("limit must be 1 to {MAX_PAGE} (got {limit})"),
             ));
         }
-        let evs = self.store.events(q.after.unwrap_or(0), limit)?;
+        let evs = match &q.subject {
+            Some(s) => {
+                let (kind, id) = self.resolve_any(s)?;
+                self.authorize_read(caller, id, kind)?;
+                // A unit was created with its batch.
+                let record = match self.store.meta(id) {
+                    Some(m) if m.kind == NodeKind::Unit => m.a,
+                    _ => id,
+                };
+                let mut evs = self.store.subject_events(record)?;
+                evs.truncate(limit);
+                evs
+            }
+            None => {
+                self.authorize_admin(caller, "read the event log")?;
+                self.store.events(q.after.unwrap_or(0), limit)?
+            }
+        };
         Ok(evs
             .into_iter()
             .map(|e| {

@@ -109,6 +109,8 @@ pub trait Store: Send + Sync + 'static {
     fn sync(&self, seq: u64) -> Result<(), StoreError>;
     fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError>;
     fn downstream(&self, root: NodeId) -> Result<Reach, StoreError>;
+    /// The events that created or changed a record (for a unit: those of its batch), oldest first.
+    fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError>;
     /// Events with `seq > after`, at most `limit`.
     fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError>;
     fn stats(&self) -> StoreStats;

@@ -164,6 +164,44 @@ struct Projection {
     keys: Vec<(Vec<u8>, NodeId)>,
 }
 
+/// The `touch` keys of an event that changes existing records: subject id ‖ seq. (Events
+/// that create records are found by a binary search of the log: ids grow with seq.)
+fn touch_keys(ev: &Event, puts: &[(NodeId, Record)]) -> Vec<[u8; 12]> {
+    if matches!(
+        ev.body,
+        EventBody::Created { .. } | EventBody::CreatedMany { .. }
+    ) {
+        return vec![];
+    }
+    puts.iter().map(|(id, _)| touch_key(*id, ev.seq)).collect()
+}
+
+fn touch_key(id: NodeId, seq: u64) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..4].copy_from_slice(&id.to_be_bytes());
+    k[4..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The ids an event created: `[first, end)`.
+fn created_range(ev: &Event) -> Option<(NodeId, NodeId)> {
+    match &ev.body {
+        EventBody::Created { id, record } => {
+            let units = match record {
+                Record::Batch(b) => b.unit_count,
+                _ => 0,
+            };
+            Some((*id, id + 1 + units))
+        }
+        EventBody::CreatedMany { records } => {
+            let first = records.iter().map(|(id, _)| *id).min()?;
+            let last = records.iter().map(|(id, _)| *id).max()?;
+            Some((first, last + 1))
+        }
+        _ => None,
+    }
+}
+
 fn project(
     ev: &Event,
     current: impl Fn(NodeId) -> Result<Option<Record>, StoreError>,
@@ -254,6 +292,7 @@ struct Trees {
     nodes: sled::Tree,
     keys: sled::Tree,
     meta: sled::Tree,
+    touch: sled::Tree,
 }
 
 /// The thread that writes the chunks of a bulk import.
@@ -276,19 +315,24 @@ fn write_chunk(t: &Trees, p: &Pending) -> Result<u64, StoreError> {
         .map(|e| e.hash)
         .ok_or_else(|| StoreError::Corrupt("short staged entry".into()))?;
     let head_bytes = encode_head(*last_seq, &hash);
-    let res = (&t.log, &t.nodes, &t.keys, &t.meta).transaction(|(log, nodes, keys, meta)| {
-        for (k, id) in &p.keys {
-            keys.insert(k.as_slice(), &id.to_be_bytes())?;
-        }
-        for (k, v) in &puts {
-            nodes.insert(k, v.as_slice())?;
-        }
-        for (seq, entry) in &p.log {
-            log.insert(&seq.to_be_bytes(), entry.as_slice())?;
-        }
-        meta.insert(HEAD_KEY, head_bytes.as_slice())?;
-        Ok::<(), ConflictableTransactionError<StoreError>>(())
-    });
+    let res = (&t.log, &t.nodes, &t.keys, &t.meta, &t.touch).transaction(
+        |(log, nodes, keys, meta, touch)| {
+            for k in &p.touches {
+                touch.insert(k.as_slice(), &[])?;
+            }
+            for (k, id) in &p.keys {
+                keys.insert(k.as_slice(), &id.to_be_bytes())?;
+            }
+            for (k, v) in &puts {
+                nodes.insert(k, v.as_slice())?;
+            }
+            for (seq, entry) in &p.log {
+                log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+            }
+            meta.insert(HEAD_KEY, head_bytes.as_slice())?;
+            Ok::<(), ConflictableTransactionError<StoreError>>(())
+        },
+    );
     match res {
         Ok(()) => Ok(*last_seq),
         Err(TransactionError::Abort(e)) => Err(e),
@@ -305,6 +349,7 @@ struct DurState {
 /// Events staged by a bulk import, written to sled a chunk at a time.
 #[derive(Default)]
 struct Pending {
+    touches: Vec<[u8; 12]>,
     log: Vec<(u64, Vec<u8>)>,
     records: HashMap<NodeId, Record>,
     keys: HashMap<Vec<u8>, NodeId>,
@@ -319,6 +364,8 @@ pub struct SledStore {
     nodes: sled::Tree,
     keys: sled::Tree,
     meta_tree: sled::Tree,
+    /// subject id ‖ seq of events that changed an existing record.
+    touch: sled::Tree,
     mem: RwLock<Mem>,
     head: Mutex<Head>,
     /// Highest seq written to sled (not necessarily flushed).
@@ -374,6 +421,7 @@ impl SledStore {
         let nodes = db.open_tree("nodes")?;
         let keys = db.open_tree("keys")?;
         let meta_tree = db.open_tree("meta")?;
+        let touch = db.open_tree("touch")?;
         let (seq, hash) = match meta_tree.get(HEAD_KEY)? {
             Some(v) => decode_head(&v)?,
             None => (0, GENESIS),
@@ -397,6 +445,7 @@ impl SledStore {
             nodes,
             keys,
             meta_tree,
+            touch,
             mem: RwLock::new(Mem::default()),
             head: Mutex::new(Head { seq, hash }),
             applied: AtomicU64::new(seq),
@@ -440,6 +489,7 @@ impl SledStore {
     pub fn reindex(&self) -> Result<u64, StoreError> {
         self.nodes.clear()?;
         self.keys.clear()?;
+        self.touch.clear()?;
         let mut n = 0;
         for item in self.log.iter() {
             let (_, v) = item?;
@@ -447,6 +497,9 @@ impl SledStore {
                 .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
             let ev: Event = codec::decode(entry.body)?;
             let p = project(&ev, |id| self.read_stored(id))?;
+            for k in touch_keys(&ev, &p.puts) {
+                self.touch.insert(k, &[])?;
+            }
             for (k, id) in p.keys {
                 self.keys.insert(k, &id.to_be_bytes())?;
             }
@@ -475,7 +528,13 @@ impl SledStore {
 
     /// Stages an event during a bulk import (the caller holds the head lock). A full chunk
     /// goes to the writer thread, which writes it while the importer validates the next.
-    fn stage(&self, seq: u64, entry: Vec<u8>, projection: Projection) -> Result<(), StoreError> {
+    fn stage(
+        &self,
+        seq: u64,
+        entry: Vec<u8>,
+        projection: Projection,
+        touches: Vec<[u8; 12]>,
+    ) -> Result<(), StoreError> {
         {
             let mem = self.mem.read();
             for (k, _) in &projection.keys {
@@ -489,6 +548,7 @@ impl SledStore {
             let p = guard.get_or_insert_with(Pending::default);
             p.keys.extend(projection.keys);
             p.records.extend(projection.puts);
+            p.touches.extend(touches);
             p.log.push((seq, entry));
             if p.log.len() >= BULK_CHUNK {
                 Some(std::mem::take(p))
@@ -521,6 +581,7 @@ impl SledStore {
             nodes: self.nodes.clone(),
             keys: self.keys.clone(),
             meta: self.meta_tree.clone(),
+            touch: self.touch.clone(),
         }
     }
 
@@ -634,7 +695,8 @@ impl Store for SledStore {
         let projection = project(&ev, |id| self.read_record(id))?;
         if self.bulk.load(Ordering::Acquire) {
             let puts = projection.puts.clone();
-            self.stage(seq, entry, projection)?;
+            let touches = touch_keys(&ev, &puts);
+            self.stage(seq, entry, projection, touches)?;
             self.mem.write().apply_event(&ev.body, &puts);
             head.seq = seq;
             head.hash = hash;
@@ -645,8 +707,18 @@ impl Store for SledStore {
             puts.push((id.to_be_bytes(), codec::encode(r)?));
         }
         let head_bytes = encode_head(seq, &hash);
-        let res = (&self.log, &self.nodes, &self.keys, &self.meta_tree).transaction(
-            |(log, nodes, keys, meta)| {
+        let touches = touch_keys(&ev, &projection.puts);
+        let res = (
+            &self.log,
+            &self.nodes,
+            &self.keys,
+            &self.meta_tree,
+            &self.touch,
+        )
+            .transaction(|(log, nodes, keys, meta, touch)| {
+                for k in &touches {
+                    touch.insert(k.as_slice(), &[])?;
+                }
                 for (k, id) in &projection.keys {
                     if let Some(existing) = keys.get(k)? {
                         let taken = id_from_bytes(&existing)
@@ -663,8 +735,7 @@ impl Store for SledStore {
                 log.insert(&seq.to_be_bytes(), entry.as_slice())?;
                 meta.insert(HEAD_KEY, head_bytes.as_slice())?;
                 Ok(())
-            },
-        );
+            });
         match res {
             Ok(()) => {}
             Err(TransactionError::Abort(e)) => return Err(e),
@@ -768,6 +839,61 @@ impl Store for SledStore {
 
     fn downstream(&self, root: NodeId) -> Result<Reach, StoreError> {
         Ok(self.mem.read().graph.downstream(root))
+    }
+
+    fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError> {
+        let decode_at = |seq: u64| -> Result<Option<Event>, StoreError> {
+            match self.log.get(seq.to_be_bytes())? {
+                Some(v) => {
+                    let entry = event::split_entry(&v)
+                        .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
+                    Ok(Some(codec::decode(entry.body)?))
+                }
+                None => Ok(None),
+            }
+        };
+        let mut out = Vec::new();
+        // The creating event: ids grow with seq, so binary-search the log, stepping over
+        // events that create nothing.
+        let (mut lo, mut hi) = (1u64, self.head.lock().seq);
+        while lo <= hi {
+            let mid = lo + (hi - lo) / 2;
+            let mut probe = mid;
+            let mut found = None;
+            while probe <= hi {
+                let Some(ev) = decode_at(probe)? else { break };
+                if let Some(r) = created_range(&ev) {
+                    found = Some((probe, r, ev));
+                    break;
+                }
+                probe += 1;
+            }
+            match found {
+                None => hi = mid.saturating_sub(1),
+                Some((_, (first, _), _)) if id < first => hi = mid.saturating_sub(1),
+                Some((p, (_, end), _)) if id >= end => lo = p + 1,
+                Some((_, _, ev)) => {
+                    out.push(ev);
+                    break;
+                }
+            }
+            if hi == 0 {
+                break;
+            }
+        }
+        // Events that changed it since.
+        for item in self.touch.scan_prefix(id.to_be_bytes()) {
+            let (k, _) = item?;
+            let seq = u64::from_be_bytes(
+                k[4..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("touch key".into()))?,
+            );
+            if let Some(ev) = decode_at(seq)? {
+                out.push(ev);
+            }
+        }
+        Ok(out)
     }
 
     fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
