@@ -607,6 +607,37 @@ fn ingest_boardtrail(
     ingest_boardtrail_with(app, store, summary, writers, secs, None)
 }
 
+/// Runs one thread per worker state for `secs` seconds (each loops until `stop` is set and
+/// returns its latencies in ms); returns every latency and the elapsed seconds.
+fn run_writers<W: Send>(
+    workers: Vec<W>,
+    secs: f64,
+    work: impl Fn(W, &AtomicBool) -> Result<Vec<f64>, String> + Sync,
+) -> Result<(Vec<f64>, f64), String> {
+    let stop = AtomicBool::new(false);
+    let t = Instant::now();
+    let lat: Vec<Result<Vec<f64>, String>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = workers
+            .into_iter()
+            .map(|w| {
+                let (stop, work) = (&stop, &work);
+                sc.spawn(move || work(w, stop))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        stop.store(true, Ordering::Relaxed);
+        hs.into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("writer panicked".into())))
+            .collect()
+    });
+    let elapsed = t.elapsed().as_secs_f64();
+    let mut all = Vec::new();
+    for l in lat {
+        all.extend(l?);
+    }
+    Ok((all, elapsed))
+}
+
 /// `writers` threads each apply listing commands (1 node, 4 edges) through `App::apply`
 /// (validation, writer lock, one sled transaction, group-committed flush) for `secs`.
 fn ingest_boardtrail_with(
@@ -630,41 +661,22 @@ fn ingest_boardtrail_with(
     let flushes0 = store.flush_count();
     let syncs0 = fsync.map(|f| f.syncs.load(Ordering::Relaxed)).unwrap_or(0);
     let cpu0 = stats::cpu_secs();
-    let stop = AtomicBool::new(false);
     let caller = Caller::operator();
-    let t = Instant::now();
-    let lat: Vec<Result<Vec<f64>, String>> = std::thread::scope(|sc| {
-        let hs: Vec<_> = (0..writers)
-            .map(|_| {
-                sc.spawn(|| {
-                    let mut lat = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let n = SEQ.fetch_add(1, Ordering::Relaxed);
-                        let (line, _) = summary.extra_listing(n, tag);
-                        let cmd: ImportCommand =
-                            serde_json::from_str(&line).map_err(|e| e.to_string())?;
-                        let t = Instant::now();
-                        app.apply(&caller, cmd).map_err(|e| e.to_string())?;
-                        if let Some(f) = fsync {
-                            f.sync()?;
-                        }
-                        lat.push(ms(t.elapsed()));
-                    }
-                    Ok(lat)
-                })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_secs_f64(secs));
-        stop.store(true, Ordering::Relaxed);
-        hs.into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("writer panicked".into())))
-            .collect()
-    });
-    let elapsed = t.elapsed().as_secs_f64();
-    let mut all = Vec::new();
-    for l in lat {
-        all.extend(l?);
-    }
+    let (all, elapsed) = run_writers(vec![(); writers], secs, |(), stop| {
+        let mut lat = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let n = SEQ.fetch_add(1, Ordering::Relaxed);
+            let (line, _) = summary.extra_listing(n, tag);
+            let cmd: ImportCommand = serde_json::from_str(&line).map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            app.apply(&caller, cmd).map_err(|e| e.to_string())?;
+            if let Some(f) = fsync {
+                f.sync()?;
+            }
+            lat.push(ms(t.elapsed()));
+        }
+        Ok(lat)
+    })?;
     let flushes = store.flush_count() - flushes0;
     let syncs = fsync.map(|f| f.syncs.load(Ordering::Relaxed)).unwrap_or(0) - syncs0;
     let cpu = stats::cpu_secs() - cpu0;
@@ -814,60 +826,40 @@ fn ingest_pg(
     secs: f64,
 ) -> Result<Ingest, String> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
     let first_id = summary.next_id as u64 + 1_000_000;
     let mut clients = Vec::new();
     for _ in 0..writers {
         clients.push(cluster.connect()?);
     }
-    let t = Instant::now();
-    let lat: Vec<Result<Vec<f64>, String>> = std::thread::scope(|sc| {
-        let hs: Vec<_> = clients
-            .into_iter()
-            .map(|mut c| {
-                let stop = &stop;
-                sc.spawn(move || {
-                    let e = pg::err;
-                    let ins_node = c
-                        .prepare("INSERT INTO node (id, kind, ext_id, data) VALUES ($1, 5, $2, $3)")
-                        .map_err(e)?;
-                    let ins_edges = c
-                        .prepare(
-                            "INSERT INTO edge (src, dst, kind) VALUES \
-                             ($1, $5, 3), ($2, $5, 3), ($3, $5, 3), ($4, $5, 3)",
-                        )
-                        .map_err(e)?;
-                    let mut lat = Vec::new();
-                    while !stop.load(Ordering::Relaxed) {
-                        let n = SEQ.fetch_add(1, Ordering::Relaxed);
-                        let (_, b) = summary.extra_listing(n, "pg");
-                        let id = (first_id + n) as i64;
-                        let ext = format!("lst_{id}");
-                        let data = format!(r#"{{"item_id":"pg-{n}","title":"bench listing"}}"#);
-                        let b: Vec<i64> = b.iter().map(|&x| x as i64).collect();
-                        let t = Instant::now();
-                        let mut tx = c.transaction().map_err(e)?;
-                        tx.execute(&ins_node, &[&id, &ext, &data]).map_err(e)?;
-                        tx.execute(&ins_edges, &[&b[0], &b[1], &b[2], &b[3], &id])
-                            .map_err(e)?;
-                        tx.commit().map_err(e)?;
-                        lat.push(ms(t.elapsed()));
-                    }
-                    Ok(lat)
-                })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_secs_f64(secs));
-        stop.store(true, Ordering::Relaxed);
-        hs.into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("writer panicked".into())))
-            .collect()
-    });
-    let elapsed = t.elapsed().as_secs_f64();
-    let mut all = Vec::new();
-    for l in lat {
-        all.extend(l?);
-    }
+    let (all, elapsed) = run_writers(clients, secs, |mut c, stop| {
+        let e = pg::err;
+        let ins_node = c
+            .prepare("INSERT INTO node (id, kind, ext_id, data) VALUES ($1, 5, $2, $3)")
+            .map_err(e)?;
+        let ins_edges = c
+            .prepare(
+                "INSERT INTO edge (src, dst, kind) VALUES \
+                     ($1, $5, 3), ($2, $5, 3), ($3, $5, 3), ($4, $5, 3)",
+            )
+            .map_err(e)?;
+        let mut lat = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let n = SEQ.fetch_add(1, Ordering::Relaxed);
+            let (_, b) = summary.extra_listing(n, "pg");
+            let id = (first_id + n) as i64;
+            let ext = format!("lst_{id}");
+            let data = format!(r#"{{"item_id":"pg-{n}","title":"bench listing"}}"#);
+            let b: Vec<i64> = b.iter().map(|&x| x as i64).collect();
+            let t = Instant::now();
+            let mut tx = c.transaction().map_err(e)?;
+            tx.execute(&ins_node, &[&id, &ext, &data]).map_err(e)?;
+            tx.execute(&ins_edges, &[&b[0], &b[1], &b[2], &b[3], &id])
+                .map_err(e)?;
+            tx.commit().map_err(e)?;
+            lat.push(ms(t.elapsed()));
+        }
+        Ok(lat)
+    })?;
     let s = stats::summarize(&all);
     let events = all.len() as u64;
     Ok(Ingest {
