@@ -152,16 +152,6 @@ impl Graph {
         self.meta.get(id as usize).copied().flatten()
     }
 
-    pub fn kind(&self, id: NodeId) -> Option<NodeKind> {
-        self.meta(id).map(|m| m.kind)
-    }
-
-    pub fn role(&self, id: NodeId) -> Option<Role> {
-        self.meta(id)
-            .filter(|m| m.kind == NodeKind::Party)
-            .map(|m| role_from_code(m.flag))
-    }
-
     pub fn inputs(&self, id: NodeId) -> &[NodeId] {
         self.up.get(id as usize).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -641,7 +631,7 @@ mod tests {
             status_from_code(g.meta(13).unwrap().flag),
             ListingStatus::Suspended
         );
-        assert_eq!(g.role(2), Some(Role::Manufacturer));
+        assert_eq!(role_from_code(g.meta(2).unwrap().flag), Role::Manufacturer);
     }
 
     #[test]

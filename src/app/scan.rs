@@ -665,16 +665,12 @@ mod tests {
 
 /// Views that carry a QR reference.
 pub trait HasQr {
-    fn public_id(&self) -> &str;
     fn set_qr(&mut self, app: &App);
 }
 
 macro_rules! has_qr {
     ($($t:ty),*) => {$(
         impl HasQr for $t {
-            fn public_id(&self) -> &str {
-                &self.id
-            }
             fn set_qr(&mut self, app: &App) {
                 self.qr = app.qr_for(&self.id);
             }
@@ -689,9 +685,6 @@ has_qr!(
 );
 
 impl HasQr for super::views::BatchView {
-    fn public_id(&self) -> &str {
-        &self.id
-    }
     fn set_qr(&mut self, app: &App) {
         self.qr = app.qr_for(&self.id);
         for u in &mut self.units {
