@@ -829,8 +829,16 @@ impl App {
     }
 
     fn compliance_view(&self, party: NodeId) -> AppResult<ComplianceView> {
+        self.compliance_view_of(party, self.compliance_status(party))
+    }
+
+    /// The view of a status already computed by [`App::compliance_status`].
+    fn compliance_view_of(
+        &self,
+        party: NodeId,
+        (status, marks, decls): (ComplianceStatus, Vec<NodeId>, Vec<NodeId>),
+    ) -> AppResult<ComplianceView> {
         let p = self.party(party)?;
-        let (status, marks, decls) = self.compliance_status(party);
         let mut history = Vec::with_capacity(decls.len());
         for d in decls {
             if let Record::Declaration(x) = self.load(d)? {
@@ -908,9 +916,9 @@ impl App {
             if self.party_role(p) != Some(Role::Supplier) {
                 continue;
             }
-            let (status, _, _) = self.compliance_status(p);
-            if q.status.is_none_or(|s| s == status) {
-                out.push(self.compliance_view(p)?);
+            let status = self.compliance_status(p);
+            if q.status.is_none_or(|s| s == status.0) {
+                out.push(self.compliance_view_of(p, status)?);
             }
         }
         Ok(out)
