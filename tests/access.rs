@@ -53,14 +53,7 @@ struct World {
 impl World {
     fn build(srv: &TestServer) -> World {
         let op = srv.client();
-        let party = |name: &str, role: &str, code: &str| {
-            id(&op
-                .post(
-                    "/api/v1/parties",
-                    &json!({"name": name, "role": role, "uscc": uscc(code), "city": "临沂"}),
-                )
-                .ok_status(201))
-        };
+        let party = |name: &str, role: &str, code: &str| op.party(name, role, code, "临沂");
         let regulator = party("临沂市监局", "regulator", "11371300MB1K0K0Y0");
         let supplier = party("mill", "supplier", "91371300MA3C1A0X1");
         let manufacturer = party("maker", "manufacturer", "91321300MA1M3C0P3");

@@ -5,16 +5,9 @@
 
 mod common;
 
-use common::{uscc, Client, TestServer};
+use common::{id, Client, TestServer};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-
-fn id(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {v}"))
-        .to_string()
-}
 
 struct World {
     op: Client,
@@ -50,14 +43,8 @@ impl World {
 
     fn build(srv: &TestServer) -> World {
         let op = srv.client();
-        let party = |name: &str, role: &str, code: &str, city: &str| {
-            id(op
-                .post(
-                    "/api/v1/parties",
-                    &json!({"name": name, "role": role, "uscc": uscc(code), "city": city}),
-                )
-                .ok(201))
-        };
+        let party =
+            |name: &str, role: &str, code: &str, city: &str| op.party(name, role, code, city);
         let mill_a = party(
             "临沂鑫源板材",
             "supplier",

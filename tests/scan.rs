@@ -4,15 +4,8 @@
 
 mod common;
 
-use common::{uscc, Client, TestServer};
+use common::{id, Client, TestServer};
 use serde_json::{json, Value};
-
-fn id(v: &Value) -> String {
-    v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {v}"))
-        .to_string()
-}
 
 fn decode_png(png: &[u8]) -> String {
     let img = image::load_from_memory(png).expect("a PNG").to_luma8();
@@ -63,14 +56,7 @@ struct World {
 
 fn world(srv: &TestServer) -> World {
     let op = srv.client();
-    let party = |name: &str, role: &str, code: &str, city: &str| {
-        id(op
-            .post(
-                "/api/v1/parties",
-                &json!({"name": name, "role": role, "uscc": uscc(code), "city": city}),
-            )
-            .ok(201))
-    };
+    let party = |name: &str, role: &str, code: &str, city: &str| op.party(name, role, code, city);
     let mill = party(
         "临沂鑫源板材 Linyi Xinyuan",
         "supplier",

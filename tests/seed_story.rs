@@ -3,21 +3,9 @@
 
 mod common;
 
-use common::{uscc, Client, TestServer};
+use common::{id, uscc, Client, TestServer};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
-
-fn party(c: &Client, name: &str, role: &str, code17: &str, city: &str) -> String {
-    id(c.post(
-        "/api/v1/parties",
-        &json!({"name": name, "role": role, "uscc": uscc(code17), "city": city}),
-    )
-    .ok(201))
-}
 
 fn set(v: &Value, key: &str) -> BTreeSet<String> {
     v.as_array()
@@ -37,45 +25,34 @@ fn seed_story() {
     let c = srv.client();
 
     // Parties; a USCC with a wrong check character is refused and records nothing.
-    let mill_a = party(
-        &c,
+    let mill_a = c.party(
         "临沂鑫源板材 Linyi Xinyuan",
         "supplier",
         "91371300MA3C1A0X1",
         "临沂",
     );
-    let mill_b = party(
-        &c,
+    let mill_b = c.party(
         "临沂华森木业 Linyi Huasen",
         "supplier",
         "91371300MA3C2B0Y2",
         "临沂",
     );
-    let suqian = party(
-        &c,
+    let suqian = c.party(
         "宿迁木森家具 Suqian Musen",
         "manufacturer",
         "91321300MA1M3C0P3",
         "宿迁",
     );
-    let shaji = party(
-        &c,
+    let shaji = c.party(
         "沙集优品家具 Shaji Youpin",
         "manufacturer",
         "92320324MA1N4D0Q4",
         "徐州睢宁",
     );
-    let jd = party(&c, "京东 JD", "platform", "91110302MA0C5E0R5", "北京");
-    let taobao = party(&c, "淘宝 Taobao", "platform", "91330100MA2C6F0T6", "杭州");
-    let pdd = party(
-        &c,
-        "拼多多 Pinduoduo",
-        "platform",
-        "91310000MA1G7G0U7",
-        "上海",
-    );
-    let regulator = party(
-        &c,
+    let jd = c.party("京东 JD", "platform", "91110302MA0C5E0R5", "北京");
+    let taobao = c.party("淘宝 Taobao", "platform", "91330100MA2C6F0T6", "杭州");
+    let pdd = c.party("拼多多 Pinduoduo", "platform", "91310000MA1G7G0U7", "上海");
+    let regulator = c.party(
         "宿迁市市场监督管理局",
         "regulator",
         "11321300MB1J9J0X9",

@@ -233,11 +233,31 @@ impl Client {
         )
     }
 
+    /// Registers a party (USCC made valid from its first 17 characters); returns its id.
+    #[track_caller]
+    pub fn party(&self, name: &str, role: &str, code17: &str, city: &str) -> String {
+        id(self
+            .post(
+                "/api/v1/parties",
+                &serde_json::json!({"name": name, "role": role, "uscc": uscc(code17), "city": city}),
+            )
+            .ok(201))
+    }
+
     pub fn events(&self) -> u64 {
         self.get("/healthz").body["events"]
             .as_u64()
             .expect("events")
     }
+}
+
+/// The `id` of a created resource.
+#[track_caller]
+pub fn id(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
 }
 
 /// A USCC with a correct GB 32100 check character.
