@@ -19,7 +19,20 @@ mod stats;
 use boardtrail::app::dto::DownstreamQuery;
 use boardtrail::app::import::Command as ImportCommand;
 use boardtrail::app::{App, Caller};
-use boardtrail::domain::{format_id, NodeKind};
+use boardtrail::domain::NodeKind;
+use boardtrail::ids::IdCodec;
+
+/// The public ids of the benchmark's store (one store a run), set once it is created.
+static IDS: std::sync::OnceLock<IdCodec> = std::sync::OnceLock::new();
+
+fn ids() -> &'static IdCodec {
+    IDS.get()
+        .expect("the store's ids are set before any id is formatted")
+}
+
+fn format_id(kind: NodeKind, id: u32) -> String {
+    ids().format(kind, id)
+}
 use boardtrail::store::{SledConfig, SledStore, Store};
 use boardtrail::synth::{Generator, Summary};
 use clap::Parser;
@@ -256,7 +269,13 @@ fn generate(args: &Args, work: &Path) -> Result<Summary, String> {
         file("node.tsv")?,
         file("edge.tsv")?,
     );
-    let mut gen = Generator::new(args.scale, args.seed);
+    // The store first: the stream names records by the ids this store will give them.
+    let codec = {
+        let store = SledStore::open(&sled_config(args, work)).map_err(|e| e.to_string())?;
+        IdCodec::new(&boardtrail::store::Store::id_key(&store))
+    };
+    let _ = IDS.set(codec.clone());
+    let mut gen = Generator::new(args.scale, args.seed, codec);
     eprintln!("plan: {:?}", gen.plan());
     let (mut nbuf, mut ebuf) = (String::new(), String::new());
     for item in gen.by_ref() {
@@ -666,7 +685,7 @@ fn ingest_boardtrail_with(
         let mut lat = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let n = SEQ.fetch_add(1, Ordering::Relaxed);
-            let (line, _) = summary.extra_listing(n, tag);
+            let (line, _) = summary.extra_listing(ids(), n, tag);
             let cmd: ImportCommand = serde_json::from_str(&line).map_err(|e| e.to_string())?;
             let t = Instant::now();
             app.apply(&caller, cmd).map_err(|e| e.to_string())?;
@@ -845,9 +864,9 @@ fn ingest_pg(
         let mut lat = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let n = SEQ.fetch_add(1, Ordering::Relaxed);
-            let (_, b) = summary.extra_listing(n, "pg");
+            let (_, b) = summary.extra_listing(ids(), n, "pg");
             let id = (first_id + n) as i64;
-            let ext = format!("lst_{id}");
+            let ext = format_id(NodeKind::Listing, id as u32);
             let data = format!(r#"{{"item_id":"pg-{n}","title":"bench listing"}}"#);
             let b: Vec<i64> = b.iter().map(|&x| x as i64).collect();
             let t = Instant::now();

@@ -104,19 +104,13 @@ fn run(args: &Args) -> Result<(), String> {
         .map(boardtrail::qr::QrKey::from_secret);
     let (addr, token, units, server) = match &args.url {
         Some(url) => {
-            let addr = loopback_addr(url)?;
-            let token = args
-                .token
-                .clone()
-                .ok_or("--url needs --token (or BOARDTRAIL_ADMIN_TOKEN)")?;
-            eprintln!(
-                "predicting unit ids from scale {} seed {}",
-                args.scale, args.seed
+            let _ = loopback_addr(url)?;
+            return Err(
+                "--url: record ids are opaque and keyed by the server's store, so they cannot be \
+                 predicted from the scale; run without --url (the load generator then starts the \
+                 server in-process, on --data-dir if given)"
+                    .into(),
             );
-            let mut g = Generator::new(args.scale, args.seed);
-            g.by_ref().for_each(drop);
-            let units = g.into_summary().units;
-            (addr, token, units, None)
         }
         None => {
             let (dir, tmp) = match &args.data_dir {
@@ -193,7 +187,7 @@ fn import_scale(args: &Args, dir: &std::path::Path) -> Result<(), String> {
     let store = server::open_store(&cfg).map_err(|e| e.to_string())?;
     let app = App::new(store);
     let mut text = Vec::new();
-    for item in Generator::new(args.scale, args.seed) {
+    for item in Generator::new(args.scale, args.seed, app.ids().clone()) {
         text.extend_from_slice(item.line.as_bytes());
         text.push(b'\n');
     }
@@ -211,7 +205,7 @@ fn import_scale(args: &Args, dir: &std::path::Path) -> Result<(), String> {
 
 type Served = (
     SocketAddr,
-    Vec<u32>,
+    Vec<(u32, String)>,
     actix_web::dev::ServerHandle,
     std::thread::JoinHandle<()>,
 );
@@ -231,8 +225,10 @@ fn serve(args: &Args, dir: PathBuf) -> Result<Served, String> {
         t.elapsed().as_secs_f64()
     );
     let n = store.next_id();
-    let units: Vec<u32> = (0..n)
+    let ids = boardtrail::ids::IdCodec::new(&store.id_key());
+    let units: Vec<(u32, String)> = (0..n)
         .filter(|&id| store.meta(id).map(|m| m.kind) == Some(NodeKind::Unit))
+        .map(|id| (id, ids.format(NodeKind::Unit, id)))
         .collect();
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
@@ -356,7 +352,7 @@ fn load(
     args: &Args,
     addr: SocketAddr,
     token: &str,
-    units: &[u32],
+    units: &[(u32, String)],
     qr_key: Option<&boardtrail::qr::QrKey>,
 ) -> Result<serde_json::Value, String> {
     let measured = AtomicU64::new(0);
@@ -376,10 +372,11 @@ fn load(
                         if now >= stop_at {
                             break;
                         }
-                        let u = units[rng.below(units.len())];
+                        let (u, unit_id) = &units[rng.below(units.len())];
+                        let u = *u;
                         let path = args
                             .path
-                            .replace("{unit}", &format!("unt_{u}"))
+                            .replace("{unit}", unit_id)
                             .replace("{n}", &u.to_string())
                             .replace("{token}", &qr_key.map(|k| boardtrail::qr::token(k, u)).unwrap_or_default());
                         let req = format!(

@@ -160,7 +160,19 @@ impl FromRequest for Caller {
             .headers()
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes());
-        ready(state.auth.authenticate(header, &state.app))
+        let caller = state.auth.authenticate(header, &state.app);
+        // A read-only key reads; every other method is a write (checked again where events
+        // are written, so no path can slip past).
+        let reads = matches!(
+            *req.method(),
+            actix_web::http::Method::GET | actix_web::http::Method::HEAD
+        );
+        ready(match caller {
+            Ok(c) if c.read_only && !reads => {
+                Err(AppError::Forbidden("this key is read-only".into()))
+            }
+            other => other,
+        })
     }
 }
 
@@ -177,8 +189,13 @@ fn created<T: Serialize>(v: &T) -> HttpResponse {
     HttpResponse::Created().json(v)
 }
 
-async fn healthz(state: web::Data<State>) -> HttpResponse {
-    HttpResponse::Ok().json(state.app.health())
+/// Up or not, for anyone; the counters only for a regulator or the operator.
+async fn healthz(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+    let caller = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| state.auth.authenticate(Some(h.as_bytes()), &state.app).ok());
+    HttpResponse::Ok().json(state.app.health(caller.as_ref()))
 }
 
 async fn create_party(
@@ -306,9 +323,18 @@ async fn create_key(
     s: web::Data<State>,
     c: Caller,
     id: web::Path<String>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    // The body is optional: none (or `{}`) issues a full key, `{"read_only": true}` a
+    // read-only one.
+    let req: NewKey = if body.iter().all(u8::is_ascii_whitespace) {
+        NewKey::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::bad("read_only", format!("invalid JSON body: {e}")))?
+    };
     let app = s.app.clone();
-    blocking(move || app.create_key(&c, &id))
+    blocking(move || app.create_key(&c, &id, req.read_only))
         .await
         .map(|v| created(&v))
 }
@@ -395,6 +421,24 @@ macro_rules! query_route {
 }
 
 write_route!(create_inspection, NewInspection, create_inspection, Created);
+write_route!(create_grant, NewGrant, create_grant, Created);
+
+async fn list_grants(s: web::Data<State>, c: Caller) -> Result<HttpResponse, AppError> {
+    s.app
+        .list_grants(&c)
+        .map(|v| HttpResponse::Ok().json(serde_json::json!({ "grants": v })))
+}
+
+async fn revoke_grant(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let app = s.app.clone();
+    blocking(move || app.revoke_grant(&c, &id))
+        .await
+        .map(|v| HttpResponse::Ok().json(v))
+}
 write_route!(create_action, NewAction, create_action, Created);
 write_route!(create_case, NewCase, create_case, Created);
 write_id_route!(declare_compliance, NewDeclaration, declare_compliance);
@@ -495,20 +539,25 @@ async fn affected(
             .map(|v| HttpResponse::Ok().json(v));
     }
     let rows = blocking(move || app.affected_rows(&c, &q)).await?;
-    let mut w = csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-    for r in &rows {
-        w.serialize(r)
-            .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
-    }
-    if rows.is_empty() {
-        w.write_record([
+    let body = crate::sheet::write(
+        &[
             "platform", "shop", "item_id", "url", "seller", "batches", "lots", "supplier", "status",
-        ])
-        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
-    }
-    let body = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
+        ],
+        rows.iter().map(|r| {
+            [
+                r.platform.as_str(),
+                &r.shop,
+                &r.item_id,
+                &r.url,
+                &r.seller,
+                &r.batches,
+                &r.lots,
+                &r.supplier,
+                r.status,
+            ]
+        }),
+    )
+    .map_err(|e| AppError::Internal(format!("csv: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -716,6 +765,9 @@ pub fn api_v1() -> impl HttpServiceFactory {
         .route("/parties/{id}/keys", web::post().to(create_key))
         .route("/parties/{id}/keys", web::get().to(list_keys))
         .route("/keys/{id}", web::delete().to(revoke_key))
+        .route("/grants", web::post().to(create_grant))
+        .route("/grants", web::get().to(list_grants))
+        .route("/grants/{id}", web::delete().to(revoke_grant))
         .route("/lots", web::post().to(create_lot))
         .route("/lots/{id}", web::get().to(get_lot))
         .route("/shipments", web::post().to(create_shipment))

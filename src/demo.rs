@@ -63,7 +63,7 @@ fn input(lot: &str, value: f64, unit: QtyUnit) -> InputIn {
 /// Loads the demo world if the store holds no events yet. Returns None when it was
 /// already loaded (or the store has other data).
 pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
-    if app.health().events > 0 {
+    if app.store().stats().events > 0 {
         return Ok(None);
     }
     let op = Caller::operator();
@@ -339,6 +339,22 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
     )?
     .id;
 
+    // The makers let the platforms they sell on link their batches (the seller's consent;
+    // without it a platform cannot link a maker's batch).
+    for (seller, platform) in [
+        (&ids.suqian_maker, &ids.jd),
+        (&ids.suqian_maker, &ids.pinduoduo),
+        (&ids.shaji_maker, &ids.taobao),
+        (&ids.shaji_maker, &ids.pinduoduo),
+    ] {
+        app.create_grant(
+            &op,
+            crate::app::dto::NewGrant {
+                platform: platform.clone(),
+                seller: Some(seller.clone()),
+            },
+        )?;
+    }
     let listing = |platform: &str,
                    seller: &str,
                    shop: &str,

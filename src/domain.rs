@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Dense node id. Every entity (party, lot, shipment, batch, unit, listing) gets the next
-/// integer; the public id is `{prefix}_{n}` where the prefix names the kind.
+/// Dense node id. Every entity (party, lot, shipment, batch, unit, listing, …) gets the next
+/// integer. It never leaves the process: the public id is opaque (see [`crate::ids`]).
 pub type NodeId = u32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -26,10 +26,12 @@ pub enum NodeKind {
     Declaration = 8,
     Action = 9,
     Case = 10,
+    /// A seller's standing permission for a platform to link its batches to listings.
+    Grant = 11,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 11] = [
+    pub const ALL: [NodeKind; 12] = [
         NodeKind::Party,
         NodeKind::Lot,
         NodeKind::Shipment,
@@ -41,6 +43,7 @@ impl NodeKind {
         NodeKind::Declaration,
         NodeKind::Action,
         NodeKind::Case,
+        NodeKind::Grant,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -56,6 +59,7 @@ impl NodeKind {
             NodeKind::Declaration => "dec",
             NodeKind::Action => "act",
             NodeKind::Case => "case",
+            NodeKind::Grant => "gnt",
         }
     }
 
@@ -72,32 +76,13 @@ impl NodeKind {
             NodeKind::Declaration => "declaration",
             NodeKind::Action => "action",
             NodeKind::Case => "case",
+            NodeKind::Grant => "grant",
         }
     }
 
     pub fn from_prefix(p: &str) -> Option<NodeKind> {
         NodeKind::ALL.into_iter().find(|k| k.prefix() == p)
     }
-}
-
-/// Formats the public id of a node.
-pub fn format_id(kind: NodeKind, id: NodeId) -> String {
-    format!("{}_{}", kind.prefix(), id)
-}
-
-/// Parses a public id into its kind and dense number. Only the syntax is checked here;
-/// whether the node exists (and has that kind) is the store's business.
-pub fn parse_id(s: &str) -> Option<(NodeKind, NodeId)> {
-    let (prefix, num) = s.split_once('_')?;
-    let kind = NodeKind::from_prefix(prefix)?;
-    if num.is_empty() || num.len() > 10 || !num.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if num.len() > 1 && num.starts_with('0') {
-        return None;
-    }
-    let n: NodeId = num.parse().ok()?;
-    Some((kind, n))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -379,6 +364,18 @@ pub struct Listing {
 pub struct ApiKey {
     pub party: NodeId,
     pub token_hash: [u8; 32],
+    /// A read-only key may read what its party may read and change nothing.
+    pub read_only: bool,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A seller's standing permission for one platform to link the seller's batches to that
+/// platform's listings (the seller's consent; revocable: links made before stay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub seller: NodeId,
+    pub platform: NodeId,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -396,6 +393,7 @@ pub enum Record {
     Declaration(Declaration),
     Action(Action),
     Case(Case),
+    Grant(Grant),
 }
 
 impl Record {
@@ -411,6 +409,7 @@ impl Record {
             Record::Declaration(_) => NodeKind::Declaration,
             Record::Action(_) => NodeKind::Action,
             Record::Case(_) => NodeKind::Case,
+            Record::Grant(_) => NodeKind::Grant,
         }
     }
 }
@@ -524,9 +523,11 @@ pub fn natural_keys(record: &Record) -> Vec<NaturalKey> {
             lab: i.lab,
             report_no: i.report_no.clone(),
         }],
-        Record::Shipment(_) | Record::Declaration(_) | Record::Action(_) | Record::Case(_) => {
-            vec![]
-        }
+        Record::Shipment(_)
+        | Record::Declaration(_)
+        | Record::Action(_)
+        | Record::Case(_)
+        | Record::Grant(_) => vec![],
     }
 }
 
@@ -660,24 +661,6 @@ mod tests {
         assert_eq!(normalize_gtin("9506000134352").unwrap(), "09506000134352");
         assert!(normalize_gtin("12345").is_err());
         assert!(normalize_gtin("0950600013435a").is_err());
-    }
-
-    #[test]
-    fn ids_round_trip_and_reject_junk() {
-        let s = format_id(NodeKind::Lot, 42);
-        assert_eq!(s, "lot_42");
-        assert_eq!(parse_id(&s), Some((NodeKind::Lot, 42)));
-        for bad in [
-            "lot_",
-            "lot_01",
-            "xyz_1",
-            "lot_-1",
-            "lot_1a",
-            "lot",
-            "lot_99999999999",
-        ] {
-            assert_eq!(parse_id(bad), None, "{bad}");
-        }
     }
 
     #[test]
@@ -910,8 +893,18 @@ impl CaseStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CaseStep {
     Opened,
-    Transferred { from: NodeId, to: NodeId },
-    Joined { bureau: NodeId },
+    Transferred {
+        from: NodeId,
+        to: NodeId,
+    },
+    /// A bureau on the case invited another to work on it jointly.
+    Invited {
+        bureau: NodeId,
+    },
+    /// An invited bureau accepted (it may then annotate, transfer and close the case).
+    Joined {
+        bureau: NodeId,
+    },
     Noted,
     Status(CaseStatus),
 }
@@ -932,8 +925,11 @@ pub struct Case {
     pub opened_by: NodeId,
     /// The bureau that holds the case now (its inbox).
     pub holder: NodeId,
-    /// Every bureau working on it (the opener, joiners, and those it was transferred to).
+    /// The bureaus working on it, who may annotate, transfer and close it: the holder and,
+    /// for a joint case, every bureau that accepted (the opener included).
     pub bureaus: Vec<NodeId>,
+    /// Bureaus invited to a joint case that have not accepted yet.
+    pub invited: Vec<NodeId>,
     pub subjects: Vec<NodeId>,
     pub status: CaseStatus,
     pub timeline: Vec<CaseEntry>,
@@ -944,19 +940,28 @@ impl Case {
     /// Applies a timeline step (pure: used by the store projection and its replay).
     pub fn apply(&mut self, entry: CaseEntry) {
         match &entry.step {
-            CaseStep::Transferred { to, .. } => {
+            CaseStep::Transferred { from, to } => {
                 self.holder = *to;
+                // A plain case moves with its holder; a joint case keeps its partners.
+                if self.kind != CaseKind::Joint {
+                    self.bureaus.retain(|b| b != from);
+                }
                 if !self.bureaus.contains(to) {
                     self.bureaus.push(*to);
                 }
+                self.invited.retain(|b| b != to);
+            }
+            CaseStep::Invited { bureau } => {
+                if !self.bureaus.contains(bureau) && !self.invited.contains(bureau) {
+                    self.invited.push(*bureau);
+                }
             }
             CaseStep::Joined { bureau } => {
+                self.invited.retain(|b| b != bureau);
                 if !self.bureaus.contains(bureau) {
                     self.bureaus.push(*bureau);
                 }
-                if self.bureaus.len() > 1 {
-                    self.kind = CaseKind::Joint;
-                }
+                self.kind = CaseKind::Joint;
             }
             CaseStep::Status(s) => self.status = *s,
             CaseStep::Opened | CaseStep::Noted => {}

@@ -43,6 +43,8 @@ pub enum EventBody {
     },
     /// An API key was revoked (at the event's time).
     KeyRevoked { key: NodeId },
+    /// A seller withdrew a platform's grant to link its batches (at the event's time).
+    GrantRevoked { grant: NodeId },
     /// Several records at once (a bulk action: one action per affected listing).
     CreatedMany { records: Vec<(NodeId, Record)> },
     /// A platform acknowledged an action; if done, the listing takes the action's status.
@@ -69,12 +71,14 @@ impl EventBody {
                 Record::Declaration(_) => "compliance_declared",
                 Record::Action(_) => "action_issued",
                 Record::Case(_) => "case_opened",
+                Record::Grant(_) => "link_granted",
             },
             EventBody::CreatedMany { .. } => "actions_issued",
             EventBody::ActionAcknowledged { .. } => "action_acknowledged",
             EventBody::CaseUpdated { .. } => "case_updated",
             EventBody::ListingBatchesLinked { .. } => "listing_batches_linked",
             EventBody::KeyRevoked { .. } => "key_revoked",
+            EventBody::GrantRevoked { .. } => "grant_revoked",
         }
     }
 }

@@ -45,6 +45,7 @@ fn indexed(kind: NodeKind) -> bool {
             | NodeKind::Declaration
             | NodeKind::Action
             | NodeKind::Case
+            | NodeKind::Grant
     )
 }
 
@@ -229,15 +230,19 @@ impl Graph {
                     self.link(i.lot, id);
                 }
             }
-            Record::Shipment(s) => self.set(
-                id,
-                NodeMeta {
-                    kind: NodeKind::Shipment,
-                    flag: 0,
-                    a: s.lot,
-                    b: s.to,
-                },
-            ),
+            Record::Shipment(s) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Shipment,
+                        flag: 0,
+                        a: s.lot,
+                        b: s.to,
+                    },
+                );
+                // The sender's shipments: whom it shipped to (its downstream horizon).
+                self.attach(s.from, id);
+            }
             Record::Batch(b) => {
                 self.set(
                     id,
@@ -274,6 +279,19 @@ impl Graph {
                     },
                 );
                 self.attach(k.party, id);
+            }
+            Record::Grant(g) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Grant,
+                        flag: g.revoked_at.is_some() as u8,
+                        a: g.seller,
+                        b: g.platform,
+                    },
+                );
+                self.attach(g.seller, id);
+                self.attach(g.platform, id);
             }
             Record::Inspection(i) => {
                 self.set(
@@ -346,8 +364,17 @@ impl Graph {
 
     /// Marks a key revoked.
     pub fn revoke_key(&mut self, key: NodeId) {
-        if let Some(Some(m)) = self.meta.get_mut(key as usize) {
-            if m.kind == NodeKind::Key {
+        self.revoke(key, NodeKind::Key)
+    }
+
+    /// Marks a grant revoked.
+    pub fn revoke_grant(&mut self, grant: NodeId) {
+        self.revoke(grant, NodeKind::Grant)
+    }
+
+    fn revoke(&mut self, id: NodeId, kind: NodeKind) {
+        if let Some(Some(m)) = self.meta.get_mut(id as usize) {
+            if m.kind == kind {
                 m.flag = 1;
             }
         }

@@ -20,7 +20,8 @@
 //! the validation rules (check characters, unique codes, mass balance in exact thousandths,
 //! roles, times in order), so an import of the whole stream succeeds.
 
-use crate::domain::uscc_check_char;
+use crate::domain::{uscc_check_char, NodeKind};
+use crate::ids::IdCodec;
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -243,7 +244,7 @@ impl Summary {
     /// The `n`-th extra listing for a write benchmark: a listing of 4 batches of one seller
     /// (1 node and 4 edges), with an item id in a namespace the generator never uses.
     /// Returns the NDJSON line and the linked batch ids.
-    pub fn extra_listing(&self, n: u64, tag: &str) -> (String, Vec<u32>) {
+    pub fn extra_listing(&self, ids: &IdCodec, n: u64, tag: &str) -> (String, Vec<u32>) {
         let mut rng = Rng::new(n.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ 0xB0A7_D7A1);
         let makers: Vec<usize> = (0..self.manufacturers.len())
             .filter(|&m| self.batches_by_maker[m].len() >= 4)
@@ -256,13 +257,16 @@ impl Summary {
         let p = rng.below(self.platforms.len());
         let item = format!("{tag}-{n}");
         let body = ListingBody {
-            platform: format!("pty_{}", self.platforms[p]),
-            seller: format!("pty_{}", self.manufacturers[m]),
+            platform: ids.format(NodeKind::Party, self.platforms[p]),
+            seller: ids.format(NodeKind::Party, self.manufacturers[m]),
             shop: format!("bench shop {m}"),
             url: format!("https://example.com/item/{item}"),
             item_id: item,
             title: "压测商品 bench listing".into(),
-            batches: batches.iter().map(|b| format!("bat_{b}")).collect(),
+            batches: batches
+                .iter()
+                .map(|&b| ids.format(NodeKind::Batch, b))
+                .collect(),
         };
         let line = serde_json::to_string(&Cmd::Listing(body)).unwrap_or_default();
         (line, batches)
@@ -489,6 +493,8 @@ enum Phase {
 
 /// The generator: an iterator of [`Item`]s. See the module documentation.
 pub struct Generator {
+    /// The public ids of the store the stream is meant for.
+    ids: IdCodec,
     plan: Plan,
     rng: Rng,
     phase: Phase,
@@ -517,7 +523,9 @@ const START_MS: i64 = 1_672_502_400_000;
 const END_MS: i64 = 1_767_110_400_000;
 
 impl Generator {
-    pub fn new(scale: f64, seed: u64) -> Generator {
+    /// A generator for a store whose public ids `ids` makes (the stream names the records
+    /// it creates by the ids that store will give them).
+    pub fn new(scale: f64, seed: u64, ids: IdCodec) -> Generator {
         let plan = Plan::for_scale(scale);
         // About 2.9 commands per raw lot (lot, ~1.4 shipments, a third of an intermediate,
         // 1.2 batches, 2 listings): spread them over the timeline, at most 30 s apart.
@@ -529,6 +537,7 @@ impl Generator {
             + 1000;
         let step_ms = ((END_MS - START_MS) / expected).clamp(1, 30_000);
         Generator {
+            ids,
             plan,
             rng: Rng::new(seed),
             phase: Phase::Parties,
@@ -595,7 +604,7 @@ impl Generator {
         let node = PgNode {
             id,
             kind: KIND_PARTY,
-            ext_id: format!("pty_{id}"),
+            ext_id: self.ids.format(NodeKind::Party, id),
             data,
         };
         self.push(
@@ -755,7 +764,7 @@ impl Generator {
         );
         self.push(
             Cmd::Lot(LotBody {
-                producer: format!("pty_{sid}"),
+                producer: self.ids.format(NodeKind::Party, sid),
                 lot_code: code,
                 material,
                 formaldehyde_class: class,
@@ -766,7 +775,7 @@ impl Generator {
             vec![PgNode {
                 id,
                 kind: KIND_LOT,
-                ext_id: format!("lot_{id}"),
+                ext_id: self.ids.format(NodeKind::Lot, id),
                 data,
             }],
             vec![PgEdge {
@@ -824,9 +833,9 @@ impl Generator {
         let to = self.makers[to_maker].id;
         self.push(
             Cmd::Shipment(ShipmentBody {
-                lot: format!("lot_{lot}"),
-                from: format!("pty_{from}"),
-                to: format!("pty_{to}"),
+                lot: self.ids.format(NodeKind::Lot, lot),
+                from: self.ids.format(NodeKind::Party, from),
+                to: self.ids.format(NodeKind::Party, to),
                 quantity: qty(amount, unit),
                 shipped_at: at,
             }),
@@ -896,7 +905,7 @@ impl Generator {
             let want = self.per_piece(unit) * self.rng.range(5, 20);
             let (lot, take, unit) = self.consume(m, true, i, want);
             inputs.push(InputBody {
-                lot: format!("lot_{lot}"),
+                lot: self.ids.format(NodeKind::Lot, lot),
                 quantity: qty(take, unit),
             });
             edges.push(PgEdge {
@@ -926,7 +935,7 @@ impl Generator {
         );
         self.push(
             Cmd::Lot(LotBody {
-                producer: format!("pty_{maker_id}"),
+                producer: self.ids.format(NodeKind::Party, maker_id),
                 lot_code: code,
                 material,
                 formaldehyde_class: class,
@@ -937,7 +946,7 @@ impl Generator {
             vec![PgNode {
                 id,
                 kind: KIND_LOT,
-                ext_id: format!("lot_{id}"),
+                ext_id: self.ids.format(NodeKind::Lot, id),
                 data,
             }],
             edges,
@@ -992,7 +1001,7 @@ impl Generator {
             let want = self.per_piece(unit) * pieces as u64;
             let (lot, take, unit) = self.consume(m, raw, idx, want);
             inputs.push(InputBody {
-                lot: format!("lot_{lot}"),
+                lot: self.ids.format(NodeKind::Lot, lot),
                 quantity: qty(take, unit),
             });
             input_lots.push(lot);
@@ -1014,7 +1023,7 @@ impl Generator {
         nodes.push(PgNode {
             id,
             kind: KIND_BATCH,
-            ext_id: format!("bat_{id}"),
+            ext_id: self.ids.format(NodeKind::Batch, id),
             data: format!(
                 r#"{{"batch_code":"{code}","product":"{product}","model":"{model_code}","quantity":{pieces}}}"#
             ),
@@ -1032,7 +1041,7 @@ impl Generator {
             nodes.push(PgNode {
                 id: u,
                 kind: KIND_UNIT,
-                ext_id: format!("unt_{u}"),
+                ext_id: self.ids.format(NodeKind::Unit, u),
                 data: format!(r#"{{"serial":"{code}-{:0width$}"}}"#, n + 1),
             });
             edges.push(PgEdge {
@@ -1044,7 +1053,7 @@ impl Generator {
         }
         self.push(
             Cmd::Batch(BatchBody {
-                manufacturer: format!("pty_{maker_id}"),
+                manufacturer: self.ids.format(NodeKind::Party, maker_id),
                 batch_code: code,
                 product: ProductBody {
                     name: product,
@@ -1072,8 +1081,8 @@ impl Generator {
             let listing = ls[self.rng.below(ls.len())];
             self.push(
                 Cmd::LinkBatches {
-                    listing: format!("lst_{listing}"),
-                    batches: vec![format!("bat_{id}")],
+                    listing: self.ids.format(NodeKind::Listing, listing),
+                    batches: vec![self.ids.format(NodeKind::Batch, id)],
                 },
                 vec![],
                 vec![PgEdge {
@@ -1131,18 +1140,21 @@ impl Generator {
             .collect();
         self.push(
             Cmd::Listing(ListingBody {
-                platform: format!("pty_{platform}"),
-                seller: format!("pty_{seller}"),
+                platform: self.ids.format(NodeKind::Party, platform),
+                seller: self.ids.format(NodeKind::Party, seller),
                 shop,
                 item_id: item,
                 url,
                 title,
-                batches: batches.iter().map(|b| format!("bat_{b}")).collect(),
+                batches: batches
+                    .iter()
+                    .map(|&b| self.ids.format(NodeKind::Batch, b))
+                    .collect(),
             }),
             vec![PgNode {
                 id,
                 kind: KIND_LISTING,
-                ext_id: format!("lst_{id}"),
+                ext_id: self.ids.format(NodeKind::Listing, id),
                 data,
             }],
             edges,
@@ -1211,6 +1223,10 @@ impl Iterator for Generator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_ids() -> IdCodec {
+        IdCodec::new(&[9; 32])
+    }
     use crate::app::{App, Caller};
     use crate::domain::validate_uscc;
     use crate::store::{SledConfig, SledStore, Store};
@@ -1250,10 +1266,16 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream() {
-        let a: Vec<String> = Generator::new(0.002, 5).map(|i| i.line).collect();
-        let b: Vec<String> = Generator::new(0.002, 5).map(|i| i.line).collect();
+        let a: Vec<String> = Generator::new(0.002, 5, test_ids())
+            .map(|i| i.line)
+            .collect();
+        let b: Vec<String> = Generator::new(0.002, 5, test_ids())
+            .map(|i| i.line)
+            .collect();
         assert_eq!(a, b);
-        let c: Vec<String> = Generator::new(0.002, 6).map(|i| i.line).collect();
+        let c: Vec<String> = Generator::new(0.002, 6, test_ids())
+            .map(|i| i.line)
+            .collect();
         assert_ne!(a, c);
     }
 
@@ -1264,7 +1286,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SledStore::open(&SledConfig::new(dir.path().join("db"))).unwrap());
         let app = App::new(store.clone());
-        let mut gen = Generator::new(0.002, 11);
+        let mut gen = Generator::new(0.002, 11, app.ids().clone());
         let mut text = String::new();
         let mut kinds = std::collections::HashMap::new();
         let mut edges = Vec::new();
@@ -1290,7 +1312,7 @@ mod tests {
         assert_eq!(store.stats().edges, graph_edges as u64);
         assert_eq!(s.units.len() as u64, s.unit_count);
         assert!(s.units.len() >= 2000);
-        let (line, _) = s.extra_listing(3, "t");
+        let (line, _) = s.extra_listing(app.ids(), 3, "t");
         let cmd: crate::app::import::Command = serde_json::from_str(&line).unwrap();
         app.apply(&Caller::operator(), cmd).unwrap();
     }

@@ -510,8 +510,14 @@ export function download(blob, filename) {
   }, 1000);
 }
 
-function csvCell(v) {
-  const s = v === undefined || v === null ? '' : String(v);
+/**
+ * One CSV cell. A cell that a spreadsheet would read as a formula (it begins with =, +, -,
+ * @, a tab or a carriage return: CSV injection) gets a leading ' so that it stays text
+ * (OWASP); then quoting as RFC 4180 asks.
+ */
+export function csvCell(v) {
+  let s = v === undefined || v === null ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -701,6 +707,6 @@ export function signInNeeded() {
 
 /** The label of a node id's kind from its prefix. */
 export function idKind(id) {
-  const m = /^([a-z]+)_\d+$/.exec(id || '');
-  return m ? { pty: 'party', lot: 'lot', bat: 'batch', unt: 'unit', lst: 'listing', shp: 'shipment', ins: 'inspection', act: 'action', case: 'case', dec: 'declaration' }[m[1]] : null;
+  const m = /^([a-z]+)_[a-z2-7]{26}$/.exec(id || '');
+  return m ? { pty: 'party', lot: 'lot', bat: 'batch', unt: 'unit', lst: 'listing', shp: 'shipment', ins: 'inspection', act: 'action', case: 'case', dec: 'declaration', gnt: 'grant' }[m[1]] : null;
 }

@@ -15,10 +15,21 @@ const TASKS = {
   supplier: 'task.supplier',
 };
 
-function nextTarget() {
-  const n = new URLSearchParams(location.search).get('next');
-  // Only same-site paths: never an absolute URL given in the query.
-  return n && n.startsWith('/') && !n.startsWith('//') ? n : null;
+/**
+ * Where to go after signing in: a path on this origin only. The browser's own URL parser
+ * decides (it drops tabs and newlines and reads a backslash as a slash, so "/\\host" and
+ * "/\t/host" are other hosts); anything that resolves elsewhere is ignored.
+ */
+export function nextTarget(raw = new URLSearchParams(location.search).get('next')) {
+  if (!raw || !raw.startsWith('/')) return null;
+  let url;
+  try {
+    url = new URL(raw, location.origin);
+  } catch {
+    return null;
+  }
+  if (url.origin !== location.origin) return null;
+  return url.pathname + url.search + url.hash;
 }
 
 function signInForm() {

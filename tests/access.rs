@@ -41,6 +41,7 @@ struct World {
     supplier: String,
     manufacturer: String,
     platform: String,
+    other_platform: String,
     lot: String,
     shipment: String,
     batch: String,
@@ -102,6 +103,12 @@ impl World {
             "inputs": [{"lot": lot, "quantity": {"value": 10.0, "unit": "sheet"}}], "produced_at": "2026-03-04T08:00:00Z"})).ok_status(201);
         let batch = id(&b);
         let unit = b.body["units"][0]["id"].as_str().unwrap().to_string();
+        // The maker lets JD link its batches (the seller's consent).
+        op.post(
+            "/api/v1/grants",
+            &json!({"platform": platform, "seller": manufacturer}),
+        )
+        .ok(201);
         let listing = id(&op.post("/api/v1/listings", &json!({"platform": platform, "seller": manufacturer, "shop": "s",
             "item_id": "I-0", "url": "https://item.jd.com/1.html", "title": "t", "batches": [batch]})).ok_status(201));
         let inspection = id(&op
@@ -136,6 +143,7 @@ impl World {
             supplier,
             manufacturer,
             platform,
+            other_platform,
             lot,
             shipment,
             batch,
@@ -143,6 +151,18 @@ impl World {
             listing,
             tokens,
             n: Cell::new(0),
+        }
+    }
+
+    /// Revokes the maker's active grants to the other platform, so that a grant row starts
+    /// from none.
+    fn clear_grants(&self) {
+        let all = self.op.get("/api/v1/grants");
+        for g in all.body["grants"].as_array().cloned().unwrap_or_default() {
+            if g["active"] == true && g["platform"] == self.other_platform.as_str() {
+                let gid = g["id"].as_str().unwrap();
+                self.op.delete(&format!("/api/v1/grants/{gid}")).ok(200);
+            }
         }
     }
 
@@ -163,7 +183,25 @@ impl World {
                 c.post("/api/v1/parties", &json!({"name": format!("p{n}"), "role": "supplier", "uscc": uscc(&code), "city": "c"}))
             }
             "GET /parties" => c.get("/api/v1/parties?role=regulator"),
+            "POST /parties as a platform" => {
+                let code = format!("9111030{n:010}");
+                c.post("/api/v1/parties", &json!({"name": format!("p{n}"), "role": "platform", "uscc": uscc(&code), "city": "c"}))
+            }
             "GET /parties/{supplier}" => c.get(&format!("/api/v1/parties/{s}")),
+            "POST /parties/{other regulator}/keys" => {
+                c.post(&format!("/api/v1/parties/{}/keys", self.other_regulator), &json!({}))
+            }
+            "POST /grants by the manufacturer" => {
+                self.clear_grants();
+                c.post("/api/v1/grants", &json!({"platform": self.other_platform, "seller": self.manufacturer}))
+            }
+            "GET /grants" => c.get("/api/v1/grants"),
+            "DELETE /grants/{manufacturer grant}" => {
+                self.clear_grants();
+                let g = id(&self.op.post("/api/v1/grants", &json!({"platform": self.other_platform,
+                    "seller": self.manufacturer})).ok_status(201));
+                c.delete(&format!("/api/v1/grants/{g}"))
+            }
             "POST /parties/{supplier}/keys" => c.post(&format!("/api/v1/parties/{s}/keys"), &json!({})),
             "GET /parties/{supplier}/keys" => c.get(&format!("/api/v1/parties/{s}/keys")),
             "DELETE /keys/{supplier key}" => {
@@ -223,6 +261,14 @@ impl World {
                 c.post(&format!("/api/v1/cases/{case}/transfer"), &json!({"to": self.other_regulator, "note": "n"}))
             }
             "POST /cases/{case}/notes" => c.post(&format!("/api/v1/cases/{}/notes", self.case), &json!({"note": format!("n{n}")})),
+            "POST /cases/{other bureau's case}/transfer" => {
+                let case = id(&self.op.post("/api/v1/cases", &json!({"title": format!("x{n}"), "opened_by": self.other_regulator})).ok_status(201));
+                c.post(&format!("/api/v1/cases/{case}/transfer"), &json!({"to": self.regulator, "note": "n"}))
+            }
+            "POST /cases/{other bureau's case}/notes" => {
+                let case = id(&self.op.post("/api/v1/cases", &json!({"title": format!("y{n}"), "opened_by": self.other_regulator})).ok_status(201));
+                c.post(&format!("/api/v1/cases/{case}/notes"), &json!({"status": "closed", "note": "closing another bureau's case"}))
+            }
             "GET /stats/failing-items" => c.get("/api/v1/stats/failing-items"),
             "GET /stats/cooperation" => c.get("/api/v1/stats/cooperation"),
             "GET /me" => c.get("/api/v1/me"),
@@ -321,7 +367,7 @@ fn a_supplier_sees_downstream_only_as_far_as_its_shipments() {
     let supplier = w.op.with_token(w.tokens[2].as_deref());
     let r = supplier.get(&format!("/api/v1/trace/downstream/{}", w.supplier));
     let v: &Value = r.ok(200);
-    assert_eq!(v["scope"], "shipments");
+    assert_eq!(v["scope"], "own");
     assert_eq!(v["shipped_to"][0]["party"], w.manufacturer.as_str());
     assert_eq!(v["batch_count"], 0);
     assert_eq!(v["listings"]["total"], 0);

@@ -12,7 +12,7 @@ mod pg;
 use boardtrail::app::dto::DownstreamQuery;
 use boardtrail::app::views::PageItem;
 use boardtrail::app::{App, Caller};
-use boardtrail::domain::{format_id, parse_id, NodeKind};
+use boardtrail::domain::NodeKind;
 use boardtrail::store::{SledConfig, SledStore, Store};
 use boardtrail::synth::{Generator, Summary};
 use std::collections::BTreeSet;
@@ -23,8 +23,16 @@ const SEED: u64 = 20260301;
 
 #[test]
 fn upstream_and_recall_equal_postgresql() {
+    // boardtrail's store first: the stream names records by the ids it will give them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SledStore::open(&SledConfig::new(dir.path().join("db"))).expect("open"));
+    let app = App::new(store.clone());
+    let caller = Caller::operator();
+    let ids = app.ids().clone();
+    let format_id = |k: NodeKind, n: u32| ids.format(k, n);
+    let parse_id = |s: &str| ids.parse(s);
     // The same stream for both: NDJSON commands and node/edge rows.
-    let mut gen = Generator::new(SCALE, SEED);
+    let mut gen = Generator::new(SCALE, SEED, app.ids().clone());
     let (mut ndjson, mut nodes, mut edges) = (String::new(), String::new(), String::new());
     for item in gen.by_ref() {
         ndjson.push_str(&item.line);
@@ -39,10 +47,6 @@ fn upstream_and_recall_equal_postgresql() {
     let summary = gen.into_summary();
 
     // boardtrail, through the bulk import.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SledStore::open(&SledConfig::new(dir.path().join("db"))).expect("open"));
-    let app = App::new(store.clone());
-    let caller = Caller::operator();
     let report = app
         .import(&caller, ndjson.as_bytes(), |_, _| {})
         .expect("the generated stream imports");

@@ -191,7 +191,15 @@ fn enforcement_story() {
     assert_eq!(r.ok(201)["verdict"], "fail");
     assert_eq!(r.body["failed"][0]["limit"], 0.05);
     assert_eq!(r.body["failed"][0]["limit_source"], "GB/T 39600-2021 E0");
-    assert!(ids(&json!(r.body["marked"]
+    // The lab sees its own inspection and verdict, not the supply chain behind the sample;
+    // the bureau that sampled it sees which lots and mills it marked.
+    assert_eq!(
+        r.body["marked"],
+        json!([]),
+        "a lab is not told the upstream it marked"
+    );
+    let seen = xuzhou.get(&format!("/api/v1/inspections/{}", id(&r.body)));
+    assert!(ids(&json!(seen.ok(200)["marked"]
         .as_array()
         .unwrap()
         .iter()
@@ -214,7 +222,12 @@ fn enforcement_story() {
     assert_eq!(r.ok(201)["verdict"], "fail");
     assert_eq!(r.body["failed"].as_array().unwrap().len(), 1);
     assert_eq!(r.body["failed"][0]["limit_source"], "GB 18584-2001");
-    let marked: BTreeSet<String> = r.body["marked"]
+    // JD sampled it from its own listing: it is told what of the upstream it may read
+    // (nothing of the mills' lots), the bureau everything.
+    assert_eq!(r.body["marked"], json!([]));
+    let marked: BTreeSet<String> = xuzhou
+        .get(&format!("/api/v1/inspections/{}", id(&r.body)))
+        .ok(200)["marked"]
         .as_array()
         .unwrap()
         .iter()

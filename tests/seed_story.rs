@@ -222,15 +222,28 @@ fn seed_story() {
     )
     .problem(422);
     assert!(d.contains("250") && d.contains("251"), "{d}");
-    // Consumption of a lot never shipped to that maker: MDF went only to Suqian.
+    // Consumption of a lot never shipped to that maker: MDF went only to Suqian. Shaji may
+    // not read that lot, so it is told exactly what it is told of a lot that does not exist
+    // (and nothing of its code, unit or time).
     let d = batch(
         &shaji,
         "YP-B-03",
         1,
         json!([{"lot": mdf, "quantity": {"value": 1.0, "unit": "sheet"}}]),
     )
-    .problem(422);
-    assert!(d.contains("never shipped"), "{d}");
+    .problem(404);
+    let missing = batch(
+        &shaji,
+        "YP-B-03",
+        1,
+        json!([{"lot": "lot_aaaaaaaaaaaaaaaaaaaaaaaaaa", "quantity": {"value": 1.0, "unit": "sheet"}}]),
+    )
+    .problem(404);
+    assert_eq!(
+        d.replace(mdf.as_str(), "ID"),
+        missing.replace("lot_aaaaaaaaaaaaaaaaaaaaaaaaaa", "ID"),
+        "a hidden lot reads like a missing one"
+    );
     // Units must match.
     let r = batch(
         &suqian,
@@ -265,13 +278,26 @@ fn seed_story() {
                     "url": format!("https://example.com/item/{item}"), "title": "家具", "batches": batches}),
         )
     };
+    // A platform links a maker's batch only with the maker's say-so: before Suqian grants JD
+    // that right, JD is told of the wardrobes exactly what it is told of a batch that does not
+    // exist, nothing is recorded, and JD still may not read the batch.
+    let before = c.events();
+    let d = listing(&jd, &suqian, "JD-0", json!([wardrobes])).problem(404);
+    assert!(!d.contains("made by") && !d.contains("MS-W"), "{d}");
+    assert_eq!(c.events(), before);
+    kjd.get(&format!("/api/v1/batches/{wardrobes}"))
+        .problem(404);
+    for (k, platform) in [(&ksq, &jd), (&ksq, &pdd), (&ksj, &taobao), (&ksj, &pdd)] {
+        k.post("/api/v1/grants", &json!({"platform": platform}))
+            .ok(201);
+    }
     let jd_l = id(listing(&jd, &suqian, "JD-1", json!([wardrobes])).ok(201));
     let tb_l = id(listing(&taobao, &shaji, "TB-1", json!([shelves])).ok(201));
     let pdd_l = id(listing(&pdd, &shaji, "PDD-1", json!([shelves])).ok(201));
     let pdd_desk = id(listing(&pdd, &suqian, "PDD-2", json!([desks])).ok(201));
-    // Same item id on the same platform: 409; a batch of another maker: 422.
+    // Same item id on the same platform: 409; a batch of another maker: as unknown, 404.
     listing(&jd, &suqian, "JD-1", json!([])).problem(409);
-    listing(&jd, &suqian, "JD-2", json!([shelves])).problem(422);
+    listing(&jd, &suqian, "JD-2", json!([shelves])).problem(404);
     assert_eq!(
         c.get(&format!("/api/v1/listings/{jd_l}")).ok(200)["status"],
         "active"

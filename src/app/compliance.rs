@@ -6,13 +6,14 @@
 use super::views::{fmt_time, ListingView};
 use super::{now_ms, trunc, App, Caller, MAX_PAGE};
 use crate::domain::{
-    clean_text, format_id, parse_id, Action, ActionKind, ActionStatus, Case, CaseEntry, CaseKind,
-    CaseStatus, CaseStep, ComplianceStatus, Declaration, Inspection, ItemResult, ListingStatus,
-    NaturalKey, NodeId, NodeKind, Record, Role, Verdict,
+    clean_text, Action, ActionKind, ActionStatus, Case, CaseEntry, CaseKind, CaseStatus, CaseStep,
+    ComplianceStatus, Declaration, Inspection, ItemResult, ListingStatus, NaturalKey, NodeId,
+    NodeKind, Record, Role, Verdict,
 };
 use crate::error::{AppError, AppResult};
 use crate::event::EventBody;
 use crate::graph::status_from_code;
+use crate::ids::IdCodec;
 use crate::rules::{self, Subject};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -225,6 +226,7 @@ pub struct InspectionView {
 
 impl InspectionView {
     pub fn new(
+        ids: &IdCodec,
         id: NodeId,
         i: &Inspection,
         meta_kind: impl Fn(NodeId) -> NodeKind,
@@ -240,10 +242,10 @@ impl InspectionView {
             limit_source: r.limit_source.clone(),
         };
         InspectionView {
-            id: format_id(NodeKind::Inspection, id),
-            subject: format_id(meta_kind(i.subject), i.subject),
-            lab: format_id(NodeKind::Party, i.lab),
-            sampled_by: format_id(NodeKind::Party, i.sampled_by),
+            id: ids.format(NodeKind::Inspection, id),
+            subject: ids.format(meta_kind(i.subject), i.subject),
+            lab: ids.format(NodeKind::Party, i.lab),
+            sampled_by: ids.format(NodeKind::Party, i.sampled_by),
             report_no: i.report_no.clone(),
             sampled_at: fmt_time(i.sampled_at),
             verdict: i.verdict.as_str(),
@@ -257,7 +259,7 @@ impl InspectionView {
             marked: i
                 .marked
                 .iter()
-                .map(|&m| format_id(meta_kind(m), m))
+                .map(|&m| ids.format(meta_kind(m), m))
                 .collect(),
             created_at: fmt_time(i.created_at),
         }
@@ -278,14 +280,14 @@ pub struct DeclarationView {
 }
 
 impl DeclarationView {
-    fn new(id: NodeId, d: &Declaration) -> DeclarationView {
+    fn new(ids: &IdCodec, id: NodeId, d: &Declaration) -> DeclarationView {
         DeclarationView {
-            id: format_id(NodeKind::Declaration, id),
-            party: format_id(NodeKind::Party, d.party),
+            id: ids.format(NodeKind::Declaration, id),
+            party: ids.format(NodeKind::Party, d.party),
             status: d.status.as_str(),
             reason: d.reason.clone(),
-            case: d.case.map(|c| format_id(NodeKind::Case, c)),
-            declared_by: d.declared_by.map(|p| format_id(NodeKind::Party, p)),
+            case: d.case.map(|c| ids.format(NodeKind::Case, c)),
+            declared_by: d.declared_by.map(|p| ids.format(NodeKind::Party, p)),
             created_at: fmt_time(d.created_at),
         }
     }
@@ -325,18 +327,18 @@ pub struct ActionView {
 }
 
 impl ActionView {
-    pub fn new(id: NodeId, a: &Action, now: i64) -> ActionView {
+    pub fn new(ids: &IdCodec, id: NodeId, a: &Action, now: i64) -> ActionView {
         ActionView {
-            id: format_id(NodeKind::Action, id),
-            listing: format_id(NodeKind::Listing, a.listing),
-            platform: format_id(NodeKind::Party, a.platform),
+            id: ids.format(NodeKind::Action, id),
+            listing: ids.format(NodeKind::Listing, a.listing),
+            platform: ids.format(NodeKind::Party, a.platform),
             kind: a.kind.as_str(),
             reason: a.reason.clone(),
             status: a.status.as_str(),
             overdue: a.status == ActionStatus::Pending && a.due_at.is_some_and(|d| d < now),
-            case: a.case.map(|c| format_id(NodeKind::Case, c)),
+            case: a.case.map(|c| ids.format(NodeKind::Case, c)),
             due_at: a.due_at.map(fmt_time),
-            issued_by: a.issued_by.map(|p| format_id(NodeKind::Party, p)),
+            issued_by: a.issued_by.map(|p| ids.format(NodeKind::Party, p)),
             note: a.note.clone(),
             acked_at: a.acked_at.map(fmt_time),
             created_at: fmt_time(a.created_at),
@@ -368,26 +370,29 @@ pub struct CaseView {
     pub opened_by: String,
     pub holder: String,
     pub bureaus: Vec<String>,
+    /// Bureaus invited to the joint case that have not accepted yet.
+    pub invited: Vec<String>,
     pub subjects: Vec<String>,
     pub timeline: Vec<EntryView>,
     pub created_at: String,
 }
 
 impl CaseView {
-    fn new(id: NodeId, c: &Case, kind_of: impl Fn(NodeId) -> NodeKind) -> CaseView {
-        let p = |n: NodeId| format_id(NodeKind::Party, n);
+    fn new(ids: &IdCodec, id: NodeId, c: &Case, kind_of: impl Fn(NodeId) -> NodeKind) -> CaseView {
+        let p = |n: NodeId| ids.format(NodeKind::Party, n);
         CaseView {
-            id: format_id(NodeKind::Case, id),
+            id: ids.format(NodeKind::Case, id),
             title: c.title.clone(),
             kind: c.kind.as_str(),
             status: c.status.as_str(),
             opened_by: p(c.opened_by),
             holder: p(c.holder),
             bureaus: c.bureaus.iter().map(|&b| p(b)).collect(),
+            invited: c.invited.iter().map(|&b| p(b)).collect(),
             subjects: c
                 .subjects
                 .iter()
-                .map(|&s| format_id(kind_of(s), s))
+                .map(|&s| ids.format(kind_of(s), s))
                 .collect(),
             timeline: c
                 .timeline
@@ -398,6 +403,7 @@ impl CaseView {
                         CaseStep::Transferred { from, to } => {
                             ("transferred", Some(p(*from)), Some(p(*to)), None)
                         }
+                        CaseStep::Invited { bureau } => ("invited", None, Some(p(*bureau)), None),
                         CaseStep::Joined { bureau } => ("joined", None, Some(p(*bureau)), None),
                         CaseStep::Noted => ("note", None, None, None),
                         CaseStep::Status(s) => ("status", None, None, Some(s.as_str())),
@@ -540,25 +546,15 @@ impl App {
             .unwrap_or(NodeKind::Party)
     }
 
-    fn require_role(&self, caller: &Caller, roles: &[Role], what: &str) -> AppResult<()> {
-        if caller.operator || caller.role.is_some_and(|r| roles.contains(&r)) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!(
-                "only a {} may {what}",
-                roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )))
-        }
-    }
-
     /// Resolves an optional case id given in a body.
-    fn opt_case(&self, field: &str, case: &Option<String>) -> AppResult<Option<NodeId>> {
+    fn opt_case(
+        &self,
+        caller: &Caller,
+        field: &str,
+        case: &Option<String>,
+    ) -> AppResult<Option<NodeId>> {
         match case {
-            Some(c) => Ok(Some(self.resolve(field, c, NodeKind::Case)?)),
+            Some(c) => Ok(Some(self.resolve(caller, field, c, NodeKind::Case)?)),
             None => Ok(None),
         }
     }
@@ -587,38 +583,35 @@ impl App {
         caller: &Caller,
         req: NewInspection,
     ) -> AppResult<InspectionView> {
-        let (subject_kind, subject) = match parse_id(&req.subject) {
-            Some((k, id)) if self.store.meta(id).map(|m| m.kind) == Some(k) => (k, id),
-            _ => {
-                return Err(AppError::not_found(
-                    "subject",
-                    format!(
-                        "no lot, batch, unit or listing with id '{}'",
-                        trunc(&req.subject)
-                    ),
-                ))
-            }
-        };
-        if !matches!(
-            subject_kind,
-            NodeKind::Lot | NodeKind::Batch | NodeKind::Unit | NodeKind::Listing
-        ) {
-            return Err(AppError::rule(
-                "subject",
-                format!(
-                    "an inspection samples a lot, batch, unit or listing, not a {}",
-                    subject_kind.name()
-                ),
-            ));
-        }
+        // Who records first: nothing about the subject is looked at for anyone but a lab
+        // (or the operator) acting for itself.
         let (lab, _) = self.resolve_party("lab", &req.lab, &[Role::Lab], "the lab")?;
+        self.check_act_for(caller, lab, "record inspection results")?;
         let (sampled_by, _) = self.resolve_party(
             "sampled_by",
             &req.sampled_by,
             &[Role::Regulator, Role::Platform],
             "the sampler",
         )?;
-        self.authorize_act_for(caller, lab, "record inspection results")?;
+        // A lab may name the subject of a sample handed to it, whoever owns it; anything
+        // that is not a lot, batch, unit or listing is answered like an unknown id.
+        let (_, subject) = match self.ids.parse(&req.subject) {
+            Some((k, id))
+                if matches!(
+                    k,
+                    NodeKind::Lot | NodeKind::Batch | NodeKind::Unit | NodeKind::Listing
+                ) && self.store.meta(id).map(|m| m.kind) == Some(k) =>
+            {
+                (k, id)
+            }
+            _ => {
+                return Err(super::unknown_id(
+                    Some("subject"),
+                    "lot, batch, unit or listing",
+                    &req.subject,
+                ))
+            }
+        };
         let report_no = clean_text("report_no", &req.report_no, 100)
             .map_err(|e| AppError::rule("report_no", e))?;
         if req.results.is_empty() || req.results.len() > MAX_ITEMS {
@@ -702,7 +695,7 @@ impl App {
                     format!(
                         "{} already recorded report '{report_no}' as {}",
                         req.lab,
-                        format_id(NodeKind::Inspection, existing)
+                        self.ids.format(NodeKind::Inspection, existing)
                     ),
                 ));
             }
@@ -717,7 +710,7 @@ impl App {
                 marked,
                 created_at: now,
             };
-            let view = InspectionView::new(id, &ins, |n| self.kind_of(n));
+            let view = self.inspection_view(caller, id, &ins);
             Ok((
                 EventBody::Created {
                     id,
@@ -733,14 +726,30 @@ impl App {
     pub fn get_inspection(&self, caller: &Caller, id: &str) -> AppResult<InspectionView> {
         let n = self.visible(caller, id, NodeKind::Inspection)?;
         match self.load(n)? {
-            Record::Inspection(i) => Ok(InspectionView::new(n, &i, |x| self.kind_of(x))),
+            Record::Inspection(i) => Ok(self.inspection_view(caller, n, &i)),
             _ => Err(AppError::Internal("not an inspection".into())),
         }
     }
 
+    /// An inspection as `caller` may see it: the lots and suppliers it marked suspect are
+    /// the subject's upstream, so a lab or a sampling platform sees only those it may read
+    /// (its own inspection and verdict, not the supply chain behind the sample).
+    fn inspection_view(&self, caller: &Caller, id: NodeId, ins: &Inspection) -> InspectionView {
+        let mut view = InspectionView::new(&self.ids, id, ins, |n| self.kind_of(n));
+        if !caller.sees_all() {
+            view.marked = ins
+                .marked
+                .iter()
+                .filter(|&&m| self.kind_of(m) != NodeKind::Party && self.can_read(caller, m))
+                .map(|&m| self.ids.format(self.kind_of(m), m))
+                .collect();
+        }
+        view
+    }
+
     /// Adds the compliance mark and the latest inspection to a trace node.
-    pub(crate) fn annotate(&self, node: &mut super::views::TraceNode, id: NodeId) {
-        let (mark, inspection) = self.marks_of(id);
+    pub(crate) fn annotate(&self, caller: &Caller, node: &mut super::views::TraceNode, id: NodeId) {
+        let (mark, inspection) = self.marks_of(Some(caller), id);
         node.mark = mark;
         node.inspection = inspection;
     }
@@ -749,6 +758,7 @@ impl App {
     /// failed product; `noncompliant`: a party declared so) and its latest inspection.
     pub(crate) fn marks_of(
         &self,
+        caller: Option<&Caller>,
         id: NodeId,
     ) -> (Option<&'static str>, Option<super::views::LatestInspection>) {
         if self.kind_of(id) == NodeKind::Party {
@@ -772,7 +782,9 @@ impl App {
                 mark = Some("failed");
             }
             super::views::LatestInspection {
-                id: format_id(NodeKind::Inspection, i),
+                id: caller
+                    .filter(|c| self.can_read(c, i))
+                    .map(|_| self.ids.format(NodeKind::Inspection, i)),
                 verdict: ins.verdict.as_str(),
                 report_no: ins.report_no.clone(),
                 sampled_at: fmt_time(ins.sampled_at),
@@ -842,17 +854,17 @@ impl App {
         let mut history = Vec::with_capacity(decls.len());
         for d in decls {
             if let Record::Declaration(x) = self.load(d)? {
-                history.push(DeclarationView::new(d, &x));
+                history.push(DeclarationView::new(&self.ids, d, &x));
             }
         }
         Ok(ComplianceView {
-            party: format_id(NodeKind::Party, party),
+            party: self.ids.format(NodeKind::Party, party),
             name: p.name,
             city: p.city,
             status: status.as_str(),
             evidence: marks
                 .iter()
-                .map(|&m| format_id(NodeKind::Inspection, m))
+                .map(|&m| self.ids.format(NodeKind::Inspection, m))
                 .collect(),
             history,
         })
@@ -865,10 +877,10 @@ impl App {
         req: NewDeclaration,
     ) -> AppResult<ComplianceView> {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
-        self.require_role(caller, &[Role::Regulator], "declare compliance status")?;
+        self.check_role(caller, &[Role::Regulator], "declare compliance status")?;
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
-        let case = self.opt_case("case", &req.case)?;
+        let case = self.opt_case(caller, "case", &req.case)?;
         self.write(caller, |id, now| {
             let d = Declaration {
                 party,
@@ -892,13 +904,22 @@ impl App {
 
     pub fn get_compliance(&self, caller: &Caller, party_id: &str) -> AppResult<ComplianceView> {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
-        if !(caller.operator || caller.role == Some(Role::Regulator) || caller.party == Some(party))
-        {
-            return Err(AppError::Forbidden(
-                "only regulators and the party itself read its compliance history".into(),
-            ));
+        self.check_compliance_read(caller, party)?;
+        let mut view = self.compliance_view(party)?;
+        if !caller.sees_all() {
+            // The party sees its status and the declarations about it, not the inspection
+            // or case records behind them (other parties' and the bureaus').
+            let (_, marks, _) = self.compliance_status(party);
+            view.evidence = marks
+                .iter()
+                .filter(|&&m| self.can_read(caller, m))
+                .map(|&m| self.ids.format(NodeKind::Inspection, m))
+                .collect();
+            for d in &mut view.history {
+                d.case = None;
+            }
         }
-        self.compliance_view(party)
+        Ok(view)
     }
 
     pub fn suppliers_by_status(
@@ -906,7 +927,7 @@ impl App {
         caller: &Caller,
         q: &SuppliersQuery,
     ) -> AppResult<Vec<ComplianceView>> {
-        self.require_role(
+        self.check_role(
             caller,
             &[Role::Regulator],
             "list suppliers by compliance status",
@@ -976,7 +997,7 @@ impl App {
         if caller.role == Some(Role::Platform) && !caller.operator {
             return Ok(caller.party);
         }
-        self.require_role(caller, &[Role::Regulator], "query the impact of a supplier")?;
+        self.check_role(caller, &[Role::Regulator], "query the impact of a supplier")?;
         match platform {
             Some(p) => Ok(Some(
                 self.resolve_party("platform", p, &[Role::Platform], "the platform")?
@@ -1006,13 +1027,13 @@ impl App {
         let by_platform = per
             .into_iter()
             .map(|(p, sellers)| PlatformGroup {
-                platform: format_id(NodeKind::Party, p),
+                platform: self.ids.format(NodeKind::Party, p),
                 name: self.party_name(p),
                 listings: sellers.values().sum(),
                 sellers: sellers
                     .into_iter()
                     .map(|(s, n)| SellerGroup {
-                        seller: format_id(NodeKind::Party, s),
+                        seller: self.ids.format(NodeKind::Party, s),
                         name: self.party_name(s),
                         listings: n,
                     })
@@ -1021,7 +1042,7 @@ impl App {
             .collect();
         let start = match &q.cursor {
             None => 0,
-            Some(c) => match parse_id(c) {
+            Some(c) => match self.ids.parse(c) {
                 Some((NodeKind::Listing, n)) => rows.partition_point(|&(l, _)| l <= n),
                 _ => {
                     return Err(AppError::bad(
@@ -1034,17 +1055,29 @@ impl App {
         let page = &rows[start.min(rows.len())..(start + limit).min(rows.len())];
         let mut items = Vec::with_capacity(page.len());
         for &(l, _) in page {
-            items.push(ListingView::new(l, &self.listing(l)?));
+            items.push(ListingView::new(&self.ids, l, &self.listing(l)?));
         }
-        Ok(AffectedView {
-            suppliers: suppliers
+        // A platform is told only of the suppliers behind its own affected listings.
+        let named: Vec<NodeId> = if caller.sees_all() {
+            suppliers.clone()
+        } else {
+            let behind: std::collections::BTreeSet<NodeId> = rows.iter().map(|&(_, s)| s).collect();
+            suppliers
                 .iter()
-                .map(|&s| format_id(NodeKind::Party, s))
+                .copied()
+                .filter(|s| behind.contains(s))
+                .collect()
+        };
+        Ok(AffectedView {
+            suppliers: named
+                .iter()
+                .map(|&s| self.ids.format(NodeKind::Party, s))
                 .collect(),
             total: rows.len() as u64,
             by_platform,
             next_cursor: if start + limit < rows.len() {
-                page.last().map(|&(l, _)| format_id(NodeKind::Listing, l))
+                page.last()
+                    .map(|&(l, _)| self.ids.format(NodeKind::Listing, l))
             } else {
                 None
             },
@@ -1124,11 +1157,11 @@ impl App {
     }
 
     pub fn create_action(&self, caller: &Caller, req: NewAction) -> AppResult<ActionView> {
-        self.require_role(caller, &[Role::Regulator], "issue actions")?;
-        let listing = self.resolve("listing", &req.listing, NodeKind::Listing)?;
+        self.check_role(caller, &[Role::Regulator], "issue actions")?;
+        let listing = self.resolve(caller, "listing", &req.listing, NodeKind::Listing)?;
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
-        let case = self.opt_case("case", &req.case)?;
+        let case = self.opt_case(caller, "case", &req.case)?;
         self.write(caller, |id, now| {
             let due_at = Self::due("due_at", &req.due_at, now)?;
             let m = self
@@ -1152,7 +1185,7 @@ impl App {
                     format!(
                         "listing {} already has a pending action {}",
                         req.listing,
-                        format_id(NodeKind::Action, *p)
+                        self.ids.format(NodeKind::Action, *p)
                     ),
                 ));
             }
@@ -1169,7 +1202,7 @@ impl App {
                 acked_at: None,
                 created_at: now,
             };
-            let view = ActionView::new(id, &a, now);
+            let view = ActionView::new(&self.ids, id, &a, now);
             Ok((
                 EventBody::Created {
                     id,
@@ -1184,12 +1217,12 @@ impl App {
     /// One action per affected active listing of the supplier without a pending action,
     /// all in one event.
     pub fn bulk_action(&self, caller: &Caller, req: BulkAction) -> AppResult<BulkResult> {
-        self.require_role(caller, &[Role::Regulator], "issue actions")?;
+        self.check_role(caller, &[Role::Regulator], "issue actions")?;
         let (supplier, _) =
             self.resolve_party("supplier", &req.supplier, &[Role::Supplier], "the supplier")?;
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
-        let case = self.opt_case("case", &req.case)?;
+        let case = self.opt_case(caller, "case", &req.case)?;
         self.write_if(caller, |first, now| {
             let due_at = Self::due("due_at", &req.due_at, now)?;
             let mut records = Vec::new();
@@ -1226,9 +1259,9 @@ impl App {
                 ));
                 *result
                     .by_platform
-                    .entry(format_id(NodeKind::Party, m.a))
+                    .entry(self.ids.format(NodeKind::Party, m.a))
                     .or_default() += 1;
-                result.actions.push(format_id(NodeKind::Action, id));
+                result.actions.push(self.ids.format(NodeKind::Action, id));
             }
             result.created = records.len() as u64;
             let body = (!records.is_empty()).then_some(EventBody::CreatedMany { records });
@@ -1244,7 +1277,7 @@ impl App {
         let platform = if caller.role == Some(Role::Platform) && !caller.operator {
             caller.party
         } else {
-            self.require_role(caller, &[Role::Regulator], "read actions")?;
+            self.check_role(caller, &[Role::Regulator], "read actions")?;
             match &q.platform {
                 Some(p) => Some(
                     self.resolve_party("platform", p, &[Role::Platform], "the platform")?
@@ -1262,7 +1295,7 @@ impl App {
         }
         let after = match &q.cursor {
             None => None,
-            Some(c) => match parse_id(c) {
+            Some(c) => match self.ids.parse(c) {
                 Some((NodeKind::Action, n)) => Some(n),
                 _ => {
                     return Err(AppError::bad(
@@ -1277,7 +1310,7 @@ impl App {
         let mut next = None;
         let candidates = match &q.listing {
             Some(l) => {
-                let l = self.resolve("listing", l, NodeKind::Listing)?;
+                let l = self.resolve(caller, "listing", l, NodeKind::Listing)?;
                 self.store
                     .attached(l)
                     .into_iter()
@@ -1299,7 +1332,7 @@ impl App {
             let Record::Action(act) = self.load(a)? else {
                 continue;
             };
-            let view = ActionView::new(a, &act, now);
+            let view = self.action_view(caller, a, &act, now);
             if q.overdue == Some(true) && !view.overdue {
                 continue;
             }
@@ -1312,10 +1345,19 @@ impl App {
         Ok((out, next))
     }
 
+    /// An action as `caller` sees it: the case behind it only for the bureaus.
+    fn action_view(&self, caller: &Caller, id: NodeId, a: &Action, now: i64) -> ActionView {
+        let mut view = ActionView::new(&self.ids, id, a, now);
+        if !caller.sees_all() {
+            view.case = None;
+        }
+        view
+    }
+
     pub fn get_action(&self, caller: &Caller, id: &str) -> AppResult<ActionView> {
         let n = self.visible(caller, id, NodeKind::Action)?;
         match self.load(n)? {
-            Record::Action(a) => Ok(ActionView::new(n, &a, now_ms())),
+            Record::Action(a) => Ok(self.action_view(caller, n, &a, now_ms())),
             _ => Err(AppError::Internal("not an action".into())),
         }
     }
@@ -1329,12 +1371,7 @@ impl App {
             .meta(n)
             .map(|m| m.b)
             .ok_or_else(|| AppError::Internal("action vanished".into()))?;
-        if !(caller.operator || caller.party == Some(platform)) {
-            return Err(AppError::Forbidden(format!(
-                "only the platform {} acknowledges this action",
-                format_id(NodeKind::Party, platform)
-            )));
-        }
+        self.check_ack(caller, platform)?;
         let note = req.note.trim().to_string();
         if note.chars().count() > 2000 {
             return Err(AppError::rule("note", "note has more than 2000 characters"));
@@ -1376,9 +1413,9 @@ impl App {
     }
 
     pub fn create_case(&self, caller: &Caller, req: NewCase) -> AppResult<CaseView> {
-        self.require_role(caller, &[Role::Regulator], "open cases")?;
+        self.check_role(caller, &[Role::Regulator], "open cases")?;
         let opened_by = self.bureau("opened_by", &req.opened_by)?;
-        self.authorize_act_for(caller, opened_by, "open a case")?;
+        self.check_act_for(caller, opened_by, "open a case")?;
         let title = clean_text("title", &req.title, 300).map_err(|e| AppError::rule("title", e))?;
         if req.subjects.len() > MAX_ITEMS {
             return Err(AppError::rule(
@@ -1388,7 +1425,7 @@ impl App {
         }
         let mut subjects = Vec::new();
         for (i, s) in req.subjects.iter().enumerate() {
-            match parse_id(s) {
+            match self.ids.parse(s) {
                 Some((k, n)) if self.store.meta(n).map(|m| m.kind) == Some(k) => subjects.push(n),
                 _ => {
                     return Err(AppError::not_found(
@@ -1398,19 +1435,20 @@ impl App {
                 }
             }
         }
-        let mut bureaus = vec![opened_by];
+        // The other bureaus named are invited; each works on the case once it accepts.
+        let mut invited = Vec::new();
         for (i, b) in req.bureaus.iter().enumerate() {
             let b = self.bureau(&format!("bureaus[{i}]"), b)?;
-            if !bureaus.contains(&b) {
-                bureaus.push(b);
+            if b != opened_by && !invited.contains(&b) {
+                invited.push(b);
             }
         }
-        let kind = req.kind.unwrap_or(if bureaus.len() > 1 {
-            CaseKind::Joint
-        } else {
+        let kind = req.kind.unwrap_or(if invited.is_empty() {
             CaseKind::Case
+        } else {
+            CaseKind::Joint
         });
-        if kind == CaseKind::Joint && bureaus.len() < 2 {
+        if kind == CaseKind::Joint && invited.is_empty() {
             return Err(AppError::rule(
                 "bureaus",
                 "a joint case names at least one other bureau",
@@ -1423,7 +1461,8 @@ impl App {
                 kind,
                 opened_by,
                 holder: opened_by,
-                bureaus,
+                bureaus: vec![opened_by],
+                invited,
                 subjects,
                 status: CaseStatus::Open,
                 timeline: vec![CaseEntry {
@@ -1434,7 +1473,7 @@ impl App {
                 }],
                 created_at: now,
             };
-            let view = CaseView::new(id, &c, |n| self.kind_of(n));
+            let view = CaseView::new(&self.ids, id, &c, |n| self.kind_of(n));
             Ok((
                 EventBody::Created {
                     id,
@@ -1455,21 +1494,23 @@ impl App {
 
     pub fn get_case(&self, caller: &Caller, id: &str) -> AppResult<CaseView> {
         let n = self.visible(caller, id, NodeKind::Case)?;
-        Ok(CaseView::new(n, &self.case(n)?, |x| self.kind_of(x)))
+        Ok(CaseView::new(&self.ids, n, &self.case(n)?, |x| {
+            self.kind_of(x)
+        }))
     }
 
+    /// Moves a case to another bureau's inbox: by a bureau working on it.
     pub fn transfer_case(&self, caller: &Caller, id: &str, req: Transfer) -> AppResult<CaseView> {
         let n = self.visible(caller, id, NodeKind::Case)?;
         let to = self.bureau("to", &req.to)?;
         let note = req.note.trim().to_string();
+        if note.chars().count() > 4000 {
+            return Err(AppError::rule("note", "note has more than 4000 characters"));
+        }
         self.write(caller, |_, now| {
             let c = self.case(n)?;
-            if !(caller.operator || caller.party == Some(c.holder)) {
-                return Err(AppError::Forbidden(format!(
-                    "only the holder {} transfers this case",
-                    format_id(NodeKind::Party, c.holder)
-                )));
-            }
+            self.check_case_member(caller, &c, false)
+                .map_err(|d| d.into_error(|| super::unknown_id(None, "case", id)))?;
             if c.holder == to {
                 return Err(AppError::rule(
                     "to",
@@ -1494,7 +1535,8 @@ impl App {
         self.get_case(caller, id)
     }
 
-    /// A note, a status change or a bureau joining, by a bureau on the case.
+    /// A note, a status change, an invitation (`join` naming another bureau) or an
+    /// acceptance (`join` naming the invited bureau itself), by a bureau on the case.
     pub fn note_case(&self, caller: &Caller, id: &str, req: CaseNote) -> AppResult<CaseView> {
         let n = self.visible(caller, id, NodeKind::Case)?;
         let join = match &req.join {
@@ -1513,17 +1555,20 @@ impl App {
         }
         self.write(caller, |_, now| {
             let c = self.case(n)?;
-            let member = caller.operator
-                || caller
-                    .party
-                    .is_some_and(|p| c.bureaus.contains(&p) || Some(p) == join);
-            if !member {
-                return Err(AppError::Forbidden(
-                    "only a bureau working on the case adds to it (join it first)".into(),
-                ));
-            }
+            let accepting = join.is_some() && join == caller.party;
+            self.check_case_member(caller, &c, accepting)
+                .map_err(|d| d.into_error(|| super::unknown_id(None, "case", id)))?;
             let step = match (join, req.status) {
-                (Some(b), _) => CaseStep::Joined { bureau: b },
+                (Some(b), _) if c.bureaus.contains(&b) => {
+                    return Err(AppError::rule(
+                        "join",
+                        "that bureau already works on the case",
+                    ))
+                }
+                (Some(b), _) if accepting || (caller.operator && c.invited.contains(&b)) => {
+                    CaseStep::Joined { bureau: b }
+                }
+                (Some(b), _) => CaseStep::Invited { bureau: b },
                 (None, Some(s)) => CaseStep::Status(s),
                 (None, None) => CaseStep::Noted,
             };
@@ -1539,7 +1584,7 @@ impl App {
     }
 
     pub fn list_cases(&self, caller: &Caller, q: &CasesQuery) -> AppResult<Vec<CaseView>> {
-        self.require_role(caller, &[Role::Regulator], "read cases")?;
+        self.check_role(caller, &[Role::Regulator], "read cases")?;
         let holder = match &q.holder {
             Some(h) => Some(self.bureau("holder", h)?),
             None => None,
@@ -1552,7 +1597,9 @@ impl App {
             if holder.is_some_and(|h| h != m.a) || q.status.is_some_and(|s| s as u8 != m.flag) {
                 continue;
             }
-            out.push(CaseView::new(c, &self.case(c)?, |x| self.kind_of(x)));
+            out.push(CaseView::new(&self.ids, c, &self.case(c)?, |x| {
+                self.kind_of(x)
+            }));
         }
         Ok(out)
     }
@@ -1569,7 +1616,7 @@ impl App {
     }
 
     pub fn failing_items(&self, caller: &Caller, q: &FailingQuery) -> AppResult<FailingItems> {
-        self.require_role(
+        self.check_role(
             caller,
             &[Role::Regulator, Role::Lab],
             "read inspection statistics",
@@ -1587,10 +1634,15 @@ impl App {
         let mut items: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         let mut by_month: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
         let (mut total, mut failed) = (0, 0);
+        // A lab counts its own inspections; regulators every lab's.
+        let own_lab = (!caller.sees_all()).then_some(caller.party).flatten();
         for id in self.store.ids_of(NodeKind::Inspection) {
             let Record::Inspection(ins) = self.load(id)? else {
                 continue;
             };
+            if own_lab.is_some_and(|lab| lab != ins.lab) {
+                continue;
+            }
             let month = month_of(ins.sampled_at);
             if q.month.as_ref().is_some_and(|m| *m != month) {
                 continue;
@@ -1651,7 +1703,7 @@ impl App {
     }
 
     pub fn cooperation(&self, caller: &Caller, q: &PeriodQuery) -> AppResult<Cooperation> {
-        self.require_role(caller, &[Role::Regulator], "read cooperation statistics")?;
+        self.check_role(caller, &[Role::Regulator], "read cooperation statistics")?;
         let from = q.from.map(|t| t.timestamp_millis()).unwrap_or(i64::MIN);
         let to = q.to.map(|t| t.timestamp_millis()).unwrap_or(i64::MAX);
         let mut pairs: BTreeMap<(NodeId, NodeId), u64> = BTreeMap::new();
@@ -1670,7 +1722,7 @@ impl App {
                 *joint.entry(set.into_iter().collect()).or_default() += 1;
             }
         }
-        let p = |n: NodeId| format_id(NodeKind::Party, n);
+        let p = |n: NodeId| self.ids.format(NodeKind::Party, n);
         Ok(Cooperation {
             transfers_total: pairs.values().sum(),
             joint_cases_total: joint.values().sum(),

@@ -127,3 +127,22 @@ pub struct EventsQuery {
     /// At most this many (1..=1000, default 100).
     pub limit: Option<usize>,
 }
+
+/// `POST /parties/{id}/keys` (the body is optional).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    /// A key that reads like its party and writes nothing.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// `POST /grants`: a seller lets a platform link the seller's batches to its listings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewGrant {
+    pub platform: String,
+    /// The granting seller; defaults to the caller's own party (the operator must name it).
+    #[serde(default)]
+    pub seller: Option<String>,
+}

@@ -5,6 +5,10 @@
 //! Format, one JSON object a line: `{"op": "party" | "lot" | "shipment" | "batch" |
 //! "listing" | "link_batches", "body": {...the API request body...}}`; `link_batches`
 //! takes `{"listing": id, "batches": [ids]}`. Blank lines are skipped.
+//!
+//! Ids are opaque, so a file cannot know the ids of the records it creates: a string
+//! `"@N"` anywhere in a body stands for the id created by line N of the same file (the
+//! party of line 1 is `"@1"`, the batch of line 7 is `"@7"`).
 
 use super::dto::*;
 use super::{App, Caller};
@@ -84,6 +88,8 @@ impl App {
         store.begin_bulk().map_err(|e| fail(0, e.into()))?;
         let mut report = ImportReport::default();
         let mut bytes = 0u64;
+        // What each line created, for `"@N"` references (compact: kind and dense id).
+        let mut created: Vec<Option<(crate::domain::NodeKind, crate::domain::NodeId)>> = Vec::new();
         let mut result = Ok(());
         for (n, line) in input.lines().enumerate() {
             let n = n as u64 + 1;
@@ -99,16 +105,37 @@ impl App {
             if line.trim().is_empty() {
                 continue;
             }
-            let cmd: Command = match serde_json::from_str(&line) {
+            let parsed = if line.contains("\"@") {
+                serde_json::from_str::<serde_json::Value>(&line)
+                    .map_err(|e| AppError::bad("input", format!("invalid command: {e}")))
+                    .and_then(|mut v| {
+                        self.resolve_line_refs(&mut v, n, &created)?;
+                        serde_json::from_value::<Command>(v)
+                            .map_err(|e| AppError::bad("input", format!("invalid command: {e}")))
+                    })
+            } else {
+                serde_json::from_str::<Command>(&line)
+                    .map_err(|e| AppError::bad("input", format!("invalid command: {e}")))
+            };
+            let cmd = match parsed {
                 Ok(c) => c,
                 Err(e) => {
-                    result = Err((n, AppError::bad("input", format!("invalid command: {e}"))));
+                    result = Err((n, e));
                     break;
                 }
             };
-            if let Err(e) = self.apply(caller, cmd) {
-                result = Err((n, e));
-                break;
+            match self.apply(caller, cmd) {
+                Ok(id) => {
+                    let at = n as usize;
+                    if created.len() <= at {
+                        created.resize(at + 1, None);
+                    }
+                    created[at] = self.ids.parse(&id);
+                }
+                Err(e) => {
+                    result = Err((n, e));
+                    break;
+                }
             }
             if n.is_multiple_of(10_000) {
                 progress(n, bytes);
@@ -121,6 +148,48 @@ impl App {
         ended.map_err(|e| fail(report.lines, e.into()))?;
         report.events = store.stats().events - before;
         Ok(report)
+    }
+}
+
+impl App {
+    /// Replaces every `"@N"` string in a command with the id line N created.
+    fn resolve_line_refs(
+        &self,
+        v: &mut serde_json::Value,
+        line: u64,
+        created: &[Option<(crate::domain::NodeKind, crate::domain::NodeId)>],
+    ) -> Result<(), AppError> {
+        match v {
+            serde_json::Value::String(s) => {
+                if let Some(num) = s.strip_prefix('@') {
+                    let r: u64 = num.parse().map_err(|_| {
+                        AppError::bad("input", format!("'{s}' is not a line reference (@N)"))
+                    })?;
+                    let target = (r < line)
+                        .then(|| created.get(r as usize).copied().flatten())
+                        .flatten()
+                        .ok_or_else(|| {
+                            AppError::bad(
+                                "input",
+                                format!("@{r}: no earlier line {r} created a record"),
+                            )
+                        })?;
+                    *s = self.ids.format(target.0, target.1);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for x in a {
+                    self.resolve_line_refs(x, line, created)?;
+                }
+            }
+            serde_json::Value::Object(o) => {
+                for (_, x) in o.iter_mut() {
+                    self.resolve_line_refs(x, line, created)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 

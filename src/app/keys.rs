@@ -1,9 +1,10 @@
-//! API keys: issued to a party by a regulator or the operator, shown once, kept only as a
-//! keyed blake3 hash of the token, revoked at once.
+//! API keys: issued to a party by the operator (any party) or a regulator (suppliers and
+//! manufacturers), shown once, kept only as a keyed blake3 hash of the token, revoked at
+//! once. A key may be read-only.
 
 use super::views::fmt_time;
 use super::{App, Caller};
-use crate::domain::{format_id, ApiKey, NaturalKey, NodeKind, Record};
+use crate::domain::{ApiKey, NaturalKey, NodeKind, Record};
 use crate::error::{AppError, AppResult};
 use crate::event::EventBody;
 use serde::Serialize;
@@ -15,6 +16,7 @@ pub const TOKEN_PREFIX: &str = "btk_";
 pub struct IssuedKey {
     pub id: String,
     pub party: String,
+    pub read_only: bool,
     /// Shown once; only its keyed hash is stored.
     pub token: String,
     pub created_at: String,
@@ -24,6 +26,7 @@ pub struct IssuedKey {
 pub struct KeyView {
     pub id: String,
     pub party: String,
+    pub read_only: bool,
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
@@ -34,22 +37,29 @@ impl App {
         *blake3::keyed_hash(&self.token_key, token.as_bytes()).as_bytes()
     }
 
-    /// Issues a key for a party.
-    pub fn create_key(&self, caller: &Caller, party_id: &str) -> AppResult<IssuedKey> {
+    /// Issues a key for a party (read-only if asked).
+    pub fn create_key(
+        &self,
+        caller: &Caller,
+        party_id: &str,
+        read_only: bool,
+    ) -> AppResult<IssuedKey> {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
-        self.authorize_admin(caller, "issue keys")?;
+        self.check_issue_key(caller, party)?;
         let token = format!("{TOKEN_PREFIX}{}", crate::auth::random_token(24)?);
         let token_hash = self.token_hash(&token);
         self.write(caller, |id, now| {
             let issued = IssuedKey {
-                id: format_id(NodeKind::Key, id),
-                party: format_id(NodeKind::Party, party),
+                id: self.ids.format(NodeKind::Key, id),
+                party: self.ids.format(NodeKind::Party, party),
+                read_only,
                 token,
                 created_at: fmt_time(now),
             };
             let record = Record::Key(ApiKey {
                 party,
                 token_hash,
+                read_only,
                 created_at: now,
                 revoked_at: None,
             });
@@ -60,7 +70,7 @@ impl App {
     /// Lists a party's keys (never their tokens).
     pub fn list_keys(&self, caller: &Caller, party_id: &str) -> AppResult<Vec<KeyView>> {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
-        self.authorize_keys(caller, party, "list another party's keys")?;
+        self.check_manage_keys(caller, party)?;
         let mut out = Vec::new();
         for id in self.store.attached(party) {
             if self.store.meta(id).map(|m| m.kind) != Some(NodeKind::Key) {
@@ -68,8 +78,9 @@ impl App {
             }
             if let Some(Record::Key(k)) = self.store.record(id)? {
                 out.push(KeyView {
-                    id: format_id(NodeKind::Key, id),
-                    party: format_id(NodeKind::Party, k.party),
+                    id: self.ids.format(NodeKind::Key, id),
+                    party: self.ids.format(NodeKind::Party, k.party),
+                    read_only: k.read_only,
                     created_at: fmt_time(k.created_at),
                     revoked_at: k.revoked_at.map(fmt_time),
                 });
@@ -80,19 +91,11 @@ impl App {
 
     /// Revokes a key; effective for the very next request. Revoking twice is a no-op.
     pub fn revoke_key(&self, caller: &Caller, key_id: &str) -> AppResult<()> {
-        let key = self.resolve_path(key_id, NodeKind::Key)?;
-        let owner = self
-            .store
-            .meta(key)
-            .map(|m| m.a)
-            .ok_or_else(|| AppError::Internal("key vanished".into()))?;
-        if !self.can_read(caller, key) {
-            return Err(AppError::NotFound {
-                field: None,
-                detail: format!("no key with id '{key_id}'"),
-            });
-        }
-        self.authorize_keys(caller, owner, "revoke another party's keys")?;
+        let unknown = || super::unknown_id(None, NodeKind::Key.name(), key_id);
+        let key = self.existing(key_id, NodeKind::Key).ok_or_else(unknown)?;
+        let owner = self.store.meta(key).map(|m| m.a).ok_or_else(unknown)?;
+        self.check_revoke_key(caller, key, owner)
+            .map_err(|d| d.into_error(unknown))?;
         self.write_if(caller, |_, _| {
             let revoked = self.store.meta(key).map(|m| m.flag != 0).unwrap_or(false);
             let body = (!revoked).then_some(EventBody::KeyRevoked { key });
@@ -112,10 +115,13 @@ impl App {
         if m.kind != NodeKind::Key || m.flag != 0 {
             return Err(unknown());
         }
+        let read_only =
+            matches!(self.store.record_arc(id).as_deref(), Some(Record::Key(k)) if k.read_only);
         Ok(Caller {
+            read_only,
             party: Some(m.a),
             role: self.party_role(m.a),
-            key_id: format_id(NodeKind::Key, id),
+            key_id: self.ids.format(NodeKind::Key, id),
             operator: false,
         })
     }

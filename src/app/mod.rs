@@ -4,6 +4,7 @@
 
 pub mod compliance;
 pub mod dto;
+pub mod grants;
 pub mod import;
 pub mod keys;
 pub mod policy;
@@ -11,13 +12,13 @@ pub mod scan;
 pub mod views;
 
 use crate::domain::{
-    clean_text, format_id, normalize_gtin, parse_id, validate_uscc, Batch, Input, Listing,
-    ListingStatus, Lot, Milli, NaturalKey, NodeId, NodeKind, Party, Product, Quantity, Record,
-    Role, Shipment,
+    clean_text, normalize_gtin, validate_uscc, Batch, Input, Listing, ListingStatus, Lot, Milli,
+    NaturalKey, NodeId, NodeKind, Party, Product, Quantity, Record, Role, Shipment,
 };
 use crate::error::{AppError, AppResult};
 use crate::event::{Actor, EventBody};
-use crate::graph::{role_from_code, status_from_code, Reach};
+use crate::graph::{status_from_code, Reach};
+use crate::ids::IdCodec;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use dto::*;
@@ -49,6 +50,8 @@ pub struct Caller {
     pub role: Option<Role>,
     pub key_id: String,
     pub operator: bool,
+    /// A read-only key: reads like its party, writes nothing.
+    pub read_only: bool,
 }
 
 impl Caller {
@@ -58,6 +61,7 @@ impl Caller {
             role: None,
             key_id: "operator".into(),
             operator: true,
+            read_only: false,
         }
     }
 
@@ -75,6 +79,8 @@ pub fn now_ms() -> i64 {
 
 pub struct App {
     store: Arc<dyn Store>,
+    /// Public ids under the store's id key.
+    ids: IdCodec,
     /// Keys the hashes of API tokens (persistent for a server: see `server::open`).
     token_key: [u8; 32],
     /// QR tokens and rendering (see `scan`); None until `with_qr`.
@@ -84,13 +90,19 @@ pub struct App {
     writer: Mutex<()>,
 }
 
+/// `/healthz`: whether the service is up; the counters only for regulators and the
+/// operator (they tell how much every tenant records).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Health {
     pub status: &'static str,
-    pub events: u64,
-    pub nodes: u64,
-    pub edges: u64,
-    pub head_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edges: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
 }
 
 impl App {
@@ -98,6 +110,7 @@ impl App {
     /// not authenticate under another, so a server passes its persistent secret.
     pub fn with_token_key(store: Arc<dyn Store>, token_key: [u8; 32]) -> App {
         App {
+            ids: IdCodec::new(&store.id_key()),
             store,
             token_key,
             qr: None,
@@ -119,14 +132,28 @@ impl App {
         &self.store
     }
 
-    pub fn health(&self) -> Health {
+    /// The public ids of this app's store.
+    pub fn ids(&self) -> &IdCodec {
+        &self.ids
+    }
+
+    pub fn health(&self, caller: Option<&Caller>) -> Health {
+        if !self.may_see_stats(caller) {
+            return Health {
+                status: "ok",
+                events: None,
+                nodes: None,
+                edges: None,
+                head_hash: None,
+            };
+        }
         let s = self.store.stats();
         Health {
             status: "ok",
-            events: s.events,
-            nodes: s.nodes,
-            edges: s.edges,
-            head_hash: s.head_hash,
+            events: Some(s.events),
+            nodes: Some(s.nodes),
+            edges: Some(s.edges),
+            head_hash: Some(s.head_hash),
         }
     }
 
@@ -149,6 +176,8 @@ impl App {
         caller: &Caller,
         build: impl FnOnce(NodeId, i64) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
     ) -> AppResult<T> {
+        self.check_write(caller)
+            .map_err(|d| d.into_error(|| AppError::Forbidden("this key is read-only".into())))?;
         let (seq, out) = {
             let _guard = self.writer.lock();
             let now = now_ms();
@@ -161,9 +190,9 @@ impl App {
                 .store
                 .append(now, caller.actor(acting_for), body)
                 .map_err(|e| match e {
-                    StoreError::KeyTaken(id) => AppError::Conflict {
+                    StoreError::KeyTaken(_) => AppError::Conflict {
                         field: None,
-                        detail: format!("already recorded as {id}"),
+                        detail: "already recorded".into(),
                     },
                     other => other.into(),
                 })?;
@@ -178,23 +207,20 @@ impl App {
     // Reference resolution
     // -----------------------------------------------------------------------------------
 
-    /// Resolves a public id that must name a node of `want`: 404 if it names nothing,
-    /// 422 if it names a node of another kind.
-    fn resolve(&self, field: &str, s: &str, want: NodeKind) -> AppResult<NodeId> {
-        let not_found =
-            || AppError::not_found(field, format!("no {} with id '{}'", want.name(), trunc(s)));
-        let (_, id) = parse_id(s).ok_or_else(not_found)?;
-        let meta = self.store.meta(id).ok_or_else(not_found)?;
-        if meta.kind != want {
-            return Err(AppError::rule(
-                field,
-                format!("'{s}' is a {}, not a {}", meta.kind.name(), want.name()),
-            ));
-        }
-        // The prefix must agree with the stored kind (`lot_5` for a batch is not found).
-        if parse_id(s).map(|(k, _)| k) != Some(want) {
-            return Err(not_found());
-        }
+    /// The id of an existing record of kind `want` named by `s`, readable or not.
+    fn existing(&self, s: &str, want: NodeKind) -> Option<NodeId> {
+        let id = self.ids.parse_kind(s, want)?;
+        (self.store.meta(id)?.kind == want).then_some(id)
+    }
+
+    /// Resolves a reference in a command body to a record of kind `want` that the caller
+    /// may read. Anything else (no such id, another kind, a record the caller may not read)
+    /// gets the one answer for an unknown id, before any rule about the command is checked.
+    fn resolve(&self, caller: &Caller, field: &str, s: &str, want: NodeKind) -> AppResult<NodeId> {
+        let unknown = || unknown_id(Some(field), want.name(), s);
+        let id = self.existing(s, want).ok_or_else(unknown)?;
+        self.check_read(caller, id)
+            .map_err(|d| d.into_error(unknown))?;
         Ok(id)
     }
 
@@ -206,7 +232,10 @@ impl App {
         roles: &[Role],
         what: &str,
     ) -> AppResult<(NodeId, Party)> {
-        let id = self.resolve(field, s, NodeKind::Party)?;
+        // The party directory is public to every signed-in caller: existence is no secret.
+        let id = self
+            .existing(s, NodeKind::Party)
+            .ok_or_else(|| unknown_id(Some(field), NodeKind::Party.name(), s))?;
         let party = self.party(id)?;
         if !roles.contains(&party.role) {
             let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -276,7 +305,7 @@ impl App {
     // -----------------------------------------------------------------------------------
 
     pub fn create_party(&self, caller: &Caller, req: NewParty) -> AppResult<PartyView> {
-        self.authorize_admin(caller, "register parties")?;
+        self.check_register(caller, req.role)?;
         let name = clean_text("name", &req.name, 200).map_err(|e| AppError::rule("name", e))?;
         let city = clean_text("city", &req.city, 100).map_err(|e| AppError::rule("city", e))?;
         let uscc = req.uscc.trim().to_ascii_uppercase();
@@ -287,7 +316,7 @@ impl App {
                     "uscc",
                     format!(
                         "a party with USCC {uscc} is already registered as {}",
-                        format_id(NodeKind::Party, existing)
+                        self.ids.format(NodeKind::Party, existing)
                     ),
                 ));
             }
@@ -298,7 +327,7 @@ impl App {
                 city,
                 created_at: now,
             };
-            let view = PartyView::new(id, &party);
+            let view = PartyView::new(&self.ids, id, &party);
             Ok((
                 EventBody::Created {
                     id,
@@ -346,25 +375,30 @@ impl App {
     }
 
     /// A GTIN with a batch or lot code must be unique: it is what a GS1 Digital Link names.
-    fn check_gtin_lot(&self, gtin: &Option<String>, code: &str, field: &str) -> AppResult<()> {
+    fn check_gtin_lot(
+        &self,
+        caller: &Caller,
+        gtin: &Option<String>,
+        code: &str,
+        field: &str,
+    ) -> AppResult<()> {
         let Some(g) = gtin else { return Ok(()) };
         let key = NaturalKey::GtinLot {
             gtin14: g.clone(),
             code: code.to_string(),
         };
         match self.store.lookup(&key)? {
+            // GTIN and batch/lot code are printed on the goods: the clash itself is no
+            // secret, but whose record holds them is, unless the caller may read it.
             Some(existing) => Err(AppError::conflict(
                 field,
-                format!(
-                    "GTIN {g} with batch/lot '{code}' is already recorded ({})",
-                    format_id(
-                        self.store
-                            .meta(existing)
-                            .map(|m| m.kind)
-                            .unwrap_or(NodeKind::Batch),
-                        existing
-                    )
-                ),
+                match self.store.meta(existing) {
+                    Some(m) if self.can_read(caller, existing) => format!(
+                        "GTIN {g} with batch/lot '{code}' is already recorded ({})",
+                        self.ids.format(m.kind, existing)
+                    ),
+                    _ => format!("GTIN {g} with batch/lot '{code}' is already recorded"),
+                },
             )),
             None => Ok(()),
         }
@@ -376,6 +410,7 @@ impl App {
     /// already consumed or shipped on).
     fn check_inputs(
         &self,
+        caller: &Caller,
         consumer: NodeId,
         made_at: i64,
         inputs: &[InputIn],
@@ -393,7 +428,7 @@ impl App {
         let mut out: Vec<Input> = Vec::with_capacity(inputs.len());
         for (i, inp) in inputs.iter().enumerate() {
             let field = format!("inputs[{i}]");
-            let lot_id = self.resolve(&format!("{field}.lot"), &inp.lot, NodeKind::Lot)?;
+            let lot_id = self.resolve(caller, &format!("{field}.lot"), &inp.lot, NodeKind::Lot)?;
             if out.iter().any(|o| o.lot == lot_id) {
                 return Err(AppError::rule(
                     format!("{field}.lot"),
@@ -435,7 +470,7 @@ impl App {
                     format!("{field}.lot"),
                     format!(
                         "lot {} ({}) was never shipped to {} ({}); a maker may only consume lots shipped to it or made by it",
-                        inp.lot, lot.lot_code, format_id(NodeKind::Party, consumer), consumer_name
+                        inp.lot, lot.lot_code, self.ids.format(NodeKind::Party, consumer), consumer_name
                     ),
                 ));
             }
@@ -446,7 +481,7 @@ impl App {
                     format!("{field}.quantity.value"),
                     format!(
                         "{} ({}) holds {} {unit} of lot {} ({}): {} {unit} {} minus {} {unit} consumed and {} {unit} shipped on; {} {unit} requested",
-                        format_id(NodeKind::Party, consumer),
+                        self.ids.format(NodeKind::Party, consumer),
                         consumer_name,
                         available,
                         inp.lot,
@@ -474,7 +509,7 @@ impl App {
             &[Role::Supplier, Role::Manufacturer],
             "a lot's producer",
         )?;
-        self.authorize_act_for(caller, producer, "register a lot")?;
+        self.check_act_for(caller, producer, "register a lot")?;
         let lot_code = clean_text("lot_code", &req.lot_code, 100)
             .map_err(|e| AppError::rule("lot_code", e))?;
         let quantity = Self::quantity("quantity", req.quantity)?;
@@ -491,12 +526,12 @@ impl App {
                     format!(
                         "{} already has a lot with code '{lot_code}': {}",
                         req.producer,
-                        format_id(NodeKind::Lot, existing)
+                        self.ids.format(NodeKind::Lot, existing)
                     ),
                 ));
             }
-            self.check_gtin_lot(&gtin, &lot_code, "lot_code")?;
-            let inputs = self.check_inputs(producer, produced_at, &req.inputs)?;
+            self.check_gtin_lot(caller, &gtin, &lot_code, "lot_code")?;
+            let inputs = self.check_inputs(caller, producer, produced_at, &req.inputs)?;
             let lot = Lot {
                 producer,
                 lot_code,
@@ -508,7 +543,7 @@ impl App {
                 inputs,
                 created_at: now,
             };
-            let view = LotView::new(id, &lot);
+            let view = LotView::new(&self.ids, id, &lot);
             Ok((
                 EventBody::Created {
                     id,
@@ -522,7 +557,6 @@ impl App {
     }
 
     pub fn create_shipment(&self, caller: &Caller, req: NewShipment) -> AppResult<ShipmentView> {
-        let lot_id = self.resolve("lot", &req.lot, NodeKind::Lot)?;
         let (from, from_party) = self.resolve_party(
             "from",
             &req.from,
@@ -535,7 +569,8 @@ impl App {
             &[Role::Supplier, Role::Manufacturer],
             "the receiver",
         )?;
-        self.authorize_act_for(caller, from, "ship a lot")?;
+        self.check_act_for(caller, from, "ship a lot")?;
+        let lot_id = self.resolve(caller, "lot", &req.lot, NodeKind::Lot)?;
         if from == to {
             return Err(AppError::rule(
                 "to",
@@ -571,7 +606,7 @@ impl App {
                 ));
             }
             let s = Shipment { lot: lot_id, from, to, quantity, shipped_at, created_at: now };
-            let view = ShipmentView::new(id, &s);
+            let view = ShipmentView::new(&self.ids, id, &s);
             Ok((EventBody::Created { id, record: Record::Shipment(s) }, Some(from), view))
         })
     }
@@ -583,7 +618,7 @@ impl App {
             &[Role::Manufacturer],
             "a batch's manufacturer",
         )?;
-        self.authorize_act_for(caller, manufacturer, "register a batch")?;
+        self.check_act_for(caller, manufacturer, "register a batch")?;
         let batch_code = clean_text("batch_code", &req.batch_code, 100)
             .map_err(|e| AppError::rule("batch_code", e))?;
         let product = Product {
@@ -629,12 +664,12 @@ impl App {
                     format!(
                         "{} already has a batch with code '{batch_code}': {}",
                         req.manufacturer,
-                        format_id(NodeKind::Batch, existing)
+                        self.ids.format(NodeKind::Batch, existing)
                     ),
                 ));
             }
-            self.check_gtin_lot(&product.gtin, &batch_code, "batch_code")?;
-            let inputs = self.check_inputs(manufacturer, produced_at, &req.inputs)?;
+            self.check_gtin_lot(caller, &product.gtin, &batch_code, "batch_code")?;
+            let inputs = self.check_inputs(caller, manufacturer, produced_at, &req.inputs)?;
             let unit_count = if req.serials { req.quantity } else { 0 };
             let batch = Batch {
                 manufacturer,
@@ -647,7 +682,7 @@ impl App {
                 unit_count,
                 created_at: now,
             };
-            let view = BatchView::new(id, &batch);
+            let view = BatchView::new(&self.ids, id, &batch);
             Ok((
                 EventBody::Created {
                     id,
@@ -660,8 +695,16 @@ impl App {
         .map(|v| self.with_qr_ref(v))
     }
 
-    /// Checks batches to link to a listing of `seller`: they exist and are the seller's.
-    fn check_batches(&self, seller: NodeId, batches: &[String]) -> AppResult<Vec<NodeId>> {
+    /// Checks batches to link to a listing of `platform` sold by `seller`: each must be a
+    /// batch of the seller that the caller may link (the seller's own say-so, or its grant
+    /// to the platform). Anything else is answered like a batch that does not exist.
+    fn check_batches(
+        &self,
+        caller: &Caller,
+        platform: NodeId,
+        seller: NodeId,
+        batches: &[String],
+    ) -> AppResult<Vec<NodeId>> {
         if batches.len() > MAX_LINKS {
             return Err(AppError::rule(
                 "batches",
@@ -674,20 +717,10 @@ impl App {
         let mut out = Vec::with_capacity(batches.len());
         for (i, b) in batches.iter().enumerate() {
             let field = format!("batches[{i}]");
-            let id = self.resolve(&field, b, NodeKind::Batch)?;
-            let meta = self.store.meta(id).ok_or_else(|| {
-                AppError::not_found(field.clone(), format!("no batch with id '{b}'"))
-            })?;
-            if meta.a != seller {
-                return Err(AppError::rule(
-                    field,
-                    format!(
-                        "batch {b} was made by {}, not by the seller {}",
-                        format_id(NodeKind::Party, meta.a),
-                        format_id(NodeKind::Party, seller)
-                    ),
-                ));
-            }
+            let unknown = || unknown_id(Some(&field), NodeKind::Batch.name(), b);
+            let id = self.existing(b, NodeKind::Batch).ok_or_else(unknown)?;
+            self.check_link(caller, platform, seller, id)
+                .map_err(|d| d.into_error(unknown))?;
             if !out.contains(&id) {
                 out.push(id);
             }
@@ -708,7 +741,7 @@ impl App {
             &[Role::Manufacturer],
             "a listing's seller",
         )?;
-        self.authorize_act_for(caller, platform, "create a listing")?;
+        self.check_act_for(caller, platform, "create a listing")?;
         let shop = clean_text("shop", &req.shop, 200).map_err(|e| AppError::rule("shop", e))?;
         let item_id =
             clean_text("item_id", &req.item_id, 100).map_err(|e| AppError::rule("item_id", e))?;
@@ -725,7 +758,7 @@ impl App {
                 ),
             ));
         }
-        let batches = self.check_batches(seller, &req.batches)?;
+        let batches = self.check_batches(caller, platform, seller, &req.batches)?;
         self.write(caller, |id, now| {
             let key = NaturalKey::ListingItem {
                 platform,
@@ -737,7 +770,7 @@ impl App {
                     format!(
                         "{} already has a listing with item id '{item_id}': {}",
                         req.platform,
-                        format_id(NodeKind::Listing, existing)
+                        self.ids.format(NodeKind::Listing, existing)
                     ),
                 ));
             }
@@ -752,7 +785,7 @@ impl App {
                 status: ListingStatus::Active,
                 created_at: now,
             };
-            let view = ListingView::new(id, &listing);
+            let view = ListingView::new(&self.ids, id, &listing);
             Ok((
                 EventBody::Created {
                     id,
@@ -773,13 +806,17 @@ impl App {
         listing_id: &str,
         req: LinkBatches,
     ) -> AppResult<(ListingView, bool)> {
-        let id = self.resolve_path(listing_id, NodeKind::Listing)?;
-        self.authorize_listing_write(caller, id)?;
+        let unknown = || unknown_id(None, NodeKind::Listing.name(), listing_id);
+        let id = self
+            .existing(listing_id, NodeKind::Listing)
+            .ok_or_else(unknown)?;
+        self.check_listing_write(caller, id)
+            .map_err(|d| d.into_error(unknown))?;
         let listing = self.listing(id)?;
         if req.batches.is_empty() {
             return Err(AppError::rule("batches", "name at least one batch to link"));
         }
-        let batches = self.check_batches(listing.seller, &req.batches)?;
+        let batches = self.check_batches(caller, listing.platform, listing.seller, &req.batches)?;
         let changed = self.write_if(caller, |_, _| {
             let current = self.listing(id)?;
             let new: Vec<NodeId> = batches
@@ -799,42 +836,29 @@ impl App {
                 true,
             ))
         })?;
-        Ok((ListingView::new(id, &self.listing(id)?), changed))
+        Ok((ListingView::new(&self.ids, id, &self.listing(id)?), changed))
     }
 
     // -----------------------------------------------------------------------------------
     // Reads
     // -----------------------------------------------------------------------------------
 
-    /// Resolves an id from a URL path: anything that does not name a node of `want` is 404.
-    fn resolve_path(&self, s: &str, want: NodeKind) -> AppResult<NodeId> {
-        match parse_id(s) {
-            Some((k, id)) if k == want && self.store.meta(id).map(|m| m.kind) == Some(want) => {
-                Ok(id)
-            }
-            _ => Err(AppError::NotFound {
-                field: None,
-                detail: format!("no {} with id '{}'", want.name(), trunc(s)),
-            }),
-        }
-    }
-
-    /// Resolves an id from a URL path that the caller may read (404 otherwise, alike for
-    /// what does not exist and what the caller may not know of).
+    /// Resolves an id from a URL path to a record of `want` the caller may read (404
+    /// otherwise, alike for what does not exist and what the caller may not know of).
     fn visible(&self, caller: &Caller, s: &str, want: NodeKind) -> AppResult<NodeId> {
-        let id = self.resolve_path(s, want)?;
-        self.authorize_read(caller, id, want)?;
+        let unknown = || unknown_id(None, want.name(), s);
+        let id = self.existing(s, want).ok_or_else(unknown)?;
+        self.check_read(caller, id)
+            .map_err(|d| d.into_error(unknown))?;
         Ok(id)
     }
 
-    /// Resolves any node id from a URL path.
+    /// Resolves an id of any kind from a URL path (existence only: the route checks access
+    /// and answers a refusal with [`unknown_id`]`(None, "record", s)`).
     fn resolve_any(&self, s: &str) -> AppResult<(NodeKind, NodeId)> {
-        match parse_id(s) {
+        match self.ids.parse(s) {
             Some((k, id)) if self.store.meta(id).map(|m| m.kind) == Some(k) => Ok((k, id)),
-            _ => Err(AppError::NotFound {
-                field: None,
-                detail: format!("no node with id '{}'", trunc(s)),
-            }),
+            _ => Err(unknown_id(None, "record", s)),
         }
     }
 
@@ -846,7 +870,7 @@ impl App {
         for n in self.store.ids_of(NodeKind::Party) {
             let p = self.party(n)?;
             if role.is_none_or(|r| r == p.role) {
-                out.push(PartyView::new(n, &p));
+                out.push(PartyView::new(&self.ids, n, &p));
             }
         }
         Ok(out)
@@ -854,25 +878,30 @@ impl App {
 
     pub fn get_party(&self, caller: &Caller, id: &str) -> AppResult<PartyView> {
         let n = self.visible(caller, id, NodeKind::Party)?;
-        Ok(PartyView::new(n, &self.party(n)?))
+        Ok(PartyView::new(&self.ids, n, &self.party(n)?))
     }
 
     pub fn get_lot(&self, caller: &Caller, id: &str) -> AppResult<LotView> {
         let n = self.visible(caller, id, NodeKind::Lot)?;
-        Ok(self.with_qr_ref(LotView::new(n, &self.lot(n)?)))
+        let mut lot = self.lot(n)?;
+        // Whoever received an intermediate lot sees what it is, not the maker's inputs.
+        if !caller.sees_all() && caller.party != Some(lot.producer) {
+            lot.inputs.retain(|i| self.can_read(caller, i.lot));
+        }
+        Ok(self.with_qr_ref(LotView::new(&self.ids, n, &lot)))
     }
 
     pub fn get_shipment(&self, caller: &Caller, id: &str) -> AppResult<ShipmentView> {
         let n = self.visible(caller, id, NodeKind::Shipment)?;
         match self.load(n)? {
-            Record::Shipment(s) => Ok(ShipmentView::new(n, &s)),
+            Record::Shipment(s) => Ok(ShipmentView::new(&self.ids, n, &s)),
             _ => Err(AppError::Internal(format!("{n} is not a shipment"))),
         }
     }
 
     pub fn get_batch(&self, caller: &Caller, id: &str) -> AppResult<BatchView> {
         let n = self.visible(caller, id, NodeKind::Batch)?;
-        Ok(self.with_qr_ref(BatchView::new(n, &self.batch(n)?)))
+        Ok(self.with_qr_ref(BatchView::new(&self.ids, n, &self.batch(n)?)))
     }
 
     pub fn get_unit(&self, caller: &Caller, id: &str) -> AppResult<UnitView> {
@@ -881,12 +910,18 @@ impl App {
             .store
             .meta(n)
             .ok_or_else(|| AppError::Internal("unit vanished".into()))?;
-        Ok(self.with_qr_ref(UnitView::new(n, meta.a, meta.b, &self.batch(meta.a)?)))
+        Ok(self.with_qr_ref(UnitView::new(
+            &self.ids,
+            n,
+            meta.a,
+            meta.b,
+            &self.batch(meta.a)?,
+        )))
     }
 
     pub fn get_listing(&self, caller: &Caller, id: &str) -> AppResult<ListingView> {
         let n = self.visible(caller, id, NodeKind::Listing)?;
-        Ok(self.with_qr_ref(ListingView::new(n, &self.listing(n)?)))
+        Ok(self.with_qr_ref(ListingView::new(&self.ids, n, &self.listing(n)?)))
     }
 
     /// Builds the trace node of `id`, caching records read (lots and batches are needed
@@ -912,12 +947,12 @@ impl App {
             return Ok(TraceNode {
                 mark: None,
                 inspection: None,
-                id: format_id(NodeKind::Unit, id),
+                id: self.ids.format(NodeKind::Unit, id),
                 kind: NodeKind::Unit.name(),
                 label: serial.clone(),
                 fields: NodeFields::Unit {
                     serial,
-                    batch: format_id(NodeKind::Batch, meta.a),
+                    batch: self.ids.format(NodeKind::Batch, meta.a),
                 },
             });
         }
@@ -926,7 +961,7 @@ impl App {
             Record::Party(p) => TraceNode {
                 mark: None,
                 inspection: None,
-                id: format_id(NodeKind::Party, id),
+                id: self.ids.format(NodeKind::Party, id),
                 kind: "party",
                 label: p.name.clone(),
                 fields: NodeFields::Party {
@@ -938,12 +973,12 @@ impl App {
             Record::Lot(l) => TraceNode {
                 mark: None,
                 inspection: None,
-                id: format_id(NodeKind::Lot, id),
+                id: self.ids.format(NodeKind::Lot, id),
                 kind: "lot",
                 label: l.lot_code.clone(),
                 fields: NodeFields::Lot {
                     lot_code: l.lot_code.clone(),
-                    producer: format_id(NodeKind::Party, l.producer),
+                    producer: self.ids.format(NodeKind::Party, l.producer),
                     material: l.material.as_str(),
                     formaldehyde_class: l.formaldehyde_class.as_str(),
                     quantity: l.quantity.into(),
@@ -953,12 +988,12 @@ impl App {
             Record::Batch(b) => TraceNode {
                 mark: None,
                 inspection: None,
-                id: format_id(NodeKind::Batch, id),
+                id: self.ids.format(NodeKind::Batch, id),
                 kind: "batch",
                 label: format!("{} {}", b.batch_code, b.product.name),
                 fields: NodeFields::Batch {
                     batch_code: b.batch_code.clone(),
-                    manufacturer: format_id(NodeKind::Party, b.manufacturer),
+                    manufacturer: self.ids.format(NodeKind::Party, b.manufacturer),
                     product: b.product.name.clone(),
                     model: b.product.model.clone(),
                     quantity: b.quantity,
@@ -968,12 +1003,12 @@ impl App {
             Record::Listing(l) => TraceNode {
                 mark: None,
                 inspection: None,
-                id: format_id(NodeKind::Listing, id),
+                id: self.ids.format(NodeKind::Listing, id),
                 kind: "listing",
                 label: l.title.clone(),
                 fields: NodeFields::Listing {
-                    platform: format_id(NodeKind::Party, l.platform),
-                    seller: format_id(NodeKind::Party, l.seller),
+                    platform: self.ids.format(NodeKind::Party, l.platform),
+                    seller: self.ids.format(NodeKind::Party, l.seller),
                     shop: l.shop.clone(),
                     item_id: l.item_id.clone(),
                     url: l.url.clone(),
@@ -982,6 +1017,7 @@ impl App {
             },
             Record::Shipment(_)
             | Record::Key(_)
+            | Record::Grant(_)
             | Record::Inspection(_)
             | Record::Declaration(_)
             | Record::Action(_)
@@ -996,8 +1032,12 @@ impl App {
     /// The whole upstream DAG of a unit, batch, lot or listing.
     pub fn upstream(&self, caller: &Caller, id: &str) -> AppResult<UpstreamView> {
         let (kind, root) = self.resolve_any(id)?;
-        self.authorize_upstream(caller, root, kind)?;
-        if matches!(kind, NodeKind::Shipment | NodeKind::Party) {
+        self.check_upstream(caller, root)
+            .map_err(|d| d.into_error(|| unknown_id(None, "record", id)))?;
+        if !matches!(
+            kind,
+            NodeKind::Unit | NodeKind::Batch | NodeKind::Lot | NodeKind::Listing
+        ) {
             return Err(AppError::rule(
                 "id",
                 format!(
@@ -1011,7 +1051,7 @@ impl App {
         let mut nodes = Vec::with_capacity(reach.nodes.len());
         for &n in &reach.nodes {
             let mut node = self.trace_node(n, &mut cache)?;
-            self.annotate(&mut node, n);
+            self.annotate(caller, &mut node, n);
             nodes.push(node);
         }
         let mut edges = Vec::with_capacity(reach.edges.len());
@@ -1029,8 +1069,8 @@ impl App {
             let fk = from_kind.unwrap_or(NodeKind::Lot);
             let tk = self.store.meta(to).map(|m| m.kind).unwrap_or(NodeKind::Lot);
             edges.push(TraceEdge {
-                from: format_id(fk, from),
-                to: format_id(tk, to),
+                from: self.ids.format(fk, from),
+                to: self.ids.format(tk, to),
                 kind,
                 quantity,
             });
@@ -1043,7 +1083,7 @@ impl App {
                     suppliers
                         .entry(l.producer)
                         .or_default()
-                        .push(format_id(NodeKind::Lot, n));
+                        .push(self.ids.format(NodeKind::Lot, n));
                 }
             }
         }
@@ -1055,7 +1095,7 @@ impl App {
                     _ => self.party(p)?,
                 };
                 Ok(SupplierView {
-                    id: format_id(NodeKind::Party, p),
+                    id: self.ids.format(NodeKind::Party, p),
                     name: party.name,
                     uscc: party.uscc,
                     city: party.city,
@@ -1064,7 +1104,7 @@ impl App {
             })
             .collect::<AppResult<Vec<_>>>()?;
         Ok(UpstreamView {
-            root: format_id(kind, root),
+            root: self.ids.format(kind, root),
             nodes,
             edges,
             suppliers,
@@ -1080,11 +1120,19 @@ impl App {
         q: &DownstreamQuery,
     ) -> AppResult<DownstreamView> {
         let (kind, root) = self.resolve_any(id)?;
-        let scope = self.authorize_downstream(caller, root, kind)?;
-        if kind == NodeKind::Shipment {
+        let scope = self
+            .check_downstream(caller, root)
+            .map_err(|d| d.into_error(|| unknown_id(None, "record", id)))?;
+        if !matches!(
+            kind,
+            NodeKind::Party | NodeKind::Lot | NodeKind::Batch | NodeKind::Listing
+        ) {
             return Err(AppError::rule(
                 "id",
-                "a downstream trace starts from a party, lot, batch or listing, not a shipment",
+                format!(
+                    "a downstream trace starts from a party, lot, batch or listing, not a {}",
+                    kind.name()
+                ),
             ));
         }
         let limit = q.limit.unwrap_or(100);
@@ -1095,49 +1143,42 @@ impl App {
             ));
         }
         let platform_filter = match &q.platform {
-            Some(p) => Some(self.resolve("platform", p, NodeKind::Party)?),
+            Some(p) => Some(
+                self.resolve_party("platform", p, &[Role::Platform], "the platform")?
+                    .0,
+            ),
             None => None,
         };
-        // The root's own lots: whom they were shipped to is part of every answer.
-        let own_lots: Vec<NodeId> = match kind {
-            NodeKind::Party => self
-                .store
-                .outputs(root)
-                .into_iter()
-                .filter(|&l| self.store.meta(l).map(|m| m.kind) == Some(NodeKind::Lot))
-                .collect(),
-            NodeKind::Lot => vec![root],
-            _ => vec![],
-        };
         let mut reach = match scope {
+            // A party's downstream is what it made or holds and everything made from it: the
+            // graph links a party to the lots it produced, not to its batches.
+            Scope::Full if kind == NodeKind::Party => {
+                let mut r = self.store.downstream(root)?;
+                let own = self.own_reach(root, root, kind);
+                for (all, mine) in [
+                    (&mut r.lots, own.lots),
+                    (&mut r.batches, own.batches),
+                    (&mut r.listings, own.listings),
+                ] {
+                    all.extend(mine);
+                    all.sort_unstable();
+                    all.dedup();
+                }
+                r.units = r
+                    .batches
+                    .iter()
+                    .filter_map(|&b| self.store.meta(b))
+                    .map(|m| m.b as u64)
+                    .sum();
+                r
+            }
             Scope::Full => self.store.downstream(root)?,
-            // A supplier sees its own lots and whom it shipped them to, no further.
-            Scope::Shipments => Reach {
-                lots: {
-                    let mut l = own_lots.clone();
-                    l.sort_unstable();
-                    l
-                },
-                ..Reach::default()
-            },
+            Scope::Own(me) => self.own_reach(me, root, kind),
         };
         if kind == NodeKind::Listing {
             reach.listings = vec![root];
         }
-        let mut shipped: BTreeMap<NodeId, u64> = BTreeMap::new();
-        for &lot in &own_lots {
-            for (p, _) in self.store.recipients(lot) {
-                *shipped.entry(p).or_default() += 1;
-            }
-        }
-        let shipped_to = shipped
-            .into_iter()
-            .map(|(p, lots)| RecipientView {
-                party: format_id(NodeKind::Party, p),
-                name: self.party_name(p),
-                lots,
-            })
-            .collect();
+        let shipped_to = self.shipped_to(scope, root, kind, &reach);
         if let Some(pf) = platform_filter {
             reach
                 .listings
@@ -1160,14 +1201,14 @@ impl App {
         let by_platform = per
             .into_iter()
             .map(|(p, (n, a, sellers))| PlatformCount {
-                platform: format_id(NodeKind::Party, p),
+                platform: self.ids.format(NodeKind::Party, p),
                 name: self.party_name(p),
                 listings: n,
                 active: a,
                 sellers: sellers
                     .into_iter()
                     .map(|(s, c)| SellerCount {
-                        seller: format_id(NodeKind::Party, s),
+                        seller: self.ids.format(NodeKind::Party, s),
                         name: self.party_name(s),
                         listings: c,
                     })
@@ -1181,7 +1222,7 @@ impl App {
         };
         let start = match &q.cursor {
             None => 0,
-            Some(c) => match parse_id(c) {
+            Some(c) => match self.ids.parse(c) {
                 Some((k, n)) if k == want => ids.partition_point(|&x| x <= n),
                 _ => {
                     return Err(AppError::bad(
@@ -1195,11 +1236,11 @@ impl App {
         let mut items = Vec::with_capacity(page_ids.len());
         for &n in page_ids {
             items.push(match self.load(n)? {
-                Record::Listing(l) => PageItem::Listing(ListingView::new(n, &l)),
+                Record::Listing(l) => PageItem::Listing(ListingView::new(&self.ids, n, &l)),
                 Record::Batch(b) => PageItem::Batch(BatchSummary {
-                    id: format_id(NodeKind::Batch, n),
+                    id: self.ids.format(NodeKind::Batch, n),
                     batch_code: b.batch_code,
-                    manufacturer: format_id(NodeKind::Party, b.manufacturer),
+                    manufacturer: self.ids.format(NodeKind::Party, b.manufacturer),
                     product: b.product.name,
                     model: b.product.model,
                     quantity: b.quantity,
@@ -1207,9 +1248,9 @@ impl App {
                     produced_at: fmt_time(b.produced_at),
                 }),
                 Record::Lot(l) => PageItem::Lot(LotSummary {
-                    id: format_id(NodeKind::Lot, n),
+                    id: self.ids.format(NodeKind::Lot, n),
                     lot_code: l.lot_code,
-                    producer: format_id(NodeKind::Party, l.producer),
+                    producer: self.ids.format(NodeKind::Party, l.producer),
                     material: l.material.as_str(),
                     formaldehyde_class: l.formaldehyde_class.as_str(),
                     quantity: l.quantity.into(),
@@ -1218,12 +1259,12 @@ impl App {
             });
         }
         let next_cursor = if start + limit < ids.len() {
-            page_ids.last().map(|&n| format_id(want, n))
+            page_ids.last().map(|&n| self.ids.format(want, n))
         } else {
             None
         };
         Ok(DownstreamView {
-            root: format_id(kind, root),
+            root: self.ids.format(kind, root),
             scope: scope.name(),
             shipped_to,
             lot_count: reach.lots.len() as u64,
@@ -1243,9 +1284,114 @@ impl App {
         })
     }
 
-    /// The event log, oldest first.
-    /// The event log, or (with `subject`) the events that created and changed one record,
-    /// for whoever may read that record.
+    /// What a party sees downstream of `root`: the walk goes on only through records of
+    /// its own (lots it made or holds, its batches, the listings that sell them), so it
+    /// never enters what a customer made from what the party shipped.
+    fn own_reach(&self, me: NodeId, root: NodeId, kind: NodeKind) -> Reach {
+        let mut stack: Vec<NodeId> = match kind {
+            // From the party itself: everything it made or received.
+            NodeKind::Party => self
+                .store
+                .holdings_of(me)
+                .into_iter()
+                .map(|(l, _)| l)
+                .chain(self.store.outputs(root))
+                .collect(),
+            _ => vec![root],
+        };
+        let mut seen: std::collections::HashSet<NodeId> = stack.iter().copied().collect();
+        seen.insert(root);
+        while let Some(n) = stack.pop() {
+            for d in self.store.outputs(n) {
+                if self.own_downstream(me, d) && seen.insert(d) {
+                    stack.push(d);
+                }
+            }
+        }
+        seen.remove(&root);
+        let mut own: Vec<NodeId> = seen.into_iter().collect();
+        own.sort_unstable();
+        let mut reach = Reach::default();
+        for n in own {
+            let Some(m) = self.store.meta(n) else {
+                continue;
+            };
+            match m.kind {
+                NodeKind::Lot => reach.lots.push(n),
+                NodeKind::Batch => {
+                    reach.batches.push(n);
+                    reach.units += m.b as u64;
+                }
+                NodeKind::Listing => reach.listings.push(n),
+                _ => {}
+            }
+        }
+        if kind == NodeKind::Batch {
+            reach.units += self.store.meta(root).map(|m| m.b as u64).unwrap_or(0);
+        }
+        reach
+    }
+
+    /// Whom the lots of a downstream answer were shipped to, and how many lots each got.
+    /// A party sees its own shipments; a regulator those of the root's own lots.
+    fn shipped_to(
+        &self,
+        scope: Scope,
+        root: NodeId,
+        kind: NodeKind,
+        reach: &Reach,
+    ) -> Vec<RecipientView> {
+        let mut shipped: BTreeMap<NodeId, std::collections::BTreeSet<NodeId>> = BTreeMap::new();
+        match scope {
+            Scope::Own(me) => {
+                let in_scope = |lot: NodeId| {
+                    lot == root || reach.lots.binary_search(&lot).is_ok() || kind == NodeKind::Party
+                };
+                for s in self.store.attached(me) {
+                    let Some(m) = self.store.meta(s) else {
+                        continue;
+                    };
+                    if m.kind != NodeKind::Shipment || !in_scope(m.a) {
+                        continue;
+                    }
+                    if matches!(self.store.record_arc(s).as_deref(), Some(Record::Shipment(x)) if x.from == me)
+                    {
+                        shipped.entry(m.b).or_default().insert(m.a);
+                    }
+                }
+            }
+            Scope::Full => {
+                let own_lots: Vec<NodeId> = match kind {
+                    NodeKind::Party => self
+                        .store
+                        .outputs(root)
+                        .into_iter()
+                        .filter(|&l| self.store.meta(l).map(|m| m.kind) == Some(NodeKind::Lot))
+                        .collect(),
+                    NodeKind::Lot => vec![root],
+                    _ => vec![],
+                };
+                for lot in own_lots {
+                    for (p, _) in self.store.recipients(lot) {
+                        shipped.entry(p).or_default().insert(lot);
+                    }
+                }
+            }
+        }
+        shipped
+            .into_iter()
+            .map(|(p, lots)| RecipientView {
+                party: self.ids.format(NodeKind::Party, p),
+                name: self.party_name(p),
+                lots: lots.len() as u64,
+            })
+            .collect()
+    }
+
+    /// The event log (regulators), or with `subject` the events that created and changed
+    /// one record, for whoever may read that record. Each event names only the records the
+    /// caller may read (a bulk action names every platform's actions: a platform sees its
+    /// own), and only the caller's own key ids.
     pub fn events(&self, caller: &Caller, q: &EventsQuery) -> AppResult<Vec<EventView>> {
         let limit = q.limit.unwrap_or(100);
         if limit == 0 || limit > MAX_PAGE {
@@ -1256,8 +1402,9 @@ impl App {
         }
         let evs = match &q.subject {
             Some(s) => {
-                let (kind, id) = self.resolve_any(s)?;
-                self.authorize_read(caller, id, kind)?;
+                let (_, id) = self.resolve_any(s)?;
+                self.check_read(caller, id)
+                    .map_err(|d| d.into_error(|| unknown_id(None, "record", s)))?;
                 // A unit was created with its batch.
                 let record = match self.store.meta(id) {
                     Some(m) if m.kind == NodeKind::Unit => m.a,
@@ -1268,51 +1415,50 @@ impl App {
                 evs
             }
             None => {
-                self.authorize_admin(caller, "read the event log")?;
+                self.check_role(caller, &[Role::Regulator], "read the event log")?;
                 self.store.events(q.after.unwrap_or(0), limit)?
             }
         };
+        let all = caller.sees_all();
         Ok(evs
             .into_iter()
             .map(|e| {
-                let subject = match &e.body {
-                    EventBody::Created { id, record } => format_id(record.kind(), *id),
+                let named: Vec<(NodeKind, NodeId)> = match &e.body {
+                    EventBody::Created { id, record } => vec![(record.kind(), *id)],
                     EventBody::ListingBatchesLinked { listing, .. } => {
-                        format_id(NodeKind::Listing, *listing)
+                        vec![(NodeKind::Listing, *listing)]
                     }
-                    EventBody::KeyRevoked { key } => format_id(NodeKind::Key, *key),
+                    EventBody::KeyRevoked { key } => vec![(NodeKind::Key, *key)],
+                    EventBody::GrantRevoked { grant } => vec![(NodeKind::Grant, *grant)],
                     EventBody::CreatedMany { records } => {
-                        records
-                            .iter()
-                            .map(|(id, r)| format_id(r.kind(), *id))
-                            .take(3)
-                            .collect::<Vec<_>>()
-                            .join(",")
-                            + if records.len() > 3 { ",…" } else { "" }
+                        records.iter().map(|(id, r)| (r.kind(), *id)).collect()
                     }
                     EventBody::ActionAcknowledged { action, .. } => {
-                        format_id(NodeKind::Action, *action)
+                        vec![(NodeKind::Action, *action)]
                     }
-                    EventBody::CaseUpdated { case, .. } => format_id(NodeKind::Case, *case),
+                    EventBody::CaseUpdated { case, .. } => vec![(NodeKind::Case, *case)],
                 };
+                let visible: Vec<String> = named
+                    .iter()
+                    .filter(|&&(_, id)| all || self.can_read(caller, id))
+                    .map(|&(k, id)| self.ids.format(k, id))
+                    .collect();
+                let subject = if visible.len() > 3 {
+                    format!("{},…", visible[..3].join(","))
+                } else {
+                    visible.join(",")
+                };
+                let own_key = e.actor.party.is_some() && e.actor.party == caller.party;
                 EventView {
                     seq: e.seq,
                     at: fmt_time(e.at),
                     kind: e.body.name(),
-                    actor_party: e.actor.party.map(|p| format_id(NodeKind::Party, p)),
-                    actor_key: e.actor.key,
+                    actor_party: e.actor.party.map(|p| self.ids.format(NodeKind::Party, p)),
+                    actor_key: (all || own_key).then_some(e.actor.key),
                     subject,
                 }
             })
             .collect())
-    }
-
-    /// The role of a party id (for the auth layer).
-    pub fn party_role(&self, id: NodeId) -> Option<Role> {
-        self.store
-            .meta(id)
-            .filter(|m| m.kind == NodeKind::Party)
-            .map(|m| role_from_code(m.flag))
     }
 }
 
@@ -1321,6 +1467,16 @@ fn input_qty(inputs: &[Input], lot: NodeId) -> Option<QuantityView> {
         .iter()
         .find(|i| i.lot == lot)
         .map(|i| i.quantity.into())
+}
+
+/// The one answer for an id that names nothing the caller may use: the same status and
+/// text whether the id never existed, names a record of another kind, or names a record the
+/// caller may not read (only the caller's own input is echoed).
+pub(crate) fn unknown_id(field: Option<&str>, want: &str, given: &str) -> AppError {
+    AppError::NotFound {
+        field: field.map(str::to_string),
+        detail: format!("no {want} with id '{}'", trunc(given)),
+    }
 }
 
 /// Shortens user-supplied text echoed in an error.

@@ -1,64 +1,101 @@
-//! Access rules, in one place. Every `App` command and read asks here first.
+//! Access rules, in one place. Every `App` command and read asks here first, before any
+//! rule about the content of a command is checked, so that a refusal never depends on (and
+//! never tells) anything the caller may not read.
 //!
-//! - operator: everything (bootstrap, imports).
-//! - regulator: reads everything; registers parties and their keys.
-//! - supplier: registers and ships its own lots; reads its own lots and shipments, and the
-//!   downstream of its own lots only as far as the parties it shipped to.
-//! - manufacturer: registers its own (intermediate) lots, shipments, batches; reads lots
-//!   shipped to it and the up- and downstream of its own lots, batches and units, and the
-//!   upstream of listings that sell its batches.
-//! - platform: creates and links listings on its own platform; reads them, the batches
-//!   and units they sell, and their upstream trace (to find the producer).
-//! - lab: reads the party directory; inspection rights come with inspections.
+//! - operator: everything (bootstrap, imports); registers regulators, labs and platforms
+//!   and issues their keys.
+//! - regulator: reads everything; registers suppliers and manufacturers and issues and
+//!   revokes their keys; acts on a case only while it holds it or has accepted it as a
+//!   joint case.
+//! - supplier: registers and ships its own lots; reads its own lots and shipments.
+//! - manufacturer: registers its own (intermediate) lots, shipments and batches; reads
+//!   lots made by or shipped to it, its batches and units, and the listings that sell them;
+//!   links its batches to listings, or grants a platform the right to do so.
+//! - platform: creates listings on its own platform and links to them the batches of a
+//!   seller that granted it that right; reads its listings and the batches and units they
+//!   sell (authorised links only), and their upstream trace (to find the producer).
+//! - lab: records results for the samples handed to it; reads its own inspections.
 //! - every signed-in party reads the party directory (names, roles, USCC and city are
-//!   public business-licence data); relationships, lots and quantities are not public.
+//!   public business-licence data), and lists and revokes its own keys.
 //!
-//! A caller that may not even know an entity exists gets 404, not 403.
+//! Downstream, every party sees the same thing: its own records, and for what it shipped,
+//! whom it shipped to, not what its customers made or sold.
+//!
+//! A caller that may not read an entity is told exactly what it would be told if the
+//! entity did not exist ([`Denied::Hidden`]); one that may read it but not do what it asked
+//! gets 403 ([`Denied::Forbidden`]).
 
 use super::{App, Caller};
-use crate::domain::{format_id, NodeId, NodeKind, Role};
-use crate::error::{AppError, AppResult};
+use crate::domain::{NodeId, NodeKind, Role};
+use crate::error::AppError;
+use crate::graph::role_from_code;
 
 /// How much of a downstream trace a caller sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Lots, batches, units and listings.
+    /// Everything downstream (regulators, the operator).
     Full,
-    /// Only the caller's lots and whom they were shipped to.
-    Shipments,
+    /// The caller's own records downstream, and whom it shipped to.
+    Own(NodeId),
 }
 
 impl Scope {
     pub fn name(self) -> &'static str {
         match self {
             Scope::Full => "full",
-            Scope::Shipments => "shipments",
+            Scope::Own(_) => "own",
         }
     }
 }
 
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// The caller may not know the entity exists: answer as for an unknown id.
+    Hidden,
+    /// The caller may know it, but may not do this.
+    Forbidden(String),
+}
+
+impl Denied {
+    /// The error to answer with; `unknown` builds the route's one "no such id" answer.
+    pub fn into_error(self, unknown: impl FnOnce() -> AppError) -> AppError {
+        match self {
+            Denied::Hidden => unknown(),
+            Denied::Forbidden(why) => AppError::Forbidden(why),
+        }
+    }
+}
+
+pub type Access = Result<(), Denied>;
+
 impl Caller {
-    fn sees_all(&self) -> bool {
+    pub(crate) fn sees_all(&self) -> bool {
         self.operator || self.role == Some(Role::Regulator)
     }
 
     fn is(&self, party: NodeId) -> bool {
         self.party == Some(party)
     }
+
+    fn me(&self) -> NodeId {
+        self.party.unwrap_or(NodeId::MAX)
+    }
 }
 
-impl App {
-    fn not_found(id: NodeId, kind: NodeKind) -> AppError {
-        AppError::NotFound {
-            field: None,
-            detail: format!("no {} with id '{}'", kind.name(), format_id(kind, id)),
-        }
-    }
+fn forbid(what: impl Into<String>) -> Access {
+    Err(Denied::Forbidden(what.into()))
+}
 
+/// Roles a regulator may register and issue keys for; the operator handles the others
+/// (bureaus, labs and platforms), so no bureau can mint a key for another.
+const REGULATED: [Role; 2] = [Role::Supplier, Role::Manufacturer];
+
+impl App {
     /// May the caller read this entity at all?
     pub(crate) fn can_read(&self, caller: &Caller, id: NodeId) -> bool {
         if caller.sees_all() {
-            return true;
+            return self.store.meta(id).is_some();
         }
         let Some(me) = caller.party else {
             return false;
@@ -74,7 +111,7 @@ impl App {
             }
             NodeKind::Shipment => {
                 m.b == me
-                    || matches!(self.store.record(id), Ok(Some(crate::domain::Record::Shipment(s))) if s.from == me)
+                    || matches!(self.store.record_arc(id).as_deref(), Some(crate::domain::Record::Shipment(s)) if s.from == me)
             }
             NodeKind::Batch => m.a == me || self.sells_batch(me, id),
             NodeKind::Unit => self.can_read(caller, m.a),
@@ -82,16 +119,18 @@ impl App {
             NodeKind::Key => m.a == me,
             NodeKind::Inspection => {
                 m.b == me
-                    || matches!(self.store.record(id), Ok(Some(crate::domain::Record::Inspection(i))) if i.sampled_by == me)
+                    || matches!(self.store.record_arc(id).as_deref(), Some(crate::domain::Record::Inspection(i)) if i.sampled_by == me)
             }
             NodeKind::Declaration => m.a == me,
             NodeKind::Action => m.b == me,
             // Cases move between bureaus only.
             NodeKind::Case => false,
+            NodeKind::Grant => m.a == me || m.b == me,
         }
     }
 
-    /// Does `platform` have a listing that sells `batch`?
+    /// Does `platform` have a listing that sells `batch`? (Links are authorised by the
+    /// batch's seller, so this is a right the seller gave.)
     fn sells_batch(&self, platform: NodeId, batch: NodeId) -> bool {
         self.party_role(platform) == Some(Role::Platform)
             && self.store.outputs(batch).into_iter().any(|l| {
@@ -101,43 +140,32 @@ impl App {
             })
     }
 
-    /// Read access to a single entity: 404 when the caller may not read it.
-    pub(crate) fn authorize_read(
-        &self,
-        caller: &Caller,
-        id: NodeId,
-        kind: NodeKind,
-    ) -> AppResult<()> {
+    fn read_or_hide(&self, caller: &Caller, id: NodeId, why: impl Into<String>) -> Access {
+        if self.can_read(caller, id) {
+            forbid(why)
+        } else {
+            Err(Denied::Hidden)
+        }
+    }
+
+    /// Read access to a single entity.
+    pub(crate) fn check_read(&self, caller: &Caller, id: NodeId) -> Access {
         if self.can_read(caller, id) {
             Ok(())
         } else {
-            Err(Self::not_found(id, kind))
+            Err(Denied::Hidden)
         }
     }
 
-    /// Refuses an operation the caller may not do: 403 if it may read the target, else 404.
-    fn deny(&self, caller: &Caller, id: NodeId, kind: NodeKind, what: &str) -> AppError {
-        if self.can_read(caller, id) {
-            AppError::Forbidden(format!("{} may not {what}", caller_name(caller)))
-        } else {
-            Self::not_found(id, kind)
-        }
-    }
-
-    pub(crate) fn authorize_upstream(
-        &self,
-        caller: &Caller,
-        id: NodeId,
-        kind: NodeKind,
-    ) -> AppResult<()> {
+    /// May the caller trace this node upstream (to the mills behind it)?
+    pub(crate) fn check_upstream(&self, caller: &Caller, id: NodeId) -> Access {
         if caller.sees_all() {
             return Ok(());
         }
-        let me = caller.party.unwrap_or(NodeId::MAX);
-        let m = self
-            .store
-            .meta(id)
-            .ok_or_else(|| Self::not_found(id, kind))?;
+        let me = caller.me();
+        let Some(m) = self.store.meta(id) else {
+            return Err(Denied::Hidden);
+        };
         let allowed = match (caller.role, m.kind) {
             (Some(Role::Manufacturer), NodeKind::Batch) => m.a == me,
             (Some(Role::Manufacturer), NodeKind::Unit) => {
@@ -154,109 +182,278 @@ impl App {
         if allowed {
             Ok(())
         } else {
-            Err(self.deny(caller, id, kind, "read this upstream trace"))
+            self.read_or_hide(caller, id, "this caller may not read this upstream trace")
         }
     }
 
-    pub(crate) fn authorize_downstream(
-        &self,
-        caller: &Caller,
-        id: NodeId,
-        kind: NodeKind,
-    ) -> AppResult<Scope> {
+    /// May the caller trace this node downstream, and how far? The same rule for every
+    /// party: from itself or a record of its own, seeing its own records and whom it
+    /// shipped to.
+    pub(crate) fn check_downstream(&self, caller: &Caller, id: NodeId) -> Result<Scope, Denied> {
         if caller.sees_all() {
-            return Ok(Scope::Full);
+            return self
+                .store
+                .meta(id)
+                .map(|_| Scope::Full)
+                .ok_or(Denied::Hidden);
         }
-        let me = caller.party.unwrap_or(NodeId::MAX);
-        let m = self
-            .store
-            .meta(id)
-            .ok_or_else(|| Self::not_found(id, kind))?;
+        let me = caller.me();
+        let Some(m) = self.store.meta(id) else {
+            return Err(Denied::Hidden);
+        };
         let own = match m.kind {
             NodeKind::Party => id == me,
-            NodeKind::Lot | NodeKind::Batch => m.a == me,
+            NodeKind::Lot => self.can_read(caller, id),
+            NodeKind::Batch => m.a == me,
+            NodeKind::Listing => m.b == me || m.a == me,
             _ => false,
         };
-        match caller.role {
-            Some(Role::Supplier) if own => Ok(Scope::Shipments),
-            Some(Role::Manufacturer) if own => Ok(Scope::Full),
-            _ => Err(self.deny(caller, id, kind, "read this downstream trace")),
+        if own && caller.party.is_some() {
+            Ok(Scope::Own(me))
+        } else {
+            self.read_or_hide(caller, id, "this caller may not read this downstream trace")
+                .map(|()| Scope::Full)
+        }
+    }
+
+    /// Is `id` part of what a party sees downstream: a record of its own, or one it holds?
+    pub(crate) fn own_downstream(&self, me: NodeId, id: NodeId) -> bool {
+        let Some(m) = self.store.meta(id) else {
+            return false;
+        };
+        match m.kind {
+            NodeKind::Lot => {
+                let h = self.store.holding(id, me);
+                m.a == me || h.received.0 > 0 || h.produced.0 > 0
+            }
+            NodeKind::Batch => m.a == me,
+            NodeKind::Listing => m.b == me || m.a == me,
+            _ => false,
         }
     }
 
     /// The caller acts for `party` in a write: itself, or anyone for the operator.
-    pub(crate) fn authorize_act_for(
-        &self,
-        caller: &Caller,
-        party: NodeId,
-        what: &str,
-    ) -> AppResult<()> {
+    pub(crate) fn check_act_for(&self, caller: &Caller, party: NodeId, what: &str) -> Access {
         if caller.operator || caller.is(party) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "{} may not {what} for {}",
-                caller_name(caller),
-                format_id(NodeKind::Party, party)
-            )))
+            forbid(format!("this caller may not {what} for another party"))
         }
     }
 
-    /// Registering parties and managing any party's keys.
-    pub(crate) fn authorize_admin(&self, caller: &Caller, what: &str) -> AppResult<()> {
-        if caller.sees_all() {
+    /// The caller has one of `roles` (the operator has every role).
+    pub(crate) fn check_role(&self, caller: &Caller, roles: &[Role], what: &str) -> Access {
+        if caller.operator || caller.role.is_some_and(|r| roles.contains(&r)) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "only a regulator or the operator may {what}"
-            )))
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            forbid(format!("only a {} may {what}", names.join(" or ")))
         }
     }
 
-    /// Listing or revoking the keys of `party`: admins, or the party itself.
-    pub(crate) fn authorize_keys(
-        &self,
-        caller: &Caller,
-        party: NodeId,
-        what: &str,
-    ) -> AppResult<()> {
-        if caller.sees_all() || caller.is(party) {
+    /// Registering a party of `role`: the operator registers anyone; a regulator registers
+    /// the suppliers and manufacturers it supervises.
+    pub(crate) fn check_register(&self, caller: &Caller, role: Role) -> Access {
+        if caller.operator || (caller.role == Some(Role::Regulator) && REGULATED.contains(&role)) {
+            Ok(())
+        } else if caller.role == Some(Role::Regulator) {
+            forbid(format!(
+                "only the operator registers a {}; a regulator registers suppliers and manufacturers",
+                role.as_str()
+            ))
+        } else {
+            forbid("only a regulator or the operator may register parties")
+        }
+    }
+
+    /// Issuing a key for `party`: the operator for anyone; a regulator for suppliers and
+    /// manufacturers only (never for a bureau, a lab or a platform).
+    pub(crate) fn check_issue_key(&self, caller: &Caller, party: NodeId) -> Access {
+        if caller.operator {
+            return Ok(());
+        }
+        let role = self.party_role(party);
+        if caller.role == Some(Role::Regulator) && role.is_some_and(|r| REGULATED.contains(&r)) {
+            Ok(())
+        } else if caller.role == Some(Role::Regulator) {
+            forbid(format!(
+                "only the operator issues keys for a {}",
+                role.map(Role::as_str).unwrap_or("party")
+            ))
+        } else {
+            forbid("only a regulator or the operator may issue keys")
+        }
+    }
+
+    /// Listing or revoking the keys of `party`: the party itself, the operator, and a
+    /// regulator for the parties it may issue keys for.
+    pub(crate) fn check_manage_keys(&self, caller: &Caller, party: NodeId) -> Access {
+        if caller.is(party) || self.check_issue_key(caller, party).is_ok() {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "{} may not {what}",
-                caller_name(caller)
-            )))
+            forbid("this caller may not manage another party's keys")
         }
     }
 
-    /// Changing a listing (linking batches): its platform only.
-    pub(crate) fn authorize_listing_write(
+    /// Revoking key `key` (owned by `owner`).
+    pub(crate) fn check_revoke_key(&self, caller: &Caller, key: NodeId, owner: NodeId) -> Access {
+        if !self.can_read(caller, key) {
+            return Err(Denied::Hidden);
+        }
+        self.check_manage_keys(caller, owner)
+    }
+
+    /// Writing at all: a read-only key changes nothing.
+    pub(crate) fn check_write(&self, caller: &Caller) -> Access {
+        if caller.read_only {
+            forbid("this key is read-only")
+        } else {
+            Ok(())
+        }
+    }
+
+    /// May `caller` link `batch` to a listing of `platform` sold by `seller`? The holder of
+    /// the goods says so: the seller links its own batch, or has granted that platform the
+    /// right to. Anything else is hidden, exactly like a batch that does not exist.
+    pub(crate) fn check_link(
         &self,
         caller: &Caller,
-        listing: NodeId,
-    ) -> AppResult<()> {
-        let m = self
-            .store
-            .meta(listing)
-            .ok_or_else(|| Self::not_found(listing, NodeKind::Listing))?;
+        platform: NodeId,
+        seller: NodeId,
+        batch: NodeId,
+    ) -> Access {
+        let Some(m) = self.store.meta(batch) else {
+            return Err(Denied::Hidden);
+        };
+        if m.kind != NodeKind::Batch || m.a != seller {
+            return Err(Denied::Hidden);
+        }
+        if caller.operator || caller.is(seller) {
+            return Ok(());
+        }
+        if caller.is(platform) && self.active_grant(seller, platform).is_some() {
+            return Ok(());
+        }
+        Err(Denied::Hidden)
+    }
+
+    /// The seller's active grant to `platform`, if any.
+    pub(crate) fn active_grant(&self, seller: NodeId, platform: NodeId) -> Option<NodeId> {
+        self.store.attached(seller).into_iter().find(|&g| {
+            self.store.meta(g).is_some_and(|m| {
+                m.kind == NodeKind::Grant && m.a == seller && m.b == platform && m.flag == 0
+            })
+        })
+    }
+
+    /// Changing a listing (linking batches): its platform or its seller.
+    pub(crate) fn check_listing_write(&self, caller: &Caller, listing: NodeId) -> Access {
+        let Some(m) = self.store.meta(listing) else {
+            return Err(Denied::Hidden);
+        };
+        if caller.operator || caller.is(m.a) || caller.is(m.b) {
+            Ok(())
+        } else {
+            self.read_or_hide(
+                caller,
+                listing,
+                "only the listing's platform or seller changes it",
+            )
+        }
+    }
+
+    /// Granting a platform the right to link a seller's batches: the seller itself.
+    pub(crate) fn check_grant(&self, caller: &Caller, seller: NodeId) -> Access {
+        self.check_act_for(caller, seller, "grant link rights")?;
+        match self.party_role(seller) {
+            Some(Role::Manufacturer) => Ok(()),
+            _ => forbid("only a seller (a manufacturer) grants link rights"),
+        }
+    }
+
+    /// Revoking a grant: the seller that gave it.
+    pub(crate) fn check_revoke_grant(&self, caller: &Caller, grant: NodeId) -> Access {
+        let Some(m) = self.store.meta(grant) else {
+            return Err(Denied::Hidden);
+        };
         if caller.operator || caller.is(m.a) {
             Ok(())
         } else {
-            Err(self.deny(
+            self.read_or_hide(
                 caller,
-                listing,
-                NodeKind::Listing,
-                "change a listing of another platform",
-            ))
+                grant,
+                "only the seller that gave a grant revokes it",
+            )
         }
+    }
+
+    /// Acting on a case (transfer, note, status, invitation): the bureaus working on it (its
+    /// holder, and for a joint case those that accepted). Accepting an invitation: the
+    /// invited bureau. Every other regulator may read the case, not change it.
+    pub(crate) fn check_case_member(
+        &self,
+        caller: &Caller,
+        case: &crate::domain::Case,
+        accepting: bool,
+    ) -> Access {
+        if caller.operator {
+            return Ok(());
+        }
+        let me = caller.me();
+        if caller.role != Some(Role::Regulator) {
+            return Err(Denied::Hidden);
+        }
+        if case.bureaus.contains(&me) || (accepting && case.invited.contains(&me)) {
+            Ok(())
+        } else if case.invited.contains(&me) {
+            forbid("this bureau is invited to the case: accept by joining it first")
+        } else {
+            forbid("only the bureau holding the case, or one that accepted it as a joint case, changes it")
+        }
+    }
+
+    /// A party's compliance status and history: regulators and the party itself.
+    pub(crate) fn check_compliance_read(&self, caller: &Caller, party: NodeId) -> Access {
+        if caller.sees_all() || caller.is(party) {
+            Ok(())
+        } else {
+            forbid("only regulators and the party itself read its compliance history")
+        }
+    }
+
+    /// Acknowledging an action: the platform it is addressed to.
+    pub(crate) fn check_ack(&self, caller: &Caller, platform: NodeId) -> Access {
+        if caller.operator || caller.is(platform) {
+            Ok(())
+        } else {
+            forbid("only the platform an action is addressed to acknowledges it")
+        }
+    }
+
+    /// Whether the caller may see the service's counters (`/healthz` details).
+    pub(crate) fn may_see_stats(&self, caller: Option<&Caller>) -> bool {
+        caller.is_some_and(Caller::sees_all)
+    }
+
+    /// The role of a party id.
+    pub fn party_role(&self, id: NodeId) -> Option<Role> {
+        self.store
+            .meta(id)
+            .filter(|m| m.kind == NodeKind::Party)
+            .map(|m| role_from_code(m.flag))
     }
 }
 
-fn caller_name(c: &Caller) -> String {
-    match (c.party, c.role) {
-        (Some(p), Some(r)) => format!("{} (a {})", format_id(NodeKind::Party, p), r.as_str()),
-        _ if c.operator => "the operator".into(),
-        _ => "this caller".into(),
+impl From<Denied> for AppError {
+    /// For checks that cannot hide anything (role and act-for rules); routes that may hide a
+    /// record map [`Denied::Hidden`] to their own unknown-id answer with [`Denied::into_error`].
+    fn from(d: Denied) -> AppError {
+        match d {
+            Denied::Hidden => AppError::NotFound {
+                field: None,
+                detail: "no such record".into(),
+            },
+            Denied::Forbidden(why) => AppError::Forbidden(why),
+        }
     }
 }

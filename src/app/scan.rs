@@ -5,7 +5,7 @@
 use super::views::{fmt_time, PartyView};
 use super::{App, Caller};
 use crate::digital_link::{self, DigitalLink};
-use crate::domain::{format_id, parse_id, Batch, NaturalKey, NodeId, NodeKind, Record, Role};
+use crate::domain::{Batch, NaturalKey, NodeId, NodeKind, Record, Role};
 use crate::error::{AppError, AppResult};
 use crate::qr::{self, Ecc, QrCache, QrKey, TokenIndex};
 use parking_lot::RwLock;
@@ -243,7 +243,7 @@ impl App {
         Some(QrRef {
             token,
             url,
-            svg: format!("/api/v1/qr/{}.svg", format_id(kind, id)),
+            svg: format!("/api/v1/qr/{}.svg", self.ids.format(kind, id)),
         })
     }
 
@@ -259,7 +259,7 @@ impl App {
             field: None,
             detail: format!("no code '{}'", super::trunc(file)),
         })?;
-        let (kind, id) = match parse_id(id_part) {
+        let (kind, id) = match self.ids.parse(id_part) {
             Some((k, n)) if qr_able(k) && self.store.meta(n).map(|m| m.kind) == Some(k) => (k, n),
             _ => {
                 return Err(AppError::NotFound {
@@ -268,7 +268,13 @@ impl App {
                 })
             }
         };
-        self.authorize_read(caller, id, kind)?;
+        self.check_read(caller, id).map_err(|d| {
+            d.into_error(|| AppError::NotFound {
+                field: None,
+                detail: format!("no code for '{}'", super::trunc(id_part)),
+            })
+        })?;
+        let _ = kind;
         let q = self.qr_state()?;
         let url = self
             .qr_ref(id)
@@ -468,7 +474,7 @@ impl App {
             let Ok(Some(Record::Lot(l))) = self.store.record(n) else {
                 continue;
             };
-            let (mark, _) = self.marks_of(n);
+            let (mark, _) = self.marks_of(None, n);
             let latest = self
                 .inspections_of(n)
                 .first()
@@ -511,8 +517,11 @@ impl App {
             view.mark = Some("failed");
         }
         if let Some(c) = caller {
-            if self.authorize_upstream(c, id, m.kind).is_ok() {
-                view.trace = Some(format!("/api/v1/trace/upstream/{}", format_id(m.kind, id)));
+            if self.check_upstream(c, id).is_ok() {
+                view.trace = Some(format!(
+                    "/api/v1/trace/upstream/{}",
+                    self.ids.format(m.kind, id)
+                ));
             }
         }
         Ok(view)
@@ -568,7 +577,7 @@ impl App {
 
     pub fn me(&self, caller: &Caller) -> AppResult<Me> {
         let party = match caller.party {
-            Some(p) => Some(PartyView::new(p, &self.party(p)?)),
+            Some(p) => Some(PartyView::new(&self.ids, p, &self.party(p)?)),
             None => None,
         };
         let role = if caller.operator {
@@ -598,7 +607,7 @@ impl App {
                 continue;
             };
             lots.push(StockLine {
-                lot: format_id(NodeKind::Lot, lot),
+                lot: self.ids.format(NodeKind::Lot, lot),
                 lot_code: l.lot_code,
                 material: l.material.as_str(),
                 formaldehyde_class: l.formaldehyde_class.as_str(),
@@ -611,7 +620,7 @@ impl App {
             });
         }
         Ok(Stock {
-            party: format_id(NodeKind::Party, party),
+            party: self.ids.format(NodeKind::Party, party),
             lots,
         })
     }
@@ -695,7 +704,7 @@ impl HasQr for super::views::BatchView {
 
 impl App {
     fn qr_for(&self, public_id: &str) -> Option<QrRef> {
-        let (_, id) = parse_id(public_id)?;
+        let (_, id) = self.ids.parse(public_id)?;
         self.qr_ref(id)
     }
 

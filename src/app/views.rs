@@ -1,6 +1,7 @@
 //! Response bodies: what the API returns, built from records. Times are RFC 3339 in UTC.
 
-use crate::domain::{format_id, Batch, Listing, Lot, NodeId, NodeKind, Party, Quantity, Shipment};
+use crate::domain::{Batch, Listing, Lot, NodeId, NodeKind, Party, Quantity, Shipment};
+use crate::ids::IdCodec;
 use serde::Serialize;
 
 pub fn fmt_time(ms: i64) -> String {
@@ -35,9 +36,9 @@ pub struct PartyView {
 }
 
 impl PartyView {
-    pub fn new(id: NodeId, p: &Party) -> PartyView {
+    pub fn new(ids: &IdCodec, id: NodeId, p: &Party) -> PartyView {
         PartyView {
-            id: format_id(NodeKind::Party, id),
+            id: ids.format(NodeKind::Party, id),
             name: p.name.clone(),
             role: p.role.as_str(),
             uscc: p.uscc.clone(),
@@ -53,11 +54,11 @@ pub struct InputView {
     pub quantity: QuantityView,
 }
 
-fn inputs(inputs: &[crate::domain::Input]) -> Vec<InputView> {
+fn inputs(ids: &IdCodec, inputs: &[crate::domain::Input]) -> Vec<InputView> {
     inputs
         .iter()
         .map(|i| InputView {
-            lot: format_id(NodeKind::Lot, i.lot),
+            lot: ids.format(NodeKind::Lot, i.lot),
             quantity: i.quantity.into(),
         })
         .collect()
@@ -82,17 +83,17 @@ pub struct LotView {
 }
 
 impl LotView {
-    pub fn new(id: NodeId, l: &Lot) -> LotView {
+    pub fn new(ids: &IdCodec, id: NodeId, l: &Lot) -> LotView {
         LotView {
-            id: format_id(NodeKind::Lot, id),
-            producer: format_id(NodeKind::Party, l.producer),
+            id: ids.format(NodeKind::Lot, id),
+            producer: ids.format(NodeKind::Party, l.producer),
             lot_code: l.lot_code.clone(),
             material: l.material.as_str(),
             formaldehyde_class: l.formaldehyde_class.as_str(),
             quantity: l.quantity.into(),
             produced_at: fmt_time(l.produced_at),
             gtin: l.gtin.clone(),
-            inputs: inputs(&l.inputs),
+            inputs: inputs(ids, &l.inputs),
             created_at: fmt_time(l.created_at),
             qr: None,
         }
@@ -111,12 +112,12 @@ pub struct ShipmentView {
 }
 
 impl ShipmentView {
-    pub fn new(id: NodeId, s: &Shipment) -> ShipmentView {
+    pub fn new(ids: &IdCodec, id: NodeId, s: &Shipment) -> ShipmentView {
         ShipmentView {
-            id: format_id(NodeKind::Shipment, id),
-            lot: format_id(NodeKind::Lot, s.lot),
-            from: format_id(NodeKind::Party, s.from),
-            to: format_id(NodeKind::Party, s.to),
+            id: ids.format(NodeKind::Shipment, id),
+            lot: ids.format(NodeKind::Lot, s.lot),
+            from: ids.format(NodeKind::Party, s.from),
+            to: ids.format(NodeKind::Party, s.to),
             quantity: s.quantity.into(),
             shipped_at: fmt_time(s.shipped_at),
             created_at: fmt_time(s.created_at),
@@ -161,10 +162,10 @@ pub struct BatchView {
 }
 
 impl BatchView {
-    pub fn new(id: NodeId, b: &Batch) -> BatchView {
+    pub fn new(ids: &IdCodec, id: NodeId, b: &Batch) -> BatchView {
         BatchView {
-            id: format_id(NodeKind::Batch, id),
-            manufacturer: format_id(NodeKind::Party, b.manufacturer),
+            id: ids.format(NodeKind::Batch, id),
+            manufacturer: ids.format(NodeKind::Party, b.manufacturer),
             batch_code: b.batch_code.clone(),
             product: ProductView {
                 name: b.product.name.clone(),
@@ -172,7 +173,7 @@ impl BatchView {
                 gtin: b.product.gtin.clone(),
             },
             quantity: b.quantity,
-            inputs: inputs(&b.inputs),
+            inputs: inputs(ids, &b.inputs),
             produced_at: fmt_time(b.produced_at),
             serials: b.unit_count > 0,
             unit_count: b.unit_count,
@@ -180,7 +181,7 @@ impl BatchView {
                 .unit_ids()
                 .enumerate()
                 .map(|(n, u)| UnitRef {
-                    id: format_id(NodeKind::Unit, u),
+                    id: ids.format(NodeKind::Unit, u),
                     serial: b.serial(n as u32),
                     qr: None,
                 })
@@ -206,13 +207,13 @@ pub struct UnitView {
 }
 
 impl UnitView {
-    pub fn new(id: NodeId, batch_id: NodeId, n: u32, b: &Batch) -> UnitView {
+    pub fn new(ids: &IdCodec, id: NodeId, batch_id: NodeId, n: u32, b: &Batch) -> UnitView {
         UnitView {
-            id: format_id(NodeKind::Unit, id),
+            id: ids.format(NodeKind::Unit, id),
             serial: b.serial(n),
-            batch: format_id(NodeKind::Batch, batch_id),
+            batch: ids.format(NodeKind::Batch, batch_id),
             batch_code: b.batch_code.clone(),
-            manufacturer: format_id(NodeKind::Party, b.manufacturer),
+            manufacturer: ids.format(NodeKind::Party, b.manufacturer),
             product: ProductView {
                 name: b.product.name.clone(),
                 model: b.product.model.clone(),
@@ -242,11 +243,11 @@ pub struct ListingView {
 }
 
 impl ListingView {
-    pub fn new(id: NodeId, l: &Listing) -> ListingView {
+    pub fn new(ids: &IdCodec, id: NodeId, l: &Listing) -> ListingView {
         ListingView {
-            id: format_id(NodeKind::Listing, id),
-            platform: format_id(NodeKind::Party, l.platform),
-            seller: format_id(NodeKind::Party, l.seller),
+            id: ids.format(NodeKind::Listing, id),
+            platform: ids.format(NodeKind::Party, l.platform),
+            seller: ids.format(NodeKind::Party, l.seller),
             shop: l.shop.clone(),
             item_id: l.item_id.clone(),
             url: l.url.clone(),
@@ -254,7 +255,7 @@ impl ListingView {
             batches: l
                 .batches
                 .iter()
-                .map(|&b| format_id(NodeKind::Batch, b))
+                .map(|&b| ids.format(NodeKind::Batch, b))
                 .collect(),
             status: l.status.as_str(),
             created_at: fmt_time(l.created_at),
@@ -308,7 +309,9 @@ pub enum NodeFields {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LatestInspection {
-    pub id: String,
+    /// The inspection's id, for whoever may read it (its lab, its sampler, regulators).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub verdict: &'static str,
     pub report_no: String,
     pub sampled_at: String,
@@ -453,6 +456,8 @@ pub struct EventView {
     pub at: String,
     pub kind: &'static str,
     pub actor_party: Option<String>,
-    pub actor_key: String,
+    /// The key used: shown to regulators and to the party that owns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_key: Option<String>,
     pub subject: String,
 }

@@ -75,6 +75,9 @@ impl VerifyReport {
 }
 
 pub trait Store: Send + Sync + 'static {
+    /// The secret public ids are keyed with ([`crate::ids::IdCodec`]): made with the store
+    /// and kept in it, so ids stay stable for the life of the data.
+    fn id_key(&self) -> [u8; 32];
     /// The id the next created entity gets.
     fn next_id(&self) -> NodeId;
     /// Kind and header of a node, from the resident graph.

@@ -118,6 +118,7 @@ impl Mem {
             Record::Party(_)
             | Record::Listing(_)
             | Record::Key(_)
+            | Record::Grant(_)
             | Record::Declaration(_)
             | Record::Action(_)
             | Record::Case(_) => {}
@@ -137,6 +138,7 @@ impl Mem {
                 self.graph.link_batches(*listing, batches)
             }
             EventBody::KeyRevoked { key } => self.graph.revoke_key(*key),
+            EventBody::GrantRevoked { grant } => self.graph.revoke_grant(*grant),
             EventBody::ActionAcknowledged { .. } | EventBody::CaseUpdated { .. } => {
                 for (id, r) in puts {
                     match r {
@@ -277,6 +279,16 @@ fn project(
                 keys: vec![],
             })
         }
+        EventBody::GrantRevoked { grant } => {
+            let Some(Record::Grant(mut g)) = current(*grant)? else {
+                return Err(StoreError::Missing(*grant));
+            };
+            g.revoked_at.get_or_insert(ev.at);
+            Ok(Projection {
+                puts: vec![(*grant, Record::Grant(g))],
+                keys: vec![],
+            })
+        }
     }
 }
 
@@ -380,9 +392,12 @@ pub struct SledStore {
     data_file: std::fs::File,
     /// The chunk writer of a bulk import.
     writer: Mutex<Option<BulkWriter>>,
+    /// The secret public ids are keyed with (see `crate::ids`).
+    id_key: [u8; 32],
 }
 
 const HEAD_KEY: &[u8] = b"head";
+const ID_KEY: &[u8] = b"id_key";
 
 fn decode_head(v: &[u8]) -> Result<(u64, Hash), StoreError> {
     if v.len() != 40 {
@@ -439,6 +454,28 @@ impl SledStore {
                 "log ends at event {last_logged} but the head says {seq}"
             )));
         }
+        let data_file = std::fs::File::open(cfg.path.join("db")).map_err(sled::Error::Io)?;
+        let id_key: [u8; 32] = match meta_tree.get(ID_KEY)? {
+            Some(v) => v
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("the id key has the wrong length".into()))?,
+            None if seq == 0 => {
+                // A new store: its ids are keyed by a fresh secret, durable before any id
+                // is handed out.
+                let key = crate::secret::random32()
+                    .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+                meta_tree.insert(ID_KEY, &key[..])?;
+                db.flush()?;
+                data_file.sync_data().map_err(sled::Error::Io)?;
+                key
+            }
+            None => {
+                return Err(StoreError::Corrupt(
+                    "the store holds events but no id key: its ids cannot be named".into(),
+                ))
+            }
+        };
         let store = SledStore {
             db,
             log,
@@ -457,8 +494,9 @@ impl SledStore {
             flushes: AtomicU64::new(0),
             pending: Mutex::new(None),
             bulk: std::sync::atomic::AtomicBool::new(false),
-            data_file: std::fs::File::open(cfg.path.join("db")).map_err(sled::Error::Io)?,
+            data_file,
             writer: Mutex::new(None),
+            id_key,
         };
         store.rebuild()?;
         Ok(store)
@@ -608,6 +646,10 @@ impl SledStore {
 }
 
 impl Store for SledStore {
+    fn id_key(&self) -> [u8; 32] {
+        self.id_key
+    }
+
     fn next_id(&self) -> NodeId {
         self.mem.read().graph.len() as NodeId
     }

@@ -104,20 +104,13 @@ impl World {
 
     /// The bureaus and the lab of the demo world, found in the party directory.
     fn find_parties(&mut self) {
-        let mut misses = 0;
-        for n in 0..200 {
-            let r = self.op.get(&format!("/api/v1/parties/pty_{n}"));
-            if r.status != 200 {
-                misses += 1;
-                if misses > 40 {
-                    break;
-                }
-                continue;
-            }
+        let dir = self.op.get("/api/v1/parties");
+        assert_eq!(dir.status, 200, "the party directory");
+        for p in dir.body["parties"].as_array().cloned().unwrap_or_default() {
             let (id, name, role) = (
-                r.body["id"].as_str().unwrap_or("").to_string(),
-                r.body["name"].as_str().unwrap_or("").to_string(),
-                r.body["role"].as_str().unwrap_or(""),
+                p["id"].as_str().unwrap_or("").to_string(),
+                p["name"].as_str().unwrap_or("").to_string(),
+                p["role"].as_str().unwrap_or(""),
             );
             match role {
                 "regulator" if name.contains("徐州") => self.xuzhou = id.clone(),

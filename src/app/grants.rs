@@ -1,0 +1,130 @@
+//! Link grants: a seller's standing, revocable permission for one platform to link the
+//! seller's batches to that platform's listings. Without one, only the seller links its
+//! batches; a link nobody authorised is refused like an unknown batch.
+
+use super::views::fmt_time;
+use super::{dto::NewGrant, unknown_id, App, Caller};
+use crate::domain::{Grant, NodeId, NodeKind, Record, Role};
+use crate::error::{AppError, AppResult};
+use crate::event::EventBody;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GrantView {
+    pub id: String,
+    pub seller: String,
+    pub platform: String,
+    pub active: bool,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+impl App {
+    fn grant_view(&self, id: NodeId, g: &Grant) -> GrantView {
+        GrantView {
+            id: self.ids.format(NodeKind::Grant, id),
+            seller: self.ids.format(NodeKind::Party, g.seller),
+            platform: self.ids.format(NodeKind::Party, g.platform),
+            active: g.revoked_at.is_none(),
+            created_at: fmt_time(g.created_at),
+            revoked_at: g.revoked_at.map(fmt_time),
+        }
+    }
+
+    fn grant(&self, id: NodeId) -> AppResult<Grant> {
+        match self.load(id)? {
+            Record::Grant(g) => Ok(g),
+            _ => Err(AppError::Internal(format!("{id} is not a grant"))),
+        }
+    }
+
+    /// A seller grants a platform the right to link the seller's batches. Granting again
+    /// while a grant is active is a conflict naming the active grant.
+    pub fn create_grant(&self, caller: &Caller, req: NewGrant) -> AppResult<GrantView> {
+        let seller = match (&req.seller, caller.party) {
+            (Some(s), _) => {
+                self.resolve_party("seller", s, &[Role::Manufacturer], "the seller")?
+                    .0
+            }
+            (None, Some(me)) => me,
+            (None, None) => {
+                return Err(AppError::rule(
+                    "seller",
+                    "name the seller that grants the right",
+                ))
+            }
+        };
+        self.check_grant(caller, seller)?;
+        let (platform, _) =
+            self.resolve_party("platform", &req.platform, &[Role::Platform], "the grantee")?;
+        self.write(caller, |id, now| {
+            if let Some(existing) = self.active_grant(seller, platform) {
+                return Err(AppError::conflict(
+                    "platform",
+                    format!(
+                        "this platform already holds an active grant: {}",
+                        self.ids.format(NodeKind::Grant, existing)
+                    ),
+                ));
+            }
+            let g = Grant {
+                seller,
+                platform,
+                created_at: now,
+                revoked_at: None,
+            };
+            let view = self.grant_view(id, &g);
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Grant(g),
+                },
+                Some(seller),
+                view,
+            ))
+        })
+    }
+
+    /// The grants a caller gave (a seller) or holds (a platform); every grant for a
+    /// regulator. Newest first.
+    pub fn list_grants(&self, caller: &Caller) -> AppResult<Vec<GrantView>> {
+        let ids: Vec<NodeId> = match caller.party {
+            _ if caller.sees_all() => self.store.ids_of(NodeKind::Grant),
+            Some(me) => self
+                .store
+                .attached(me)
+                .into_iter()
+                .filter(|&n| self.store.meta(n).map(|m| m.kind) == Some(NodeKind::Grant))
+                .collect(),
+            None => vec![],
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids.into_iter().rev() {
+            if self.can_read(caller, id) {
+                out.push(self.grant_view(id, &self.grant(id)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The seller withdraws a grant: the platform links nothing more on its authority
+    /// (links already made stay; they were authorised when made). Revoking twice is a no-op.
+    pub fn revoke_grant(&self, caller: &Caller, grant_id: &str) -> AppResult<GrantView> {
+        let unknown = || unknown_id(None, NodeKind::Grant.name(), grant_id);
+        let id = self
+            .existing(grant_id, NodeKind::Grant)
+            .ok_or_else(unknown)?;
+        self.check_revoke_grant(caller, id)
+            .map_err(|d| d.into_error(unknown))?;
+        self.write_if(caller, |_, _| {
+            let g = self.grant(id)?;
+            let body = g
+                .revoked_at
+                .is_none()
+                .then_some(EventBody::GrantRevoked { grant: id });
+            Ok((body, Some(g.seller), ()))
+        })?;
+        Ok(self.grant_view(id, &self.grant(id)?))
+    }
+}

@@ -1,0 +1,175 @@
+//! Public ids: opaque, keyed, and unrelated to each other.
+//!
+//! Inside boardtrail every record has a dense `u32` id (its position in the graph). Outside,
+//! a record is named `{prefix}_{26 base32 characters}`: the 16-byte block
+//! `kind ‖ id (u32 BE) ‖ 11 zero bytes`, enciphered with AES-128 under a key kept in the
+//! store (see [`crate::store::Store::id_key`]). AES is a keyed pseudorandom permutation, so
+//! two records created back to back get unrelated ids, and an id reveals neither how many
+//! records exist, nor when it was made, nor (without the prefix the caller was given) its
+//! kind. Decoding deciphers the block and checks the kind byte against the prefix and the
+//! eleven zero bytes, so a made-up or altered id is refused with probability 1 - 2^-88:
+//! no index is needed, and guessing ids is hopeless.
+//!
+//! The kind byte inside the block means a lot's id with its prefix changed to `bat_` is
+//! not a batch id: it simply does not decode, exactly like an id that never existed.
+
+use crate::domain::{NodeId, NodeKind};
+use aes::cipher::{generic_array::GenericArray, BlockDecrypt, BlockEncrypt, KeyInit};
+use aes::Aes128;
+use data_encoding::BASE32_NOPAD;
+
+/// Length of the base32 part of a public id (16 bytes, no padding).
+pub const ID_CHARS: usize = 26;
+
+/// Formats and parses public ids under one store's key.
+#[derive(Clone)]
+pub struct IdCodec {
+    cipher: Aes128,
+}
+
+impl std::fmt::Debug for IdCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdCodec(..)")
+    }
+}
+
+impl IdCodec {
+    /// A codec keyed by a store's 32-byte id secret (the AES key is derived from it, so the
+    /// secret itself is never used for two purposes).
+    pub fn new(secret: &[u8; 32]) -> IdCodec {
+        let derived = blake3::derive_key("boardtrail 2026-12 public record ids v1", secret);
+        let cipher = Aes128::new(GenericArray::from_slice(&derived[..16]));
+        IdCodec { cipher }
+    }
+
+    /// The public id of record `id` of `kind`.
+    pub fn format(&self, kind: NodeKind, id: NodeId) -> String {
+        let mut block = [0u8; 16];
+        block[0] = kind as u8;
+        block[1..5].copy_from_slice(&id.to_be_bytes());
+        let mut b = GenericArray::from(block);
+        self.cipher.encrypt_block(&mut b);
+        let mut out = String::with_capacity(kind.prefix().len() + 1 + ID_CHARS);
+        out.push_str(kind.prefix());
+        out.push('_');
+        out.push_str(&BASE32_NOPAD.encode(&b).to_ascii_lowercase());
+        out
+    }
+
+    /// The kind and dense id a public id names, if it is one this codec made. Whether the
+    /// record exists is the store's business.
+    pub fn parse(&self, s: &str) -> Option<(NodeKind, NodeId)> {
+        let (prefix, code) = s.split_once('_')?;
+        let kind = NodeKind::from_prefix(prefix)?;
+        if code.len() != ID_CHARS || !code.bytes().all(|c| matches!(c, b'a'..=b'z' | b'2'..=b'7')) {
+            return None;
+        }
+        let bytes = BASE32_NOPAD
+            .decode(code.to_ascii_uppercase().as_bytes())
+            .ok()?;
+        let block: [u8; 16] = bytes.try_into().ok()?;
+        let mut b = GenericArray::from(block);
+        self.cipher.decrypt_block(&mut b);
+        if b[0] != kind as u8 || b[5..].iter().any(|&x| x != 0) {
+            return None;
+        }
+        let id = NodeId::from_be_bytes([b[1], b[2], b[3], b[4]]);
+        Some((kind, id))
+    }
+
+    /// The dense id of a public id of kind `want`; `None` for anything else.
+    pub fn parse_kind(&self, s: &str, want: NodeKind) -> Option<NodeId> {
+        match self.parse(s) {
+            Some((k, id)) if k == want => Some(id),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codec(seed: u8) -> IdCodec {
+        IdCodec::new(&[seed; 32])
+    }
+
+    #[test]
+    fn round_trip_every_kind() {
+        let c = codec(7);
+        for kind in NodeKind::ALL {
+            for id in [0, 1, 2, 1000, u32::MAX] {
+                let s = c.format(kind, id);
+                assert!(s.starts_with(&format!("{}_", kind.prefix())), "{s}");
+                assert_eq!(s.len(), kind.prefix().len() + 1 + ID_CHARS);
+                assert_eq!(c.parse(&s), Some((kind, id)), "{s}");
+                assert_eq!(c.parse_kind(&s, kind), Some(id));
+            }
+        }
+    }
+
+    #[test]
+    fn neighbours_are_unrelated() {
+        let c = codec(1);
+        let a = c.format(NodeKind::Lot, 41);
+        let b = c.format(NodeKind::Lot, 42);
+        let common = a
+            .bytes()
+            .zip(b.bytes())
+            .skip(4)
+            .filter(|(x, y)| x == y)
+            .count();
+        // 26 random base32 characters agree in ~0.8 positions on average.
+        assert!(common < 8, "{a} vs {b}");
+    }
+
+    #[test]
+    fn another_key_another_id() {
+        let s = codec(1).format(NodeKind::Batch, 5);
+        assert_ne!(s, codec(2).format(NodeKind::Batch, 5));
+        assert_eq!(codec(2).parse(&s), None);
+    }
+
+    #[test]
+    fn changed_prefix_character_or_case_is_refused() {
+        let c = codec(3);
+        let s = c.format(NodeKind::Lot, 9);
+        let as_batch = s.replacen("lot_", "bat_", 1);
+        assert_eq!(c.parse(&as_batch), None);
+        assert_eq!(c.parse(&s.to_ascii_uppercase()), None);
+        let mut chars: Vec<char> = s.chars().collect();
+        let last = chars.len() - 1;
+        chars[last] = if chars[last] == 'a' { 'b' } else { 'a' };
+        let altered: String = chars.into_iter().collect();
+        assert_eq!(c.parse(&altered), None);
+        for bad in [
+            "",
+            "lot_",
+            "lot_1",
+            "lot_00000000000000000000000000",
+            "x_y",
+            "lot",
+        ] {
+            assert_eq!(c.parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn random_strings_do_not_decode() {
+        let c = codec(4);
+        let mut hits = 0;
+        for i in 0u32..20_000 {
+            let h = blake3::hash(&i.to_le_bytes());
+            let s = format!(
+                "lot_{}",
+                BASE32_NOPAD
+                    .encode(&h.as_bytes()[..16])
+                    .to_ascii_lowercase()
+            );
+            if c.parse(&s).is_some() {
+                hits += 1;
+            }
+        }
+        assert_eq!(hits, 0);
+    }
+}
