@@ -517,3 +517,79 @@ fn main_pages_fit_a_phone_and_a_desktop() {
         b.assert_no_script_errors();
     }
 }
+
+/// After signing in, `?next=` leads only to a path on this origin: the browser's own URL
+/// parsing decides, so backslashes and tabs cannot smuggle in another host.
+#[test]
+fn sign_in_redirects_only_to_this_site() {
+    let _one = serial();
+    let w = World::start(0);
+    let regulator = w.key(&w.xuzhou);
+    let driver = Chromedriver::start();
+    let b = Browser::open(&driver, Screen::Desktop, "redirect");
+    // Another origin: the same address on another port (as in the report: a foreign host).
+    let port: u16 = w
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let host = format!("127.0.0.1:{}", port.wrapping_add(1));
+    for next in [
+        format!("/%5C{host}/x"),
+        format!("/%09/{host}/x"),
+        format!("//{host}/x"),
+        "/%5Cevil.example/x".to_string(),
+        "https://evil.example/".to_string(),
+        "/%0A/evil.example/".to_string(),
+    ] {
+        b.goto(&format!("{}/?next={next}", w.base));
+        b.fill("#api-key", &regulator);
+        b.click("#sign-in");
+        b.wait_text("#me-party", w.name(&w.xuzhou));
+        let url = b.url();
+        let page = url.split(['?', '#']).next().unwrap_or("");
+        assert_eq!(page, format!("{}/", w.base), "next={next} led to {url}");
+        b.js("sessionStorage.clear()", vec![]);
+    }
+    // A same-site path is followed.
+    b.goto(&format!("{}/?next=%2Fregulator", w.base));
+    b.fill("#api-key", &regulator);
+    b.click("#sign-in");
+    b.wait_for("the regulator page", |b| {
+        b.url().ends_with("/regulator").then_some(())
+    });
+    b.assert_no_script_errors();
+}
+
+/// The web app's own CSV export neutralises cells a spreadsheet would run as formulas.
+#[test]
+fn the_web_apps_csv_cells_are_never_formulas() {
+    let _one = serial();
+    let w = World::start(0);
+    let driver = Chromedriver::start();
+    let b = Browser::open(&driver, Screen::Desktop, "csv-cells");
+    b.goto(&format!("{}/", w.base));
+    let cells = b.js_async(
+        "const done = arguments[arguments.length - 1];
+         import('/static/app.js').then((m) => done([
+           m.csvCell('=HYPERLINK(\"http://evil.example\",\"x\")'), m.csvCell('+1'), m.csvCell('-1+2'),
+           m.csvCell('@SUM(A1)'), m.csvCell('\\t=1'), m.csvCell('\\r=1'), m.csvCell('木森, 京东'),
+           m.csvCell('a=b'), m.csvCell(7)]));",
+        vec![],
+    );
+    assert_eq!(
+        cells,
+        json!([
+            "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"",
+            "'+1",
+            "'-1+2",
+            "'@SUM(A1)",
+            "'\t=1",
+            "\"'\r=1\"",
+            "\"木森, 京东\"",
+            "a=b",
+            "7"
+        ])
+    );
+}

@@ -623,8 +623,10 @@ impl App {
                 ),
             ));
         }
-        let subject_class = match self.load(subject)? {
-            Record::Lot(l) => Subject::Panel(l.formaldehyde_class),
+        // Units have no record of their own (they are derived from their batch): only a
+        // lot is a panel judged against its declared class.
+        let subject_class = match self.store.record_arc(subject).as_deref() {
+            Some(Record::Lot(l)) => Subject::Panel(l.formaldehyde_class),
             _ => Subject::Furniture,
         };
         let mut results = Vec::with_capacity(req.results.len());
@@ -1043,7 +1045,12 @@ impl App {
         let start = match &q.cursor {
             None => 0,
             Some(c) => match self.ids.parse(c) {
-                Some((NodeKind::Listing, n)) => rows.partition_point(|&(l, _)| l <= n),
+                // An item of this answer only (see `downstream`).
+                Some((NodeKind::Listing, n))
+                    if rows.binary_search_by_key(&n, |&(l, _)| l).is_ok() =>
+                {
+                    rows.partition_point(|&(l, _)| l <= n)
+                }
                 _ => {
                     return Err(AppError::bad(
                         "cursor",
@@ -1296,7 +1303,8 @@ impl App {
         let after = match &q.cursor {
             None => None,
             Some(c) => match self.ids.parse(c) {
-                Some((NodeKind::Action, n)) => Some(n),
+                // An action the caller may read (another platform's does not position a page).
+                Some((NodeKind::Action, n)) if self.can_read(caller, n) => Some(n),
                 _ => {
                     return Err(AppError::bad(
                         "cursor",

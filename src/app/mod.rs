@@ -1220,10 +1220,14 @@ impl App {
             DownstreamItems::Batches => (&reach.batches, NodeKind::Batch),
             DownstreamItems::Lots => (&reach.lots, NodeKind::Lot),
         };
+        // A cursor is an item of this very answer: any other id (another tenant's record
+        // included) is refused alike, so a cursor tells nothing of where other records stand.
         let start = match &q.cursor {
             None => 0,
             Some(c) => match self.ids.parse(c) {
-                Some((k, n)) if k == want => ids.partition_point(|&x| x <= n),
+                Some((k, n)) if k == want && ids.binary_search(&n).is_ok() => {
+                    ids.partition_point(|&x| x <= n)
+                }
                 _ => {
                     return Err(AppError::bad(
                         "cursor",

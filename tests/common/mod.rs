@@ -22,11 +22,18 @@ impl TestServer {
     }
 
     pub fn start_in(dir: tempfile::TempDir) -> TestServer {
+        Self::start_with(dir, |_| {})
+    }
+
+    /// Starts with the test defaults, then `adjust` (e.g. no rate limit for a test that
+    /// sends thousands of requests with one key).
+    pub fn start_with(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let mut cfg = Config::new(dir.path());
         cfg.bind = "127.0.0.1:0".into();
         cfg.admin_token = Some(TOKEN.into());
         cfg.workers = 2;
         cfg.cache_mb = 16;
+        adjust(&mut cfg);
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
