@@ -260,6 +260,10 @@ fn routes() -> Vec<Route> {
         get("/healthz"),
         get("/api/v1/me"),
         get("/api/v1/parties"),
+        post(
+            "/api/v1/parties",
+            json!({"name": "n", "role": "supplier", "uscc": "91371300MA3C1A0X1", "city": "c"}),
+        ),
         get("/api/v1/parties/{ID}"),
         post("/api/v1/parties/{ID}/keys", json!({})),
         get("/api/v1/parties/{ID}/keys"),
@@ -434,6 +438,62 @@ fn normal(r: &Resp, id: &str, n: u64) -> String {
             .replace(id, "{ID}")
             .replace(&format!("X-{n}"), "X-{N}")
     )
+}
+
+/// Every route of the README's access table is among the routes run here.
+#[test]
+fn every_route_of_the_readme_table_is_run() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("<!-- access-matrix:start -->").expect("matrix");
+    let end = readme.find("<!-- access-matrix:end -->").expect("matrix end");
+    let ours: Vec<(String, String)> = routes()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.split('?').next().unwrap().to_string()))
+        .collect();
+    let mut rows = 0;
+    for line in readme[start..end].lines().filter(|l| l.starts_with("| GET") || l.starts_with("| POST") || l.starts_with("| DELETE")) {
+        let route = line.trim_matches('|').split('|').next().unwrap().trim();
+        let mut words = route.split(' ');
+        let (method, path) = (words.next().unwrap(), words.next().unwrap());
+        // `{supplier lot}`, `{platform listing}`, … all become the id under test.
+        let mut norm = String::new();
+        let mut depth = 0;
+        for ch in path.chars() {
+            match ch {
+                '{' => {
+                    depth += 1;
+                    if depth == 1 {
+                        norm.push_str("{ID}");
+                    }
+                }
+                '}' => depth -= 1,
+                _ if depth > 0 => {}
+                _ => norm.push(ch),
+            }
+        }
+        // Multi-word placeholders (`{other bureau's case}`) span words: take the rest.
+        if depth > 0 {
+            for w in words.by_ref() {
+                for ch in w.chars() {
+                    match ch {
+                        '}' => depth -= 1,
+                        _ if depth > 0 => {}
+                        _ => norm.push(ch),
+                    }
+                }
+                if depth == 0 {
+                    break;
+                }
+            }
+        }
+        let full = if norm == "/healthz" { norm } else { format!("/api/v1{norm}") };
+        assert!(
+            ours.iter().any(|(m, p)| m == method && (*p == full || p.replace("{ME}", "{ID}").replace("{MINE}", "{ID}") == full)),
+            "README route {route} ({method} {full}) is not run by the isolation test"
+        );
+        rows += 1;
+    }
+    assert!(rows > 40, "only {rows} README rows");
 }
 
 #[test]
