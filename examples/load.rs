@@ -185,7 +185,9 @@ fn import_scale(args: &Args, dir: &std::path::Path) -> Result<(), String> {
     let mut cfg = Config::new(dir);
     cfg.cache_mb = args.cache_mb;
     let store = server::open_store(&cfg).map_err(|e| e.to_string())?;
-    let app = App::new(store);
+    // The secrets the server will check are made with the store, as `boardtrail import` does.
+    let secrets = server::open_secrets(&cfg, store.as_ref()).map_err(|e| e.to_string())?;
+    let app = App::with_token_key(store, secrets.token_key);
     let mut text = Vec::new();
     for item in Generator::new(args.scale, args.seed, app.ids().clone()) {
         text.extend_from_slice(item.line.as_bytes());

@@ -5,6 +5,7 @@ use crate::app::dto::*;
 use crate::app::{App, Caller};
 use crate::auth::Auth;
 use crate::error::AppError;
+use crate::store::{Failure, StoreError};
 use actix_web::dev::HttpServiceFactory;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::{header, StatusCode};
@@ -46,6 +47,8 @@ fn slug(status: StatusCode) -> &'static str {
         415 => "unsupported-media-type",
         422 => "rule-violated",
         429 => "rate-limited",
+        503 => "unavailable",
+        507 => "insufficient-storage",
         _ => "internal",
     }
 }
@@ -77,12 +80,19 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Store(StoreError::Failed(f)) if f.disk_full => {
+                StatusCode::INSUFFICIENT_STORAGE
+            }
+            AppError::Store(StoreError::Failed(_)) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        if let AppError::Store(StoreError::Failed(f)) = self {
+            return stopped(f);
+        }
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
             return problem(status, "internal error; see the server log", None);
@@ -94,6 +104,43 @@ impl ResponseError for AppError {
             }
         }
         resp
+    }
+}
+
+/// The answer to every request once the store stopped (fail-stop): 507 when the disk is
+/// full, else 503. The write that failed was acknowledged to nobody; nothing is served until
+/// a restart, so nothing unacknowledged is ever read.
+fn stopped(f: &Failure) -> HttpResponse {
+    let status = if f.disk_full {
+        StatusCode::INSUFFICIENT_STORAGE
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    problem(
+        status,
+        format!(
+            "{f}. The request was not acknowledged; retry it after the restart (with the same \
+             Idempotency-Key, a write that did reach the disk answers as it first did)"
+        ),
+        None,
+    )
+}
+
+/// Fail-stop at the edge: once the store stopped, every request but `/healthz` gets the
+/// stopped answer (reads too, so that nothing the failed write left in memory is served).
+pub async fn fail_stop(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let failure = req
+        .app_data::<web::Data<State>>()
+        .and_then(|s| s.app.store().failure());
+    match failure {
+        Some(f) if req.path() != "/healthz" => {
+            let (req, _) = req.into_parts();
+            Ok(actix_web::dev::ServiceResponse::new(req, stopped(&f)))
+        }
+        _ => next.call(req).await.map(|r| r.map_into_boxed_body()),
     }
 }
 
@@ -189,8 +236,21 @@ fn created<T: Serialize>(v: &T) -> HttpResponse {
     HttpResponse::Created().json(v)
 }
 
-/// Up or not, for anyone; the counters only for a regulator or the operator.
+/// Up or not, for anyone; the counters only for a regulator or the operator. A stopped
+/// store answers 503 (507 when the disk is full) with the reason.
 async fn healthz(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+    if let Some(f) = state.app.store().failure() {
+        let status = if f.disk_full {
+            StatusCode::INSUFFICIENT_STORAGE
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        return HttpResponse::build(status).json(serde_json::json!({
+            "status": "failed",
+            "reason": f.to_string(),
+            "disk_full": f.disk_full,
+        }));
+    }
     let caller = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -25,6 +25,10 @@ struct DataArgs {
     /// sled page cache in MiB (resident memory runs several times this).
     #[arg(long, env = "BOARDTRAIL_CACHE_MB", default_value_t = 128)]
     cache_mb: u64,
+    /// Secret the QR tokens are keyed with; by default a random key kept in the data
+    /// directory (qr.key). The store keeps its fingerprint: a different one is refused.
+    #[arg(long, env = "BOARDTRAIL_QR_KEY", hide_env_values = true)]
+    qr_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -46,10 +50,6 @@ enum Command {
         /// HTTP worker threads (0: one per core).
         #[arg(long, env = "BOARDTRAIL_WORKERS", default_value_t = 0)]
         workers: usize,
-        /// Secret the QR tokens are keyed with; by default a random key kept in the data
-        /// directory (qr.key). Changing it invalidates printed codes.
-        #[arg(long, env = "BOARDTRAIL_QR_KEY", hide_env_values = true)]
-        qr_key: Option<String>,
         /// Requests per second each party key may make (0: no limit).
         #[arg(long, env = "BOARDTRAIL_RATE_PER_S", default_value_t = 100.0)]
         rate_per_s: f64,
@@ -84,6 +84,7 @@ enum Command {
 fn config(data: &DataArgs) -> Config {
     let mut c = Config::new(&data.data_dir);
     c.cache_mb = data.cache_mb;
+    c.qr_secret = data.qr_key.clone();
     c
 }
 
@@ -115,14 +116,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             workers,
             rate_per_s,
             rate_burst,
-            qr_key,
             demo,
         } => {
             let mut cfg = config(&data);
             cfg.bind = bind.clone();
             cfg.public_url = public_url.unwrap_or_default();
             cfg.workers = workers;
-            cfg.qr_secret = qr_key;
             cfg.rate_limit = boardtrail::auth::RateLimit {
                 per_second: rate_per_s,
                 burst: rate_burst,
@@ -164,21 +163,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { data } => {
-            let store = server::open_store(&config(&data))?;
-            let report = store.verify()?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            if report.ok() {
-                println!(
-                    "verify: ok ({} events, {} records)",
-                    report.events, report.records
-                );
-                Ok(ExitCode::SUCCESS)
-            } else {
-                println!("verify: {} problem(s)", report.problems.len());
-                Ok(ExitCode::from(2))
-            }
-        }
+        Command::Verify { data } => verify(&config(&data)),
         Command::Import { data, file } => import(&data, &file),
         Command::Reindex { data } => {
             let store = server::open_store(&config(&data))?;
@@ -189,11 +174,53 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
 }
 
+/// `boardtrail verify`: the whole hash chain, the projection against a replay, the head
+/// record beside the store and the secrets' fingerprints. Exit 0 when all hold, 2 on any
+/// problem (a store that does not even open included), 1 only when verify itself fails.
+fn verify(cfg: &Config) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let store = match server::open_store(cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("verify: the store does not open: {e}");
+            println!("verify: 1 problem(s)");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut report = match store.verify() {
+        Ok(r) => r,
+        Err(e) => {
+            println!("verify: the log cannot be read: {e}");
+            println!("verify: 1 problem(s)");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if report.events > 0 {
+        if let Err(e) = server::open_secrets(cfg, store.as_ref()) {
+            report.problems.push(e.to_string());
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if report.ok() {
+        println!(
+            "verify: ok ({} events, {} records)",
+            report.events, report.records
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("verify: {} problem(s)", report.problems.len());
+        Ok(ExitCode::from(2))
+    }
+}
+
 fn import(data: &DataArgs, file: &std::path::Path) -> Result<ExitCode, Box<dyn std::error::Error>> {
     use boardtrail::app::{App, Caller};
     use std::io::BufReader;
-    let store = server::open_store(&config(data))?;
-    let app = App::new(store.clone());
+    let cfg = config(data);
+    let store = server::open_store(&cfg)?;
+    // The import makes (or checks) the data dir's secrets like `serve` does, so that the
+    // store it fills is served with them.
+    let secrets = server::open_secrets(&cfg, store.as_ref())?;
+    let app = App::with_token_key(store.clone(), secrets.token_key);
     let (reader, len): (Box<dyn std::io::BufRead>, u64) = if file.as_os_str() == "-" {
         (Box::new(BufReader::new(std::io::stdin().lock())), 0)
     } else {

@@ -115,6 +115,19 @@ impl QrKey {
         Ok(QrKey(crate::secret::load_or_create(data_dir, KEY_FILE)?))
     }
 
+    /// Reads `qr.key`, creating it only when `may_create` (see
+    /// [`crate::secret::load_or_create_if`]).
+    pub fn load_or_create_if(data_dir: &Path, may_create: bool) -> Result<QrKey, QrError> {
+        Ok(QrKey(crate::secret::load_or_create_if(
+            data_dir, KEY_FILE, may_create,
+        )?))
+    }
+
+    /// The fingerprint the store keeps of this key.
+    pub fn fingerprint(&self) -> [u8; 16] {
+        crate::secret::fingerprint(&self.0)
+    }
+
     /// Derives the key from a configured secret (the `BOARDTRAIL_QR_KEY` variable).
     pub fn from_secret(secret: &str) -> QrKey {
         QrKey(blake3::derive_key(KEY_CONTEXT, secret.as_bytes()))

@@ -16,6 +16,37 @@ pub enum SecretError {
     Permissions { path: PathBuf, mode: u32 },
     #[error("no randomness available: {0}")]
     Random(getrandom::Error),
+    #[error("secret file {path} is missing, but the store already holds events: restore it from a backup (a new one would void every key or printed code it keys)")]
+    Missing { path: PathBuf },
+}
+
+/// A secret's fingerprint, kept in the store so that a replaced or lost secret file is
+/// noticed instead of silently voiding every key and printed code (16 bytes of a keyed
+/// derivation: it tells nothing about the secret).
+pub fn fingerprint(secret: &[u8; 32]) -> [u8; 16] {
+    let d = blake3::derive_key("boardtrail 2026-12 secret fingerprint v1", secret);
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
+/// Reads the secret `dir/name`; creates it only when `may_create` (a store without events).
+/// A missing secret of a store that already holds events is an error: a new one would
+/// silently void every issued key or printed code.
+pub fn load_or_create_if(
+    dir: &Path,
+    name: &str,
+    may_create: bool,
+) -> Result<[u8; 32], SecretError> {
+    if may_create {
+        return load_or_create(dir, name);
+    }
+    read(&dir.join(name)).map_err(|e| match e {
+        SecretError::Io { path, source } if source.kind() == io::ErrorKind::NotFound => {
+            SecretError::Missing { path }
+        }
+        other => other,
+    })
 }
 
 /// 32 fresh random bytes.

@@ -44,17 +44,81 @@ impl Config {
     }
 }
 
-/// Opens the sled store under the data directory.
+/// Opens the sled store under the data directory, which only its owner may enter (0700;
+/// the files in it 0600).
 pub fn open_store(cfg: &Config) -> Result<Arc<SledStore>, AppError> {
-    std::fs::create_dir_all(&cfg.data_dir).map_err(|e| {
-        AppError::Internal(format!(
-            "cannot create data dir {}: {e}",
-            cfg.data_dir.display()
-        ))
-    })?;
+    use std::os::unix::fs::DirBuilderExt;
+    let dir_err =
+        |e: std::io::Error| AppError::Internal(format!("data dir {}: {e}", cfg.data_dir.display()));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&cfg.data_dir)
+        .map_err(dir_err)?;
     let mut sc = SledConfig::new(cfg.data_dir.join("db"));
     sc.cache_bytes = cfg.cache_mb * 1024 * 1024;
-    Ok(Arc::new(SledStore::open(&sc)?))
+    let store = SledStore::open(&sc)?;
+    restrict(&cfg.data_dir).map_err(dir_err)?;
+    Ok(Arc::new(store))
+}
+
+/// Owner-only modes for the data dir and everything in it: directories 0700, files 0600.
+fn restrict(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    let mode = if meta.is_dir() { 0o700 } else { 0o600 };
+    if meta.permissions().mode() & 0o777 != mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            restrict(&entry?.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// The secrets outside the store: the key of API-token hashes and the QR key.
+pub struct Secrets {
+    pub token_key: [u8; 32],
+    pub qr_key: crate::qr::QrKey,
+}
+
+/// Reads the secrets and checks them against the fingerprints the store keeps. They are
+/// created only with a store that holds no event yet; a missing secret, or one that differs
+/// from the one the store was made with, refuses to start (it would void every issued key
+/// or every printed code without a word).
+pub fn open_secrets(cfg: &Config, store: &dyn Store) -> Result<Secrets, AppError> {
+    let fresh = store.stats().events == 0;
+    let err = |e: &dyn std::fmt::Display| AppError::Internal(e.to_string());
+    let token_key =
+        crate::secret::load_or_create_if(&cfg.data_dir, "token.key", fresh).map_err(|e| err(&e))?;
+    let qr_key = match &cfg.qr_secret {
+        Some(secret) => crate::qr::QrKey::from_secret(secret),
+        None => crate::qr::QrKey::load_or_create_if(&cfg.data_dir, fresh).map_err(|e| err(&e))?,
+    };
+    for (name, fp) in [
+        ("token.key", crate::secret::fingerprint(&token_key)),
+        ("qr", qr_key.fingerprint()),
+    ] {
+        match store.secret_fingerprint(name)? {
+            Some(known) if known != fp => return Err(AppError::Internal(format!(
+                "the {name} secret is not the one this store was made with: restore the original \
+                     (a different one voids every {} it keyed)",
+                if name == "qr" {
+                    "printed QR code"
+                } else {
+                    "issued API key"
+                }
+            ))),
+            Some(_) => {}
+            None => store.record_secret_fingerprint(name, fp)?,
+        }
+    }
+    Ok(Secrets { token_key, qr_key })
 }
 
 /// A running service.
@@ -78,13 +142,7 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
         cfg.public_url.clone()
     };
     let dyn_store: Arc<dyn Store> = store.clone();
-    let token_key = crate::secret::load_or_create(&cfg.data_dir, "token.key")
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let qr_key = match &cfg.qr_secret {
-        Some(secret) => crate::qr::QrKey::from_secret(secret),
-        None => crate::qr::QrKey::load_or_create(&cfg.data_dir)
-            .map_err(|e| AppError::Internal(e.to_string()))?,
-    };
+    let Secrets { token_key, qr_key } = open_secrets(cfg, store.as_ref())?;
     let app = Arc::new(App::with_token_key(dyn_store, token_key).with_qr(qr_key, &public_url));
     let auth = Arc::new(Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?);
     let state = State {
@@ -97,6 +155,7 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
     let access_log = tracing::enabled!(target: "boardtrail::http", tracing::Level::INFO);
     let mut server = HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(middleware::from_fn(api::fail_stop))
             .wrap(middleware::Condition::new(
                 access_log,
                 middleware::Logger::new("%r %s %Dms").log_target("boardtrail::http"),

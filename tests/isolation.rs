@@ -443,15 +443,26 @@ fn normal(r: &Resp, id: &str, n: u64) -> String {
 /// Every route of the README's access table is among the routes run here.
 #[test]
 fn every_route_of_the_readme_table_is_run() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let start = readme.find("<!-- access-matrix:start -->").expect("matrix");
-    let end = readme.find("<!-- access-matrix:end -->").expect("matrix end");
+    let end = readme
+        .find("<!-- access-matrix:end -->")
+        .expect("matrix end");
     let ours: Vec<(String, String)> = routes()
         .iter()
-        .map(|r| (r.method.to_string(), r.path.split('?').next().unwrap().to_string()))
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.split('?').next().unwrap().to_string(),
+            )
+        })
         .collect();
     let mut rows = 0;
-    for line in readme[start..end].lines().filter(|l| l.starts_with("| GET") || l.starts_with("| POST") || l.starts_with("| DELETE")) {
+    for line in readme[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| GET") || l.starts_with("| POST") || l.starts_with("| DELETE"))
+    {
         let route = line.trim_matches('|').split('|').next().unwrap().trim();
         let mut words = route.split(' ');
         let (method, path) = (words.next().unwrap(), words.next().unwrap());
@@ -486,9 +497,14 @@ fn every_route_of_the_readme_table_is_run() {
                 }
             }
         }
-        let full = if norm == "/healthz" { norm } else { format!("/api/v1{norm}") };
+        let full = if norm == "/healthz" {
+            norm
+        } else {
+            format!("/api/v1{norm}")
+        };
         assert!(
-            ours.iter().any(|(m, p)| m == method && (*p == full || p.replace("{ME}", "{ID}").replace("{MINE}", "{ID}") == full)),
+            ours.iter().any(|(m, p)| m == method
+                && (*p == full || p.replace("{ME}", "{ID}").replace("{MINE}", "{ID}") == full)),
             "README route {route} ({method} {full}) is not run by the isolation test"
         );
         rows += 1;

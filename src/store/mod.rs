@@ -25,6 +25,41 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the record {0} to update does not exist")]
     Missing(NodeId),
+    /// The store could not make a write durable and stopped: nothing more is written or
+    /// served until a restart (fail-stop).
+    #[error("{0}")]
+    Failed(Failure),
+}
+
+/// Why a store stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: String,
+    /// The device is full (ENOSPC): 507 rather than 503.
+    pub disk_full: bool,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the store stopped after a failed write ({}): restart the service once the cause is fixed",
+            self.reason
+        )
+    }
+}
+
+impl StoreError {
+    /// Was the cause a full device?
+    pub fn disk_full(&self) -> bool {
+        match self {
+            StoreError::Sled(sled::Error::Io(e)) => {
+                e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
+            }
+            StoreError::Failed(f) => f.disk_full,
+            _ => false,
+        }
+    }
 }
 
 /// How much of a lot a party has: made (as producer), received by shipment, consumed as an
@@ -78,6 +113,11 @@ pub trait Store: Send + Sync + 'static {
     /// The secret public ids are keyed with ([`crate::ids::IdCodec`]): made with the store
     /// and kept in it, so ids stay stable for the life of the data.
     fn id_key(&self) -> [u8; 32];
+    /// The fingerprint of a secret kept outside the store (`token.key`, the QR key), as
+    /// recorded when the store first met it.
+    fn secret_fingerprint(&self, name: &str) -> Result<Option<[u8; 16]>, StoreError>;
+    /// Records a secret's fingerprint, durably.
+    fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError>;
     /// The id the next created entity gets.
     fn next_id(&self) -> NodeId;
     /// Kind and header of a node, from the resident graph.
@@ -117,5 +157,8 @@ pub trait Store: Send + Sync + 'static {
     /// Events with `seq > after`, at most `limit`.
     fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError>;
     fn stats(&self) -> StoreStats;
+    /// Set once an append or a flush failed: the store then refuses every write, and the
+    /// service every request, until it is restarted (nothing unacknowledged is served).
+    fn failure(&self) -> Option<Failure>;
     fn verify(&self) -> Result<VerifyReport, StoreError>;
 }

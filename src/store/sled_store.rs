@@ -394,9 +394,51 @@ pub struct SledStore {
     writer: Mutex<Option<BulkWriter>>,
     /// The secret public ids are keyed with (see `crate::ids`).
     id_key: [u8; 32],
+    /// Set by the first failed append or flush (fail-stop); `stopped` is its fast path.
+    failure: Mutex<Option<super::Failure>>,
+    stopped: std::sync::atomic::AtomicBool,
+    /// Blob files (values sled keeps outside its log) already fdatasynced.
+    synced_blobs: Mutex<std::collections::HashSet<std::ffi::OsString>>,
+    /// sled's directory (for `blobs/`).
+    dir: std::path::PathBuf,
+    /// The head record beside the store (see [`HeadRecord`]).
+    head_rec: Mutex<HeadRecord>,
+}
+
+/// The last durable head, kept in a small file beside sled's (`db.head`): after every
+/// group-commit flush the leader writes it in place, and fdatasyncs it at most every
+/// [`HEAD_SYNC_MS`]. At start the log must still hold that event with that hash: a store
+/// that lost acknowledged events (a damaged file sled truncated at the damage) or whose
+/// history differs is refused instead of served.
+struct HeadRecord {
+    file: std::fs::File,
+    synced_at: Option<std::time::Instant>,
+}
+
+const HEAD_SYNC_MS: u128 = 100;
+const HEAD_REC_LEN: usize = 8 + 32 + 16;
+
+fn encode_head_rec(seq: u64, hash: &Hash) -> [u8; HEAD_REC_LEN] {
+    let mut b = [0u8; HEAD_REC_LEN];
+    b[..8].copy_from_slice(&seq.to_be_bytes());
+    b[8..40].copy_from_slice(hash);
+    let sum = blake3::hash(&b[..40]);
+    b[40..].copy_from_slice(&sum.as_bytes()[..16]);
+    b
+}
+
+fn decode_head_rec(b: &[u8]) -> Option<(u64, Hash)> {
+    if b.len() != HEAD_REC_LEN || blake3::hash(&b[..40]).as_bytes()[..16] != b[40..] {
+        return None;
+    }
+    let seq = u64::from_be_bytes(b[..8].try_into().ok()?);
+    let hash: Hash = b[8..40].try_into().ok()?;
+    Some((seq, hash))
 }
 
 const HEAD_KEY: &[u8] = b"head";
+/// Set while `reindex` rebuilds the projection.
+const REINDEX_MARK: &[u8] = b"reindexing";
 const ID_KEY: &[u8] = b"id_key";
 
 fn decode_head(v: &[u8]) -> Result<(u64, Hash), StoreError> {
@@ -424,7 +466,143 @@ fn id_from_bytes(v: &[u8]) -> Result<NodeId, StoreError> {
     Ok(NodeId::from_be_bytes(arr))
 }
 
+/// Events whose hash chain is checked at every start (the whole log: `boardtrail verify`).
+const TAIL_CHECK: usize = 10_000;
+
 impl SledStore {
+    /// Reads the head record beside the store and checks the log against it: the log must
+    /// hold the recorded event with the recorded hash. Returns the file, open for writing.
+    fn check_head_record(
+        path: &std::path::Path,
+        log: &sled::Tree,
+        seq: u64,
+        hash: &Hash,
+    ) -> Result<std::fs::File, StoreError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(sled::Error::Io)?;
+        let bytes = std::fs::read(path).map_err(sled::Error::Io)?;
+        if bytes.is_empty() {
+            if seq > 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    "no head record beside a store with events: starting one (events lost before now could not be detected)"
+                );
+            }
+            return Ok(file);
+        }
+        let Some((rec_seq, rec_hash)) = decode_head_rec(&bytes) else {
+            return Err(StoreError::Corrupt(format!(
+                "the head record {} is damaged",
+                path.display()
+            )));
+        };
+        if rec_seq > seq {
+            return Err(StoreError::Corrupt(format!(
+                "the log ends at event {seq}, but event {rec_seq} was acknowledged ({}): the store lost events; restore it from a backup",
+                path.display()
+            )));
+        }
+        let stored = if rec_seq == 0 {
+            Some(GENESIS)
+        } else {
+            log.get(rec_seq.to_be_bytes())?
+                .and_then(|v| event::split_entry(&v).map(|e| e.hash))
+        };
+        if stored != Some(rec_hash) || (rec_seq == seq && rec_hash != *hash) {
+            return Err(StoreError::Corrupt(format!(
+                "event {rec_seq} is not the event that was acknowledged ({}): the history was changed",
+                path.display()
+            )));
+        }
+        Ok(file)
+    }
+
+    /// Records the durable head beside the store (fdatasynced at most every
+    /// [`HEAD_SYNC_MS`], or now when `sync`).
+    fn write_head_record(&self, seq: u64, hash: &Hash, sync: bool) -> Result<(), StoreError> {
+        use std::os::unix::fs::FileExt;
+        let mut rec = self.head_rec.lock();
+        rec.file
+            .write_all_at(&encode_head_rec(seq, hash), 0)
+            .map_err(sled::Error::Io)?;
+        let due = rec
+            .synced_at
+            .is_none_or(|t| t.elapsed().as_millis() >= HEAD_SYNC_MS);
+        if sync || due {
+            rec.file.sync_data().map_err(sled::Error::Io)?;
+            rec.synced_at = Some(std::time::Instant::now());
+        }
+        Ok(())
+    }
+
+    /// The hash of event `seq` (appended, maybe not yet durable).
+    fn applied_hash(&self, seq: u64) -> Option<Hash> {
+        if seq == 0 {
+            return None;
+        }
+        {
+            let h = self.head.lock();
+            if h.seq == seq {
+                return Some(h.hash);
+            }
+        }
+        let v = self.log.get(seq.to_be_bytes()).ok()??;
+        event::split_entry(&v).map(|e| e.hash)
+    }
+
+    /// Checks the hash chain of the last `n` events up to the head.
+    fn check_tail(&self, n: usize) -> Result<(), StoreError> {
+        let head = self.head.lock();
+        let mut next: Option<(u64, Hash)> = None;
+        for item in self.log.iter().rev().take(n) {
+            let (k, v) = item?;
+            let seq = u64::from_be_bytes(
+                k.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("log key has the wrong length".into()))?,
+            );
+            let entry = event::split_entry(&v)
+                .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+            if event::chain_hash(&entry.prev, entry.body) != entry.hash {
+                return Err(StoreError::Corrupt(format!(
+                    "event {seq} does not match its hash: the store is damaged (run `boardtrail verify`)"
+                )));
+            }
+            codec::decode::<Event>(entry.body)
+                .map_err(|e| StoreError::Corrupt(format!("event {seq} cannot be decoded: {e}")))?;
+            match next {
+                None if seq != head.seq || entry.hash != head.hash => {
+                    return Err(StoreError::Corrupt(format!(
+                        "the head names event {} but the log ends at event {seq}",
+                        head.seq
+                    )))
+                }
+                Some((nseq, nprev)) if nseq != seq + 1 || nprev != entry.hash => {
+                    return Err(StoreError::Corrupt(format!(
+                        "event {nseq} does not follow event {seq}: the log has a gap or a changed event"
+                    )))
+                }
+                _ => {}
+            }
+            next = Some((seq, entry.prev));
+        }
+        if let Some((first, prev)) = next {
+            if first == 1 && prev != GENESIS {
+                return Err(StoreError::Corrupt(
+                    "event 1 does not start the chain".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Opens (or creates) the store and rebuilds the resident graph from the records.
     pub fn open(cfg: &SledConfig) -> Result<SledStore, StoreError> {
         let db = sled::Config::new()
@@ -476,6 +654,8 @@ impl SledStore {
                 ))
             }
         };
+        let head_path = cfg.path.with_extension("head");
+        let head_file = Self::check_head_record(&head_path, &log, seq, &hash)?;
         let store = SledStore {
             db,
             log,
@@ -497,7 +677,21 @@ impl SledStore {
             data_file,
             writer: Mutex::new(None),
             id_key,
+            failure: Mutex::new(None),
+            stopped: std::sync::atomic::AtomicBool::new(false),
+            synced_blobs: Mutex::new(Default::default()),
+            dir: cfg.path.clone(),
+            head_rec: Mutex::new(HeadRecord {
+                file: head_file,
+                synced_at: None,
+            }),
         };
+        store.check_tail(TAIL_CHECK)?;
+        store.write_head_record(seq, &hash, true)?;
+        if store.meta_tree.contains_key(REINDEX_MARK)? {
+            tracing::warn!("an interrupted reindex is run again before the store is used");
+            store.reindex()?;
+        }
         store.rebuild()?;
         Ok(store)
     }
@@ -525,6 +719,12 @@ impl SledStore {
     /// Drops the projection and replays the whole log into it (`boardtrail reindex`).
     /// Returns the number of events replayed.
     pub fn reindex(&self) -> Result<u64, StoreError> {
+        // Atomic as seen from outside: the mark is durable before anything is cleared and is
+        // removed only once the rebuilt projection is; a store opened with the mark still set
+        // (an interrupted reindex) runs it again before serving.
+        self.meta_tree.insert(REINDEX_MARK, &[1u8])?;
+        self.db.flush()?;
+        self.sync_file()?;
         self.nodes.clear()?;
         self.keys.clear()?;
         self.touch.clear()?;
@@ -547,6 +747,10 @@ impl SledStore {
             n += 1;
         }
         self.db.flush()?;
+        self.sync_file()?;
+        self.meta_tree.remove(REINDEX_MARK)?;
+        self.db.flush()?;
+        self.sync_file()?;
         self.rebuild()?;
         Ok(n)
     }
@@ -628,6 +832,54 @@ impl SledStore {
         self.data_file.sync_data().map_err(sled::Error::Io)
     }
 
+    /// fdatasync of the values sled keeps as files in `blobs/` (those over ~128 KiB), which
+    /// sled itself never syncs: each new one once, then the directory.
+    fn sync_blobs(&self) -> Result<(), sled::Error> {
+        let dir = self.dir.join("blobs");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(sled::Error::Io(e)),
+        };
+        let mut synced = self.synced_blobs.lock();
+        let mut any = false;
+        for entry in entries {
+            let entry = entry.map_err(sled::Error::Io)?;
+            let name = entry.file_name();
+            if synced.contains(&name) {
+                continue;
+            }
+            match std::fs::File::open(entry.path()) {
+                Ok(f) => f.sync_data().map_err(sled::Error::Io)?,
+                // sled removed it (a value replaced): nothing to make durable.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(sled::Error::Io(e)),
+            }
+            synced.insert(name);
+            any = true;
+        }
+        if any {
+            std::fs::File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(sled::Error::Io)?;
+        }
+        Ok(())
+    }
+
+    /// Stops the store (fail-stop): records why, and turns `e` into the error every later
+    /// write gets.
+    fn stop(&self, e: StoreError) -> StoreError {
+        let failure = super::Failure {
+            reason: e.to_string(),
+            disk_full: e.disk_full(),
+        };
+        tracing::error!(reason = %failure.reason, disk_full = failure.disk_full, "store stopped");
+        let mut f = self.failure.lock();
+        let first = f.get_or_insert(failure).clone();
+        self.stopped.store(true, Ordering::Release);
+        StoreError::Failed(first)
+    }
+
     /// Bytes sled uses on disk.
     pub fn disk_bytes(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
@@ -638,16 +890,42 @@ impl SledStore {
         self.flushes.load(Ordering::Relaxed)
     }
 
-    /// Flushes everything (used at shutdown).
+    /// Flushes and fdatasyncs everything (used at shutdown).
     pub fn flush(&self) -> Result<(), StoreError> {
+        let head = self.head.lock();
         self.db.flush()?;
-        Ok(())
+        self.sync_file()?;
+        self.sync_blobs()?;
+        self.write_head_record(head.seq, &head.hash, true)
     }
 }
 
 impl Store for SledStore {
     fn id_key(&self) -> [u8; 32] {
         self.id_key
+    }
+
+    fn secret_fingerprint(&self, name: &str) -> Result<Option<[u8; 16]>, StoreError> {
+        match self.meta_tree.get(format!("fp/{name}"))? {
+            None => Ok(None),
+            Some(v) => Ok(Some(v.as_ref().try_into().map_err(|_| {
+                StoreError::Corrupt(format!("the fingerprint of {name} has the wrong length"))
+            })?)),
+        }
+    }
+
+    fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError> {
+        self.meta_tree.insert(format!("fp/{name}"), &fp[..])?;
+        self.db.flush()?;
+        self.sync_file()?;
+        Ok(())
+    }
+
+    fn failure(&self) -> Option<super::Failure> {
+        if !self.stopped.load(Ordering::Acquire) {
+            return None;
+        }
+        self.failure.lock().clone()
     }
 
     fn next_id(&self) -> NodeId {
@@ -726,6 +1004,9 @@ impl Store for SledStore {
 
     fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError> {
         let mut head = self.head.lock();
+        if let Some(f) = self.failure.lock().clone() {
+            return Err(StoreError::Failed(f));
+        }
         let seq = head.seq + 1;
         let ev = Event {
             seq,
@@ -781,7 +1062,7 @@ impl Store for SledStore {
         match res {
             Ok(()) => {}
             Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(e.into()),
+            Err(TransactionError::Storage(e)) => return Err(self.stop(e.into())),
         }
         self.mem.write().apply_event(&ev.body, &projection.puts);
         head.seq = seq;
@@ -813,7 +1094,7 @@ impl Store for SledStore {
     }
 
     fn end_bulk(&self) -> Result<(), StoreError> {
-        let _head = self.head.lock();
+        let head = self.head.lock();
         let rest = self.pending.lock().take();
         let sent = match rest {
             Some(p) if !p.log.is_empty() => self.send_chunk(p),
@@ -837,6 +1118,8 @@ impl Store for SledStore {
         }
         self.db.flush()?;
         self.sync_file()?;
+        self.sync_blobs()?;
+        self.write_head_record(head.seq, &head.hash, true)?;
         let applied = self.applied.load(Ordering::Acquire);
         let mut st = self.dur.lock();
         st.durable = st.durable.max(applied);
@@ -861,10 +1144,24 @@ impl Store for SledStore {
             st.flushing = true;
             let target = self.applied.load(Ordering::Acquire);
             drop(st);
+            let target_hash = self.applied_hash(target);
             // sled's flush writes with sync_file_range, which survives a crash of the
             // process but not of the machine; fdatasync its file to reach the disk.
-            let res = self.db.flush().map(|_| ()).and_then(|()| self.sync_file());
+            let res = self
+                .db
+                .flush()
+                .map(|_| ())
+                .and_then(|()| self.sync_file())
+                .and_then(|()| self.sync_blobs())
+                .map_err(StoreError::from)
+                .and_then(|()| match target_hash {
+                    Some(h) => self.write_head_record(target, &h, false),
+                    None => Ok(()),
+                });
             self.flushes.fetch_add(1, Ordering::Relaxed);
+            // A failed flush stops the store before anyone waiting is answered: what it
+            // held is acknowledged to nobody and served to nobody.
+            let res = res.map_err(|e| self.stop(e));
             st = self.dur.lock();
             st.flushing = false;
             if res.is_ok() && target > st.durable {
@@ -872,6 +1169,9 @@ impl Store for SledStore {
             }
             self.dur_cv.notify_all();
             res?;
+            if let Some(f) = self.failure.lock().clone() {
+                return Err(StoreError::Failed(f));
+            }
         }
     }
 
