@@ -1,7 +1,7 @@
 //! End-to-end tests of the web app in a real browser: headless Chromium driven through
-//! Debian's chromedriver (W3C WebDriver, see `tests/browser/webdriver.rs`), against the real
-//! service started in-process with the demo world. A missing Chromium or chromedriver fails
-//! these tests; nothing is skipped.
+//! Debian's chromedriver (W3C WebDriver through the `thirtyfour` crate, see
+//! `tests/browser/webdriver.rs`), against the real service started in-process with the demo
+//! world. A missing Chromium or chromedriver fails these tests; nothing is skipped.
 //!
 //! The tests run one at a time (one browser on 2 cores is plenty). Set
 //! `BOARDTRAIL_SCREENSHOTS=1` to (re)write the README screenshots in `docs/screenshots/`.

@@ -1,7 +1,9 @@
-//! A small synchronous W3C WebDriver client for the browser tests: starts Debian's
-//! `chromedriver`, opens headless Chromium sessions with a fresh profile, and offers the
-//! few commands the tests need (navigate, find, click, type, read, run a script, take a
-//! screenshot, read the console). Plain JSON over HTTP with `ureq`, no async runtime.
+//! A small blocking facade over the `thirtyfour` WebDriver crate for the browser tests:
+//! starts Debian's `chromedriver`, opens headless Chromium sessions with a fresh profile,
+//! and offers the few commands the tests need (navigate, find, click, type, read, run a
+//! script, take a screenshot, read the console). Each `Browser` owns one current-thread
+//! Tokio runtime and runs every `thirtyfour` call to completion on it, so the tests stay
+//! synchronous.
 //!
 //! Missing Chromium or chromedriver is a test failure with the install command, never a skip.
 
@@ -9,14 +11,22 @@
 
 use base64::Engine as _;
 use serde_json::{json, Value};
+use std::future::Future;
 use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use thirtyfour::cdp::domains::browser::{DownloadBehavior, SetDownloadBehavior};
+use thirtyfour::error::WebDriverResult;
+use thirtyfour::prelude::{
+    By, CapabilitiesHelper, ChromiumLikeCapabilities, DesiredCapabilities, WebDriver, WebElement,
+    WindowHandle,
+};
+use thirtyfour::LoggingPrefsLogLevel;
 
 /// How long waits for the page last before the test fails.
 pub const WAIT: Duration = Duration::from_secs(20);
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn which(names: &[&str], fallbacks: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -83,7 +93,7 @@ impl Chromedriver {
                     if let Some(p) = line
                         .split("on port ")
                         .nth(1)
-                        .map(|s| s.trim_end_matches('.').trim().to_string())
+                        .and_then(|s| s.trim_end_matches('.').trim().parse::<u16>().ok())
                     {
                         let _ = tx.send(p);
                         sent = true;
@@ -95,27 +105,24 @@ impl Chromedriver {
             Ok(p) => p,
             Err(_) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!("chromedriver did not say which port it listens on");
             }
         };
-        let url = format!("http://127.0.0.1:{port}");
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(5))
-            .build();
+        // It says so once it listens; wait until the port takes connections all the same.
         let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = agent.get(&format!("{url}/status")).call() {
-                if r.into_json::<Value>()
-                    .ok()
-                    .is_some_and(|v| v["value"]["ready"] == true)
-                {
-                    break;
-                }
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("chromedriver did not get ready on port {port}");
             }
-            assert!(Instant::now() < deadline, "chromedriver did not get ready");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Chromedriver { child, url }
+        Chromedriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
     }
 }
 
@@ -144,114 +151,133 @@ impl Screen {
     }
 }
 
-/// One browser session (one Chromium with its own fresh profile). Closed on drop.
+/// One browser session (one Chromium with its own fresh profile). Quit on drop.
 pub struct Browser {
-    wd: String,
-    session: String,
-    agent: ureq::Agent,
-    _profile: tempfile::TempDir,
+    /// Always `Some` until drop, which takes it to quit the session.
+    driver: Option<WebDriver>,
+    /// Runs every `thirtyfour` call to completion (a current-thread Tokio runtime).
+    rt: actix_web::rt::Runtime,
     downloads: PathBuf,
+    _profile: tempfile::TempDir,
     /// Where failure screenshots go.
     pub name: String,
 }
 
 /// A WebDriver element reference.
-#[derive(Debug, Clone)]
-pub struct El(String);
+#[derive(Clone)]
+pub struct El(WebElement);
 
-#[derive(Debug)]
-pub struct WdError {
-    pub error: String,
-    pub message: String,
+impl std::fmt::Debug for El {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "El({})", self.0.element_id())
+    }
+}
+
+/// The Chromium options the tests run with, as `goog:chromeOptions` and W3C capabilities.
+fn capabilities(
+    screen: Screen,
+    profile: &Path,
+    downloads: &Path,
+) -> WebDriverResult<thirtyfour::ChromeCapabilities> {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(&chromium_path().to_string_lossy())?;
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--lang=zh-CN",
+        "--hide-scrollbars",
+    ] {
+        caps.add_arg(arg)?;
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
+    caps.add_experimental_option(
+        "prefs",
+        json!({
+            "intl.accept_languages": "zh-CN,zh",
+            "download.default_directory": downloads.to_string_lossy(),
+            "download.prompt_for_download": false,
+        }),
+    )?;
+    match screen {
+        Screen::Desktop => {
+            caps.add_arg("--window-size=1280,900")?;
+            caps.add_arg("--force-device-scale-factor=1")?;
+        }
+        Screen::Phone => {
+            caps.add_experimental_option(
+                "mobileEmulation",
+                json!({
+                    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2, "touch": true},
+                    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                                  (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36",
+                }),
+            )?;
+        }
+    }
+    caps.set_browser_log_level(LoggingPrefsLogLevel::All)?;
+    caps.set(
+        "timeouts",
+        json!({"pageLoad": 60000, "script": 30000, "implicit": 0}),
+    )?;
+    caps.set("unhandledPromptBehavior", "accept")?;
+    Ok(caps)
 }
 
 impl Browser {
     pub fn open(driver: &Chromedriver, screen: Screen, name: &str) -> Browser {
         let profile = tempfile::tempdir().expect("profile dir");
-        let mut args = vec![
-            "--headless".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--disable-quic".into(),
-            "--no-first-run".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--disable-dev-shm-usage".into(),
-            "--lang=zh-CN".into(),
-            "--hide-scrollbars".into(),
-            format!("--user-data-dir={}", profile.path().display()),
-        ];
         let downloads = profile.path().join("downloads");
         std::fs::create_dir_all(&downloads).expect("downloads dir");
-        let mut options = json!({
-            "binary": chromium_path().to_string_lossy(),
-            "prefs": {
-                "intl.accept_languages": "zh-CN,zh",
-                "download.default_directory": downloads.to_string_lossy(),
-                "download.prompt_for_download": false,
-            },
-        });
-        match screen {
-            Screen::Desktop => {
-                args.push("--window-size=1280,900".into());
-                args.push("--force-device-scale-factor=1".into());
-            }
-            Screen::Phone => {
-                options["mobileEmulation"] = json!({
-                    "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2, "touch": true},
-                    "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
-                                  (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36",
-                });
-            }
-        }
-        options["args"] = json!(args);
-        let caps = json!({
-            "capabilities": {"alwaysMatch": {
-                "browserName": "chrome",
-                "goog:chromeOptions": options,
-                "goog:loggingPrefs": {"browser": "ALL"},
-                "timeouts": {"pageLoad": 60000, "script": 30000, "implicit": 0},
-                "unhandledPromptBehavior": "accept",
-            }}
-        });
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(90))
-            .build();
-        let resp = match agent
-            .post(&format!("{}/session", driver.url))
-            .send_json(caps)
-        {
-            Ok(r) => r.into_json::<Value>().expect("session json"),
-            Err(ureq::Error::Status(_, r)) => {
-                panic!(
-                    "cannot open a Chromium session: {}",
-                    r.into_string().unwrap_or_default()
-                )
-            }
-            Err(e) => panic!("cannot reach chromedriver: {e}"),
-        };
-        let session = resp["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session id in {resp}"))
-            .to_string();
+        let caps = capabilities(screen, profile.path(), &downloads)
+            .unwrap_or_else(|e| panic!("Chromium capabilities: {e}"));
+        let rt = actix_web::rt::Runtime::new().expect("a Tokio runtime for the browser");
+        let wd = rt
+            .block_on(
+                WebDriver::builder(driver.url.as_str(), caps)
+                    .request_timeout(Duration::from_secs(90))
+                    .connect(),
+            )
+            .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"));
         let b = Browser {
-            wd: format!("{}/session/{session}", driver.url),
-            session,
-            agent,
-            _profile: profile,
+            driver: Some(wd),
+            rt,
             downloads,
+            _profile: profile,
             name: name.to_string(),
         };
         // Headless Chromium saves downloads only when told where.
-        let _ = b.cmd(
-            "POST",
-            "/goog/cdp/execute",
-            Some(json!({"cmd": "Browser.setDownloadBehavior", "params": {
-                "behavior": "allow", "downloadPath": b.downloads.to_string_lossy(), "eventsEnabled": false,
-            }})),
-        );
+        let _ = b.run(b.wd().cdp().send(SetDownloadBehavior {
+            behavior: DownloadBehavior::Allow,
+            browser_context_id: None,
+            download_path: Some(b.downloads.to_string_lossy().into_owned()),
+            events_enabled: Some(false),
+        }));
         b
+    }
+
+    fn wd(&self) -> &WebDriver {
+        self.driver.as_ref().expect("the session is open")
+    }
+
+    /// Runs one `thirtyfour` call to completion.
+    fn run<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// The value of a call that must succeed, or the test fails with what the page shows.
+    #[track_caller]
+    fn must<T>(&self, what: &str, r: WebDriverResult<T>) -> T {
+        match r {
+            Ok(v) => v,
+            Err(e) => self.fail(&format!("WebDriver {what}: {e}")),
+        }
     }
 
     /// Waits for a finished download whose name ends with `suffix`; returns its bytes.
@@ -272,65 +298,25 @@ impl Browser {
         })
     }
 
-    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, WdError> {
-        let url = format!("{}{path}", self.wd);
-        let req = self.agent.request(method, &url);
-        let res = match body {
-            Some(b) => req.send_json(b),
-            None if method == "POST" => req.send_json(json!({})),
-            None => req.call(),
-        };
-        let v: Value = match res {
-            Ok(r) => r.into_json().unwrap_or(Value::Null),
-            Err(ureq::Error::Status(_, r)) => {
-                let v: Value = r.into_json().unwrap_or(Value::Null);
-                return Err(WdError {
-                    error: v["value"]["error"].as_str().unwrap_or("").to_string(),
-                    message: v["value"]["message"].as_str().unwrap_or("").to_string(),
-                });
-            }
-            Err(e) => {
-                return Err(WdError {
-                    error: "transport".into(),
-                    message: e.to_string(),
-                })
-            }
-        };
-        Ok(v["value"].clone())
-    }
-
-    #[track_caller]
-    fn must(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        match self.cmd(method, path, body) {
-            Ok(v) => v,
-            Err(e) => self.fail(&format!(
-                "WebDriver {method} {path}: {} {}",
-                e.error, e.message
-            )),
-        }
-    }
-
     /// Fails the test with the page's address, its visible text and console errors, and
     /// keeps a screenshot of the moment under target/tmp.
     #[track_caller]
     pub fn fail(&self, why: &str) -> ! {
         let url = self
-            .cmd("GET", "/url", None)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
+            .run(self.wd().current_url())
+            .map(|u| u.to_string())
             .unwrap_or_default();
         let text = self
-            .cmd(
-                "POST",
-                "/execute/sync",
-                Some(json!({"script": "return document.body ? document.body.innerText : ''", "args": []})),
-            )
+            .run(self.wd().execute(
+                "return document.body ? document.body.innerText : ''",
+                Vec::new(),
+            ))
             .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
+            .and_then(|r| r.json().as_str().map(str::to_string))
             .unwrap_or_default();
         let shot = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("browser-failure-{}.png", self.name));
-        if let Ok(png) = self.try_screenshot() {
+        if let Ok(png) = self.run(self.wd().screenshot_as_png()) {
             let _ = std::fs::write(&shot, png);
         }
         let logs = self.console();
@@ -341,44 +327,35 @@ impl Browser {
         );
     }
 
+    #[track_caller]
     pub fn goto(&self, url: &str) {
-        self.must("POST", "/url", Some(json!({ "url": url })));
+        let r = self.run(self.wd().goto(url));
+        self.must(&format!("goto {url}"), r);
     }
 
+    #[track_caller]
     pub fn url(&self) -> String {
-        self.must("GET", "/url", None)
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        let r = self.run(self.wd().current_url());
+        self.must("current url", r).to_string()
     }
 
+    #[track_caller]
     pub fn refresh(&self) {
-        self.must("POST", "/refresh", None);
+        let r = self.run(self.wd().refresh());
+        self.must("refresh", r);
     }
 
     /// The first element matching `css`, if any (no waiting).
     pub fn find(&self, css: &str) -> Option<El> {
-        self.cmd(
-            "POST",
-            "/element",
-            Some(json!({"using": "css selector", "value": css})),
-        )
-        .ok()
-        .and_then(|v| v[ELEMENT_KEY].as_str().map(|s| El(s.to_string())))
+        self.run(self.wd().find(By::Css(css))).ok().map(El)
     }
 
     pub fn find_all(&self, css: &str) -> Vec<El> {
-        self.cmd(
-            "POST",
-            "/elements",
-            Some(json!({"using": "css selector", "value": css})),
-        )
-        .ok()
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| v[ELEMENT_KEY].as_str().map(|s| El(s.to_string())))
-        .collect()
+        self.run(self.wd().find_all(By::Css(css)))
+            .unwrap_or_default()
+            .into_iter()
+            .map(El)
+            .collect()
     }
 
     /// Polls `f` until it gives Some, or fails the test after [`WAIT`].
@@ -415,17 +392,11 @@ impl Browser {
     }
 
     pub fn displayed(&self, e: &El) -> bool {
-        self.cmd("GET", &format!("/element/{}/displayed", e.0), None)
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false)
+        self.run(e.0.is_displayed()).unwrap_or(false)
     }
 
     pub fn text_of(&self, e: &El) -> String {
-        self.cmd("GET", &format!("/element/{}/text", e.0), None)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        self.run(e.0.text()).unwrap_or_default()
     }
 
     #[track_caller]
@@ -435,25 +406,28 @@ impl Browser {
     }
 
     pub fn attr(&self, e: &El, name: &str) -> Option<String> {
-        self.cmd("GET", &format!("/element/{}/attribute/{name}", e.0), None)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
+        self.run(e.0.attr(name)).ok().flatten()
     }
 
+    /// A DOM property as JSON (`thirtyfour`'s own `prop` gives it as a string).
     pub fn prop(&self, e: &El, name: &str) -> Value {
-        self.cmd("GET", &format!("/element/{}/property/{name}", e.0), None)
-            .unwrap_or(Value::Null)
+        self.run(self.wd().execute(
+            "return arguments[0][arguments[1]]",
+            vec![self.el_json(e), json!(name)],
+        ))
+        .map(|r| r.json().clone())
+        .unwrap_or(Value::Null)
     }
 
     #[track_caller]
     pub fn click_el(&self, e: &El) {
         // Scroll it into the middle first so sticky bars never cover it.
-        let _ = self.cmd(
-            "POST",
-            "/execute/sync",
-            Some(json!({"script": "arguments[0].scrollIntoView({block: 'center'})", "args": [self.el_json(e)]})),
-        );
-        self.must("POST", &format!("/element/{}/click", e.0), None);
+        let _ = self.run(self.wd().execute(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            vec![self.el_json(e)],
+        ));
+        let r = self.run(e.0.click());
+        self.must("click", r);
     }
 
     #[track_caller]
@@ -466,12 +440,10 @@ impl Browser {
     #[track_caller]
     pub fn fill(&self, css: &str, text: &str) {
         let e = self.wait(css);
-        self.must("POST", &format!("/element/{}/clear", e.0), None);
-        self.must(
-            "POST",
-            &format!("/element/{}/value", e.0),
-            Some(json!({ "text": text })),
-        );
+        let r = self.run(e.0.clear());
+        self.must(&format!("clear {css}"), r);
+        let r = self.run(e.0.send_keys(text));
+        self.must(&format!("type into {css}"), r);
     }
 
     /// Picks the option of a `<select>` whose value is `value`, as a person would (click).
@@ -487,30 +459,26 @@ impl Browser {
         self.click_el(&opt);
     }
 
+    /// The element as a script argument.
     pub fn el_json(&self, e: &El) -> Value {
-        json!({ ELEMENT_KEY: e.0 })
+        e.0.to_json().expect("element reference as JSON")
     }
 
     /// Runs a script in the page and returns what it returns.
     #[track_caller]
     pub fn js(&self, script: &str, args: Vec<Value>) -> Value {
-        self.must(
-            "POST",
-            "/execute/sync",
-            Some(json!({"script": script, "args": args})),
-        )
+        let r = self.run(self.wd().execute(script, args));
+        self.must("execute script", r).json().clone()
     }
 
     /// Runs an async script (`arguments[arguments.length - 1]` is the callback).
     #[track_caller]
     pub fn js_async(&self, script: &str, args: Vec<Value>) -> Value {
-        self.must(
-            "POST",
-            "/execute/async",
-            Some(json!({"script": script, "args": args})),
-        )
+        let r = self.run(self.wd().execute_async(script, args));
+        self.must("execute async script", r).json().clone()
     }
 
+    #[track_caller]
     pub fn set_session_storage(&self, key: &str, value: &str) {
         self.js(
             "sessionStorage.setItem(arguments[0], arguments[1])",
@@ -518,51 +486,38 @@ impl Browser {
         );
     }
 
+    #[track_caller]
     pub fn window_handle(&self) -> String {
-        self.must("GET", "/window", None)
-            .as_str()
-            .unwrap_or("")
-            .to_string()
+        let r = self.run(self.wd().window());
+        self.must("window handle", r).to_string()
     }
 
     pub fn window_handles(&self) -> Vec<String> {
-        self.cmd("GET", "/window/handles", None)
-            .ok()
-            .and_then(|v| v.as_array().cloned())
+        self.run(self.wd().windows())
             .unwrap_or_default()
             .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
+            .map(WindowHandle::to_string)
             .collect()
     }
 
     #[track_caller]
     pub fn switch_to_window(&self, handle: &str) {
-        self.must("POST", "/window", Some(json!({ "handle": handle })));
+        let r = self.run(self.wd().switch_to_window(WindowHandle::from(handle)));
+        self.must(&format!("switch to window {handle}"), r);
     }
 
     #[track_caller]
     pub fn close_window(&self) {
-        self.must("DELETE", "/window", None);
+        let r = self.run(self.wd().close_window());
+        self.must("close window", r);
     }
 
-    /// A Chrome DevTools command through chromedriver.
+    /// A Chrome DevTools command (e.g. `Network.emulateNetworkConditions`) through
+    /// chromedriver; returns its result.
     #[track_caller]
     pub fn cdp(&self, cmd: &str, params: Value) -> Value {
-        self.must(
-            "POST",
-            "/goog/cdp/execute",
-            Some(json!({"cmd": cmd, "params": params})),
-        )
-    }
-
-    fn try_screenshot(&self) -> Result<Vec<u8>, WdError> {
-        let v = self.cmd("GET", "/screenshot", None)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap_or(""))
-            .map_err(|e| WdError {
-                error: "base64".into(),
-                message: e.to_string(),
-            })
+        let r = self.run(self.wd().cdp().send_raw(cmd, params));
+        self.must(&format!("CDP {cmd}"), r)
     }
 
     /// A PNG of the whole page (up to `max_height` CSS pixels tall).
@@ -591,15 +546,11 @@ impl Browser {
 
     /// Console messages at level SEVERE (script errors, CSP violations, failed loads).
     pub fn console(&self) -> Vec<String> {
-        let v = self
-            .cmd("POST", "/se/log", Some(json!({"type": "browser"})))
-            .unwrap_or(Value::Null);
-        v.as_array()
-            .cloned()
+        self.run(self.wd().browser_log())
             .unwrap_or_default()
-            .iter()
-            .filter(|e| e["level"] == "SEVERE")
-            .map(|e| e["message"].as_str().unwrap_or("").to_string())
+            .into_iter()
+            .filter(|e| e.level == "SEVERE")
+            .map(|e| e.message)
             .collect()
     }
 
@@ -620,7 +571,8 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.cmd("DELETE", "", None);
-        let _ = &self.session;
+        if let Some(wd) = self.driver.take() {
+            let _ = self.rt.block_on(wd.quit());
+        }
     }
 }
