@@ -40,6 +40,10 @@ pub enum AppError {
     RateLimited { retry_after_s: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A retried write (same `Idempotency-Key`, same request): its first answer, which the
+    /// HTTP layer sends again as it was.
+    #[error("the first answer to this request, replayed")]
+    Replayed { status: u16, body: Vec<u8> },
     /// Internal failure that is not the caller's fault (500).
     #[error("{0}")]
     Internal(String),

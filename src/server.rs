@@ -105,7 +105,8 @@ pub fn open_secrets(cfg: &Config, store: &dyn Store) -> Result<Secrets, AppError
         ("qr", qr_key.fingerprint()),
     ] {
         match store.secret_fingerprint(name)? {
-            Some(known) if known != fp => return Err(AppError::Internal(format!(
+            Some(known) if known != fp => {
+                return Err(AppError::Internal(format!(
                 "the {name} secret is not the one this store was made with: restore the original \
                      (a different one voids every {} it keyed)",
                 if name == "qr" {
@@ -113,7 +114,8 @@ pub fn open_secrets(cfg: &Config, store: &dyn Store) -> Result<Secrets, AppError
                 } else {
                     "issued API key"
                 }
-            ))),
+            )))
+            }
             Some(_) => {}
             None => store.record_secret_fingerprint(name, fp)?,
         }
@@ -155,6 +157,7 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
     let access_log = tracing::enabled!(target: "boardtrail::http", tracing::Level::INFO);
     let mut server = HttpServer::new(move || {
         actix_web::App::new()
+            .wrap(middleware::from_fn(api::fingerprint))
             .wrap(middleware::from_fn(api::fail_stop))
             .wrap(middleware::Condition::new(
                 access_log,

@@ -892,16 +892,20 @@ impl App {
                 declared_by: caller.party,
                 created_at: now,
             };
+            // The answer is the record as this declaration leaves it: the newest declaration
+            // decides the status (no inspection is newer).
+            let mut view = self.compliance_view(party)?;
+            view.status = d.status.as_str();
+            view.history.push(DeclarationView::new(&self.ids, id, &d));
             Ok((
                 EventBody::Created {
                     id,
                     record: Record::Declaration(d),
                 },
                 caller.party,
-                (),
+                view,
             ))
-        })?;
-        self.compliance_view(party)
+        })
     }
 
     pub fn get_compliance(&self, caller: &Caller, party_id: &str) -> AppResult<ComplianceView> {
@@ -1388,12 +1392,20 @@ impl App {
             AckResult::Done => ActionStatus::Done,
             AckResult::Rejected => ActionStatus::Rejected,
         };
-        let changed = self.write_if(caller, |_, _| {
-            let Record::Action(a) = self.load(n)? else {
+        let done = self.write_if(caller, |_, now| {
+            let Record::Action(mut a) = self.load(n)? else {
                 return Err(AppError::Internal("not an action".into()));
             };
             if a.status == status {
-                return Ok((None, None, false));
+                let view = self.action_view(caller, n, &a, now);
+                return Ok((
+                    None,
+                    None,
+                    super::Changed {
+                        view,
+                        changed: false,
+                    },
+                ));
             }
             if a.status != ActionStatus::Pending {
                 return Err(AppError::conflict(
@@ -1401,6 +1413,11 @@ impl App {
                     format!("{id} was already acknowledged as {}", a.status.as_str()),
                 ));
             }
+            // The answer is the action as the event leaves it.
+            a.status = status;
+            a.note = Some(note.clone());
+            a.acked_at = Some(now);
+            let view = self.action_view(caller, n, &a, now);
             Ok((
                 Some(EventBody::ActionAcknowledged {
                     action: n,
@@ -1408,10 +1425,13 @@ impl App {
                     note,
                 }),
                 Some(platform),
-                true,
+                super::Changed {
+                    view,
+                    changed: true,
+                },
             ))
         })?;
-        Ok((self.get_action(caller, id)?, changed))
+        Ok((done.view, done.changed))
     }
 
     fn bureau(&self, field: &str, s: &str) -> AppResult<NodeId> {
@@ -1534,13 +1554,20 @@ impl App {
                 step: CaseStep::Transferred { from: c.holder, to },
                 note,
             };
+            let holder = c.holder;
+            let view = self.case_after(n, c, &entry);
             Ok((
                 EventBody::CaseUpdated { case: n, entry },
-                Some(c.holder),
-                (),
+                Some(holder),
+                view,
             ))
-        })?;
-        self.get_case(caller, id)
+        })
+    }
+
+    /// A case as an event's step leaves it (the answer to that step).
+    fn case_after(&self, n: NodeId, mut c: Case, entry: &CaseEntry) -> CaseView {
+        c.apply(entry.clone());
+        CaseView::new(&self.ids, n, &c, |x| self.kind_of(x))
     }
 
     /// A note, a status change, an invitation (`join` naming another bureau) or an
@@ -1586,9 +1613,13 @@ impl App {
                 step,
                 note,
             };
-            Ok((EventBody::CaseUpdated { case: n, entry }, caller.party, ()))
-        })?;
-        self.get_case(caller, id)
+            let view = self.case_after(n, c, &entry);
+            Ok((
+                EventBody::CaseUpdated { case: n, entry },
+                caller.party,
+                view,
+            ))
+        })
     }
 
     pub fn list_cases(&self, caller: &Caller, q: &CasesQuery) -> AppResult<Vec<CaseView>> {

@@ -117,14 +117,16 @@ impl App {
             .ok_or_else(unknown)?;
         self.check_revoke_grant(caller, id)
             .map_err(|d| d.into_error(unknown))?;
-        self.write_if(caller, |_, _| {
-            let g = self.grant(id)?;
+        self.write_if(caller, |_, now| {
+            let mut g = self.grant(id)?;
             let body = g
                 .revoked_at
                 .is_none()
                 .then_some(EventBody::GrantRevoked { grant: id });
-            Ok((body, Some(g.seller), ()))
-        })?;
-        Ok(self.grant_view(id, &self.grant(id)?))
+            // The answer is the grant as the event leaves it.
+            g.revoked_at.get_or_insert(now);
+            let seller = g.seller;
+            Ok((body, Some(seller), self.grant_view(id, &g)))
+        })
     }
 }

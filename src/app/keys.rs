@@ -48,23 +48,29 @@ impl App {
         self.check_issue_key(caller, party)?;
         let token = format!("{TOKEN_PREFIX}{}", crate::auth::random_token(24)?);
         let token_hash = self.token_hash(&token);
-        self.write(caller, |id, now| {
-            let issued = IssuedKey {
-                id: self.ids.format(NodeKind::Key, id),
-                party: self.ids.format(NodeKind::Party, party),
-                read_only,
-                token,
-                created_at: fmt_time(now),
-            };
-            let record = Record::Key(ApiKey {
-                party,
-                token_hash,
-                read_only,
-                created_at: now,
-                revoked_at: None,
-            });
-            Ok((EventBody::Created { id, record }, Some(party), issued))
-        })
+        // The token is shown once: a retry under the same Idempotency-Key is told the key was
+        // issued, not the token again (the store never holds it in clear).
+        self.write_answering(
+            caller,
+            |_: &IssuedKey| Ok(None),
+            |id, now| {
+                let issued = IssuedKey {
+                    id: self.ids.format(NodeKind::Key, id),
+                    party: self.ids.format(NodeKind::Party, party),
+                    read_only,
+                    token,
+                    created_at: fmt_time(now),
+                };
+                let record = Record::Key(ApiKey {
+                    party,
+                    token_hash,
+                    read_only,
+                    created_at: now,
+                    revoked_at: None,
+                });
+                Ok((Some(EventBody::Created { id, record }), Some(party), issued))
+            },
+        )
     }
 
     /// Lists a party's keys (never their tokens).
@@ -119,6 +125,7 @@ impl App {
             matches!(self.store.record_arc(id).as_deref(), Some(Record::Key(k)) if k.read_only);
         Ok(Caller {
             read_only,
+            idempotency: None,
             party: Some(m.a),
             role: self.party_role(m.a),
             key_id: self.ids.format(NodeKind::Key, id),

@@ -52,6 +52,91 @@ pub struct Caller {
     pub operator: bool,
     /// A read-only key: reads like its party, writes nothing.
     pub read_only: bool,
+    /// The request's `Idempotency-Key`, if it sent one (writes only).
+    pub idempotency: Option<Idempotency>,
+}
+
+/// An `Idempotency-Key` of a write: the first answer to it is recorded with its event, and
+/// a retry of the same request gets that answer again instead of a second event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    /// The key as sent, scoped to the caller's key (another caller's key never collides).
+    pub key: Vec<u8>,
+    /// blake3 of method, path, query and body: a key reused for another request is refused.
+    pub request: [u8; 32],
+    /// The status the route answers a success with.
+    pub status: u16,
+}
+
+/// The recorded answer of a write whose answer is shown once (a new key's token).
+const NOT_SHOWN_TWICE: &str = r#"{"type":"https://boardtrail.invalid/problems/conflict","title":"Conflict","status":409,"detail":"this request was carried out under this Idempotency-Key, but its answer (a secret) is shown only once: revoke what it issued and ask again with a new key"}"#;
+
+/// The answer of a write together with whether it changed anything; serialised (and so
+/// recorded for `Idempotency-Key` retries) as the answer alone.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Changed<V> {
+    #[serde(flatten)]
+    pub view: V,
+    #[serde(skip)]
+    pub changed: bool,
+}
+
+impl Idempotency {
+    fn record(&self, status: u16, body: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(34 + body.len());
+        v.extend_from_slice(&self.request);
+        v.extend_from_slice(&status.to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    /// The replay of a recorded answer, or 422 if the key was used for another request.
+    fn replay(&self, stored: &[u8]) -> AppError {
+        if stored.len() < 34 || stored[..32] != self.request {
+            return AppError::Rule {
+                field: None,
+                detail:
+                    "this Idempotency-Key was already used for a different request; use a new key"
+                        .into(),
+            };
+        }
+        AppError::Replayed {
+            status: u16::from_be_bytes([stored[32], stored[33]]),
+            body: stored[34..].to_vec(),
+        }
+    }
+}
+
+impl App {
+    /// A recorded answer as it was sent: views of coded records carried their QR reference,
+    /// which is added after the write (it needs the record in place) and is the same for
+    /// the same record, so it is added again here.
+    pub fn replayed_body(&self, body: &[u8]) -> Vec<u8> {
+        let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return body.to_vec();
+        };
+        fn decorate(app: &App, v: &mut serde_json::Value) {
+            let Some(obj) = v.as_object_mut() else { return };
+            if !obj.contains_key("qr") {
+                if let Some(qr) = obj
+                    .get("id")
+                    .and_then(|i| i.as_str())
+                    .and_then(|i| app.qr_for(i))
+                {
+                    if let Ok(q) = serde_json::to_value(qr) {
+                        obj.insert("qr".into(), q);
+                    }
+                }
+            }
+            if let Some(units) = obj.get_mut("units").and_then(|u| u.as_array_mut()) {
+                for u in units {
+                    decorate(app, u);
+                }
+            }
+        }
+        decorate(self, &mut v);
+        serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
+    }
 }
 
 impl Caller {
@@ -62,6 +147,7 @@ impl Caller {
             key_id: "operator".into(),
             operator: true,
             read_only: false,
+            idempotency: None,
         }
     }
 
@@ -159,7 +245,7 @@ impl App {
 
     /// Validates and commits one event under the writer lock, then waits for durability.
     /// `build` gets the id the new entity would get and the event time.
-    fn write<T>(
+    fn write<T: serde::Serialize>(
         &self,
         caller: &Caller,
         build: impl FnOnce(NodeId, i64) -> AppResult<(EventBody, Option<NodeId>, T)>,
@@ -170,25 +256,64 @@ impl App {
     }
 
     /// Like [`App::write`], but `build` may decide there is nothing to record (`None`):
-    /// then no event is written and nothing waits for a flush.
-    fn write_if<T>(
+    /// then no event is written and nothing waits for a flush. With an `Idempotency-Key`,
+    /// a retry of a recorded write gets its first answer (checked under the writer lock, so
+    /// two concurrent tries record one event), and the answer of a new one is recorded in
+    /// the same atomic write as its event.
+    fn write_if<T: serde::Serialize>(
         &self,
         caller: &Caller,
+        build: impl FnOnce(NodeId, i64) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
+    ) -> AppResult<T> {
+        self.write_answering(caller, |out: &T| Ok(Some(serde_json::to_vec(out))), build)
+    }
+
+    /// [`App::write_if`] with the answer to record for `Idempotency-Key` retries given by
+    /// `answer` (`None`: the answer is not to be shown twice, e.g. a new key's token; a retry
+    /// is then told so with 409).
+    fn write_answering<T>(
+        &self,
+        caller: &Caller,
+        answer: impl FnOnce(&T) -> AppResult<Option<Result<Vec<u8>, serde_json::Error>>>,
         build: impl FnOnce(NodeId, i64) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
     ) -> AppResult<T> {
         self.check_write(caller)
             .map_err(|d| d.into_error(|| AppError::Forbidden("this key is read-only".into())))?;
         let (seq, out) = {
             let _guard = self.writer.lock();
+            if let Some(idem) = &caller.idempotency {
+                if let Some(stored) = self.store.idempotent(&idem.key)? {
+                    return Err(match idem.replay(&stored) {
+                        AppError::Replayed { status, body } => AppError::Replayed {
+                            status,
+                            body: self.replayed_body(&body),
+                        },
+                        other => other,
+                    });
+                }
+            }
             let now = now_ms();
             let (body, acting_for, out) = build(self.store.next_id(), now)?;
             let Some(body) = body else {
                 return Ok(out);
             };
+            let answer = match &caller.idempotency {
+                Some(idem) => Some((
+                    idem.key.clone(),
+                    match answer(&out)? {
+                        Some(json) => idem.record(
+                            idem.status,
+                            &json.map_err(|e| AppError::Internal(format!("answer: {e}")))?,
+                        ),
+                        None => idem.record(409, NOT_SHOWN_TWICE.as_bytes()),
+                    },
+                )),
+                None => None,
+            };
             let first = self.store.next_id();
             let committed = self
                 .store
-                .append(now, caller.actor(acting_for), body)
+                .append_with(now, caller.actor(acting_for), body, answer)
                 .map_err(|e| match e {
                     StoreError::KeyTaken(_) => AppError::Conflict {
                         field: None,
@@ -817,26 +942,40 @@ impl App {
             return Err(AppError::rule("batches", "name at least one batch to link"));
         }
         let batches = self.check_batches(caller, listing.platform, listing.seller, &req.batches)?;
-        let changed = self.write_if(caller, |_, _| {
-            let current = self.listing(id)?;
+        let done = self.write_if(caller, |_, _| {
+            let mut current = self.listing(id)?;
             let new: Vec<NodeId> = batches
                 .iter()
                 .copied()
                 .filter(|b| !current.batches.contains(b))
                 .collect();
             if new.is_empty() {
-                return Ok((None, None, false));
+                let view = ListingView::new(&self.ids, id, &current);
+                return Ok((
+                    None,
+                    None,
+                    Changed {
+                        view,
+                        changed: false,
+                    },
+                ));
             }
+            let platform = current.platform;
+            current.batches.extend(&new);
+            let view = ListingView::new(&self.ids, id, &current);
             Ok((
                 Some(EventBody::ListingBatchesLinked {
                     listing: id,
                     batches: new,
                 }),
-                Some(current.platform),
-                true,
+                Some(platform),
+                Changed {
+                    view,
+                    changed: true,
+                },
             ))
         })?;
-        Ok((ListingView::new(&self.ids, id, &self.listing(id)?), changed))
+        Ok((done.view, done.changed))
     }
 
     // -----------------------------------------------------------------------------------

@@ -703,7 +703,7 @@ impl HasQr for super::views::BatchView {
 }
 
 impl App {
-    fn qr_for(&self, public_id: &str) -> Option<QrRef> {
+    pub(crate) fn qr_for(&self, public_id: &str) -> Option<QrRef> {
         let (_, id) = self.ids.parse(public_id)?;
         self.qr_ref(id)
     }

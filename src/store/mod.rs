@@ -142,7 +142,20 @@ pub trait Store: Send + Sync + 'static {
     /// Appends one event and updates the projection in one atomic write. The caller must
     /// serialise appends (the application layer holds its writer lock) and must call
     /// [`Store::sync`] before acknowledging.
-    fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError>;
+    fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError> {
+        self.append_with(at, actor, body, None)
+    }
+    /// [`Store::append`], also recording `answer` (key, value) in the same atomic write: the
+    /// first answer to a write made with an `Idempotency-Key`, to be replayed to retries.
+    fn append_with(
+        &self,
+        at: i64,
+        actor: Actor,
+        body: EventBody,
+        answer: Option<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<Committed, StoreError>;
+    /// The recorded answer under an idempotency key.
+    fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Starts a bulk import: appends are staged and written in large atomic chunks, and
     /// `sync` no longer waits; reads see staged events.
     fn begin_bulk(&self) -> Result<(), StoreError>;

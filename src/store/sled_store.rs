@@ -378,6 +378,8 @@ pub struct SledStore {
     meta_tree: sled::Tree,
     /// subject id ‖ seq of events that changed an existing record.
     touch: sled::Tree,
+    /// Answers to writes made with an `Idempotency-Key`, written with their event.
+    idem: sled::Tree,
     mem: RwLock<Mem>,
     head: Mutex<Head>,
     /// Highest seq written to sled (not necessarily flushed).
@@ -615,6 +617,7 @@ impl SledStore {
         let keys = db.open_tree("keys")?;
         let meta_tree = db.open_tree("meta")?;
         let touch = db.open_tree("touch")?;
+        let idem = db.open_tree("idem")?;
         let (seq, hash) = match meta_tree.get(HEAD_KEY)? {
             Some(v) => decode_head(&v)?,
             None => (0, GENESIS),
@@ -663,6 +666,7 @@ impl SledStore {
             keys,
             meta_tree,
             touch,
+            idem,
             mem: RwLock::new(Mem::default()),
             head: Mutex::new(Head { seq, hash }),
             applied: AtomicU64::new(seq),
@@ -1002,7 +1006,17 @@ impl Store for SledStore {
             .unwrap_or_default()
     }
 
-    fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError> {
+    fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.idem.get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn append_with(
+        &self,
+        at: i64,
+        actor: Actor,
+        body: EventBody,
+        answer: Option<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<Committed, StoreError> {
         let mut head = self.head.lock();
         if let Some(f) = self.failure.lock().clone() {
             return Err(StoreError::Failed(f));
@@ -1037,8 +1051,12 @@ impl Store for SledStore {
             &self.keys,
             &self.meta_tree,
             &self.touch,
+            &self.idem,
         )
-            .transaction(|(log, nodes, keys, meta, touch)| {
+            .transaction(|(log, nodes, keys, meta, touch, idem)| {
+                if let Some((k, v)) = &answer {
+                    idem.insert(k.as_slice(), v.as_slice())?;
+                }
                 for k in &touches {
                     touch.insert(k.as_slice(), &[])?;
                 }
