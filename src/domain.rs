@@ -203,9 +203,11 @@ impl Milli {
         if v > MAX_AMOUNT {
             return Err(format!("must be at most {MAX_AMOUNT:e} (got {v})"));
         }
-        let scaled = v * 1000.0;
-        let rounded = scaled.round();
-        if (scaled - rounded).abs() > 1e-6 * rounded.max(1.0) {
+        let rounded = (v * 1000.0).round();
+        // Exact or refused, never rounded: the amount must be the very number a decimal with
+        // at most 3 places stands for (JSON numbers are parsed correctly rounded, see the
+        // `float_roundtrip` feature of serde_json), i.e. dividing back gives `v` bit for bit.
+        if rounded / 1000.0 != v {
             return Err(format!("has more than 3 decimal places (got {v})"));
         }
         if rounded < 1.0 {

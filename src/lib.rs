@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod codec;
+pub mod core;
 pub mod demo;
 pub mod digital_link;
 pub mod domain;

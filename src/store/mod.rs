@@ -4,6 +4,7 @@
 //! the backend as a whole so that a backend can push the walk down (a resident graph here,
 //! `WITH RECURSIVE` in a PostgreSQL backend).
 
+pub mod memory;
 pub mod sled_store;
 
 use crate::codec::CodecError;
@@ -11,6 +12,7 @@ use crate::domain::{Milli, NaturalKey, NodeId, NodeKind, Record};
 use crate::event::{Actor, Event, EventBody, Hash};
 use crate::graph::{NodeMeta, Reach, UpReach};
 
+pub use memory::{Fault, MemStore};
 pub use sled_store::{SledConfig, SledStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +27,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the record {0} to update does not exist")]
     Missing(NodeId),
+    #[error(transparent)]
+    World(#[from] crate::core::WorldError),
     /// The store could not make a write durable and stopped: nothing more is written or
     /// served until a restart (fail-stop).
     #[error("{0}")]

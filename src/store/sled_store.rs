@@ -12,9 +12,10 @@
 
 use super::{Committed, Holding, Store, StoreError, StoreStats, VerifyReport};
 use crate::codec;
-use crate::domain::{natural_keys, NaturalKey, NodeId, NodeKind, Record};
+use crate::core::{Projection, World};
+use crate::domain::{NaturalKey, NodeId, NodeKind, Record};
 use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
-use crate::graph::{Graph, NodeMeta, Reach, UpReach};
+use crate::graph::{NodeMeta, Reach, UpReach};
 use parking_lot::{Condvar, Mutex, RwLock};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -39,133 +40,6 @@ impl SledConfig {
     }
 }
 
-#[derive(Default)]
-struct Mem {
-    graph: Graph,
-    holdings: HashMap<(NodeId, NodeId), Holding>,
-    /// Parties each lot was shipped to, in shipping order.
-    recipients: HashMap<NodeId, Vec<NodeId>>,
-    /// Failed inspections that marked a lot or supplier suspect.
-    marks: HashMap<NodeId, Vec<NodeId>>,
-    /// Lots each party has a holding of.
-    held_by: HashMap<NodeId, Vec<NodeId>>,
-    /// Every stored record, decoded, by id (units have none): reads never touch sled.
-    /// sled stays the durable record; this is its resident image.
-    records: Vec<Option<Arc<Record>>>,
-    /// The natural keys (encoded) and the ids that hold them: the resident image of `keys`.
-    keys: HashMap<Box<[u8]>, NodeId>,
-}
-
-impl Mem {
-    fn holding_mut(&mut self, lot: NodeId, party: NodeId) -> &mut Holding {
-        let held_by = &mut self.held_by;
-        self.holdings.entry((lot, party)).or_insert_with(|| {
-            held_by.entry(party).or_default().push(lot);
-            Holding::default()
-        })
-    }
-
-    fn keep(&mut self, id: NodeId, record: Arc<Record>) {
-        let i = id as usize;
-        if self.records.len() <= i {
-            self.records.resize(i + 1, None);
-        }
-        self.records[i] = Some(record);
-    }
-
-    fn resident(&self, id: NodeId) -> Option<&Arc<Record>> {
-        self.records.get(id as usize).and_then(Option::as_ref)
-    }
-
-    /// Folds one stored record into the resident state (graph, holdings, records).
-    fn apply_record(&mut self, id: NodeId, record: Arc<Record>) {
-        self.apply_new(id, &record);
-        self.keep(id, record);
-    }
-
-    fn apply_new(&mut self, id: NodeId, record: &Record) {
-        self.graph.add(id, record);
-        for k in natural_keys(record) {
-            self.keys.insert(k.encode().into_boxed_slice(), id);
-        }
-        match record {
-            Record::Lot(l) => {
-                let q = l.quantity.amount;
-                self.holding_mut(id, l.producer).produced.0 += q.0;
-                for i in &l.inputs {
-                    self.holding_mut(i.lot, l.producer).consumed.0 += i.quantity.amount.0;
-                }
-            }
-            Record::Shipment(s) => {
-                let q = s.quantity.amount.0;
-                self.holding_mut(s.lot, s.from).shipped.0 += q;
-                self.holding_mut(s.lot, s.to).received.0 += q;
-                let r = self.recipients.entry(s.lot).or_default();
-                if !r.contains(&s.to) {
-                    r.push(s.to);
-                }
-            }
-            Record::Batch(b) => {
-                for i in &b.inputs {
-                    self.holding_mut(i.lot, b.manufacturer).consumed.0 += i.quantity.amount.0;
-                }
-            }
-            Record::Inspection(i) => {
-                for &m in &i.marked {
-                    self.marks.entry(m).or_default().push(id);
-                }
-            }
-            Record::Party(_)
-            | Record::Listing(_)
-            | Record::Key(_)
-            | Record::Grant(_)
-            | Record::Declaration(_)
-            | Record::Action(_)
-            | Record::Case(_) => {}
-        }
-    }
-
-    /// Applies a committed event; `puts` are the records its projection wrote.
-    fn apply_event(&mut self, body: &EventBody, puts: &[(NodeId, Record)]) {
-        match body {
-            EventBody::Created { .. } | EventBody::CreatedMany { .. } => {
-                for (id, r) in puts {
-                    self.apply_record(*id, Arc::new(r.clone()));
-                }
-                return;
-            }
-            EventBody::ListingBatchesLinked { listing, batches } => {
-                self.graph.link_batches(*listing, batches)
-            }
-            EventBody::KeyRevoked { key } => self.graph.revoke_key(*key),
-            EventBody::GrantRevoked { grant } => self.graph.revoke_grant(*grant),
-            EventBody::ActionAcknowledged { .. } | EventBody::CaseUpdated { .. } => {
-                for (id, r) in puts {
-                    match r {
-                        Record::Action(a) => self.graph.set_flag(*id, a.status as u8),
-                        Record::Listing(l) => self.graph.set_listing_status(*id, l.status),
-                        Record::Case(c) => {
-                            self.graph.set_flag(*id, c.status as u8);
-                            self.graph.set_a(*id, c.holder);
-                        }
-                        _ => {}
-                    }
-                }
-            }
-        }
-        // Updated records replace their resident image.
-        for (id, r) in puts {
-            self.keep(*id, Arc::new(r.clone()));
-        }
-    }
-}
-
-/// The writes an event makes to the projection trees.
-struct Projection {
-    puts: Vec<(NodeId, Record)>,
-    keys: Vec<(Vec<u8>, NodeId)>,
-}
-
 /// The `touch` keys of an event that changes existing records: subject id ‖ seq. (Events
 /// that create records are found by a binary search of the log: ids grow with seq.)
 fn touch_keys(ev: &Event, puts: &[(NodeId, Record)]) -> Vec<[u8; 12]> {
@@ -183,113 +57,6 @@ fn touch_key(id: NodeId, seq: u64) -> [u8; 12] {
     k[..4].copy_from_slice(&id.to_be_bytes());
     k[4..].copy_from_slice(&seq.to_be_bytes());
     k
-}
-
-/// The ids an event created: `[first, end)`.
-fn created_range(ev: &Event) -> Option<(NodeId, NodeId)> {
-    match &ev.body {
-        EventBody::Created { id, record } => {
-            let units = match record {
-                Record::Batch(b) => b.unit_count,
-                _ => 0,
-            };
-            Some((*id, id + 1 + units))
-        }
-        EventBody::CreatedMany { records } => {
-            let first = records.iter().map(|(id, _)| *id).min()?;
-            let last = records.iter().map(|(id, _)| *id).max()?;
-            Some((first, last + 1))
-        }
-        _ => None,
-    }
-}
-
-fn project(
-    ev: &Event,
-    current: impl Fn(NodeId) -> Result<Option<Record>, StoreError>,
-) -> Result<Projection, StoreError> {
-    match &ev.body {
-        EventBody::Created { id, record } => Ok(Projection {
-            keys: natural_keys(record)
-                .iter()
-                .map(|k| (k.encode(), *id))
-                .collect(),
-            puts: vec![(*id, record.clone())],
-        }),
-        EventBody::ListingBatchesLinked { listing, batches } => {
-            let Some(Record::Listing(mut l)) = current(*listing)? else {
-                return Err(StoreError::Missing(*listing));
-            };
-            for b in batches {
-                if !l.batches.contains(b) {
-                    l.batches.push(*b);
-                }
-            }
-            Ok(Projection {
-                puts: vec![(*listing, Record::Listing(l))],
-                keys: vec![],
-            })
-        }
-        EventBody::CreatedMany { records } => Ok(Projection {
-            keys: records
-                .iter()
-                .flat_map(|(id, r)| natural_keys(r).into_iter().map(move |k| (k.encode(), *id)))
-                .collect(),
-            puts: records.clone(),
-        }),
-        EventBody::ActionAcknowledged {
-            action,
-            status,
-            note,
-        } => {
-            let Some(Record::Action(mut a)) = current(*action)? else {
-                return Err(StoreError::Missing(*action));
-            };
-            let Some(Record::Listing(mut l)) = current(a.listing)? else {
-                return Err(StoreError::Missing(a.listing));
-            };
-            a.status = *status;
-            a.note = Some(note.clone());
-            a.acked_at = Some(ev.at);
-            let mut puts = Vec::with_capacity(2);
-            if *status == crate::domain::ActionStatus::Done {
-                l.status = a.kind.listing_status();
-                puts.push((a.listing, Record::Listing(l)));
-            }
-            puts.insert(0, (*action, Record::Action(a)));
-            Ok(Projection { puts, keys: vec![] })
-        }
-        EventBody::CaseUpdated { case, entry } => {
-            let Some(Record::Case(mut c)) = current(*case)? else {
-                return Err(StoreError::Missing(*case));
-            };
-            c.apply(entry.clone());
-            Ok(Projection {
-                puts: vec![(*case, Record::Case(c))],
-                keys: vec![],
-            })
-        }
-        EventBody::KeyRevoked { key } => {
-            let Some(Record::Key(mut k)) = current(*key)? else {
-                return Err(StoreError::Missing(*key));
-            };
-            k.revoked_at.get_or_insert(ev.at);
-            Ok(Projection {
-                puts: vec![(*key, Record::Key(k))],
-                keys: vec![],
-            })
-        }
-        EventBody::GrantRevoked { grant } => {
-            let Some(Record::Grant(mut g)) = current(*grant)? else {
-                return Err(StoreError::Missing(*grant));
-            };
-            g.revoked_at.get_or_insert(ev.at);
-            Ok(Projection {
-                puts: vec![(*grant, Record::Grant(g))],
-                keys: vec![],
-            })
-        }
-    }
 }
 
 struct Head {
@@ -380,7 +147,8 @@ pub struct SledStore {
     touch: sled::Tree,
     /// Answers to writes made with an `Idempotency-Key`, written with their event.
     idem: sled::Tree,
-    mem: RwLock<Mem>,
+    /// The resident state, rebuilt at start; every read is answered from it.
+    mem: RwLock<World>,
     head: Mutex<Head>,
     /// Highest seq written to sled (not necessarily flushed).
     applied: AtomicU64,
@@ -667,7 +435,7 @@ impl SledStore {
             meta_tree,
             touch,
             idem,
-            mem: RwLock::new(Mem::default()),
+            mem: RwLock::new(World::default()),
             head: Mutex::new(Head { seq, hash }),
             applied: AtomicU64::new(seq),
             dur: Mutex::new(DurState {
@@ -702,19 +470,16 @@ impl SledStore {
 
     /// Rebuilds the resident graph and holdings from the `nodes` tree.
     fn rebuild(&self) -> Result<(), StoreError> {
-        let mut mem = Mem {
-            // The last key bounds the ids (`Tree::len` would scan the whole tree).
-            graph: Graph::with_capacity(match self.nodes.last()? {
-                Some((k, _)) => id_from_bytes(&k)? as usize + 1,
-                None => 0,
-            }),
-            ..Mem::default()
-        };
+        // The last key bounds the ids (`Tree::len` would scan the whole tree).
+        let mut mem = World::with_capacity(match self.nodes.last()? {
+            Some((k, _)) => id_from_bytes(&k)? as usize + 1,
+            None => 0,
+        });
         for item in self.nodes.iter() {
             let (k, v) = item?;
             let id = id_from_bytes(&k)?;
             let record: Record = codec::decode(&v)?;
-            mem.apply_record(id, Arc::new(record));
+            mem.load(id, Arc::new(record));
         }
         *self.mem.write() = mem;
         Ok(())
@@ -733,12 +498,13 @@ impl SledStore {
         self.keys.clear()?;
         self.touch.clear()?;
         let mut n = 0;
+        let mut world = World::default();
         for item in self.log.iter() {
             let (_, v) = item?;
             let entry = event::split_entry(&v)
                 .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
             let ev: Event = codec::decode(entry.body)?;
-            let p = project(&ev, |id| self.read_stored(id))?;
+            let p = world.apply(&ev)?;
             for k in touch_keys(&ev, &p.puts) {
                 self.touch.insert(k, &[])?;
             }
@@ -759,19 +525,6 @@ impl SledStore {
         Ok(n)
     }
 
-    /// A record from the resident image (which also holds what a bulk import staged).
-    fn read_record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
-        Ok(self.mem.read().resident(id).map(|r| Record::clone(r)))
-    }
-
-    /// A record as stored in sled (reindex replays against the tree it rebuilds).
-    fn read_stored(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
-        match self.nodes.get(id.to_be_bytes())? {
-            Some(v) => Ok(Some(codec::decode(&v)?)),
-            None => Ok(None),
-        }
-    }
-
     /// Stages an event during a bulk import (the caller holds the head lock). A full chunk
     /// goes to the writer thread, which writes it while the importer validates the next.
     fn stage(
@@ -784,7 +537,7 @@ impl SledStore {
         {
             let mem = self.mem.read();
             for (k, _) in &projection.keys {
-                if let Some(&taken) = mem.keys.get(k.as_slice()) {
+                if let Some(taken) = mem.key_holder(k) {
                     return Err(StoreError::KeyTaken(taken));
                 }
             }
@@ -933,77 +686,51 @@ impl Store for SledStore {
     }
 
     fn next_id(&self) -> NodeId {
-        self.mem.read().graph.len() as NodeId
+        self.mem.read().next_id()
     }
 
     fn meta(&self, id: NodeId) -> Option<NodeMeta> {
-        self.mem.read().graph.meta(id)
+        self.mem.read().meta(id)
     }
 
     fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
-        self.read_record(id)
+        Ok(self.mem.read().record(id).map(|r| Record::clone(r)))
     }
 
     fn record_arc(&self, id: NodeId) -> Option<Arc<Record>> {
-        self.mem.read().resident(id).cloned()
+        self.mem.read().record(id).cloned()
     }
 
     fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError> {
-        Ok(self.mem.read().keys.get(key.encode().as_slice()).copied())
+        Ok(self.mem.read().lookup(key))
     }
 
     fn holding(&self, lot: NodeId, party: NodeId) -> Holding {
-        self.mem
-            .read()
-            .holdings
-            .get(&(lot, party))
-            .copied()
-            .unwrap_or_default()
+        self.mem.read().holding(lot, party)
     }
 
     fn outputs(&self, id: NodeId) -> Vec<NodeId> {
-        self.mem.read().graph.outputs(id).to_vec()
+        self.mem.read().outputs(id).to_vec()
     }
 
     fn holdings_of(&self, party: NodeId) -> Vec<(NodeId, Holding)> {
-        let mem = self.mem.read();
-        mem.held_by
-            .get(&party)
-            .map(|lots| {
-                lots.iter()
-                    .map(|&l| {
-                        (
-                            l,
-                            mem.holdings.get(&(l, party)).copied().unwrap_or_default(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.mem.read().holdings_of(party)
     }
 
     fn attached(&self, id: NodeId) -> Vec<NodeId> {
-        self.mem.read().graph.attached(id).to_vec()
+        self.mem.read().attached(id).to_vec()
     }
 
     fn ids_of(&self, kind: NodeKind) -> Vec<NodeId> {
-        self.mem.read().graph.ids_of(kind).to_vec()
+        self.mem.read().ids_of(kind).to_vec()
     }
 
     fn marks(&self, id: NodeId) -> Vec<NodeId> {
-        self.mem.read().marks.get(&id).cloned().unwrap_or_default()
+        self.mem.read().marks(id).to_vec()
     }
 
     fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
-        let mem = self.mem.read();
-        mem.recipients
-            .get(&lot)
-            .map(|r| {
-                r.iter()
-                    .map(|&p| (p, mem.holdings.get(&(lot, p)).copied().unwrap_or_default()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.mem.read().recipients(lot)
     }
 
     fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -1029,12 +756,12 @@ impl Store for SledStore {
             body,
         };
         let (entry, hash) = event::seal(&head.hash, &ev)?;
-        let projection = project(&ev, |id| self.read_record(id))?;
+        let projection = self.mem.read().project(&ev)?;
         if self.bulk.load(Ordering::Acquire) {
             let puts = projection.puts.clone();
             let touches = touch_keys(&ev, &puts);
             self.stage(seq, entry, projection, touches)?;
-            self.mem.write().apply_event(&ev.body, &puts);
+            self.mem.write().commit(&ev.body, &puts);
             head.seq = seq;
             head.hash = hash;
             return Ok(Committed { seq, hash });
@@ -1082,7 +809,7 @@ impl Store for SledStore {
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(self.stop(e.into())),
         }
-        self.mem.write().apply_event(&ev.body, &projection.puts);
+        self.mem.write().commit(&ev.body, &projection.puts);
         head.seq = seq;
         head.hash = hash;
         self.applied.store(seq, Ordering::Release);
@@ -1194,11 +921,11 @@ impl Store for SledStore {
     }
 
     fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError> {
-        Ok(self.mem.read().graph.upstream(root))
+        Ok(self.mem.read().upstream(root))
     }
 
     fn downstream(&self, root: NodeId) -> Result<Reach, StoreError> {
-        Ok(self.mem.read().graph.downstream(root))
+        Ok(self.mem.read().downstream(root))
     }
 
     fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError> {
@@ -1222,7 +949,7 @@ impl Store for SledStore {
             let mut found = None;
             while probe <= hi {
                 let Some(ev) = decode_at(probe)? else { break };
-                if let Some(r) = created_range(&ev) {
+                if let Some(r) = crate::core::world::created_range(&ev) {
                     found = Some((probe, r, ev));
                     break;
                 }
@@ -1273,9 +1000,9 @@ impl Store for SledStore {
         let mem = self.mem.read();
         StoreStats {
             events: head.seq,
-            nodes: mem.graph.len() as u64,
-            edges: mem.graph.edge_count(),
-            graph_bytes: mem.graph.heap_bytes() as u64,
+            nodes: mem.len() as u64,
+            edges: mem.edge_count(),
+            graph_bytes: mem.heap_bytes() as u64,
             head_hash: event::hex(&head.hash),
         }
     }
@@ -1283,7 +1010,8 @@ impl Store for SledStore {
     fn verify(&self) -> Result<VerifyReport, StoreError> {
         let mut report = VerifyReport::default();
         let mut prev = GENESIS;
-        let mut expected: HashMap<NodeId, Record> = HashMap::new();
+        // The log replayed into a fresh world: the projection must equal it.
+        let mut replay = World::default();
         for item in self.log.iter() {
             let (k, v) = item?;
             let seq = u64::from_be_bytes(
@@ -1319,10 +1047,8 @@ impl Store for SledStore {
                             .problems
                             .push(format!("event {seq} says it is event {}", ev.seq));
                     }
-                    let p = project(&ev, |id| Ok(expected.get(&id).cloned()));
-                    match p {
-                        Ok(p) => expected.extend(p.puts),
-                        Err(e) => report.problems.push(format!("event {seq}: {e}")),
+                    if let Err(e) = replay.apply(&ev) {
+                        report.problems.push(format!("event {seq}: {e}"));
                     }
                 }
                 Err(e) => report
@@ -1342,13 +1068,15 @@ impl Store for SledStore {
         }
         drop(head);
         // The projection must equal a replay of the log.
+        let mut seen = std::collections::HashSet::new();
         for item in self.nodes.iter() {
             let (k, v) = item?;
             let id = id_from_bytes(&k)?;
             report.records += 1;
-            match expected.remove(&id) {
+            seen.insert(id);
+            match replay.record(id) {
                 Some(r) => {
-                    if codec::encode(&r)? != v.as_ref() {
+                    if codec::encode(&**r)? != v.as_ref() {
                         report.problems.push(format!(
                             "record {id} differs from the log's replay (run `boardtrail reindex`)"
                         ));
@@ -1359,10 +1087,16 @@ impl Store for SledStore {
                     .push(format!("record {id} is not backed by any event")),
             }
         }
-        for id in expected.keys().take(20) {
+        for id in replay.record_ids().filter(|i| !seen.contains(i)).take(20) {
             report.problems.push(format!(
                 "record {id} is in the log but missing from the projection"
             ));
+        }
+        // And the resident world must be that replay.
+        if report.problems.is_empty() && self.mem.read().digest() != replay.digest() {
+            report
+                .problems
+                .push("the resident state differs from a replay of the log".into());
         }
         report.head_hash = event::hex(&prev);
         Ok(report)

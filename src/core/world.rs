@@ -1,0 +1,431 @@
+//! The world: the resident state every read is answered from, changed only by applying
+//! events. Pure: no I/O, no clock, no storage. The same events in the same order always give
+//! the same world ([`World::digest`] tells), which is what replay, `verify`, the backends
+//! and the simulation test rely on.
+//!
+//! Applying is two steps, so that a store can write an event's projection durably in between:
+//! [`World::project`] computes what an event writes from the current state (and fails
+//! without changing anything if the event does not apply), [`World::commit`] folds it in.
+
+use crate::domain::{natural_keys, NaturalKey, NodeId, NodeKind, Record};
+use crate::event::{Event, EventBody};
+use crate::graph::{Graph, NodeMeta, Reach, UpReach};
+use crate::store::Holding;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// An event that does not apply to the world.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorldError {
+    #[error("the record {0} to update does not exist")]
+    Missing(NodeId),
+}
+
+/// The resident state: every record, the graph over them, holdings, suspect marks and
+/// natural keys. Changed only by [`World::apply`] (or, for a store rebuilding from its own
+/// projection, [`World::load`]); reads never touch storage.
+#[derive(Default)]
+pub struct World {
+    pub(crate) graph: Graph,
+    holdings: HashMap<(NodeId, NodeId), Holding>,
+    /// Parties each lot was shipped to, in shipping order.
+    recipients: HashMap<NodeId, Vec<NodeId>>,
+    /// Failed inspections that marked a lot or supplier suspect.
+    marks: HashMap<NodeId, Vec<NodeId>>,
+    /// Lots each party has a holding of.
+    held_by: HashMap<NodeId, Vec<NodeId>>,
+    /// Every stored record, decoded, by id (units have none): reads never touch sled.
+    /// sled stays the durable record; this is its resident image.
+    records: Vec<Option<Arc<Record>>>,
+    /// The natural keys (encoded) and the ids that hold them: the resident image of `keys`.
+    pub(crate) keys: HashMap<Box<[u8]>, NodeId>,
+}
+
+impl World {
+    fn holding_mut(&mut self, lot: NodeId, party: NodeId) -> &mut Holding {
+        let held_by = &mut self.held_by;
+        self.holdings.entry((lot, party)).or_insert_with(|| {
+            held_by.entry(party).or_default().push(lot);
+            Holding::default()
+        })
+    }
+
+    fn keep(&mut self, id: NodeId, record: Arc<Record>) {
+        let i = id as usize;
+        if self.records.len() <= i {
+            self.records.resize(i + 1, None);
+        }
+        self.records[i] = Some(record);
+    }
+
+    /// A record, shared (units have none: they are derived from their batch).
+    pub fn record(&self, id: NodeId) -> Option<&Arc<Record>> {
+        self.records.get(id as usize).and_then(Option::as_ref)
+    }
+
+    /// Folds one stored record into the resident state (graph, holdings, records): for a
+    /// store that rebuilds the world from its projection instead of replaying its log.
+    pub fn load(&mut self, id: NodeId, record: Arc<Record>) {
+        self.apply_new(id, &record);
+        self.keep(id, record);
+    }
+
+    fn apply_new(&mut self, id: NodeId, record: &Record) {
+        self.graph.add(id, record);
+        for k in natural_keys(record) {
+            self.keys.insert(k.encode().into_boxed_slice(), id);
+        }
+        match record {
+            Record::Lot(l) => {
+                let q = l.quantity.amount;
+                self.holding_mut(id, l.producer).produced.0 += q.0;
+                for i in &l.inputs {
+                    self.holding_mut(i.lot, l.producer).consumed.0 += i.quantity.amount.0;
+                }
+            }
+            Record::Shipment(s) => {
+                let q = s.quantity.amount.0;
+                self.holding_mut(s.lot, s.from).shipped.0 += q;
+                self.holding_mut(s.lot, s.to).received.0 += q;
+                let r = self.recipients.entry(s.lot).or_default();
+                if !r.contains(&s.to) {
+                    r.push(s.to);
+                }
+            }
+            Record::Batch(b) => {
+                for i in &b.inputs {
+                    self.holding_mut(i.lot, b.manufacturer).consumed.0 += i.quantity.amount.0;
+                }
+            }
+            Record::Inspection(i) => {
+                for &m in &i.marked {
+                    self.marks.entry(m).or_default().push(id);
+                }
+            }
+            Record::Party(_)
+            | Record::Listing(_)
+            | Record::Key(_)
+            | Record::Grant(_)
+            | Record::Declaration(_)
+            | Record::Action(_)
+            | Record::Case(_) => {}
+        }
+    }
+
+    /// Applies an event whose projection ([`World::project`]) is `puts`.
+    pub fn commit(&mut self, body: &EventBody, puts: &[(NodeId, Record)]) {
+        match body {
+            EventBody::Created { .. } | EventBody::CreatedMany { .. } => {
+                for (id, r) in puts {
+                    self.load(*id, Arc::new(r.clone()));
+                }
+                return;
+            }
+            EventBody::ListingBatchesLinked { listing, batches } => {
+                self.graph.link_batches(*listing, batches)
+            }
+            EventBody::KeyRevoked { key } => self.graph.revoke_key(*key),
+            EventBody::GrantRevoked { grant } => self.graph.revoke_grant(*grant),
+            EventBody::ActionAcknowledged { .. } | EventBody::CaseUpdated { .. } => {
+                for (id, r) in puts {
+                    match r {
+                        Record::Action(a) => self.graph.set_flag(*id, a.status as u8),
+                        Record::Listing(l) => self.graph.set_listing_status(*id, l.status),
+                        Record::Case(c) => {
+                            self.graph.set_flag(*id, c.status as u8);
+                            self.graph.set_a(*id, c.holder);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // Updated records replace their resident image.
+        for (id, r) in puts {
+            self.keep(*id, Arc::new(r.clone()));
+        }
+    }
+}
+
+impl World {
+    /// A world sized for `n` ids.
+    pub fn with_capacity(n: usize) -> World {
+        World {
+            graph: Graph::with_capacity(n),
+            ..World::default()
+        }
+    }
+
+    /// What `ev` writes, computed from the current state; nothing changes.
+    pub fn project(&self, ev: &Event) -> Result<Projection, WorldError> {
+        project(ev, |id| self.record(id).map(|r| Record::clone(r)))
+    }
+
+    /// Applies one event: [`World::project`] then [`World::commit`].
+    pub fn apply(&mut self, ev: &Event) -> Result<Projection, WorldError> {
+        let p = self.project(ev)?;
+        self.commit(&ev.body, &p.puts);
+        Ok(p)
+    }
+
+    /// The id the next created record gets.
+    pub fn next_id(&self) -> NodeId {
+        self.graph.len() as NodeId
+    }
+
+    pub fn meta(&self, id: NodeId) -> Option<NodeMeta> {
+        self.graph.meta(id)
+    }
+
+    pub fn lookup(&self, key: &NaturalKey) -> Option<NodeId> {
+        self.keys.get(key.encode().as_slice()).copied()
+    }
+
+    /// Whether an encoded natural key is taken, and by whom.
+    pub fn key_holder(&self, encoded: &[u8]) -> Option<NodeId> {
+        self.keys.get(encoded).copied()
+    }
+
+    pub fn holding(&self, lot: NodeId, party: NodeId) -> Holding {
+        self.holdings
+            .get(&(lot, party))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn outputs(&self, id: NodeId) -> &[NodeId] {
+        self.graph.outputs(id)
+    }
+
+    /// Every lot a party made, received, consumed or shipped, with its holding.
+    pub fn holdings_of(&self, party: NodeId) -> Vec<(NodeId, Holding)> {
+        self.held_by
+            .get(&party)
+            .map(|lots| lots.iter().map(|&l| (l, self.holding(l, party))).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn attached(&self, id: NodeId) -> &[NodeId] {
+        self.graph.attached(id)
+    }
+
+    pub fn ids_of(&self, kind: NodeKind) -> &[NodeId] {
+        self.graph.ids_of(kind)
+    }
+
+    /// Failed inspections that marked a lot or supplier suspect.
+    pub fn marks(&self, id: NodeId) -> &[NodeId] {
+        self.marks.get(&id).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The parties a lot was shipped to, with their holdings of it.
+    pub fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
+        self.recipients
+            .get(&lot)
+            .map(|r| r.iter().map(|&p| (p, self.holding(lot, p))).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn upstream(&self, root: NodeId) -> UpReach {
+        self.graph.upstream(root)
+    }
+
+    pub fn downstream(&self, root: NodeId) -> Reach {
+        self.graph.downstream(root)
+    }
+
+    pub fn len(&self) -> usize {
+        self.graph.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.graph.is_empty()
+    }
+
+    pub fn edge_count(&self) -> u64 {
+        self.graph.edge_count()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.graph.heap_bytes()
+    }
+
+    /// The ids of every stored record (units excluded), in order.
+    pub fn record_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_some())
+            .map(|(i, _)| i as NodeId)
+    }
+
+    /// A digest of the whole state (records, graph headers, holdings, marks, keys), equal
+    /// for equal worlds: replay must give the digest the live world had.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        for (i, r) in self.records.iter().enumerate() {
+            if let Some(r) = r {
+                h.update(&(i as u32).to_be_bytes());
+                h.update(&crate::codec::encode(&**r).unwrap_or_default());
+            }
+        }
+        for id in 0..self.graph.len() as NodeId {
+            if let Some(m) = self.graph.meta(id) {
+                h.update(&[m.kind as u8, m.flag]);
+                h.update(&m.a.to_be_bytes());
+                h.update(&m.b.to_be_bytes());
+            }
+            // Edges as a set: a store that rebuilds from its records links in id order, a
+            // replay in event order.
+            let mut outs = self.graph.outputs(id).to_vec();
+            outs.sort_unstable();
+            for o in outs {
+                h.update(&o.to_be_bytes());
+            }
+        }
+        let mut holdings: Vec<_> = self.holdings.iter().collect();
+        holdings.sort_unstable_by_key(|(k, _)| **k);
+        for ((l, p), x) in holdings {
+            for v in [
+                *l as u64,
+                *p as u64,
+                x.produced.0,
+                x.received.0,
+                x.consumed.0,
+                x.shipped.0,
+            ] {
+                h.update(&v.to_be_bytes());
+            }
+        }
+        let mut marks: Vec<_> = self.marks.iter().collect();
+        marks.sort_unstable_by_key(|(k, _)| **k);
+        for (k, v) in marks {
+            h.update(&k.to_be_bytes());
+            for x in v {
+                h.update(&x.to_be_bytes());
+            }
+        }
+        let mut keys: Vec<_> = self.keys.iter().collect();
+        keys.sort_unstable();
+        for (k, v) in keys {
+            h.update(k);
+            h.update(&v.to_be_bytes());
+        }
+        *h.finalize().as_bytes()
+    }
+}
+
+/// What an event writes: the records it creates or changes (whole, as they are after it)
+/// and the natural keys it takes (encoded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    pub puts: Vec<(NodeId, Record)>,
+    pub keys: Vec<(Vec<u8>, NodeId)>,
+}
+
+/// The ids an event created: `[first, end)`.
+pub fn created_range(ev: &Event) -> Option<(NodeId, NodeId)> {
+    match &ev.body {
+        EventBody::Created { id, record } => {
+            let units = match record {
+                Record::Batch(b) => b.unit_count,
+                _ => 0,
+            };
+            Some((*id, id + 1 + units))
+        }
+        EventBody::CreatedMany { records } => {
+            let first = records.iter().map(|(id, _)| *id).min()?;
+            let last = records.iter().map(|(id, _)| *id).max()?;
+            Some((first, last + 1))
+        }
+        _ => None,
+    }
+}
+
+fn project(
+    ev: &Event,
+    current: impl Fn(NodeId) -> Option<Record>,
+) -> Result<Projection, WorldError> {
+    match &ev.body {
+        EventBody::Created { id, record } => Ok(Projection {
+            keys: natural_keys(record)
+                .iter()
+                .map(|k| (k.encode(), *id))
+                .collect(),
+            puts: vec![(*id, record.clone())],
+        }),
+        EventBody::ListingBatchesLinked { listing, batches } => {
+            let Some(Record::Listing(mut l)) = current(*listing) else {
+                return Err(WorldError::Missing(*listing));
+            };
+            for b in batches {
+                if !l.batches.contains(b) {
+                    l.batches.push(*b);
+                }
+            }
+            Ok(Projection {
+                puts: vec![(*listing, Record::Listing(l))],
+                keys: vec![],
+            })
+        }
+        EventBody::CreatedMany { records } => Ok(Projection {
+            keys: records
+                .iter()
+                .flat_map(|(id, r)| natural_keys(r).into_iter().map(move |k| (k.encode(), *id)))
+                .collect(),
+            puts: records.clone(),
+        }),
+        EventBody::ActionAcknowledged {
+            action,
+            status,
+            note,
+        } => {
+            let Some(Record::Action(mut a)) = current(*action) else {
+                return Err(WorldError::Missing(*action));
+            };
+            let Some(Record::Listing(mut l)) = current(a.listing) else {
+                return Err(WorldError::Missing(a.listing));
+            };
+            a.status = *status;
+            a.note = Some(note.clone());
+            a.acked_at = Some(ev.at);
+            let mut puts = Vec::with_capacity(2);
+            if *status == crate::domain::ActionStatus::Done {
+                l.status = a.kind.listing_status();
+                puts.push((a.listing, Record::Listing(l)));
+            }
+            puts.insert(0, (*action, Record::Action(a)));
+            Ok(Projection { puts, keys: vec![] })
+        }
+        EventBody::CaseUpdated { case, entry } => {
+            let Some(Record::Case(mut c)) = current(*case) else {
+                return Err(WorldError::Missing(*case));
+            };
+            c.apply(entry.clone());
+            Ok(Projection {
+                puts: vec![(*case, Record::Case(c))],
+                keys: vec![],
+            })
+        }
+        EventBody::KeyRevoked { key } => {
+            let Some(Record::Key(mut k)) = current(*key) else {
+                return Err(WorldError::Missing(*key));
+            };
+            k.revoked_at.get_or_insert(ev.at);
+            Ok(Projection {
+                puts: vec![(*key, Record::Key(k))],
+                keys: vec![],
+            })
+        }
+        EventBody::GrantRevoked { grant } => {
+            let Some(Record::Grant(mut g)) = current(*grant) else {
+                return Err(WorldError::Missing(*grant));
+            };
+            g.revoked_at.get_or_insert(ev.at);
+            Ok(Projection {
+                puts: vec![(*grant, Record::Grant(g))],
+                keys: vec![],
+            })
+        }
+    }
+}
