@@ -323,6 +323,7 @@ fn load_boardtrail(args: &Args, work: &Path) -> Result<LoadResult, String> {
     let t = Instant::now();
     let store = Arc::new(SledStore::open(&sled_config(args, work)).map_err(|e| e.to_string())?);
     let app = App::new(store.clone());
+    let _ = IDS.set(app.ids().clone());
     let f = std::fs::File::open(&path).map_err(|e| e.to_string())?;
     let mut last = Instant::now();
     let report = app
@@ -390,6 +391,7 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
     let store = Arc::new(SledStore::open(&sled_config(args, work)).map_err(|e| e.to_string())?);
     let app = App::new(store.clone());
     let restart_s = t.elapsed().as_secs_f64();
+    let _ = IDS.set(app.ids().clone());
     let rss_open = stats::rss_mb();
     eprintln!("  restart (open + rebuild) {restart_s:.2} s, rss {rss_open:.0} MB");
     let caller = Caller::operator();

@@ -240,8 +240,6 @@ impl Graph {
                         b: s.to,
                     },
                 );
-                // The sender's shipments: whom it shipped to (its downstream horizon).
-                self.attach(s.from, id);
             }
             Record::Batch(b) => {
                 self.set(

@@ -1490,7 +1490,7 @@ impl App {
                 let in_scope = |lot: NodeId| {
                     lot == root || reach.lots.binary_search(&lot).is_ok() || kind == NodeKind::Party
                 };
-                for s in self.store.attached(me) {
+                for s in self.store.shipments_from(me) {
                     let Some(m) = self.store.meta(s) else {
                         continue;
                     };

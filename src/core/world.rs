@@ -39,6 +39,8 @@ pub struct World {
     records: Vec<Option<Arc<Record>>>,
     /// The natural keys (encoded) and the ids that hold them: the resident image of `keys`.
     pub(crate) keys: HashMap<Box<[u8]>, NodeId>,
+    /// The shipments each party sent (whom it shipped to: its downstream horizon).
+    shipped_by: HashMap<NodeId, Vec<NodeId>>,
 }
 
 impl World {
@@ -84,6 +86,7 @@ impl World {
                 }
             }
             Record::Shipment(s) => {
+                self.shipped_by.entry(s.from).or_default().push(id);
                 let q = s.quantity.amount.0;
                 self.holding_mut(s.lot, s.from).shipped.0 += q;
                 self.holding_mut(s.lot, s.to).received.0 += q;
@@ -216,6 +219,14 @@ impl World {
     /// Failed inspections that marked a lot or supplier suspect.
     pub fn marks(&self, id: NodeId) -> &[NodeId] {
         self.marks.get(&id).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The shipments a party sent, oldest first.
+    pub fn shipments_from(&self, party: NodeId) -> &[NodeId] {
+        self.shipped_by
+            .get(&party)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The parties a lot was shipped to, with their holdings of it.

@@ -194,6 +194,10 @@ impl Store for MemStore {
         self.world.read().marks(id).to_vec()
     }
 
+    fn shipments_from(&self, party: NodeId) -> Vec<NodeId> {
+        self.world.read().shipments_from(party).to_vec()
+    }
+
     fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
         self.world.read().recipients(lot)
     }

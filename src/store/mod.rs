@@ -143,6 +143,8 @@ pub trait Store: Send + Sync + 'static {
     fn marks(&self, id: NodeId) -> Vec<NodeId>;
     /// The parties a lot was shipped to, with their holdings of it.
     fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)>;
+    /// The shipments a party sent, oldest first.
+    fn shipments_from(&self, party: NodeId) -> Vec<NodeId>;
     /// Appends one event and updates the projection in one atomic write. The caller must
     /// serialise appends (the application layer holds its writer lock) and must call
     /// [`Store::sync`] before acknowledging.

@@ -729,6 +729,10 @@ impl Store for SledStore {
         self.mem.read().marks(id).to_vec()
     }
 
+    fn shipments_from(&self, party: NodeId) -> Vec<NodeId> {
+        self.mem.read().shipments_from(party).to_vec()
+    }
+
     fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
         self.mem.read().recipients(lot)
     }

@@ -281,6 +281,16 @@ pub struct Proc {
     pub base: String,
 }
 
+impl Drop for Proc {
+    /// A test that fails before stopping its server does not leave it running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_boardtrail");
 
 /// Starts `boardtrail serve` on the data dir with the given operator token; its stderr (the
