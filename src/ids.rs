@@ -16,7 +16,7 @@
 use crate::domain::{NodeId, NodeKind};
 use aes::cipher::{generic_array::GenericArray, BlockDecrypt, BlockEncrypt, KeyInit};
 use aes::Aes128;
-use data_encoding::BASE32_NOPAD;
+use data_encoding::{Encoding, Specification};
 
 /// Length of the base32 part of a public id (16 bytes, no padding).
 pub const ID_CHARS: usize = 26;
@@ -25,6 +25,16 @@ pub const ID_CHARS: usize = 26;
 #[derive(Clone)]
 pub struct IdCodec {
     cipher: Aes128,
+    /// RFC 4648 base32, lowercase, no padding (ids are formatted on every read: no
+    /// intermediate strings).
+    base32: Encoding,
+}
+
+fn lower_base32() -> Encoding {
+    let mut spec = Specification::new();
+    spec.symbols.push_str("abcdefghijklmnopqrstuvwxyz234567");
+    spec.encoding()
+        .unwrap_or_else(|_| data_encoding::BASE32_NOPAD.clone())
 }
 
 impl std::fmt::Debug for IdCodec {
@@ -39,7 +49,10 @@ impl IdCodec {
     pub fn new(secret: &[u8; 32]) -> IdCodec {
         let derived = blake3::derive_key("boardtrail 2026-12 public record ids v1", secret);
         let cipher = Aes128::new(GenericArray::from_slice(&derived[..16]));
-        IdCodec { cipher }
+        IdCodec {
+            cipher,
+            base32: lower_base32(),
+        }
     }
 
     /// The public id of record `id` of `kind`.
@@ -49,10 +62,13 @@ impl IdCodec {
         block[1..5].copy_from_slice(&id.to_be_bytes());
         let mut b = GenericArray::from(block);
         self.cipher.encrypt_block(&mut b);
+        let mut code = [0u8; ID_CHARS];
+        self.base32.encode_mut(&b, &mut code);
         let mut out = String::with_capacity(kind.prefix().len() + 1 + ID_CHARS);
         out.push_str(kind.prefix());
         out.push('_');
-        out.push_str(&BASE32_NOPAD.encode(&b).to_ascii_lowercase());
+        // The alphabet is ASCII.
+        out.extend(code.iter().map(|&c| c as char));
         out
     }
 
@@ -64,10 +80,11 @@ impl IdCodec {
         if code.len() != ID_CHARS || !code.bytes().all(|c| matches!(c, b'a'..=b'z' | b'2'..=b'7')) {
             return None;
         }
-        let bytes = BASE32_NOPAD
-            .decode(code.to_ascii_uppercase().as_bytes())
-            .ok()?;
-        let block: [u8; 16] = bytes.try_into().ok()?;
+        let mut block = [0u8; 16];
+        if self.base32.decode_len(ID_CHARS).ok()? != 16 {
+            return None;
+        }
+        self.base32.decode_mut(code.as_bytes(), &mut block).ok()?;
         let mut b = GenericArray::from(block);
         self.cipher.decrypt_block(&mut b);
         if b[0] != kind as u8 || b[5..].iter().any(|&x| x != 0) {
@@ -162,7 +179,7 @@ mod tests {
             let h = blake3::hash(&i.to_le_bytes());
             let s = format!(
                 "lot_{}",
-                BASE32_NOPAD
+                data_encoding::BASE32_NOPAD
                     .encode(&h.as_bytes()[..16])
                     .to_ascii_lowercase()
             );

@@ -1193,6 +1193,13 @@ impl App {
             self.annotate(caller, &mut node, n);
             nodes.push(node);
         }
+        // Every edge names two of the nodes: their ids are formatted once.
+        let named: HashMap<NodeId, &str> = reach
+            .nodes
+            .iter()
+            .zip(&nodes)
+            .map(|(&n, v)| (n, v.id.as_str()))
+            .collect();
         let mut edges = Vec::with_capacity(reach.edges.len());
         for &(from, to) in &reach.edges {
             let from_kind = self.store.meta(from).map(|m| m.kind);
@@ -1205,11 +1212,14 @@ impl App {
                 (_, Some(Record::Listing(_))) => ("listed", None),
                 _ => ("unit", None),
             };
-            let fk = from_kind.unwrap_or(NodeKind::Lot);
-            let tk = self.store.meta(to).map(|m| m.kind).unwrap_or(NodeKind::Lot);
+            let name = |n: NodeId, k: Option<NodeKind>| match named.get(&n) {
+                Some(s) => s.to_string(),
+                None => self.ids.format(k.unwrap_or(NodeKind::Lot), n),
+            };
+            let to_kind = self.store.meta(to).map(|m| m.kind);
             edges.push(TraceEdge {
-                from: self.ids.format(fk, from),
-                to: self.ids.format(tk, to),
+                from: name(from, from_kind),
+                to: name(to, to_kind),
                 kind,
                 quantity,
             });
