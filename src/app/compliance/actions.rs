@@ -1,0 +1,305 @@
+//! Actions: measures a regulator orders on listings (one or in bulk), the platforms' queues and acknowledgements.
+
+use super::*;
+
+impl App {
+    /// Pending actions on a listing.
+    pub(crate) fn pending_actions(&self, listing: NodeId) -> Vec<NodeId> {
+        self.store
+            .attached(listing)
+            .into_iter()
+            .filter(|&n| {
+                self.store.meta(n).is_some_and(|m| {
+                    m.kind == NodeKind::Action && m.flag == ActionStatus::Pending as u8
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn due(
+        field: &str,
+        t: &Option<DateTime<FixedOffset>>,
+        now: i64,
+    ) -> AppResult<Option<i64>> {
+        match t {
+            None => Ok(None),
+            Some(t) if t.timestamp_millis() < now - 24 * 3600 * 1000 => {
+                Err(AppError::rule(field, format!("{field} {t} is in the past")))
+            }
+            Some(t) => Ok(Some(t.timestamp_millis())),
+        }
+    }
+
+    pub fn create_action(&self, caller: &Caller, req: NewAction) -> AppResult<ActionView> {
+        self.check_role(caller, &[Role::Regulator], "issue actions")?;
+        let listing = self.resolve(caller, "listing", &req.listing, NodeKind::Listing)?;
+        let reason =
+            clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
+        let case = self.opt_case(caller, "case", &req.case)?;
+        self.write(caller, |id, now| {
+            let due_at = Self::due("due_at", &req.due_at, now)?;
+            let m = self
+                .store
+                .meta(listing)
+                .ok_or_else(|| AppError::Internal("listing vanished".into()))?;
+            let status = status_from_code(m.flag);
+            if status != ListingStatus::Active {
+                return Err(AppError::rule(
+                    "listing",
+                    format!(
+                        "listing {} is already {}; an action needs an active listing",
+                        req.listing,
+                        status.as_str()
+                    ),
+                ));
+            }
+            if let Some(p) = self.pending_actions(listing).first() {
+                return Err(AppError::conflict(
+                    "listing",
+                    format!(
+                        "listing {} already has a pending action {}",
+                        req.listing,
+                        self.ids.format(NodeKind::Action, *p)
+                    ),
+                ));
+            }
+            let a = Action {
+                listing,
+                platform: m.a,
+                kind: req.kind,
+                reason,
+                case,
+                due_at,
+                issued_by: caller.party,
+                status: ActionStatus::Pending,
+                note: None,
+                acked_at: None,
+                created_at: now,
+            };
+            let view = ActionView::new(&self.ids, id, &a, now);
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Action(a),
+                },
+                caller.party,
+                view,
+            ))
+        })
+    }
+
+    /// One action per affected active listing of the supplier without a pending action,
+    /// all in one event.
+    pub fn bulk_action(&self, caller: &Caller, req: BulkAction) -> AppResult<BulkResult> {
+        self.check_role(caller, &[Role::Regulator], "issue actions")?;
+        let (supplier, _) =
+            self.resolve_party("supplier", &req.supplier, &[Role::Supplier], "the supplier")?;
+        let reason =
+            clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
+        let case = self.opt_case(caller, "case", &req.case)?;
+        self.write_if(caller, |first, now| {
+            let due_at = Self::due("due_at", &req.due_at, now)?;
+            let mut records = Vec::new();
+            let mut result = BulkResult {
+                created: 0,
+                skipped_pending: 0,
+                by_platform: BTreeMap::new(),
+                actions: vec![],
+            };
+            for (l, _) in self.affected(&[supplier], None)? {
+                if !self.pending_actions(l).is_empty() {
+                    result.skipped_pending += 1;
+                    continue;
+                }
+                let Some(m) = self.store.meta(l) else {
+                    continue;
+                };
+                let id = first + records.len() as NodeId;
+                records.push((
+                    id,
+                    Record::Action(Action {
+                        listing: l,
+                        platform: m.a,
+                        kind: req.kind,
+                        reason: reason.clone(),
+                        case,
+                        due_at,
+                        issued_by: caller.party,
+                        status: ActionStatus::Pending,
+                        note: None,
+                        acked_at: None,
+                        created_at: now,
+                    }),
+                ));
+                *result
+                    .by_platform
+                    .entry(self.ids.format(NodeKind::Party, m.a))
+                    .or_default() += 1;
+                result.actions.push(self.ids.format(NodeKind::Action, id));
+            }
+            result.created = records.len() as u64;
+            let body = (!records.is_empty()).then_some(EventBody::CreatedMany { records });
+            Ok((body, caller.party, result))
+        })
+    }
+
+    pub fn list_actions(
+        &self,
+        caller: &Caller,
+        q: &ActionsQuery,
+    ) -> AppResult<(Vec<ActionView>, Option<String>)> {
+        let platform = if caller.role == Some(Role::Platform) && !caller.operator {
+            caller.party
+        } else {
+            self.check_role(caller, &[Role::Regulator], "read actions")?;
+            match &q.platform {
+                Some(p) => Some(
+                    self.resolve_party("platform", p, &[Role::Platform], "the platform")?
+                        .0,
+                ),
+                None => None,
+            }
+        };
+        let limit = q.limit.unwrap_or(100);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(AppError::bad(
+                "limit",
+                format!("limit must be 1 to {MAX_PAGE} (got {limit})"),
+            ));
+        }
+        let after = match &q.cursor {
+            None => None,
+            Some(c) => match self.ids.parse(c) {
+                // An action the caller may read (another platform's does not position a page).
+                Some((NodeKind::Action, n)) if self.can_read(caller, n) => Some(n),
+                _ => {
+                    return Err(AppError::bad(
+                        "cursor",
+                        "cursor must be an action id from the previous page",
+                    ))
+                }
+            },
+        };
+        let now = now_ms();
+        let mut out = Vec::new();
+        let mut next = None;
+        let candidates = match &q.listing {
+            Some(l) => {
+                let l = self.resolve(caller, "listing", l, NodeKind::Listing)?;
+                self.store
+                    .attached(l)
+                    .into_iter()
+                    .filter(|&n| self.kind_of(n) == NodeKind::Action)
+                    .collect()
+            }
+            None => self.store.ids_of(NodeKind::Action),
+        };
+        for a in candidates {
+            if after.is_some_and(|c| a <= c) {
+                continue;
+            }
+            let Some(m) = self.store.meta(a) else {
+                continue;
+            };
+            if platform.is_some_and(|p| p != m.b) || q.status.is_some_and(|s| s as u8 != m.flag) {
+                continue;
+            }
+            let Record::Action(act) = self.load(a)? else {
+                continue;
+            };
+            let view = self.action_view(caller, a, &act, now);
+            if q.overdue == Some(true) && !view.overdue {
+                continue;
+            }
+            if out.len() == limit {
+                next = out.last().map(|v: &ActionView| v.id.clone());
+                break;
+            }
+            out.push(view);
+        }
+        Ok((out, next))
+    }
+
+    /// An action as `caller` sees it: the case behind it only for the bureaus.
+    pub(crate) fn action_view(
+        &self,
+        caller: &Caller,
+        id: NodeId,
+        a: &Action,
+        now: i64,
+    ) -> ActionView {
+        let mut view = ActionView::new(&self.ids, id, a, now);
+        if !caller.sees_all() {
+            view.case = None;
+        }
+        view
+    }
+
+    pub fn get_action(&self, caller: &Caller, id: &str) -> AppResult<ActionView> {
+        let n = self.visible(caller, id, NodeKind::Action)?;
+        match self.load(n)? {
+            Record::Action(a) => Ok(self.action_view(caller, n, &a, now_ms())),
+            _ => Err(AppError::Internal("not an action".into())),
+        }
+    }
+
+    /// A platform acknowledges an action addressed to it. Acknowledging again with the same
+    /// result changes nothing; a different result is a conflict.
+    pub fn ack_action(&self, caller: &Caller, id: &str, req: Ack) -> AppResult<(ActionView, bool)> {
+        let n = self.visible(caller, id, NodeKind::Action)?;
+        let platform = self
+            .store
+            .meta(n)
+            .map(|m| m.b)
+            .ok_or_else(|| AppError::Internal("action vanished".into()))?;
+        self.check_ack(caller, platform)?;
+        let note = req.note.trim().to_string();
+        if note.chars().count() > 2000 {
+            return Err(AppError::rule("note", "note has more than 2000 characters"));
+        }
+        let status = match req.result {
+            AckResult::Done => ActionStatus::Done,
+            AckResult::Rejected => ActionStatus::Rejected,
+        };
+        let done = self.write_if(caller, |_, now| {
+            let Record::Action(mut a) = self.load(n)? else {
+                return Err(AppError::Internal("not an action".into()));
+            };
+            if a.status == status {
+                let view = self.action_view(caller, n, &a, now);
+                return Ok((
+                    None,
+                    None,
+                    crate::app::Changed {
+                        view,
+                        changed: false,
+                    },
+                ));
+            }
+            if a.status != ActionStatus::Pending {
+                return Err(AppError::conflict(
+                    "result",
+                    format!("{id} was already acknowledged as {}", a.status.as_str()),
+                ));
+            }
+            // The answer is the action as the event leaves it.
+            a.status = status;
+            a.note = Some(note.clone());
+            a.acked_at = Some(now);
+            let view = self.action_view(caller, n, &a, now);
+            Ok((
+                Some(EventBody::ActionAcknowledged {
+                    action: n,
+                    status,
+                    note,
+                }),
+                Some(platform),
+                crate::app::Changed {
+                    view,
+                    changed: true,
+                },
+            ))
+        })?;
+        Ok((done.view, done.changed))
+    }
+}

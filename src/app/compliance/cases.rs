@@ -1,0 +1,214 @@
+//! Cases and clues between bureaus: opening, transfers, invitations, notes.
+
+use super::*;
+
+impl App {
+    pub(crate) fn bureau(&self, field: &str, s: &str) -> AppResult<NodeId> {
+        Ok(self
+            .resolve_party(field, s, &[Role::Regulator], "a bureau")?
+            .0)
+    }
+
+    pub fn create_case(&self, caller: &Caller, req: NewCase) -> AppResult<CaseView> {
+        self.check_role(caller, &[Role::Regulator], "open cases")?;
+        let opened_by = self.bureau("opened_by", &req.opened_by)?;
+        self.check_act_for(caller, opened_by, "open a case")?;
+        let title = clean_text("title", &req.title, 300).map_err(|e| AppError::rule("title", e))?;
+        if req.subjects.len() > MAX_ITEMS {
+            return Err(AppError::rule(
+                "subjects",
+                format!("at most {MAX_ITEMS} subjects"),
+            ));
+        }
+        let mut subjects = Vec::new();
+        for (i, s) in req.subjects.iter().enumerate() {
+            match self.ids.parse(s) {
+                Some((k, n)) if self.store.meta(n).map(|m| m.kind) == Some(k) => subjects.push(n),
+                _ => {
+                    return Err(AppError::not_found(
+                        format!("subjects[{i}]"),
+                        format!("no node with id '{}'", trunc(s)),
+                    ))
+                }
+            }
+        }
+        // The other bureaus named are invited; each works on the case once it accepts.
+        let mut invited = Vec::new();
+        for (i, b) in req.bureaus.iter().enumerate() {
+            let b = self.bureau(&format!("bureaus[{i}]"), b)?;
+            if b != opened_by && !invited.contains(&b) {
+                invited.push(b);
+            }
+        }
+        let kind = req.kind.unwrap_or(if invited.is_empty() {
+            CaseKind::Case
+        } else {
+            CaseKind::Joint
+        });
+        if kind == CaseKind::Joint && invited.is_empty() {
+            return Err(AppError::rule(
+                "bureaus",
+                "a joint case names at least one other bureau",
+            ));
+        }
+        let note = req.note.trim().to_string();
+        self.write(caller, |id, now| {
+            let c = Case {
+                title,
+                kind,
+                opened_by,
+                holder: opened_by,
+                bureaus: vec![opened_by],
+                invited,
+                subjects,
+                status: CaseStatus::Open,
+                timeline: vec![CaseEntry {
+                    at: now,
+                    by: Some(opened_by),
+                    step: CaseStep::Opened,
+                    note,
+                }],
+                created_at: now,
+            };
+            let view = CaseView::new(&self.ids, id, &c, |n| self.kind_of(n));
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Case(c),
+                },
+                Some(opened_by),
+                view,
+            ))
+        })
+    }
+
+    pub(crate) fn case(&self, n: NodeId) -> AppResult<Case> {
+        match self.load(n)? {
+            Record::Case(c) => Ok(c),
+            _ => Err(AppError::Internal("not a case".into())),
+        }
+    }
+
+    pub fn get_case(&self, caller: &Caller, id: &str) -> AppResult<CaseView> {
+        let n = self.visible(caller, id, NodeKind::Case)?;
+        Ok(CaseView::new(&self.ids, n, &self.case(n)?, |x| {
+            self.kind_of(x)
+        }))
+    }
+
+    /// Moves a case to another bureau's inbox: by a bureau working on it.
+    pub fn transfer_case(&self, caller: &Caller, id: &str, req: Transfer) -> AppResult<CaseView> {
+        let n = self.visible(caller, id, NodeKind::Case)?;
+        let to = self.bureau("to", &req.to)?;
+        let note = req.note.trim().to_string();
+        if note.chars().count() > 4000 {
+            return Err(AppError::rule("note", "note has more than 4000 characters"));
+        }
+        self.write(caller, |_, now| {
+            let c = self.case(n)?;
+            self.check_case_member(caller, &c, false)
+                .map_err(|d| d.into_error(|| crate::app::unknown_id(None, "case", id)))?;
+            if c.holder == to {
+                return Err(AppError::rule(
+                    "to",
+                    "the case is already held by that bureau",
+                ));
+            }
+            if c.status == CaseStatus::Closed {
+                return Err(AppError::rule("to", "a closed case is not transferred"));
+            }
+            let entry = CaseEntry {
+                at: now,
+                by: caller.party.or(Some(c.holder)),
+                step: CaseStep::Transferred { from: c.holder, to },
+                note,
+            };
+            let holder = c.holder;
+            let view = self.case_after(n, c, &entry);
+            Ok((
+                EventBody::CaseUpdated { case: n, entry },
+                Some(holder),
+                view,
+            ))
+        })
+    }
+
+    /// A case as an event's step leaves it (the answer to that step).
+    pub(crate) fn case_after(&self, n: NodeId, mut c: Case, entry: &CaseEntry) -> CaseView {
+        c.apply(entry.clone());
+        CaseView::new(&self.ids, n, &c, |x| self.kind_of(x))
+    }
+
+    /// A note, a status change, an invitation (`join` naming another bureau) or an
+    /// acceptance (`join` naming the invited bureau itself), by a bureau on the case.
+    pub fn note_case(&self, caller: &Caller, id: &str, req: CaseNote) -> AppResult<CaseView> {
+        let n = self.visible(caller, id, NodeKind::Case)?;
+        let join = match &req.join {
+            Some(b) => Some(self.bureau("join", b)?),
+            None => None,
+        };
+        let note = req.note.trim().to_string();
+        if note.chars().count() > 4000 {
+            return Err(AppError::rule("note", "note has more than 4000 characters"));
+        }
+        if note.is_empty() && req.status.is_none() && join.is_none() {
+            return Err(AppError::rule(
+                "note",
+                "give a note, a status or a bureau to join",
+            ));
+        }
+        self.write(caller, |_, now| {
+            let c = self.case(n)?;
+            let accepting = join.is_some() && join == caller.party;
+            self.check_case_member(caller, &c, accepting)
+                .map_err(|d| d.into_error(|| crate::app::unknown_id(None, "case", id)))?;
+            let step = match (join, req.status) {
+                (Some(b), _) if c.bureaus.contains(&b) => {
+                    return Err(AppError::rule(
+                        "join",
+                        "that bureau already works on the case",
+                    ))
+                }
+                (Some(b), _) if accepting || (caller.operator && c.invited.contains(&b)) => {
+                    CaseStep::Joined { bureau: b }
+                }
+                (Some(b), _) => CaseStep::Invited { bureau: b },
+                (None, Some(s)) => CaseStep::Status(s),
+                (None, None) => CaseStep::Noted,
+            };
+            let entry = CaseEntry {
+                at: now,
+                by: caller.party,
+                step,
+                note,
+            };
+            let view = self.case_after(n, c, &entry);
+            Ok((
+                EventBody::CaseUpdated { case: n, entry },
+                caller.party,
+                view,
+            ))
+        })
+    }
+
+    pub fn list_cases(&self, caller: &Caller, q: &CasesQuery) -> AppResult<Vec<CaseView>> {
+        self.check_role(caller, &[Role::Regulator], "read cases")?;
+        let holder = match &q.holder {
+            Some(h) => Some(self.bureau("holder", h)?),
+            None => None,
+        };
+        let mut out = Vec::new();
+        for c in self.store.ids_of(NodeKind::Case) {
+            let Some(m) = self.store.meta(c) else {
+                continue;
+            };
+            if holder.is_some_and(|h| h != m.a) || q.status.is_some_and(|s| s as u8 != m.flag) {
+                continue;
+            }
+            out.push(CaseView::new(&self.ids, c, &self.case(c)?, |x| {
+                self.kind_of(x)
+            }));
+        }
+        Ok(out)
+    }
+}

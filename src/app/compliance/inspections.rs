@@ -1,0 +1,270 @@
+//! Inspections: results judged by the limits table, suspect marks upstream, the marks and latest verdicts shown on traces.
+
+use super::*;
+
+impl App {
+    /// The lots and suppliers upstream of a subject: what a failed inspection marks.
+    pub(crate) fn upstream_marks(&self, subject: NodeId) -> AppResult<Vec<NodeId>> {
+        let reach = self.store.upstream(subject)?;
+        let mut out = Vec::new();
+        for n in reach.nodes {
+            match self.store.meta(n) {
+                Some(m) if m.kind == NodeKind::Lot => out.push(n),
+                Some(m)
+                    if m.kind == NodeKind::Party && self.party_role(n) == Some(Role::Supplier) =>
+                {
+                    out.push(n)
+                }
+                _ => {}
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    pub fn create_inspection(
+        &self,
+        caller: &Caller,
+        req: NewInspection,
+    ) -> AppResult<InspectionView> {
+        // Who records first: nothing about the subject is looked at for anyone but a lab
+        // (or the operator) acting for itself.
+        let (lab, _) = self.resolve_party("lab", &req.lab, &[Role::Lab], "the lab")?;
+        self.check_act_for(caller, lab, "record inspection results")?;
+        let (sampled_by, _) = self.resolve_party(
+            "sampled_by",
+            &req.sampled_by,
+            &[Role::Regulator, Role::Platform],
+            "the sampler",
+        )?;
+        // A lab may name the subject of a sample handed to it, whoever owns it; anything
+        // that is not a lot, batch, unit or listing is answered like an unknown id.
+        let (_, subject) = match self.ids.parse(&req.subject) {
+            Some((k, id))
+                if matches!(
+                    k,
+                    NodeKind::Lot | NodeKind::Batch | NodeKind::Unit | NodeKind::Listing
+                ) && self.store.meta(id).map(|m| m.kind) == Some(k) =>
+            {
+                (k, id)
+            }
+            _ => {
+                return Err(crate::app::unknown_id(
+                    Some("subject"),
+                    "lot, batch, unit or listing",
+                    &req.subject,
+                ))
+            }
+        };
+        let report_no = clean_text("report_no", &req.report_no, 100)
+            .map_err(|e| AppError::rule("report_no", e))?;
+        if req.results.is_empty() || req.results.len() > MAX_ITEMS {
+            return Err(AppError::rule(
+                "results",
+                format!(
+                    "an inspection has 1 to {MAX_ITEMS} results (got {})",
+                    req.results.len()
+                ),
+            ));
+        }
+        // Units have no record of their own (they are derived from their batch): only a
+        // lot is a panel judged against its declared class.
+        let subject_class = match self.store.record_arc(subject).as_deref() {
+            Some(Record::Lot(l)) => Subject::Panel(l.formaldehyde_class),
+            _ => Subject::Furniture,
+        };
+        let mut results = Vec::with_capacity(req.results.len());
+        for (i, r) in req.results.iter().enumerate() {
+            let f = |x: &str| format!("results[{i}].{x}");
+            let item = rules::normalize_item(&r.item);
+            if item.is_empty() || item.chars().count() > 100 {
+                return Err(AppError::rule(
+                    f("item"),
+                    "item must be 1 to 100 characters",
+                ));
+            }
+            if !r.value.is_finite() || r.value < 0.0 {
+                return Err(AppError::rule(
+                    f("value"),
+                    format!("value must be a finite number ≥ 0 (got {})", r.value),
+                ));
+            }
+            let unit = rules::normalize_unit(&r.unit);
+            if unit.is_empty() && rules::has_rule(&item) {
+                return Err(AppError::rule(f("unit"), format!("{item} needs a unit")));
+            }
+            let judged = rules::judge(&item, &unit, subject_class, r.value)
+                .map_err(|e| AppError::rule(f("unit"), e))?;
+            let (verdict, limit, source) = match judged {
+                Some((v, row)) => (v, Some(row.max), Some(row.source.to_string())),
+                None => match r.verdict {
+                    Some(v) => (v, None, None),
+                    None => {
+                        return Err(AppError::rule(
+                            f("verdict"),
+                            format!(
+                                "no rule judges '{item}'; give the lab's verdict (pass or fail)"
+                            ),
+                        ))
+                    }
+                },
+            };
+            results.push(ItemResult {
+                item,
+                value: r.value,
+                unit,
+                method: r.method.clone(),
+                lab_verdict: r.verdict,
+                verdict,
+                limit,
+                limit_source: source,
+            });
+        }
+        let verdict = if results.iter().any(|r| r.verdict == Verdict::Fail) {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        };
+        let marked = if verdict == Verdict::Fail {
+            self.upstream_marks(subject)?
+        } else {
+            vec![]
+        };
+        let view = self.write(caller, |id, now| {
+            let sampled_at = Self::time("sampled_at", &req.sampled_at, now)?;
+            if let Some(existing) = self.store.lookup(&NaturalKey::Report {
+                lab,
+                report_no: report_no.clone(),
+            })? {
+                return Err(AppError::conflict(
+                    "report_no",
+                    format!(
+                        "{} already recorded report '{report_no}' as {}",
+                        req.lab,
+                        self.ids.format(NodeKind::Inspection, existing)
+                    ),
+                ));
+            }
+            let ins = Inspection {
+                subject,
+                lab,
+                sampled_by,
+                report_no,
+                sampled_at,
+                results,
+                verdict,
+                marked,
+                created_at: now,
+            };
+            let view = self.inspection_view(caller, id, &ins);
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Inspection(ins),
+                },
+                Some(lab),
+                view,
+            ))
+        })?;
+        Ok(view)
+    }
+
+    pub fn get_inspection(&self, caller: &Caller, id: &str) -> AppResult<InspectionView> {
+        let n = self.visible(caller, id, NodeKind::Inspection)?;
+        match self.load(n)? {
+            Record::Inspection(i) => Ok(self.inspection_view(caller, n, &i)),
+            _ => Err(AppError::Internal("not an inspection".into())),
+        }
+    }
+
+    /// An inspection as `caller` may see it: the lots and suppliers it marked suspect are
+    /// the subject's upstream, so a lab or a sampling platform sees only those it may read
+    /// (its own inspection and verdict, not the supply chain behind the sample).
+    pub(crate) fn inspection_view(
+        &self,
+        caller: &Caller,
+        id: NodeId,
+        ins: &Inspection,
+    ) -> InspectionView {
+        let mut view = InspectionView::new(&self.ids, id, ins, |n| self.kind_of(n));
+        if !caller.sees_all() {
+            view.marked = ins
+                .marked
+                .iter()
+                .filter(|&&m| self.kind_of(m) != NodeKind::Party && self.can_read(caller, m))
+                .map(|&m| self.ids.format(self.kind_of(m), m))
+                .collect();
+        }
+        view
+    }
+
+    /// Adds the compliance mark and the latest inspection to a trace node.
+    pub(crate) fn annotate(
+        &self,
+        caller: &Caller,
+        node: &mut crate::app::views::TraceNode,
+        id: NodeId,
+    ) {
+        let (mark, inspection) = self.marks_of(Some(caller), id);
+        node.mark = mark;
+        node.inspection = inspection;
+    }
+
+    /// The mark of a node (`failed`: its latest inspection failed; `suspect`: upstream of a
+    /// failed product; `noncompliant`: a party declared so) and its latest inspection.
+    pub(crate) fn marks_of(
+        &self,
+        caller: Option<&Caller>,
+        id: NodeId,
+    ) -> (
+        Option<&'static str>,
+        Option<crate::app::views::LatestInspection>,
+    ) {
+        if self.kind_of(id) == NodeKind::Party {
+            let mark = match self.compliance_status(id).0 {
+                ComplianceStatus::Noncompliant => Some("noncompliant"),
+                ComplianceStatus::Suspect => Some("suspect"),
+                ComplianceStatus::Compliant => None,
+            };
+            return (mark, None);
+        }
+        let latest = self
+            .inspections_of(id)
+            .first()
+            .and_then(|&i| match self.store.record(i) {
+                Ok(Some(Record::Inspection(ins))) => Some((i, ins)),
+                _ => None,
+            });
+        let mut mark = None;
+        let inspection = latest.map(|(i, ins)| {
+            if ins.verdict == Verdict::Fail {
+                mark = Some("failed");
+            }
+            crate::app::views::LatestInspection {
+                id: caller
+                    .filter(|c| self.can_read(c, i))
+                    .map(|_| self.ids.format(NodeKind::Inspection, i)),
+                verdict: ins.verdict.as_str(),
+                report_no: ins.report_no.clone(),
+                sampled_at: fmt_time(ins.sampled_at),
+                failed: failed_items(&ins),
+            }
+        });
+        if mark.is_none() && !self.store.marks(id).is_empty() {
+            mark = Some("suspect");
+        }
+        (mark, inspection)
+    }
+
+    /// Inspections of a node, newest first.
+    pub(crate) fn inspections_of(&self, id: NodeId) -> Vec<NodeId> {
+        let mut v: Vec<NodeId> = self
+            .store
+            .attached(id)
+            .into_iter()
+            .filter(|&n| self.kind_of(n) == NodeKind::Inspection)
+            .collect();
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v
+    }
+}

@@ -1,0 +1,569 @@
+//! Compliance and enforcement: inspections judged by the limits table, suspect marks
+//! propagated upstream, compliance declarations, the impact of a bad supplier on listings
+//! (JSON and CSV), actions that platforms acknowledge, cases and clues between bureaus,
+//! and the statistics the Shaji lab and the bureaus ask for. One file a feature:
+//! `inspections`, `status` (declarations and the impact of a supplier), `actions`, `cases`,
+//! `stats`; the request bodies here, the answers in `views`.
+
+mod actions;
+mod cases;
+mod inspections;
+mod stats;
+mod status;
+
+use super::views::{fmt_time, ListingView};
+use super::{now_ms, trunc, App, Caller, MAX_PAGE};
+use crate::domain::{
+    clean_text, Action, ActionKind, ActionStatus, Case, CaseEntry, CaseKind, CaseStatus, CaseStep,
+    ComplianceStatus, Declaration, Inspection, ItemResult, ListingStatus, NaturalKey, NodeId,
+    NodeKind, Record, Role, Verdict,
+};
+use crate::error::{AppError, AppResult};
+use crate::event::EventBody;
+use crate::graph::status_from_code;
+use crate::ids::IdCodec;
+use crate::rules::{self, Subject};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Most result items per inspection, subjects per case.
+pub(crate) const MAX_ITEMS: usize = 200;
+
+// ---------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultIn {
+    pub item: String,
+    pub value: f64,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInspection {
+    pub subject: String,
+    pub lab: String,
+    pub sampled_by: String,
+    pub report_no: String,
+    pub sampled_at: DateTime<FixedOffset>,
+    pub results: Vec<ResultIn>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDeclaration {
+    pub status: ComplianceStatus,
+    pub reason: String,
+    #[serde(default)]
+    pub case: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SuppliersQuery {
+    pub status: Option<ComplianceStatus>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AffectedQuery {
+    pub supplier: Option<String>,
+    pub platform: Option<String>,
+    /// `csv` for a spreadsheet (also chosen by `Accept: text/csv`).
+    pub format: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAction {
+    pub listing: String,
+    pub kind: ActionKind,
+    pub reason: String,
+    #[serde(default)]
+    pub case: Option<String>,
+    #[serde(default)]
+    pub due_at: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkAction {
+    pub supplier: String,
+    pub kind: ActionKind,
+    pub reason: String,
+    #[serde(default)]
+    pub case: Option<String>,
+    #[serde(default)]
+    pub due_at: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AckResult {
+    Done,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ack {
+    pub result: AckResult,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ActionsQuery {
+    pub platform: Option<String>,
+    /// Only actions on this listing.
+    pub listing: Option<String>,
+    pub status: Option<ActionStatus>,
+    /// Only pending actions past their due time.
+    pub overdue: Option<bool>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub title: String,
+    pub opened_by: String,
+    #[serde(default)]
+    pub subjects: Vec<String>,
+    #[serde(default)]
+    pub kind: Option<CaseKind>,
+    /// Other bureaus of a joint case.
+    #[serde(default)]
+    pub bureaus: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    pub to: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseNote {
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub status: Option<CaseStatus>,
+    /// A bureau joining the case (makes it joint).
+    #[serde(default)]
+    pub join: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CasesQuery {
+    pub holder: Option<String>,
+    pub status: Option<CaseStatus>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FailingQuery {
+    pub material: Option<crate::domain::Material>,
+    pub city: Option<String>,
+    /// `YYYY-MM`, in China time.
+    pub month: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    pub from: Option<DateTime<FixedOffset>>,
+    pub to: Option<DateTime<FixedOffset>>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Views
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemView {
+    pub item: String,
+    pub value: f64,
+    pub unit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    pub verdict: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lab_verdict: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InspectionView {
+    pub id: String,
+    pub subject: String,
+    pub lab: String,
+    pub sampled_by: String,
+    pub report_no: String,
+    pub sampled_at: String,
+    pub verdict: &'static str,
+    pub results: Vec<ItemView>,
+    /// The failed items with the limit applied and its source.
+    pub failed: Vec<ItemView>,
+    /// Lots and suppliers this inspection marked suspect.
+    pub marked: Vec<String>,
+    pub created_at: String,
+}
+
+impl InspectionView {
+    pub fn new(
+        ids: &IdCodec,
+        id: NodeId,
+        i: &Inspection,
+        meta_kind: impl Fn(NodeId) -> NodeKind,
+    ) -> InspectionView {
+        let item = |r: &ItemResult| ItemView {
+            item: r.item.clone(),
+            value: r.value,
+            unit: r.unit.clone(),
+            method: r.method.clone(),
+            verdict: r.verdict.as_str(),
+            lab_verdict: r.lab_verdict.map(Verdict::as_str),
+            limit: r.limit,
+            limit_source: r.limit_source.clone(),
+        };
+        InspectionView {
+            id: ids.format(NodeKind::Inspection, id),
+            subject: ids.format(meta_kind(i.subject), i.subject),
+            lab: ids.format(NodeKind::Party, i.lab),
+            sampled_by: ids.format(NodeKind::Party, i.sampled_by),
+            report_no: i.report_no.clone(),
+            sampled_at: fmt_time(i.sampled_at),
+            verdict: i.verdict.as_str(),
+            results: i.results.iter().map(item).collect(),
+            failed: i
+                .results
+                .iter()
+                .filter(|r| r.verdict == Verdict::Fail)
+                .map(item)
+                .collect(),
+            marked: i
+                .marked
+                .iter()
+                .map(|&m| ids.format(meta_kind(m), m))
+                .collect(),
+            created_at: fmt_time(i.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DeclarationView {
+    pub id: String,
+    pub party: String,
+    pub status: &'static str,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_by: Option<String>,
+    pub created_at: String,
+}
+
+impl DeclarationView {
+    fn new(ids: &IdCodec, id: NodeId, d: &Declaration) -> DeclarationView {
+        DeclarationView {
+            id: ids.format(NodeKind::Declaration, id),
+            party: ids.format(NodeKind::Party, d.party),
+            status: d.status.as_str(),
+            reason: d.reason.clone(),
+            case: d.case.map(|c| ids.format(NodeKind::Case, c)),
+            declared_by: d.declared_by.map(|p| ids.format(NodeKind::Party, p)),
+            created_at: fmt_time(d.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ComplianceView {
+    pub party: String,
+    pub name: String,
+    pub city: String,
+    pub status: &'static str,
+    /// Failed inspections that marked this party suspect.
+    pub evidence: Vec<String>,
+    pub history: Vec<DeclarationView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ActionView {
+    pub id: String,
+    pub listing: String,
+    pub platform: String,
+    pub kind: &'static str,
+    pub reason: String,
+    pub status: &'static str,
+    pub overdue: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acked_at: Option<String>,
+    pub created_at: String,
+}
+
+impl ActionView {
+    pub fn new(ids: &IdCodec, id: NodeId, a: &Action, now: i64) -> ActionView {
+        ActionView {
+            id: ids.format(NodeKind::Action, id),
+            listing: ids.format(NodeKind::Listing, a.listing),
+            platform: ids.format(NodeKind::Party, a.platform),
+            kind: a.kind.as_str(),
+            reason: a.reason.clone(),
+            status: a.status.as_str(),
+            overdue: a.status == ActionStatus::Pending && a.due_at.is_some_and(|d| d < now),
+            case: a.case.map(|c| ids.format(NodeKind::Case, c)),
+            due_at: a.due_at.map(fmt_time),
+            issued_by: a.issued_by.map(|p| ids.format(NodeKind::Party, p)),
+            note: a.note.clone(),
+            acked_at: a.acked_at.map(fmt_time),
+            created_at: fmt_time(a.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EntryView {
+    pub at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    pub step: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CaseView {
+    pub id: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub opened_by: String,
+    pub holder: String,
+    pub bureaus: Vec<String>,
+    /// Bureaus invited to the joint case that have not accepted yet.
+    pub invited: Vec<String>,
+    pub subjects: Vec<String>,
+    pub timeline: Vec<EntryView>,
+    pub created_at: String,
+}
+
+impl CaseView {
+    fn new(ids: &IdCodec, id: NodeId, c: &Case, kind_of: impl Fn(NodeId) -> NodeKind) -> CaseView {
+        let p = |n: NodeId| ids.format(NodeKind::Party, n);
+        CaseView {
+            id: ids.format(NodeKind::Case, id),
+            title: c.title.clone(),
+            kind: c.kind.as_str(),
+            status: c.status.as_str(),
+            opened_by: p(c.opened_by),
+            holder: p(c.holder),
+            bureaus: c.bureaus.iter().map(|&b| p(b)).collect(),
+            invited: c.invited.iter().map(|&b| p(b)).collect(),
+            subjects: c
+                .subjects
+                .iter()
+                .map(|&s| ids.format(kind_of(s), s))
+                .collect(),
+            timeline: c
+                .timeline
+                .iter()
+                .map(|e| {
+                    let (step, from, to, status) = match &e.step {
+                        CaseStep::Opened => ("opened", None, None, None),
+                        CaseStep::Transferred { from, to } => {
+                            ("transferred", Some(p(*from)), Some(p(*to)), None)
+                        }
+                        CaseStep::Invited { bureau } => ("invited", None, Some(p(*bureau)), None),
+                        CaseStep::Joined { bureau } => ("joined", None, Some(p(*bureau)), None),
+                        CaseStep::Noted => ("note", None, None, None),
+                        CaseStep::Status(s) => ("status", None, None, Some(s.as_str())),
+                    };
+                    EntryView {
+                        at: fmt_time(e.at),
+                        by: e.by.map(p),
+                        step,
+                        from,
+                        to,
+                        status,
+                        note: e.note.clone(),
+                    }
+                })
+                .collect(),
+            created_at: fmt_time(c.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SellerGroup {
+    pub seller: String,
+    pub name: String,
+    pub listings: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlatformGroup {
+    pub platform: String,
+    pub name: String,
+    pub listings: u64,
+    pub sellers: Vec<SellerGroup>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AffectedView {
+    pub suppliers: Vec<String>,
+    pub total: u64,
+    pub by_platform: Vec<PlatformGroup>,
+    pub items: Vec<ListingView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BulkResult {
+    pub created: u64,
+    pub skipped_pending: u64,
+    pub by_platform: BTreeMap<String, u64>,
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemStat {
+    pub item: String,
+    pub tested: u64,
+    pub failed: u64,
+    pub failure_rate: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FailingItems {
+    pub inspections: u64,
+    pub failed_inspections: u64,
+    pub items: Vec<ItemStat>,
+    /// Failures per month (`YYYY-MM`, China time) and item.
+    pub by_month: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PairStat {
+    pub from: String,
+    pub to: String,
+    pub transfers: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JointStat {
+    pub bureaus: Vec<String>,
+    pub cases: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Cooperation {
+    pub transfers_total: u64,
+    pub joint_cases_total: u64,
+    pub transfers: Vec<PairStat>,
+    pub joint_cases: Vec<JointStat>,
+}
+
+/// One row of the affected-listings spreadsheet.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AffectedRow {
+    pub platform: String,
+    pub shop: String,
+    pub item_id: String,
+    pub url: String,
+    pub seller: String,
+    pub batches: String,
+    pub lots: String,
+    pub supplier: String,
+    pub status: &'static str,
+}
+
+// ---------------------------------------------------------------------------------------
+// Commands and reads
+// ---------------------------------------------------------------------------------------
+
+/// The failed items of an inspection as text: `formaldehyde_emission 2.2 mg/L > 1.5 (GB 18584-2001)`.
+pub(crate) fn failed_items(ins: &Inspection) -> Vec<String> {
+    ins.results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .map(|r| match (r.limit, &r.limit_source) {
+            (Some(l), Some(src)) => format!("{} {} {} > {l} ({src})", r.item, r.value, r.unit),
+            _ => format!("{} {} {}", r.item, r.value, r.unit)
+                .trim()
+                .to_string(),
+        })
+        .collect()
+}
+
+pub(crate) fn china() -> FixedOffset {
+    use chrono::Offset;
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix())
+}
+
+pub(crate) fn month_of(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&china()).format("%Y-%m").to_string())
+        .unwrap_or_default()
+}
+
+impl App {
+    pub(crate) fn kind_of(&self, id: NodeId) -> NodeKind {
+        self.store
+            .meta(id)
+            .map(|m| m.kind)
+            .unwrap_or(NodeKind::Party)
+    }
+
+    /// Resolves an optional case id given in a body.
+    pub(crate) fn opt_case(
+        &self,
+        caller: &Caller,
+        field: &str,
+        case: &Option<String>,
+    ) -> AppResult<Option<NodeId>> {
+        match case {
+            Some(c) => Ok(Some(self.resolve(caller, field, c, NodeKind::Case)?)),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Compliance status: declarations, suppliers by status, and the listings a supplier's boards reach (JSON and spreadsheet rows).
+
+use super::*;
+
+impl App {
+    /// A party's effective compliance status: a non-compliant declaration stands; otherwise
+    /// the newer of the latest declaration and the latest suspect mark decides.
+    pub(crate) fn compliance_status(
+        &self,
+        party: NodeId,
+    ) -> (ComplianceStatus, Vec<NodeId>, Vec<NodeId>) {
+        let decls: Vec<NodeId> = self
+            .store
+            .attached(party)
+            .into_iter()
+            .filter(|&n| self.kind_of(n) == NodeKind::Declaration)
+            .collect();
+        let marks = self.store.marks(party);
+        let latest_decl = decls.iter().max().copied();
+        let latest_mark = marks.iter().max().copied();
+        let decl_status = latest_decl
+            .and_then(|d| self.store.meta(d))
+            .map(|m| match m.flag {
+                0 => ComplianceStatus::Compliant,
+                1 => ComplianceStatus::Suspect,
+                _ => ComplianceStatus::Noncompliant,
+            });
+        let status = match (decl_status, latest_decl, latest_mark) {
+            (Some(ComplianceStatus::Noncompliant), _, _) => ComplianceStatus::Noncompliant,
+            (_, d, Some(m)) if d.is_none_or(|d| m > d) => ComplianceStatus::Suspect,
+            (Some(s), _, _) => s,
+            _ => ComplianceStatus::Compliant,
+        };
+        (status, marks, decls)
+    }
+
+    pub(crate) fn compliance_view(&self, party: NodeId) -> AppResult<ComplianceView> {
+        self.compliance_view_of(party, self.compliance_status(party))
+    }
+
+    /// The view of a status already computed by [`App::compliance_status`].
+    pub(crate) fn compliance_view_of(
+        &self,
+        party: NodeId,
+        (status, marks, decls): (ComplianceStatus, Vec<NodeId>, Vec<NodeId>),
+    ) -> AppResult<ComplianceView> {
+        let p = self.party(party)?;
+        let mut history = Vec::with_capacity(decls.len());
+        for d in decls {
+            if let Record::Declaration(x) = self.load(d)? {
+                history.push(DeclarationView::new(&self.ids, d, &x));
+            }
+        }
+        Ok(ComplianceView {
+            party: self.ids.format(NodeKind::Party, party),
+            name: p.name,
+            city: p.city,
+            status: status.as_str(),
+            evidence: marks
+                .iter()
+                .map(|&m| self.ids.format(NodeKind::Inspection, m))
+                .collect(),
+            history,
+        })
+    }
+
+    pub fn declare_compliance(
+        &self,
+        caller: &Caller,
+        party_id: &str,
+        req: NewDeclaration,
+    ) -> AppResult<ComplianceView> {
+        let party = self.visible(caller, party_id, NodeKind::Party)?;
+        self.check_role(caller, &[Role::Regulator], "declare compliance status")?;
+        let reason =
+            clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
+        let case = self.opt_case(caller, "case", &req.case)?;
+        self.write(caller, |id, now| {
+            let d = Declaration {
+                party,
+                status: req.status,
+                reason,
+                case,
+                declared_by: caller.party,
+                created_at: now,
+            };
+            // The answer is the record as this declaration leaves it: the newest declaration
+            // decides the status (no inspection is newer).
+            let mut view = self.compliance_view(party)?;
+            view.status = d.status.as_str();
+            view.history.push(DeclarationView::new(&self.ids, id, &d));
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Declaration(d),
+                },
+                caller.party,
+                view,
+            ))
+        })
+    }
+
+    pub fn get_compliance(&self, caller: &Caller, party_id: &str) -> AppResult<ComplianceView> {
+        let party = self.visible(caller, party_id, NodeKind::Party)?;
+        self.check_compliance_read(caller, party)?;
+        let mut view = self.compliance_view(party)?;
+        if !caller.sees_all() {
+            // The party sees its status and the declarations about it, not the inspection
+            // or case records behind them (other parties' and the bureaus').
+            let (_, marks, _) = self.compliance_status(party);
+            view.evidence = marks
+                .iter()
+                .filter(|&&m| self.can_read(caller, m))
+                .map(|&m| self.ids.format(NodeKind::Inspection, m))
+                .collect();
+            for d in &mut view.history {
+                d.case = None;
+            }
+        }
+        Ok(view)
+    }
+
+    pub fn suppliers_by_status(
+        &self,
+        caller: &Caller,
+        q: &SuppliersQuery,
+    ) -> AppResult<Vec<ComplianceView>> {
+        self.check_role(
+            caller,
+            &[Role::Regulator],
+            "list suppliers by compliance status",
+        )?;
+        let mut out = Vec::new();
+        for p in self.store.ids_of(NodeKind::Party) {
+            if self.party_role(p) != Some(Role::Supplier) {
+                continue;
+            }
+            let status = self.compliance_status(p);
+            if q.status.is_none_or(|s| s == status.0) {
+                out.push(self.compliance_view_of(p, status)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Suppliers an impact query covers: the one named, or every non-compliant one.
+    pub(crate) fn impact_suppliers(&self, supplier: &Option<String>) -> AppResult<Vec<NodeId>> {
+        match supplier {
+            Some(s) => Ok(vec![
+                self.resolve_party("supplier", s, &[Role::Supplier], "the supplier")?
+                    .0,
+            ]),
+            None => Ok(self
+                .store
+                .ids_of(NodeKind::Party)
+                .into_iter()
+                .filter(|&p| {
+                    self.party_role(p) == Some(Role::Supplier)
+                        && self.compliance_status(p).0 == ComplianceStatus::Noncompliant
+                })
+                .collect()),
+        }
+    }
+
+    /// Active listings downstream of the suppliers, each with the supplier it is reached
+    /// from (the first, when several), sorted by id; optionally one platform's only.
+    pub(crate) fn affected(
+        &self,
+        suppliers: &[NodeId],
+        platform: Option<NodeId>,
+    ) -> AppResult<Vec<(NodeId, NodeId)>> {
+        let mut map: BTreeMap<NodeId, NodeId> = BTreeMap::new();
+        for &s in suppliers {
+            for l in self.store.downstream(s)?.listings {
+                let Some(m) = self.store.meta(l) else {
+                    continue;
+                };
+                if status_from_code(m.flag) != ListingStatus::Active
+                    || platform.is_some_and(|p| p != m.a)
+                {
+                    continue;
+                }
+                map.entry(l).or_insert(s);
+            }
+        }
+        Ok(map.into_iter().collect())
+    }
+
+    pub(crate) fn impact_scope(
+        &self,
+        caller: &Caller,
+        platform: &Option<String>,
+    ) -> AppResult<Option<NodeId>> {
+        // A platform sees its own listings only; regulators may filter by platform.
+        if caller.role == Some(Role::Platform) && !caller.operator {
+            return Ok(caller.party);
+        }
+        self.check_role(caller, &[Role::Regulator], "query the impact of a supplier")?;
+        match platform {
+            Some(p) => Ok(Some(
+                self.resolve_party("platform", p, &[Role::Platform], "the platform")?
+                    .0,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    pub fn affected_listings(&self, caller: &Caller, q: &AffectedQuery) -> AppResult<AffectedView> {
+        let platform = self.impact_scope(caller, &q.platform)?;
+        let suppliers = self.impact_suppliers(&q.supplier)?;
+        let rows = self.affected(&suppliers, platform)?;
+        let limit = q.limit.unwrap_or(100);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(AppError::bad(
+                "limit",
+                format!("limit must be 1 to {MAX_PAGE} (got {limit})"),
+            ));
+        }
+        let mut per: BTreeMap<NodeId, BTreeMap<NodeId, u64>> = BTreeMap::new();
+        for &(l, _) in &rows {
+            if let Some(m) = self.store.meta(l) {
+                *per.entry(m.a).or_default().entry(m.b).or_default() += 1;
+            }
+        }
+        let by_platform = per
+            .into_iter()
+            .map(|(p, sellers)| PlatformGroup {
+                platform: self.ids.format(NodeKind::Party, p),
+                name: self.party_name(p),
+                listings: sellers.values().sum(),
+                sellers: sellers
+                    .into_iter()
+                    .map(|(s, n)| SellerGroup {
+                        seller: self.ids.format(NodeKind::Party, s),
+                        name: self.party_name(s),
+                        listings: n,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let start = match &q.cursor {
+            None => 0,
+            Some(c) => match self.ids.parse(c) {
+                // An item of this answer only (see `downstream`).
+                Some((NodeKind::Listing, n))
+                    if rows.binary_search_by_key(&n, |&(l, _)| l).is_ok() =>
+                {
+                    rows.partition_point(|&(l, _)| l <= n)
+                }
+                _ => {
+                    return Err(AppError::bad(
+                        "cursor",
+                        "cursor must be a listing id from the previous page",
+                    ))
+                }
+            },
+        };
+        let page = &rows[start.min(rows.len())..(start + limit).min(rows.len())];
+        let mut items = Vec::with_capacity(page.len());
+        for &(l, _) in page {
+            items.push(ListingView::new(&self.ids, l, &self.listing(l)?));
+        }
+        // A platform is told only of the suppliers behind its own affected listings.
+        let named: Vec<NodeId> = if caller.sees_all() {
+            suppliers.clone()
+        } else {
+            let behind: std::collections::BTreeSet<NodeId> = rows.iter().map(|&(_, s)| s).collect();
+            suppliers
+                .iter()
+                .copied()
+                .filter(|s| behind.contains(s))
+                .collect()
+        };
+        Ok(AffectedView {
+            suppliers: named
+                .iter()
+                .map(|&s| self.ids.format(NodeKind::Party, s))
+                .collect(),
+            total: rows.len() as u64,
+            by_platform,
+            next_cursor: if start + limit < rows.len() {
+                page.last()
+                    .map(|&(l, _)| self.ids.format(NodeKind::Listing, l))
+            } else {
+                None
+            },
+            items,
+        })
+    }
+
+    /// The affected listings as spreadsheet rows, sorted by platform, seller, item id.
+    pub fn affected_rows(&self, caller: &Caller, q: &AffectedQuery) -> AppResult<Vec<AffectedRow>> {
+        let platform = self.impact_scope(caller, &q.platform)?;
+        let suppliers = self.impact_suppliers(&q.supplier)?;
+        let mut out = Vec::new();
+        for (l, s) in self.affected(&suppliers, platform)? {
+            let listing = self.listing(l)?;
+            let lots: Vec<String> = self
+                .store
+                .upstream(l)?
+                .nodes
+                .into_iter()
+                .filter(|&n| {
+                    self.store
+                        .meta(n)
+                        .is_some_and(|m| m.kind == NodeKind::Lot && suppliers.contains(&m.a))
+                })
+                .filter_map(|n| match self.store.record(n) {
+                    Ok(Some(Record::Lot(lot))) => Some(lot.lot_code),
+                    _ => None,
+                })
+                .collect();
+            let batches: Vec<String> = listing
+                .batches
+                .iter()
+                .filter_map(|&b| match self.store.record(b) {
+                    Ok(Some(Record::Batch(x))) => Some(x.batch_code),
+                    _ => None,
+                })
+                .collect();
+            out.push(AffectedRow {
+                platform: self.party_name(listing.platform),
+                shop: listing.shop,
+                item_id: listing.item_id,
+                url: listing.url,
+                seller: self.party_name(listing.seller),
+                batches: batches.join("; "),
+                lots: lots.join("; "),
+                supplier: self.party_name(s),
+                status: listing.status.as_str(),
+            });
+        }
+        out.sort_by(|a, b| {
+            (&a.platform, &a.seller, &a.item_id).cmp(&(&b.platform, &b.seller, &b.item_id))
+        });
+        Ok(out)
+    }
+}

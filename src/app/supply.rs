@@ -1,0 +1,558 @@
+//! Supply: registering parties, lots, shipments, batches and listings, and linking batches to listings (with the seller's consent).
+
+use super::*;
+
+impl App {
+    // -----------------------------------------------------------------------------------
+    // Commands
+    // -----------------------------------------------------------------------------------
+
+    pub fn create_party(&self, caller: &Caller, req: NewParty) -> AppResult<PartyView> {
+        self.check_register(caller, req.role)?;
+        let name = clean_text("name", &req.name, 200).map_err(|e| AppError::rule("name", e))?;
+        let city = clean_text("city", &req.city, 100).map_err(|e| AppError::rule("city", e))?;
+        let uscc = req.uscc.trim().to_ascii_uppercase();
+        validate_uscc(&uscc).map_err(|e| AppError::rule("uscc", e))?;
+        self.write(caller, |id, now| {
+            if let Some(existing) = self.store.lookup(&NaturalKey::Uscc(uscc.clone()))? {
+                return Err(AppError::conflict(
+                    "uscc",
+                    format!(
+                        "a party with USCC {uscc} is already registered as {}",
+                        self.ids.format(NodeKind::Party, existing)
+                    ),
+                ));
+            }
+            let party = Party {
+                name,
+                role: req.role,
+                uscc,
+                city,
+                created_at: now,
+            };
+            let view = PartyView::new(&self.ids, id, &party);
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Party(party),
+                },
+                None,
+                view,
+            ))
+        })
+    }
+
+    pub(crate) fn quantity(field: &str, q: QuantityIn) -> AppResult<Quantity> {
+        let amount = Milli::from_decimal(q.value)
+            .map_err(|e| AppError::rule(format!("{field}.value"), format!("{field}.value {e}")))?;
+        Ok(Quantity {
+            amount,
+            unit: q.unit,
+        })
+    }
+
+    pub(crate) fn time(field: &str, t: &DateTime<FixedOffset>, now: i64) -> AppResult<i64> {
+        let ms = t.timestamp_millis();
+        if ms < EARLIEST_MS {
+            return Err(AppError::rule(
+                field,
+                format!("{field} {t} is before 2000-01-01"),
+            ));
+        }
+        if ms > now + FUTURE_SLACK_MS {
+            return Err(AppError::rule(
+                field,
+                format!("{field} {t} is in the future"),
+            ));
+        }
+        Ok(ms)
+    }
+
+    pub(crate) fn gtin(field: &str, g: &Option<String>) -> AppResult<Option<String>> {
+        match g {
+            None => Ok(None),
+            Some(g) => normalize_gtin(g.trim())
+                .map(Some)
+                .map_err(|e| AppError::rule(field, e)),
+        }
+    }
+
+    /// A GTIN with a batch or lot code must be unique: it is what a GS1 Digital Link names.
+    pub(crate) fn check_gtin_lot(
+        &self,
+        caller: &Caller,
+        gtin: &Option<String>,
+        code: &str,
+        field: &str,
+    ) -> AppResult<()> {
+        let Some(g) = gtin else { return Ok(()) };
+        let key = NaturalKey::GtinLot {
+            gtin14: g.clone(),
+            code: code.to_string(),
+        };
+        match self.store.lookup(&key)? {
+            // GTIN and batch/lot code are printed on the goods: the clash itself is no
+            // secret, but whose record holds them is, unless the caller may read it.
+            Some(existing) => Err(AppError::conflict(
+                field,
+                match self.store.meta(existing) {
+                    Some(m) if self.can_read(caller, existing) => format!(
+                        "GTIN {g} with batch/lot '{code}' is already recorded ({})",
+                        self.ids.format(m.kind, existing)
+                    ),
+                    _ => format!("GTIN {g} with batch/lot '{code}' is already recorded"),
+                },
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Validates inputs consumed by `consumer` for an output made at `made_at`: each lot
+    /// exists, units match, no lot twice, each was made no later than the output, and the
+    /// consumer holds enough of it (made it, or received it by shipment, minus what it
+    /// already consumed or shipped on).
+    pub(crate) fn check_inputs(
+        &self,
+        caller: &Caller,
+        consumer: NodeId,
+        made_at: i64,
+        inputs: &[InputIn],
+    ) -> AppResult<Vec<Input>> {
+        if inputs.len() > MAX_INPUTS {
+            return Err(AppError::rule(
+                "inputs",
+                format!(
+                    "at most {MAX_INPUTS} inputs are allowed (got {})",
+                    inputs.len()
+                ),
+            ));
+        }
+        let consumer_name = self.party_name(consumer);
+        let mut out: Vec<Input> = Vec::with_capacity(inputs.len());
+        for (i, inp) in inputs.iter().enumerate() {
+            let field = format!("inputs[{i}]");
+            let lot_id = self.resolve(caller, &format!("{field}.lot"), &inp.lot, NodeKind::Lot)?;
+            if out.iter().any(|o| o.lot == lot_id) {
+                return Err(AppError::rule(
+                    format!("{field}.lot"),
+                    format!(
+                        "lot {} is listed twice; give it once with the total quantity",
+                        inp.lot
+                    ),
+                ));
+            }
+            let lot = self.lot(lot_id)?;
+            let q = Self::quantity(&format!("{field}.quantity"), inp.quantity)?;
+            if q.unit != lot.quantity.unit {
+                return Err(AppError::rule(
+                    format!("{field}.quantity.unit"),
+                    format!(
+                        "lot {} ({}) is counted in {}, not {}",
+                        inp.lot,
+                        lot.lot_code,
+                        lot.quantity.unit.as_str(),
+                        q.unit.as_str()
+                    ),
+                ));
+            }
+            if lot.produced_at > made_at {
+                return Err(AppError::rule(
+                    format!("{field}.lot"),
+                    format!(
+                        "lot {} ({}) was produced at {}, after this output ({})",
+                        inp.lot,
+                        lot.lot_code,
+                        fmt_time(lot.produced_at),
+                        fmt_time(made_at)
+                    ),
+                ));
+            }
+            let h = self.store.holding(lot_id, consumer);
+            if h.produced.0 == 0 && h.received.0 == 0 {
+                return Err(AppError::rule(
+                    format!("{field}.lot"),
+                    format!(
+                        "lot {} ({}) was never shipped to {} ({}); a maker may only consume lots shipped to it or made by it",
+                        inp.lot, lot.lot_code, self.ids.format(NodeKind::Party, consumer), consumer_name
+                    ),
+                ));
+            }
+            let available = h.available();
+            if q.amount > available {
+                let unit = lot.quantity.unit.as_str();
+                return Err(AppError::rule(
+                    format!("{field}.quantity.value"),
+                    format!(
+                        "{} ({}) holds {} {unit} of lot {} ({}): {} {unit} {} minus {} {unit} consumed and {} {unit} shipped on; {} {unit} requested",
+                        self.ids.format(NodeKind::Party, consumer),
+                        consumer_name,
+                        available,
+                        inp.lot,
+                        lot.lot_code,
+                        Milli(h.produced.0 + h.received.0),
+                        if h.produced.0 > 0 { "made" } else { "received" },
+                        h.consumed,
+                        h.shipped,
+                        q.amount
+                    ),
+                ));
+            }
+            out.push(Input {
+                lot: lot_id,
+                quantity: q,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn create_lot(&self, caller: &Caller, req: NewLot) -> AppResult<LotView> {
+        let (producer, _) = self.resolve_party(
+            "producer",
+            &req.producer,
+            &[Role::Supplier, Role::Manufacturer],
+            "a lot's producer",
+        )?;
+        self.check_act_for(caller, producer, "register a lot")?;
+        let lot_code = clean_text("lot_code", &req.lot_code, 100)
+            .map_err(|e| AppError::rule("lot_code", e))?;
+        let quantity = Self::quantity("quantity", req.quantity)?;
+        let gtin = Self::gtin("gtin", &req.gtin)?;
+        self.write(caller, |id, now| {
+            let produced_at = Self::time("produced_at", &req.produced_at, now)?;
+            let key = NaturalKey::LotCode {
+                producer,
+                code: lot_code.clone(),
+            };
+            if let Some(existing) = self.store.lookup(&key)? {
+                return Err(AppError::conflict(
+                    "lot_code",
+                    format!(
+                        "{} already has a lot with code '{lot_code}': {}",
+                        req.producer,
+                        self.ids.format(NodeKind::Lot, existing)
+                    ),
+                ));
+            }
+            self.check_gtin_lot(caller, &gtin, &lot_code, "lot_code")?;
+            let inputs = self.check_inputs(caller, producer, produced_at, &req.inputs)?;
+            let lot = Lot {
+                producer,
+                lot_code,
+                material: req.material,
+                formaldehyde_class: req.formaldehyde_class,
+                quantity,
+                produced_at,
+                gtin,
+                inputs,
+                created_at: now,
+            };
+            let view = LotView::new(&self.ids, id, &lot);
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Lot(lot),
+                },
+                Some(producer),
+                view,
+            ))
+        })
+        .map(|v| self.with_qr_ref(v))
+    }
+
+    pub fn create_shipment(&self, caller: &Caller, req: NewShipment) -> AppResult<ShipmentView> {
+        let (from, from_party) = self.resolve_party(
+            "from",
+            &req.from,
+            &[Role::Supplier, Role::Manufacturer],
+            "the sender",
+        )?;
+        let (to, _) = self.resolve_party(
+            "to",
+            &req.to,
+            &[Role::Supplier, Role::Manufacturer],
+            "the receiver",
+        )?;
+        self.check_act_for(caller, from, "ship a lot")?;
+        let lot_id = self.resolve(caller, "lot", &req.lot, NodeKind::Lot)?;
+        if from == to {
+            return Err(AppError::rule(
+                "to",
+                "a shipment goes from one party to another; from and to are the same",
+            ));
+        }
+        let quantity = Self::quantity("quantity", req.quantity)?;
+        self.write(caller, |id, now| {
+            let shipped_at = Self::time("shipped_at", &req.shipped_at, now)?;
+            let lot = self.lot(lot_id)?;
+            let unit = lot.quantity.unit.as_str();
+            if quantity.unit != lot.quantity.unit {
+                return Err(AppError::rule("quantity.unit", format!("lot {} ({}) is counted in {unit}, not {}", req.lot, lot.lot_code, quantity.unit.as_str())));
+            }
+            if shipped_at < lot.produced_at {
+                return Err(AppError::rule("shipped_at", format!("lot {} was produced at {}, after the shipping time {}", req.lot, fmt_time(lot.produced_at), fmt_time(shipped_at))));
+            }
+            let h = self.store.holding(lot_id, from);
+            if h.produced.0 == 0 && h.received.0 == 0 {
+                return Err(AppError::rule("from", format!("{} ({}) neither made nor received lot {} ({})", req.from, from_party.name, req.lot, lot.lot_code)));
+            }
+            let available = h.available();
+            if quantity.amount > available {
+                return Err(AppError::rule(
+                    "quantity.value",
+                    format!(
+                        "lot {} ({}) has {} {unit} at {} ({}): {} {unit} {}, {} {unit} already shipped and {} {unit} consumed; cannot ship {} {unit}",
+                        req.lot, lot.lot_code, available, req.from, from_party.name,
+                        Milli(h.produced.0 + h.received.0),
+                        if h.produced.0 > 0 { "made" } else { "received" },
+                        h.shipped, h.consumed, quantity.amount
+                    ),
+                ));
+            }
+            let s = Shipment { lot: lot_id, from, to, quantity, shipped_at, created_at: now };
+            let view = ShipmentView::new(&self.ids, id, &s);
+            Ok((EventBody::Created { id, record: Record::Shipment(s) }, Some(from), view))
+        })
+    }
+
+    pub fn create_batch(&self, caller: &Caller, req: NewBatch) -> AppResult<BatchView> {
+        let (manufacturer, _) = self.resolve_party(
+            "manufacturer",
+            &req.manufacturer,
+            &[Role::Manufacturer],
+            "a batch's manufacturer",
+        )?;
+        self.check_act_for(caller, manufacturer, "register a batch")?;
+        let batch_code = clean_text("batch_code", &req.batch_code, 100)
+            .map_err(|e| AppError::rule("batch_code", e))?;
+        let product = Product {
+            name: clean_text("product.name", &req.product.name, 200)
+                .map_err(|e| AppError::rule("product.name", e))?,
+            model: clean_text("product.model", &req.product.model, 100)
+                .map_err(|e| AppError::rule("product.model", e))?,
+            gtin: Self::gtin("product.gtin", &req.product.gtin)?,
+        };
+        if req.quantity == 0 || req.quantity > MAX_PIECES {
+            return Err(AppError::rule(
+                "quantity",
+                format!(
+                    "quantity is the number of pieces, 1 to {MAX_PIECES} (got {})",
+                    req.quantity
+                ),
+            ));
+        }
+        if req.serials && req.quantity > MAX_SERIALS {
+            return Err(AppError::rule(
+                "quantity",
+                format!(
+                    "at most {MAX_SERIALS} serialised units per batch (got {}); split the batch",
+                    req.quantity
+                ),
+            ));
+        }
+        if req.inputs.is_empty() {
+            return Err(AppError::rule(
+                "inputs",
+                "a batch must name the lots it consumed",
+            ));
+        }
+        self.write(caller, |id, now| {
+            let produced_at = Self::time("produced_at", &req.produced_at, now)?;
+            let key = NaturalKey::BatchCode {
+                manufacturer,
+                code: batch_code.clone(),
+            };
+            if let Some(existing) = self.store.lookup(&key)? {
+                return Err(AppError::conflict(
+                    "batch_code",
+                    format!(
+                        "{} already has a batch with code '{batch_code}': {}",
+                        req.manufacturer,
+                        self.ids.format(NodeKind::Batch, existing)
+                    ),
+                ));
+            }
+            self.check_gtin_lot(caller, &product.gtin, &batch_code, "batch_code")?;
+            let inputs = self.check_inputs(caller, manufacturer, produced_at, &req.inputs)?;
+            let unit_count = if req.serials { req.quantity } else { 0 };
+            let batch = Batch {
+                manufacturer,
+                batch_code,
+                product,
+                quantity: req.quantity,
+                inputs,
+                produced_at,
+                first_unit: id + 1,
+                unit_count,
+                created_at: now,
+            };
+            let view = BatchView::new(&self.ids, id, &batch);
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Batch(batch),
+                },
+                Some(manufacturer),
+                view,
+            ))
+        })
+        .map(|v| self.with_qr_ref(v))
+    }
+
+    /// Checks batches to link to a listing of `platform` sold by `seller`: each must be a
+    /// batch of the seller that the caller may link (the seller's own say-so, or its grant
+    /// to the platform). Anything else is answered like a batch that does not exist.
+    pub(crate) fn check_batches(
+        &self,
+        caller: &Caller,
+        platform: NodeId,
+        seller: NodeId,
+        batches: &[String],
+    ) -> AppResult<Vec<NodeId>> {
+        if batches.len() > MAX_LINKS {
+            return Err(AppError::rule(
+                "batches",
+                format!(
+                    "at most {MAX_LINKS} batches per request (got {})",
+                    batches.len()
+                ),
+            ));
+        }
+        let mut out = Vec::with_capacity(batches.len());
+        for (i, b) in batches.iter().enumerate() {
+            let field = format!("batches[{i}]");
+            let unknown = || unknown_id(Some(&field), NodeKind::Batch.name(), b);
+            let id = self.existing(b, NodeKind::Batch).ok_or_else(unknown)?;
+            self.check_link(caller, platform, seller, id)
+                .map_err(|d| d.into_error(unknown))?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn create_listing(&self, caller: &Caller, req: NewListing) -> AppResult<ListingView> {
+        let (platform, _) = self.resolve_party(
+            "platform",
+            &req.platform,
+            &[Role::Platform],
+            "a listing's platform",
+        )?;
+        let (seller, _) = self.resolve_party(
+            "seller",
+            &req.seller,
+            &[Role::Manufacturer],
+            "a listing's seller",
+        )?;
+        self.check_act_for(caller, platform, "create a listing")?;
+        let shop = clean_text("shop", &req.shop, 200).map_err(|e| AppError::rule("shop", e))?;
+        let item_id =
+            clean_text("item_id", &req.item_id, 100).map_err(|e| AppError::rule("item_id", e))?;
+        let title = clean_text("title", &req.title, 500).map_err(|e| AppError::rule("title", e))?;
+        let url = clean_text("url", &req.url, 2000).map_err(|e| AppError::rule("url", e))?;
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url.contains(char::is_whitespace)
+        {
+            return Err(AppError::rule(
+                "url",
+                format!(
+                    "url must be an http(s) address without spaces (got '{}')",
+                    trunc(&url)
+                ),
+            ));
+        }
+        let batches = self.check_batches(caller, platform, seller, &req.batches)?;
+        self.write(caller, |id, now| {
+            let key = NaturalKey::ListingItem {
+                platform,
+                item_id: item_id.clone(),
+            };
+            if let Some(existing) = self.store.lookup(&key)? {
+                return Err(AppError::conflict(
+                    "item_id",
+                    format!(
+                        "{} already has a listing with item id '{item_id}': {}",
+                        req.platform,
+                        self.ids.format(NodeKind::Listing, existing)
+                    ),
+                ));
+            }
+            let listing = Listing {
+                platform,
+                seller,
+                shop,
+                item_id,
+                url,
+                title,
+                batches,
+                status: ListingStatus::Active,
+                created_at: now,
+            };
+            let view = ListingView::new(&self.ids, id, &listing);
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Listing(listing),
+                },
+                Some(platform),
+                view,
+            ))
+        })
+        .map(|v| self.with_qr_ref(v))
+    }
+
+    /// Links more batches to a listing. Returns the listing and whether anything changed
+    /// (linking batches already linked is a no-op and writes no event).
+    pub fn link_batches(
+        &self,
+        caller: &Caller,
+        listing_id: &str,
+        req: LinkBatches,
+    ) -> AppResult<(ListingView, bool)> {
+        let unknown = || unknown_id(None, NodeKind::Listing.name(), listing_id);
+        let id = self
+            .existing(listing_id, NodeKind::Listing)
+            .ok_or_else(unknown)?;
+        self.check_listing_write(caller, id)
+            .map_err(|d| d.into_error(unknown))?;
+        let listing = self.listing(id)?;
+        if req.batches.is_empty() {
+            return Err(AppError::rule("batches", "name at least one batch to link"));
+        }
+        let batches = self.check_batches(caller, listing.platform, listing.seller, &req.batches)?;
+        let done = self.write_if(caller, |_, _| {
+            let mut current = self.listing(id)?;
+            let new: Vec<NodeId> = batches
+                .iter()
+                .copied()
+                .filter(|b| !current.batches.contains(b))
+                .collect();
+            if new.is_empty() {
+                let view = ListingView::new(&self.ids, id, &current);
+                return Ok((
+                    None,
+                    None,
+                    Changed {
+                        view,
+                        changed: false,
+                    },
+                ));
+            }
+            let platform = current.platform;
+            current.batches.extend(&new);
+            let view = ListingView::new(&self.ids, id, &current);
+            Ok((
+                Some(EventBody::ListingBatchesLinked {
+                    listing: id,
+                    batches: new,
+                }),
+                Some(platform),
+                Changed {
+                    view,
+                    changed: true,
+                },
+            ))
+        })?;
+        Ok((done.view, done.changed))
+    }
+}

@@ -1,0 +1,490 @@
+//! Traces: the upstream DAG of a unit, batch, lot or listing, and what lies downstream of a party, lot, batch or listing (as far as the caller may see).
+
+use super::*;
+
+impl App {
+    /// Builds the trace node of `id`, caching records read (lots and batches are needed
+    /// again for edge quantities).
+    pub(crate) fn trace_node(
+        &self,
+        id: NodeId,
+        cache: &mut HashMap<NodeId, Arc<Record>>,
+    ) -> AppResult<TraceNode> {
+        let meta = self
+            .store
+            .meta(id)
+            .ok_or_else(|| AppError::Internal(format!("node {id} vanished")))?;
+        if meta.kind == NodeKind::Unit {
+            let arc = match cache.get(&meta.a) {
+                Some(r) => r.clone(),
+                None => self.load_arc(meta.a)?,
+            };
+            let Record::Batch(batch) = &*arc else {
+                return Err(AppError::Internal(format!("{} is not a batch", meta.a)));
+            };
+            let serial = batch.serial(meta.b);
+            return Ok(TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Unit, id),
+                kind: NodeKind::Unit.name(),
+                label: serial.clone(),
+                fields: NodeFields::Unit {
+                    serial,
+                    batch: self.ids.format(NodeKind::Batch, meta.a),
+                },
+            });
+        }
+        let record = self.load_arc(id)?;
+        let node = match &*record {
+            Record::Party(p) => TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Party, id),
+                kind: "party",
+                label: p.name.clone(),
+                fields: NodeFields::Party {
+                    role: p.role.as_str(),
+                    uscc: p.uscc.clone(),
+                    city: p.city.clone(),
+                },
+            },
+            Record::Lot(l) => TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Lot, id),
+                kind: "lot",
+                label: l.lot_code.clone(),
+                fields: NodeFields::Lot {
+                    lot_code: l.lot_code.clone(),
+                    producer: self.ids.format(NodeKind::Party, l.producer),
+                    material: l.material.as_str(),
+                    formaldehyde_class: l.formaldehyde_class.as_str(),
+                    quantity: l.quantity.into(),
+                    produced_at: fmt_time(l.produced_at),
+                },
+            },
+            Record::Batch(b) => TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Batch, id),
+                kind: "batch",
+                label: format!("{} {}", b.batch_code, b.product.name),
+                fields: NodeFields::Batch {
+                    batch_code: b.batch_code.clone(),
+                    manufacturer: self.ids.format(NodeKind::Party, b.manufacturer),
+                    product: b.product.name.clone(),
+                    model: b.product.model.clone(),
+                    quantity: b.quantity,
+                    produced_at: fmt_time(b.produced_at),
+                },
+            },
+            Record::Listing(l) => TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Listing, id),
+                kind: "listing",
+                label: l.title.clone(),
+                fields: NodeFields::Listing {
+                    platform: self.ids.format(NodeKind::Party, l.platform),
+                    seller: self.ids.format(NodeKind::Party, l.seller),
+                    shop: l.shop.clone(),
+                    item_id: l.item_id.clone(),
+                    url: l.url.clone(),
+                    status: l.status.as_str(),
+                },
+            },
+            Record::Shipment(_)
+            | Record::Key(_)
+            | Record::Grant(_)
+            | Record::Inspection(_)
+            | Record::Declaration(_)
+            | Record::Action(_)
+            | Record::Case(_) => {
+                return Err(AppError::Internal(format!("{id} is not a trace node")))
+            }
+        };
+        cache.insert(id, record);
+        Ok(node)
+    }
+
+    /// The whole upstream DAG of a unit, batch, lot or listing.
+    pub fn upstream(&self, caller: &Caller, id: &str) -> AppResult<UpstreamView> {
+        let (kind, root) = self.resolve_any(id)?;
+        self.check_upstream(caller, root)
+            .map_err(|d| d.into_error(|| unknown_id(None, "record", id)))?;
+        if !matches!(
+            kind,
+            NodeKind::Unit | NodeKind::Batch | NodeKind::Lot | NodeKind::Listing
+        ) {
+            return Err(AppError::rule(
+                "id",
+                format!(
+                    "an upstream trace starts from a unit, batch, lot or listing, not a {}",
+                    kind.name()
+                ),
+            ));
+        }
+        let reach = self.store.upstream(root)?;
+        let mut cache = HashMap::with_capacity(reach.nodes.len());
+        let mut nodes = Vec::with_capacity(reach.nodes.len());
+        for &n in &reach.nodes {
+            let mut node = self.trace_node(n, &mut cache)?;
+            self.annotate(caller, &mut node, n);
+            nodes.push(node);
+        }
+        // Every edge names two of the nodes: their ids are formatted once.
+        let named: HashMap<NodeId, &str> = reach
+            .nodes
+            .iter()
+            .zip(&nodes)
+            .map(|(&n, v)| (n, v.id.as_str()))
+            .collect();
+        let mut edges = Vec::with_capacity(reach.edges.len());
+        for &(from, to) in &reach.edges {
+            let from_kind = self.store.meta(from).map(|m| m.kind);
+            let (kind, quantity) = match (from_kind, cache.get(&to).map(|r| &**r)) {
+                (Some(NodeKind::Party), Some(Record::Lot(l))) => {
+                    ("produced", Some(l.quantity.into()))
+                }
+                (_, Some(Record::Lot(l))) => ("input", input_qty(&l.inputs, from)),
+                (_, Some(Record::Batch(b))) => ("input", input_qty(&b.inputs, from)),
+                (_, Some(Record::Listing(_))) => ("listed", None),
+                _ => ("unit", None),
+            };
+            let name = |n: NodeId, k: Option<NodeKind>| match named.get(&n) {
+                Some(s) => s.to_string(),
+                None => self.ids.format(k.unwrap_or(NodeKind::Lot), n),
+            };
+            let to_kind = self.store.meta(to).map(|m| m.kind);
+            edges.push(TraceEdge {
+                from: name(from, from_kind),
+                to: name(to, to_kind),
+                kind,
+                quantity,
+            });
+        }
+        // Suppliers: producers of the raw lots (lots made from no other lot).
+        let mut suppliers: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+        for &n in &reach.nodes {
+            if let Some(Record::Lot(l)) = cache.get(&n).map(|r| &**r) {
+                if l.inputs.is_empty() {
+                    suppliers
+                        .entry(l.producer)
+                        .or_default()
+                        .push(self.ids.format(NodeKind::Lot, n));
+                }
+            }
+        }
+        let suppliers = suppliers
+            .into_iter()
+            .map(|(p, lots)| {
+                let party = match cache.get(&p).map(|r| &**r) {
+                    Some(Record::Party(p)) => p.clone(),
+                    _ => self.party(p)?,
+                };
+                Ok(SupplierView {
+                    id: self.ids.format(NodeKind::Party, p),
+                    name: party.name,
+                    uscc: party.uscc,
+                    city: party.city,
+                    lots,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(UpstreamView {
+            root: self.ids.format(kind, root),
+            nodes,
+            edges,
+            suppliers,
+        })
+    }
+
+    /// Everything downstream of a party, lot or batch (or listing), with listings counted
+    /// per platform and seller and one page of items.
+    pub fn downstream(
+        &self,
+        caller: &Caller,
+        id: &str,
+        q: &DownstreamQuery,
+    ) -> AppResult<DownstreamView> {
+        let (kind, root) = self.resolve_any(id)?;
+        let scope = self
+            .check_downstream(caller, root)
+            .map_err(|d| d.into_error(|| unknown_id(None, "record", id)))?;
+        if !matches!(
+            kind,
+            NodeKind::Party | NodeKind::Lot | NodeKind::Batch | NodeKind::Listing
+        ) {
+            return Err(AppError::rule(
+                "id",
+                format!(
+                    "a downstream trace starts from a party, lot, batch or listing, not a {}",
+                    kind.name()
+                ),
+            ));
+        }
+        let limit = q.limit.unwrap_or(100);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(AppError::bad(
+                "limit",
+                format!("limit must be 1 to {MAX_PAGE} (got {limit})"),
+            ));
+        }
+        let platform_filter = match &q.platform {
+            Some(p) => Some(
+                self.resolve_party("platform", p, &[Role::Platform], "the platform")?
+                    .0,
+            ),
+            None => None,
+        };
+        let mut reach = match scope {
+            // A party's downstream is what it made or holds and everything made from it: the
+            // graph links a party to the lots it produced, not to its batches.
+            Scope::Full if kind == NodeKind::Party => {
+                let mut r = self.store.downstream(root)?;
+                let own = self.own_reach(root, root, kind);
+                for (all, mine) in [
+                    (&mut r.lots, own.lots),
+                    (&mut r.batches, own.batches),
+                    (&mut r.listings, own.listings),
+                ] {
+                    all.extend(mine);
+                    all.sort_unstable();
+                    all.dedup();
+                }
+                r.units = r
+                    .batches
+                    .iter()
+                    .filter_map(|&b| self.store.meta(b))
+                    .map(|m| m.b as u64)
+                    .sum();
+                r
+            }
+            Scope::Full => self.store.downstream(root)?,
+            Scope::Own(me) => self.own_reach(me, root, kind),
+        };
+        if kind == NodeKind::Listing {
+            reach.listings = vec![root];
+        }
+        let shipped_to = self.shipped_to(scope, root, kind, &reach);
+        if let Some(pf) = platform_filter {
+            reach
+                .listings
+                .retain(|&l| self.store.meta(l).map(|m| m.a) == Some(pf));
+        }
+        // Counts per platform and seller, from the resident headers only.
+        let mut per: BTreeMap<NodeId, (u64, u64, BTreeMap<NodeId, u64>)> = BTreeMap::new();
+        let mut active = 0u64;
+        for &l in &reach.listings {
+            if let Some(m) = self.store.meta(l) {
+                let e = per.entry(m.a).or_default();
+                e.0 += 1;
+                if status_from_code(m.flag) == ListingStatus::Active {
+                    e.1 += 1;
+                    active += 1;
+                }
+                *e.2.entry(m.b).or_default() += 1;
+            }
+        }
+        let by_platform = per
+            .into_iter()
+            .map(|(p, (n, a, sellers))| PlatformCount {
+                platform: self.ids.format(NodeKind::Party, p),
+                name: self.party_name(p),
+                listings: n,
+                active: a,
+                sellers: sellers
+                    .into_iter()
+                    .map(|(s, c)| SellerCount {
+                        seller: self.ids.format(NodeKind::Party, s),
+                        name: self.party_name(s),
+                        listings: c,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let (ids, want) = match q.items {
+            DownstreamItems::Listings => (&reach.listings, NodeKind::Listing),
+            DownstreamItems::Batches => (&reach.batches, NodeKind::Batch),
+            DownstreamItems::Lots => (&reach.lots, NodeKind::Lot),
+        };
+        // A cursor is an item of this very answer: any other id (another tenant's record
+        // included) is refused alike, so a cursor tells nothing of where other records stand.
+        let start = match &q.cursor {
+            None => 0,
+            Some(c) => match self.ids.parse(c) {
+                Some((k, n)) if k == want && ids.binary_search(&n).is_ok() => {
+                    ids.partition_point(|&x| x <= n)
+                }
+                _ => {
+                    return Err(AppError::bad(
+                        "cursor",
+                        format!("cursor must be a {} id from the previous page", want.name()),
+                    ))
+                }
+            },
+        };
+        let page_ids = &ids[start.min(ids.len())..(start + limit).min(ids.len())];
+        let mut items = Vec::with_capacity(page_ids.len());
+        for &n in page_ids {
+            items.push(match self.load(n)? {
+                Record::Listing(l) => PageItem::Listing(ListingView::new(&self.ids, n, &l)),
+                Record::Batch(b) => PageItem::Batch(BatchSummary {
+                    id: self.ids.format(NodeKind::Batch, n),
+                    batch_code: b.batch_code,
+                    manufacturer: self.ids.format(NodeKind::Party, b.manufacturer),
+                    product: b.product.name,
+                    model: b.product.model,
+                    quantity: b.quantity,
+                    unit_count: b.unit_count,
+                    produced_at: fmt_time(b.produced_at),
+                }),
+                Record::Lot(l) => PageItem::Lot(LotSummary {
+                    id: self.ids.format(NodeKind::Lot, n),
+                    lot_code: l.lot_code,
+                    producer: self.ids.format(NodeKind::Party, l.producer),
+                    material: l.material.as_str(),
+                    formaldehyde_class: l.formaldehyde_class.as_str(),
+                    quantity: l.quantity.into(),
+                }),
+                _ => continue,
+            });
+        }
+        let next_cursor = if start + limit < ids.len() {
+            page_ids.last().map(|&n| self.ids.format(want, n))
+        } else {
+            None
+        };
+        Ok(DownstreamView {
+            root: self.ids.format(kind, root),
+            scope: scope.name(),
+            shipped_to,
+            lot_count: reach.lots.len() as u64,
+            batch_count: reach.batches.len() as u64,
+            unit_count: reach.units,
+            listings: ListingSummary {
+                total: reach.listings.len() as u64,
+                active,
+                by_platform,
+            },
+            page: Page {
+                items_kind: want.name(),
+                limit,
+                items,
+                next_cursor,
+            },
+        })
+    }
+
+    /// What a party sees downstream of `root`: the walk goes on only through records of
+    /// its own (lots it made or holds, its batches, the listings that sell them), so it
+    /// never enters what a customer made from what the party shipped.
+    pub(crate) fn own_reach(&self, me: NodeId, root: NodeId, kind: NodeKind) -> Reach {
+        let mut stack: Vec<NodeId> = match kind {
+            // From the party itself: everything it made or received.
+            NodeKind::Party => self
+                .store
+                .holdings_of(me)
+                .into_iter()
+                .map(|(l, _)| l)
+                .chain(self.store.outputs(root))
+                .collect(),
+            _ => vec![root],
+        };
+        let mut seen: std::collections::HashSet<NodeId> = stack.iter().copied().collect();
+        seen.insert(root);
+        while let Some(n) = stack.pop() {
+            for d in self.store.outputs(n) {
+                if self.own_downstream(me, d) && seen.insert(d) {
+                    stack.push(d);
+                }
+            }
+        }
+        seen.remove(&root);
+        let mut own: Vec<NodeId> = seen.into_iter().collect();
+        own.sort_unstable();
+        let mut reach = Reach::default();
+        for n in own {
+            let Some(m) = self.store.meta(n) else {
+                continue;
+            };
+            match m.kind {
+                NodeKind::Lot => reach.lots.push(n),
+                NodeKind::Batch => {
+                    reach.batches.push(n);
+                    reach.units += m.b as u64;
+                }
+                NodeKind::Listing => reach.listings.push(n),
+                _ => {}
+            }
+        }
+        if kind == NodeKind::Batch {
+            reach.units += self.store.meta(root).map(|m| m.b as u64).unwrap_or(0);
+        }
+        reach
+    }
+
+    /// Whom the lots of a downstream answer were shipped to, and how many lots each got.
+    /// A party sees its own shipments; a regulator those of the root's own lots.
+    pub(crate) fn shipped_to(
+        &self,
+        scope: Scope,
+        root: NodeId,
+        kind: NodeKind,
+        reach: &Reach,
+    ) -> Vec<RecipientView> {
+        let mut shipped: BTreeMap<NodeId, std::collections::BTreeSet<NodeId>> = BTreeMap::new();
+        match scope {
+            Scope::Own(me) => {
+                let in_scope = |lot: NodeId| {
+                    lot == root || reach.lots.binary_search(&lot).is_ok() || kind == NodeKind::Party
+                };
+                for s in self.store.shipments_from(me) {
+                    let Some(m) = self.store.meta(s) else {
+                        continue;
+                    };
+                    if m.kind != NodeKind::Shipment || !in_scope(m.a) {
+                        continue;
+                    }
+                    if matches!(self.store.record_arc(s).as_deref(), Some(Record::Shipment(x)) if x.from == me)
+                    {
+                        shipped.entry(m.b).or_default().insert(m.a);
+                    }
+                }
+            }
+            Scope::Full => {
+                let own_lots: Vec<NodeId> = match kind {
+                    NodeKind::Party => self
+                        .store
+                        .outputs(root)
+                        .into_iter()
+                        .filter(|&l| self.store.meta(l).map(|m| m.kind) == Some(NodeKind::Lot))
+                        .collect(),
+                    NodeKind::Lot => vec![root],
+                    _ => vec![],
+                };
+                for lot in own_lots {
+                    for (p, _) in self.store.recipients(lot) {
+                        shipped.entry(p).or_default().insert(lot);
+                    }
+                }
+            }
+        }
+        shipped
+            .into_iter()
+            .map(|(p, lots)| RecipientView {
+                party: self.ids.format(NodeKind::Party, p),
+                name: self.party_name(p),
+                lots: lots.len() as u64,
+            })
+            .collect()
+    }
+}
+
+fn input_qty(inputs: &[Input], lot: NodeId) -> Option<QuantityView> {
+    inputs
+        .iter()
+        .find(|i| i.lot == lot)
+        .map(|i| i.quantity.into())
+}
