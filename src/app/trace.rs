@@ -241,7 +241,10 @@ impl App {
         let mut reach = match scope {
             // A party's downstream is what it made or holds and everything made from it: the
             // graph links a party to the lots it produced, not to its batches.
-            Scope::Full if kind == NodeKind::Party => {
+            // (A supplier's lots are already the graph's outputs of the supplier.)
+            Scope::Full
+                if kind == NodeKind::Party && self.party_role(root) == Some(Role::Manufacturer) =>
+            {
                 let mut r = self.store.downstream(root)?;
                 let own = self.own_reach(root, root, kind);
                 for (all, mine) in [

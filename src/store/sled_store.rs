@@ -17,7 +17,7 @@ use crate::domain::{NaturalKey, NodeId, NodeKind, Record};
 use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
 use crate::graph::{NodeMeta, Reach, UpReach};
 use parking_lot::{Condvar, Mutex, RwLock};
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -776,38 +776,59 @@ impl Store for SledStore {
         }
         let head_bytes = encode_head(seq, &hash);
         let touches = touch_keys(&ev, &projection.puts);
-        let res = (
-            &self.log,
-            &self.nodes,
-            &self.keys,
-            &self.meta_tree,
-            &self.touch,
-            &self.idem,
-        )
-            .transaction(|(log, nodes, keys, meta, touch, idem)| {
-                if let Some((k, v)) = &answer {
+        // The event's writes, shared by the two transactions below.
+        let write = |log: &TransactionalTree,
+                     nodes: &TransactionalTree,
+                     keys: &TransactionalTree,
+                     meta: &TransactionalTree,
+                     touch: &TransactionalTree|
+         -> Result<(), ConflictableTransactionError<StoreError>> {
+            for k in &touches {
+                touch.insert(k.as_slice(), &[])?;
+            }
+            for (k, id) in &projection.keys {
+                if let Some(existing) = keys.get(k)? {
+                    let taken =
+                        id_from_bytes(&existing).map_err(ConflictableTransactionError::Abort)?;
+                    return Err(ConflictableTransactionError::Abort(StoreError::KeyTaken(
+                        taken,
+                    )));
+                }
+                keys.insert(k.as_slice(), &id.to_be_bytes())?;
+            }
+            for (k, v) in &puts {
+                nodes.insert(k, v.as_slice())?;
+            }
+            log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+            meta.insert(HEAD_KEY, head_bytes.as_slice())?;
+            Ok(())
+        };
+        // The answer tree joins the transaction only when there is an answer to record
+        // (each tree in a sled transaction costs its locks and validation).
+        let res = match &answer {
+            None => (
+                &self.log,
+                &self.nodes,
+                &self.keys,
+                &self.meta_tree,
+                &self.touch,
+            )
+                .transaction(|(log, nodes, keys, meta, touch)| {
+                    write(log, nodes, keys, meta, touch)
+                }),
+            Some((k, v)) => (
+                &self.log,
+                &self.nodes,
+                &self.keys,
+                &self.meta_tree,
+                &self.touch,
+                &self.idem,
+            )
+                .transaction(|(log, nodes, keys, meta, touch, idem)| {
                     idem.insert(k.as_slice(), v.as_slice())?;
-                }
-                for k in &touches {
-                    touch.insert(k.as_slice(), &[])?;
-                }
-                for (k, id) in &projection.keys {
-                    if let Some(existing) = keys.get(k)? {
-                        let taken = id_from_bytes(&existing)
-                            .map_err(ConflictableTransactionError::Abort)?;
-                        return Err(ConflictableTransactionError::Abort(StoreError::KeyTaken(
-                            taken,
-                        )));
-                    }
-                    keys.insert(k.as_slice(), &id.to_be_bytes())?;
-                }
-                for (k, v) in &puts {
-                    nodes.insert(k, v.as_slice())?;
-                }
-                log.insert(&seq.to_be_bytes(), entry.as_slice())?;
-                meta.insert(HEAD_KEY, head_bytes.as_slice())?;
-                Ok(())
-            });
+                    write(log, nodes, keys, meta, touch)
+                }),
+        };
         match res {
             Ok(()) => {}
             Err(TransactionError::Abort(e)) => return Err(e),
