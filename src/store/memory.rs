@@ -3,15 +3,13 @@
 //! durable ([`MemStore::crash`]), so a simulation can check that replay after a crash gives
 //! back exactly the acknowledged state.
 
-use super::{Committed, Failure, Holding, Store, StoreError, StoreStats, VerifyReport};
+use super::{Committed, Failure, Store, StoreError, StoreStats, VerifyReport};
 use crate::codec;
 use crate::core::World;
-use crate::domain::{NaturalKey, NodeId, NodeKind, Record};
+use crate::domain::{NodeId, Record};
 use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
-use crate::graph::{NodeMeta, Reach, UpReach};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// A storage fault to inject into the next append or sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +135,10 @@ fn note_touches(touched: &mut HashMap<NodeId, Vec<u64>>, ev: &Event, puts: &[(No
 }
 
 impl Store for MemStore {
+    fn world(&self) -> parking_lot::RwLockReadGuard<'_, World> {
+        self.world.read()
+    }
+
     fn id_key(&self) -> [u8; 32] {
         self.id_key
     }
@@ -148,58 +150,6 @@ impl Store for MemStore {
     fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError> {
         self.log.lock().fingerprints.insert(name.to_string(), fp);
         Ok(())
-    }
-
-    fn next_id(&self) -> NodeId {
-        self.world.read().next_id()
-    }
-
-    fn meta(&self, id: NodeId) -> Option<NodeMeta> {
-        self.world.read().meta(id)
-    }
-
-    fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
-        Ok(self.world.read().record(id).map(|r| Record::clone(r)))
-    }
-
-    fn record_arc(&self, id: NodeId) -> Option<Arc<Record>> {
-        self.world.read().record(id).cloned()
-    }
-
-    fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError> {
-        Ok(self.world.read().lookup(key))
-    }
-
-    fn holding(&self, lot: NodeId, party: NodeId) -> Holding {
-        self.world.read().holding(lot, party)
-    }
-
-    fn outputs(&self, id: NodeId) -> Vec<NodeId> {
-        self.world.read().outputs(id).to_vec()
-    }
-
-    fn holdings_of(&self, party: NodeId) -> Vec<(NodeId, Holding)> {
-        self.world.read().holdings_of(party)
-    }
-
-    fn attached(&self, id: NodeId) -> Vec<NodeId> {
-        self.world.read().attached(id).to_vec()
-    }
-
-    fn ids_of(&self, kind: NodeKind) -> Vec<NodeId> {
-        self.world.read().ids_of(kind).to_vec()
-    }
-
-    fn marks(&self, id: NodeId) -> Vec<NodeId> {
-        self.world.read().marks(id).to_vec()
-    }
-
-    fn shipments_from(&self, party: NodeId) -> Vec<NodeId> {
-        self.world.read().shipments_from(party).to_vec()
-    }
-
-    fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
-        self.world.read().recipients(lot)
     }
 
     fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -270,14 +220,6 @@ impl Store for MemStore {
         }
         log.durable = log.durable.max(seq.min(log.head.0));
         Ok(())
-    }
-
-    fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError> {
-        Ok(self.world.read().upstream(root))
-    }
-
-    fn downstream(&self, root: NodeId) -> Result<Reach, StoreError> {
-        Ok(self.world.read().downstream(root))
     }
 
     fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError> {

@@ -114,6 +114,9 @@ impl VerifyReport {
 }
 
 pub trait Store: Send + Sync + 'static {
+    /// The resident state, for reading (held for one lookup or walk: never across a write).
+    /// Every read below is answered from it.
+    fn world(&self) -> parking_lot::RwLockReadGuard<'_, crate::core::World>;
     /// The secret public ids are keyed with ([`crate::ids::IdCodec`]): made with the store
     /// and kept in it, so ids stay stable for the life of the data.
     fn id_key(&self) -> [u8; 32];
@@ -123,28 +126,54 @@ pub trait Store: Send + Sync + 'static {
     /// Records a secret's fingerprint, durably.
     fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError>;
     /// The id the next created entity gets.
-    fn next_id(&self) -> NodeId;
+    fn next_id(&self) -> NodeId {
+        self.world().next_id()
+    }
     /// Kind and header of a node, from the resident graph.
-    fn meta(&self, id: NodeId) -> Option<NodeMeta>;
-    fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError>;
+    fn meta(&self, id: NodeId) -> Option<NodeMeta> {
+        self.world().meta(id)
+    }
+    fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
+        Ok(self.world().record(id).map(|r| Record::clone(r)))
+    }
     /// The record shared, without copying (hot read paths: traces, scans).
-    fn record_arc(&self, id: NodeId) -> Option<std::sync::Arc<Record>>;
-    fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError>;
-    fn holding(&self, lot: NodeId, party: NodeId) -> Holding;
+    fn record_arc(&self, id: NodeId) -> Option<std::sync::Arc<Record>> {
+        self.world().record(id).cloned()
+    }
+    fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError> {
+        Ok(self.world().lookup(key))
+    }
+    fn holding(&self, lot: NodeId, party: NodeId) -> Holding {
+        self.world().holding(lot, party)
+    }
     /// One hop downstream: what consumes, lists or was made from `id`.
-    fn outputs(&self, id: NodeId) -> Vec<NodeId>;
+    fn outputs(&self, id: NodeId) -> Vec<NodeId> {
+        self.world().outputs(id).to_vec()
+    }
     /// Every lot a party made, received, consumed or shipped, with its holding.
-    fn holdings_of(&self, party: NodeId) -> Vec<(NodeId, Holding)>;
+    fn holdings_of(&self, party: NodeId) -> Vec<(NodeId, Holding)> {
+        self.world().holdings_of(party)
+    }
     /// Records attached to a node (keys, declarations, inspections, actions), oldest first.
-    fn attached(&self, id: NodeId) -> Vec<NodeId>;
+    fn attached(&self, id: NodeId) -> Vec<NodeId> {
+        self.world().attached(id).to_vec()
+    }
     /// Ids of a low-volume kind (parties, inspections, declarations, actions, cases).
-    fn ids_of(&self, kind: NodeKind) -> Vec<NodeId>;
+    fn ids_of(&self, kind: NodeKind) -> Vec<NodeId> {
+        self.world().ids_of(kind).to_vec()
+    }
     /// Failed inspections that marked this lot or supplier suspect.
-    fn marks(&self, id: NodeId) -> Vec<NodeId>;
+    fn marks(&self, id: NodeId) -> Vec<NodeId> {
+        self.world().marks(id).to_vec()
+    }
     /// The parties a lot was shipped to, with their holdings of it.
-    fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)>;
+    fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
+        self.world().recipients(lot)
+    }
     /// The shipments a party sent, oldest first.
-    fn shipments_from(&self, party: NodeId) -> Vec<NodeId>;
+    fn shipments_from(&self, party: NodeId) -> Vec<NodeId> {
+        self.world().shipments_from(party).to_vec()
+    }
     /// Appends one event and updates the projection in one atomic write. The caller must
     /// serialise appends (the application layer holds its writer lock) and must call
     /// [`Store::sync`] before acknowledging.
@@ -169,8 +198,12 @@ pub trait Store: Send + Sync + 'static {
     fn end_bulk(&self) -> Result<(), StoreError>;
     /// Returns once every event up to `seq` is on disk. Concurrent callers share flushes.
     fn sync(&self, seq: u64) -> Result<(), StoreError>;
-    fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError>;
-    fn downstream(&self, root: NodeId) -> Result<Reach, StoreError>;
+    fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError> {
+        Ok(self.world().upstream(root))
+    }
+    fn downstream(&self, root: NodeId) -> Result<Reach, StoreError> {
+        Ok(self.world().downstream(root))
+    }
     /// The events that created or changed a record (for a unit: those of its batch), oldest first.
     fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError>;
     /// Events with `seq > after`, at most `limit`.

@@ -10,12 +10,11 @@
 //! the log and the projection can never disagree. Flushes are grouped: a writer that finds
 //! a flush in flight waits for it and the next one covers everybody who arrived meanwhile.
 
-use super::{Committed, Holding, Store, StoreError, StoreStats, VerifyReport};
+use super::{Committed, Store, StoreError, StoreStats, VerifyReport};
 use crate::codec;
 use crate::core::{Projection, World};
-use crate::domain::{NaturalKey, NodeId, NodeKind, Record};
+use crate::domain::{NodeId, Record};
 use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
-use crate::graph::{NodeMeta, Reach, UpReach};
 use parking_lot::{Condvar, Mutex, RwLock};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::Transactional;
@@ -658,6 +657,10 @@ impl SledStore {
 }
 
 impl Store for SledStore {
+    fn world(&self) -> parking_lot::RwLockReadGuard<'_, World> {
+        self.mem.read()
+    }
+
     fn id_key(&self) -> [u8; 32] {
         self.id_key
     }
@@ -683,58 +686,6 @@ impl Store for SledStore {
             return None;
         }
         self.failure.lock().clone()
-    }
-
-    fn next_id(&self) -> NodeId {
-        self.mem.read().next_id()
-    }
-
-    fn meta(&self, id: NodeId) -> Option<NodeMeta> {
-        self.mem.read().meta(id)
-    }
-
-    fn record(&self, id: NodeId) -> Result<Option<Record>, StoreError> {
-        Ok(self.mem.read().record(id).map(|r| Record::clone(r)))
-    }
-
-    fn record_arc(&self, id: NodeId) -> Option<Arc<Record>> {
-        self.mem.read().record(id).cloned()
-    }
-
-    fn lookup(&self, key: &NaturalKey) -> Result<Option<NodeId>, StoreError> {
-        Ok(self.mem.read().lookup(key))
-    }
-
-    fn holding(&self, lot: NodeId, party: NodeId) -> Holding {
-        self.mem.read().holding(lot, party)
-    }
-
-    fn outputs(&self, id: NodeId) -> Vec<NodeId> {
-        self.mem.read().outputs(id).to_vec()
-    }
-
-    fn holdings_of(&self, party: NodeId) -> Vec<(NodeId, Holding)> {
-        self.mem.read().holdings_of(party)
-    }
-
-    fn attached(&self, id: NodeId) -> Vec<NodeId> {
-        self.mem.read().attached(id).to_vec()
-    }
-
-    fn ids_of(&self, kind: NodeKind) -> Vec<NodeId> {
-        self.mem.read().ids_of(kind).to_vec()
-    }
-
-    fn marks(&self, id: NodeId) -> Vec<NodeId> {
-        self.mem.read().marks(id).to_vec()
-    }
-
-    fn shipments_from(&self, party: NodeId) -> Vec<NodeId> {
-        self.mem.read().shipments_from(party).to_vec()
-    }
-
-    fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
-        self.mem.read().recipients(lot)
     }
 
     fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -943,14 +894,6 @@ impl Store for SledStore {
                 return Err(StoreError::Failed(f));
             }
         }
-    }
-
-    fn upstream(&self, root: NodeId) -> Result<UpReach, StoreError> {
-        Ok(self.mem.read().upstream(root))
-    }
-
-    fn downstream(&self, root: NodeId) -> Result<Reach, StoreError> {
-        Ok(self.mem.read().downstream(root))
     }
 
     fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError> {
