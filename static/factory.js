@@ -64,7 +64,7 @@ function lotPicker(id, fieldPaths) {
     fillLots(sel);
     return sel;
   }
-  return el('input', { type: 'text', id, 'data-field': fieldPaths, required: true, spellcheck: 'false', placeholder: 'lot_12' });
+  return el('input', { type: 'text', id, 'data-field': fieldPaths, required: true, spellcheck: 'false', placeholder: 'lot_…' });
 }
 
 function lotOf(id) {
@@ -183,7 +183,7 @@ function lotForm({ intermediate }) {
 function shipmentForm() {
   const lot = lotPicker('ship-lot', 'lot');
   // The receiving maker: typed as an id, or picked from the directory (a datalist).
-  const to = el('input', { type: 'text', id: 'ship-to', 'data-field': 'to', required: true, spellcheck: 'false', placeholder: 'pty_2', list: 'ship-to-list', autocomplete: 'off' });
+  const to = el('input', { type: 'text', id: 'ship-to', 'data-field': 'to', required: true, spellcheck: 'false', placeholder: 'pty_…', list: 'ship-to-list', autocomplete: 'off' });
   const toList = el('datalist', { id: 'ship-to-list' }, st.makers.filter((p) => p.id !== st.party).map((p) => el('option', { value: p.id }, `${p.name} · ${p.city}`)));
   const toName = el('div', { class: 'hint', 'aria-live': 'polite' });
   const qty = el('input', { type: 'number', id: 'ship-qty', 'data-field': 'quantity.value quantity.unit quantity', min: '0', step: 'any', required: true, 'data-positive': '1', inputmode: 'decimal' });
@@ -322,8 +322,8 @@ async function start() {
   const title = t(role === 'supplier' ? 'fac.title_s' : 'fac.title_m');
   document.title = `${title} · ${t('app.name')}`;
   if (!st.party) {
-    // The operator acts for a party named in the address: ?party=pty_2.
-    const input = el('input', { type: 'text', id: 'acting-party', spellcheck: 'false', placeholder: 'pty_2' });
+    // The operator acts for a party named in the address: ?party=pty_….
+    const input = el('input', { type: 'text', id: 'acting-party', spellcheck: 'false', placeholder: 'pty_…' });
     const form = el('form', { class: 'card', novalidate: true }, field('f.producer', input), el('button', { type: 'submit' }, t('signin.trace_go')));
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();

@@ -89,7 +89,7 @@ function signInForm() {
 }
 
 function traceForm() {
-  const input = el('input', { type: 'text', id: 'trace-id', spellcheck: 'false', autocapitalize: 'off', placeholder: 'unt_5', required: true });
+  const input = el('input', { type: 'text', id: 'trace-id', spellcheck: 'false', autocapitalize: 'off', placeholder: 'unt_…', required: true });
   const form = el(
     'form',
     { class: 'card', novalidate: true },

@@ -432,7 +432,7 @@ async function loadBureaus() {
 
 function bureauPicker(id, fieldName, exclude) {
   const sel = el('select', { id, 'data-field': fieldName });
-  const other = el('input', { type: 'text', id: `${id}-other`, class: 'hidden', placeholder: 'pty_9', spellcheck: 'false', 'aria-label': t('common.id') });
+  const other = el('input', { type: 'text', id: `${id}-other`, class: 'hidden', placeholder: 'pty_…', spellcheck: 'false', 'aria-label': t('common.id') });
   const known = [...st.bureaus.entries()].filter(([b]) => b !== exclude);
   replace(sel, known.map(([b, n]) => el('option', { value: b }, n)), el('option', { value: '__other' }, `${t('common.id')}…`));
   const name = el('div', { class: 'small muted', 'aria-live': 'polite' });

@@ -513,7 +513,7 @@ async function renderDown(container) {
   const box = el('div', { class: 'graph-box', id: 'graph' }, g.svg);
   replace(
     container,
-    d.scope === 'shipments' ? el('div', { class: 'notice' }, t('trace.scope_shipments')) : null,
+    d.scope === 'own' ? el('div', { class: 'notice' }, t('trace.scope_shipments')) : null,
     tiles,
     graphToolbar(`trace-down-${rootId}`),
     box,
