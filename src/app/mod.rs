@@ -322,6 +322,12 @@ impl App {
                         field: None,
                         detail: "already recorded".into(),
                     },
+                    StoreError::World(crate::core::WorldError::Overflow { .. }) => AppError::Rule {
+                        field: Some("quantity".into()),
+                        detail: "the amounts of this lot held by this party would no longer fit \
+                                 (more than 18 446 744 073 709 551 thousandths in all): refused"
+                            .into(),
+                    },
                     other => other.into(),
                 })?;
             self.index_qr(first, self.store.next_id());

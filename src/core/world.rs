@@ -19,6 +19,9 @@ use std::sync::Arc;
 pub enum WorldError {
     #[error("the record {0} to update does not exist")]
     Missing(NodeId),
+    /// An amount of lot `lot` held by `party` would no longer fit: refused, never wrapped.
+    #[error("the amounts of lot {lot} held by party {party} would overflow")]
+    Overflow { lot: NodeId, party: NodeId },
 }
 
 /// The resident state: every record, the graph over them, holdings, suspect marks and
@@ -159,9 +162,84 @@ impl World {
         }
     }
 
-    /// What `ev` writes, computed from the current state; nothing changes.
+    /// What `ev` writes, computed from the current state; nothing changes. Refused if an
+    /// amount would overflow (mass balance sums stay exact).
     pub fn project(&self, ev: &Event) -> Result<Projection, WorldError> {
-        project(ev, |id| self.record(id).map(|r| Record::clone(r)))
+        let p = project(ev, |id| self.record(id).map(|r| Record::clone(r)))?;
+        if matches!(
+            ev.body,
+            EventBody::Created { .. } | EventBody::CreatedMany { .. }
+        ) {
+            self.check_amounts(&p.puts)?;
+        }
+        Ok(p)
+    }
+
+    /// Every holding the new records change keeps `produced + received` and `consumed +
+    /// shipped` within `u64` (so `available` is exact).
+    fn check_amounts(&self, puts: &[(NodeId, Record)]) -> Result<(), WorldError> {
+        let mut delta: HashMap<(NodeId, NodeId), Holding> = HashMap::new();
+        let mut add = |lot: NodeId, party: NodeId, f: fn(&mut Holding) -> &mut u64, q: u64| {
+            let h = delta.entry((lot, party)).or_default();
+            let slot = f(h);
+            match slot.checked_add(q) {
+                Some(v) => {
+                    *slot = v;
+                    Ok(())
+                }
+                None => Err(WorldError::Overflow { lot, party }),
+            }
+        };
+        for (id, r) in puts {
+            match r {
+                Record::Lot(l) => {
+                    add(*id, l.producer, |h| &mut h.produced.0, l.quantity.amount.0)?;
+                    for i in &l.inputs {
+                        add(
+                            i.lot,
+                            l.producer,
+                            |h| &mut h.consumed.0,
+                            i.quantity.amount.0,
+                        )?;
+                    }
+                }
+                Record::Shipment(s) => {
+                    add(s.lot, s.from, |h| &mut h.shipped.0, s.quantity.amount.0)?;
+                    add(s.lot, s.to, |h| &mut h.received.0, s.quantity.amount.0)?;
+                }
+                Record::Batch(b) => {
+                    for i in &b.inputs {
+                        add(
+                            i.lot,
+                            b.manufacturer,
+                            |h| &mut h.consumed.0,
+                            i.quantity.amount.0,
+                        )?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        for ((lot, party), d) in delta {
+            let h = self.holding(lot, party);
+            let fits = h
+                .produced
+                .0
+                .checked_add(h.received.0)
+                .and_then(|x| x.checked_add(d.produced.0))
+                .and_then(|x| x.checked_add(d.received.0))
+                .is_some()
+                && h.consumed
+                    .0
+                    .checked_add(h.shipped.0)
+                    .and_then(|x| x.checked_add(d.consumed.0))
+                    .and_then(|x| x.checked_add(d.shipped.0))
+                    .is_some();
+            if !fits {
+                return Err(WorldError::Overflow { lot, party });
+            }
+        }
+        Ok(())
     }
 
     /// Applies one event: [`World::project`] then [`World::commit`].
@@ -438,5 +516,98 @@ fn project(
                 keys: vec![],
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        FormaldehydeClass, Lot, Material, Milli, Party, QtyUnit, Quantity, Role, Shipment,
+    };
+    use crate::event::Actor;
+
+    fn ev(seq: u64, body: EventBody) -> Event {
+        Event {
+            seq,
+            at: 0,
+            actor: Actor::operator(),
+            body,
+        }
+    }
+
+    fn party(id: NodeId, role: Role) -> EventBody {
+        EventBody::Created {
+            id,
+            record: Record::Party(Party {
+                name: format!("p{id}"),
+                role,
+                uscc: format!("U{id}"),
+                city: "c".into(),
+                created_at: 0,
+            }),
+        }
+    }
+
+    fn q(v: u64) -> Quantity {
+        Quantity {
+            amount: Milli(v),
+            unit: QtyUnit::Sheet,
+        }
+    }
+
+    #[test]
+    fn amounts_that_would_overflow_are_refused_and_change_nothing() {
+        let mut w = World::default();
+        w.apply(&ev(1, party(0, Role::Supplier))).unwrap();
+        w.apply(&ev(2, party(1, Role::Manufacturer))).unwrap();
+        let lot = EventBody::Created {
+            id: 2,
+            record: Record::Lot(Lot {
+                producer: 0,
+                lot_code: "L".into(),
+                material: Material::Plywood,
+                formaldehyde_class: FormaldehydeClass::E0,
+                quantity: q(u64::MAX - 5),
+                produced_at: 0,
+                gtin: None,
+                inputs: vec![],
+                created_at: 0,
+            }),
+        };
+        w.apply(&ev(3, lot)).unwrap();
+        let before = w.digest();
+        // Sent back to the producer: its made + received would pass u64::MAX.
+        let back = EventBody::Created {
+            id: 3,
+            record: Record::Shipment(Shipment {
+                lot: 2,
+                from: 1,
+                to: 0,
+                quantity: q(10),
+                shipped_at: 0,
+                created_at: 0,
+            }),
+        };
+        assert_eq!(
+            w.apply(&ev(4, back)),
+            Err(WorldError::Overflow { lot: 2, party: 0 })
+        );
+        assert_eq!(w.digest(), before, "a refused event changes nothing");
+        assert_eq!(w.next_id(), 3);
+    }
+
+    #[test]
+    fn the_same_events_give_the_same_world() {
+        let events = [party(0, Role::Supplier), party(1, Role::Platform)];
+        let mut a = World::default();
+        let mut b = World::default();
+        for (i, e) in events.iter().enumerate() {
+            a.apply(&ev(i as u64 + 1, e.clone())).unwrap();
+            b.apply(&ev(i as u64 + 1, e.clone())).unwrap();
+        }
+        assert_eq!(a.digest(), b.digest());
+        b.apply(&ev(3, party(2, Role::Lab))).unwrap();
+        assert_ne!(a.digest(), b.digest());
     }
 }
