@@ -23,6 +23,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod bulk;
+mod head;
+use bulk::{BulkWriter, Pending};
+use head::{HeadRecord, TAIL_CHECK};
+
 #[derive(Debug, Clone)]
 pub struct SledConfig {
     pub path: PathBuf,
@@ -63,78 +68,11 @@ struct Head {
     hash: Hash,
 }
 
-/// The trees, for the bulk writer thread.
-#[derive(Clone)]
-struct Trees {
-    log: sled::Tree,
-    nodes: sled::Tree,
-    keys: sled::Tree,
-    meta: sled::Tree,
-    touch: sled::Tree,
-}
-
-/// The thread that writes the chunks of a bulk import.
-struct BulkWriter {
-    tx: std::sync::mpsc::SyncSender<Pending>,
-    handle: std::thread::JoinHandle<Result<u64, StoreError>>,
-}
-
-/// Writes a staged chunk (log entries, records, keys, head) in one transaction; returns its
-/// last seq.
-fn write_chunk(t: &Trees, p: &Pending) -> Result<u64, StoreError> {
-    let Some((last_seq, last_entry)) = p.log.last() else {
-        return Ok(0);
-    };
-    let mut puts = Vec::with_capacity(p.records.len());
-    for (id, r) in &p.records {
-        puts.push((id.to_be_bytes(), codec::encode(r)?));
-    }
-    let hash = event::split_entry(last_entry)
-        .map(|e| e.hash)
-        .ok_or_else(|| StoreError::Corrupt("short staged entry".into()))?;
-    let head_bytes = encode_head(*last_seq, &hash);
-    let res = (&t.log, &t.nodes, &t.keys, &t.meta, &t.touch).transaction(
-        |(log, nodes, keys, meta, touch)| {
-            for k in &p.touches {
-                touch.insert(k.as_slice(), &[])?;
-            }
-            for (k, id) in &p.keys {
-                keys.insert(k.as_slice(), &id.to_be_bytes())?;
-            }
-            for (k, v) in &puts {
-                nodes.insert(k, v.as_slice())?;
-            }
-            for (seq, entry) in &p.log {
-                log.insert(&seq.to_be_bytes(), entry.as_slice())?;
-            }
-            meta.insert(HEAD_KEY, head_bytes.as_slice())?;
-            Ok::<(), ConflictableTransactionError<StoreError>>(())
-        },
-    );
-    match res {
-        Ok(()) => Ok(*last_seq),
-        Err(TransactionError::Abort(e)) => Err(e),
-        Err(TransactionError::Storage(e)) => Err(e.into()),
-    }
-}
-
 #[derive(Default)]
 struct DurState {
     durable: u64,
     flushing: bool,
 }
-
-/// Events staged by a bulk import, written to sled a chunk at a time.
-#[derive(Default)]
-struct Pending {
-    touches: Vec<[u8; 12]>,
-    log: Vec<(u64, Vec<u8>)>,
-    records: HashMap<NodeId, Record>,
-    keys: HashMap<Vec<u8>, NodeId>,
-}
-
-/// Events per sled transaction during a bulk import.
-const BULK_CHUNK: usize = 20_000;
 
 pub struct SledStore {
     db: sled::Db,
@@ -174,37 +112,6 @@ pub struct SledStore {
     head_rec: Mutex<HeadRecord>,
 }
 
-/// The last durable head, kept in a small file beside sled's (`db.head`): after every
-/// group-commit flush the leader writes it in place, and fdatasyncs it at most every
-/// [`HEAD_SYNC_MS`]. At start the log must still hold that event with that hash: a store
-/// that lost acknowledged events (a damaged file sled truncated at the damage) or whose
-/// history differs is refused instead of served.
-struct HeadRecord {
-    file: std::fs::File,
-    synced_at: Option<std::time::Instant>,
-}
-
-const HEAD_SYNC_MS: u128 = 100;
-const HEAD_REC_LEN: usize = 8 + 32 + 16;
-
-fn encode_head_rec(seq: u64, hash: &Hash) -> [u8; HEAD_REC_LEN] {
-    let mut b = [0u8; HEAD_REC_LEN];
-    b[..8].copy_from_slice(&seq.to_be_bytes());
-    b[8..40].copy_from_slice(hash);
-    let sum = blake3::hash(&b[..40]);
-    b[40..].copy_from_slice(&sum.as_bytes()[..16]);
-    b
-}
-
-fn decode_head_rec(b: &[u8]) -> Option<(u64, Hash)> {
-    if b.len() != HEAD_REC_LEN || blake3::hash(&b[..40]).as_bytes()[..16] != b[40..] {
-        return None;
-    }
-    let seq = u64::from_be_bytes(b[..8].try_into().ok()?);
-    let hash: Hash = b[8..40].try_into().ok()?;
-    Some((seq, hash))
-}
-
 const HEAD_KEY: &[u8] = b"head";
 /// Set while `reindex` rebuilds the projection.
 const REINDEX_MARK: &[u8] = b"reindexing";
@@ -235,143 +142,7 @@ fn id_from_bytes(v: &[u8]) -> Result<NodeId, StoreError> {
     Ok(NodeId::from_be_bytes(arr))
 }
 
-/// Events whose hash chain is checked at every start (the whole log: `boardtrail verify`).
-const TAIL_CHECK: usize = 10_000;
-
 impl SledStore {
-    /// Reads the head record beside the store and checks the log against it: the log must
-    /// hold the recorded event with the recorded hash. Returns the file, open for writing.
-    fn check_head_record(
-        path: &std::path::Path,
-        log: &sled::Tree,
-        seq: u64,
-        hash: &Hash,
-    ) -> Result<std::fs::File, StoreError> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(path)
-            .map_err(sled::Error::Io)?;
-        let bytes = std::fs::read(path).map_err(sled::Error::Io)?;
-        if bytes.is_empty() {
-            if seq > 0 {
-                tracing::warn!(
-                    path = %path.display(),
-                    "no head record beside a store with events: starting one (events lost before now could not be detected)"
-                );
-            }
-            return Ok(file);
-        }
-        let Some((rec_seq, rec_hash)) = decode_head_rec(&bytes) else {
-            return Err(StoreError::Corrupt(format!(
-                "the head record {} is damaged",
-                path.display()
-            )));
-        };
-        if rec_seq > seq {
-            return Err(StoreError::Corrupt(format!(
-                "the log ends at event {seq}, but event {rec_seq} was acknowledged ({}): the store lost events; restore it from a backup",
-                path.display()
-            )));
-        }
-        let stored = if rec_seq == 0 {
-            Some(GENESIS)
-        } else {
-            log.get(rec_seq.to_be_bytes())?
-                .and_then(|v| event::split_entry(&v).map(|e| e.hash))
-        };
-        if stored != Some(rec_hash) || (rec_seq == seq && rec_hash != *hash) {
-            return Err(StoreError::Corrupt(format!(
-                "event {rec_seq} is not the event that was acknowledged ({}): the history was changed",
-                path.display()
-            )));
-        }
-        Ok(file)
-    }
-
-    /// Records the durable head beside the store (fdatasynced at most every
-    /// [`HEAD_SYNC_MS`], or now when `sync`).
-    fn write_head_record(&self, seq: u64, hash: &Hash, sync: bool) -> Result<(), StoreError> {
-        use std::os::unix::fs::FileExt;
-        let mut rec = self.head_rec.lock();
-        rec.file
-            .write_all_at(&encode_head_rec(seq, hash), 0)
-            .map_err(sled::Error::Io)?;
-        let due = rec
-            .synced_at
-            .is_none_or(|t| t.elapsed().as_millis() >= HEAD_SYNC_MS);
-        if sync || due {
-            rec.file.sync_data().map_err(sled::Error::Io)?;
-            rec.synced_at = Some(std::time::Instant::now());
-        }
-        Ok(())
-    }
-
-    /// The hash of event `seq` (appended, maybe not yet durable).
-    fn applied_hash(&self, seq: u64) -> Option<Hash> {
-        if seq == 0 {
-            return None;
-        }
-        {
-            let h = self.head.lock();
-            if h.seq == seq {
-                return Some(h.hash);
-            }
-        }
-        let v = self.log.get(seq.to_be_bytes()).ok()??;
-        event::split_entry(&v).map(|e| e.hash)
-    }
-
-    /// Checks the hash chain of the last `n` events up to the head.
-    fn check_tail(&self, n: usize) -> Result<(), StoreError> {
-        let head = self.head.lock();
-        let mut next: Option<(u64, Hash)> = None;
-        for item in self.log.iter().rev().take(n) {
-            let (k, v) = item?;
-            let seq = u64::from_be_bytes(
-                k.as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("log key has the wrong length".into()))?,
-            );
-            let entry = event::split_entry(&v)
-                .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
-            if event::chain_hash(&entry.prev, entry.body) != entry.hash {
-                return Err(StoreError::Corrupt(format!(
-                    "event {seq} does not match its hash: the store is damaged (run `boardtrail verify`)"
-                )));
-            }
-            codec::decode::<Event>(entry.body)
-                .map_err(|e| StoreError::Corrupt(format!("event {seq} cannot be decoded: {e}")))?;
-            match next {
-                None if seq != head.seq || entry.hash != head.hash => {
-                    return Err(StoreError::Corrupt(format!(
-                        "the head names event {} but the log ends at event {seq}",
-                        head.seq
-                    )))
-                }
-                Some((nseq, nprev)) if nseq != seq + 1 || nprev != entry.hash => {
-                    return Err(StoreError::Corrupt(format!(
-                        "event {nseq} does not follow event {seq}: the log has a gap or a changed event"
-                    )))
-                }
-                _ => {}
-            }
-            next = Some((seq, entry.prev));
-        }
-        if let Some((first, prev)) = next {
-            if first == 1 && prev != GENESIS {
-                return Err(StoreError::Corrupt(
-                    "event 1 does not start the chain".into(),
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// Opens (or creates) the store and rebuilds the resident graph from the records.
     pub fn open(cfg: &SledConfig) -> Result<SledStore, StoreError> {
         let db = sled::Config::new()
@@ -522,65 +293,6 @@ impl SledStore {
         self.sync_file()?;
         self.rebuild()?;
         Ok(n)
-    }
-
-    /// Stages an event during a bulk import (the caller holds the head lock). A full chunk
-    /// goes to the writer thread, which writes it while the importer validates the next.
-    fn stage(
-        &self,
-        seq: u64,
-        entry: Vec<u8>,
-        projection: Projection,
-        touches: Vec<[u8; 12]>,
-    ) -> Result<(), StoreError> {
-        {
-            let mem = self.mem.read();
-            for (k, _) in &projection.keys {
-                if let Some(taken) = mem.key_holder(k) {
-                    return Err(StoreError::KeyTaken(taken));
-                }
-            }
-        }
-        let full = {
-            let mut guard = self.pending.lock();
-            let p = guard.get_or_insert_with(Pending::default);
-            p.keys.extend(projection.keys);
-            p.records.extend(projection.puts);
-            p.touches.extend(touches);
-            p.log.push((seq, entry));
-            if p.log.len() >= BULK_CHUNK {
-                Some(std::mem::take(p))
-            } else {
-                None
-            }
-        };
-        if let Some(chunk) = full {
-            self.send_chunk(chunk)?;
-        }
-        Ok(())
-    }
-
-    /// Hands a chunk to the bulk writer thread (waits while it still writes the previous one).
-    fn send_chunk(&self, chunk: Pending) -> Result<(), StoreError> {
-        let writer = self.writer.lock();
-        match writer.as_ref() {
-            Some(w) => w.tx.send(chunk).map_err(|_| {
-                StoreError::Corrupt("the bulk writer stopped; see its error at the end".into())
-            }),
-            None => write_chunk(&self.trees(), &chunk).map(|last| {
-                self.applied.store(last, Ordering::Release);
-            }),
-        }
-    }
-
-    fn trees(&self) -> Trees {
-        Trees {
-            log: self.log.clone(),
-            nodes: self.nodes.clone(),
-            keys: self.keys.clone(),
-            meta: self.meta_tree.clone(),
-            touch: self.touch.clone(),
-        }
     }
 
     /// fdatasync of sled's data file (after a flush has written it).
@@ -793,58 +505,11 @@ impl Store for SledStore {
     }
 
     fn begin_bulk(&self) -> Result<(), StoreError> {
-        let _head = self.head.lock();
-        *self.pending.lock() = Some(Pending::default());
-        // One chunk in the channel and one being written: validation of the next chunk
-        // overlaps sled's work on the previous one.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Pending>(1);
-        let trees = self.trees();
-        let handle = std::thread::Builder::new()
-            .name("bulk-writer".into())
-            .spawn(move || {
-                let mut last = 0;
-                for chunk in rx {
-                    last = write_chunk(&trees, &chunk)?;
-                }
-                Ok(last)
-            })
-            .map_err(sled::Error::Io)?;
-        *self.writer.lock() = Some(BulkWriter { tx, handle });
-        self.bulk.store(true, Ordering::Release);
-        Ok(())
+        self.start_bulk()
     }
 
     fn end_bulk(&self) -> Result<(), StoreError> {
-        let head = self.head.lock();
-        let rest = self.pending.lock().take();
-        let sent = match rest {
-            Some(p) if !p.log.is_empty() => self.send_chunk(p),
-            _ => Ok(()),
-        };
-        let writer = self.writer.lock().take();
-        self.bulk.store(false, Ordering::Release);
-        let written = match writer {
-            Some(w) => {
-                drop(w.tx);
-                w.handle
-                    .join()
-                    .map_err(|_| StoreError::Corrupt("the bulk writer panicked".into()))?
-            }
-            None => Ok(0),
-        };
-        sent?;
-        let last = written?;
-        if last > 0 {
-            self.applied.store(last, Ordering::Release);
-        }
-        self.db.flush()?;
-        self.sync_file()?;
-        self.sync_blobs()?;
-        self.write_head_record(head.seq, &head.hash, true)?;
-        let applied = self.applied.load(Ordering::Acquire);
-        let mut st = self.dur.lock();
-        st.durable = st.durable.max(applied);
-        Ok(())
+        self.finish_bulk()
     }
 
     fn sync(&self, seq: u64) -> Result<(), StoreError> {

@@ -1,0 +1,178 @@
+//! What keeps a damaged or truncated store from being served: the head record beside sled's
+//! file (the last durable head) and the hash-chain check of the log's tail at start.
+
+use super::*;
+
+/// The last durable head, kept in a small file beside sled's (`db.head`): after every
+/// group-commit flush the leader writes it in place, and fdatasyncs it at most every
+/// [`HEAD_SYNC_MS`]. At start the log must still hold that event with that hash: a store
+/// that lost acknowledged events (a damaged file sled truncated at the damage) or whose
+/// history differs is refused instead of served.
+pub(super) struct HeadRecord {
+    pub(super) file: std::fs::File,
+    pub(super) synced_at: Option<std::time::Instant>,
+}
+
+pub(super) const HEAD_SYNC_MS: u128 = 100;
+pub(super) const HEAD_REC_LEN: usize = 8 + 32 + 16;
+
+pub(super) fn encode_head_rec(seq: u64, hash: &Hash) -> [u8; HEAD_REC_LEN] {
+    let mut b = [0u8; HEAD_REC_LEN];
+    b[..8].copy_from_slice(&seq.to_be_bytes());
+    b[8..40].copy_from_slice(hash);
+    let sum = blake3::hash(&b[..40]);
+    b[40..].copy_from_slice(&sum.as_bytes()[..16]);
+    b
+}
+
+pub(super) fn decode_head_rec(b: &[u8]) -> Option<(u64, Hash)> {
+    if b.len() != HEAD_REC_LEN || blake3::hash(&b[..40]).as_bytes()[..16] != b[40..] {
+        return None;
+    }
+    let seq = u64::from_be_bytes(b[..8].try_into().ok()?);
+    let hash: Hash = b[8..40].try_into().ok()?;
+    Some((seq, hash))
+}
+
+/// Events whose hash chain is checked at every start (the whole log: `boardtrail verify`).
+pub(super) const TAIL_CHECK: usize = 10_000;
+
+impl SledStore {
+    /// Reads the head record beside the store and checks the log against it: the log must
+    /// hold the recorded event with the recorded hash. Returns the file, open for writing.
+    pub(super) fn check_head_record(
+        path: &std::path::Path,
+        log: &sled::Tree,
+        seq: u64,
+        hash: &Hash,
+    ) -> Result<std::fs::File, StoreError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(sled::Error::Io)?;
+        let bytes = std::fs::read(path).map_err(sled::Error::Io)?;
+        if bytes.is_empty() {
+            if seq > 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    "no head record beside a store with events: starting one (events lost before now could not be detected)"
+                );
+            }
+            return Ok(file);
+        }
+        let Some((rec_seq, rec_hash)) = decode_head_rec(&bytes) else {
+            return Err(StoreError::Corrupt(format!(
+                "the head record {} is damaged",
+                path.display()
+            )));
+        };
+        if rec_seq > seq {
+            return Err(StoreError::Corrupt(format!(
+                "the log ends at event {seq}, but event {rec_seq} was acknowledged ({}): the store lost events; restore it from a backup",
+                path.display()
+            )));
+        }
+        let stored = if rec_seq == 0 {
+            Some(GENESIS)
+        } else {
+            log.get(rec_seq.to_be_bytes())?
+                .and_then(|v| event::split_entry(&v).map(|e| e.hash))
+        };
+        if stored != Some(rec_hash) || (rec_seq == seq && rec_hash != *hash) {
+            return Err(StoreError::Corrupt(format!(
+                "event {rec_seq} is not the event that was acknowledged ({}): the history was changed",
+                path.display()
+            )));
+        }
+        Ok(file)
+    }
+
+    /// Records the durable head beside the store (fdatasynced at most every
+    /// [`HEAD_SYNC_MS`], or now when `sync`).
+    pub(super) fn write_head_record(
+        &self,
+        seq: u64,
+        hash: &Hash,
+        sync: bool,
+    ) -> Result<(), StoreError> {
+        use std::os::unix::fs::FileExt;
+        let mut rec = self.head_rec.lock();
+        rec.file
+            .write_all_at(&encode_head_rec(seq, hash), 0)
+            .map_err(sled::Error::Io)?;
+        let due = rec
+            .synced_at
+            .is_none_or(|t| t.elapsed().as_millis() >= HEAD_SYNC_MS);
+        if sync || due {
+            rec.file.sync_data().map_err(sled::Error::Io)?;
+            rec.synced_at = Some(std::time::Instant::now());
+        }
+        Ok(())
+    }
+
+    /// The hash of event `seq` (appended, maybe not yet durable).
+    pub(super) fn applied_hash(&self, seq: u64) -> Option<Hash> {
+        if seq == 0 {
+            return None;
+        }
+        {
+            let h = self.head.lock();
+            if h.seq == seq {
+                return Some(h.hash);
+            }
+        }
+        let v = self.log.get(seq.to_be_bytes()).ok()??;
+        event::split_entry(&v).map(|e| e.hash)
+    }
+
+    /// Checks the hash chain of the last `n` events up to the head.
+    pub(super) fn check_tail(&self, n: usize) -> Result<(), StoreError> {
+        let head = self.head.lock();
+        let mut next: Option<(u64, Hash)> = None;
+        for item in self.log.iter().rev().take(n) {
+            let (k, v) = item?;
+            let seq = u64::from_be_bytes(
+                k.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("log key has the wrong length".into()))?,
+            );
+            let entry = event::split_entry(&v)
+                .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+            if event::chain_hash(&entry.prev, entry.body) != entry.hash {
+                return Err(StoreError::Corrupt(format!(
+                    "event {seq} does not match its hash: the store is damaged (run `boardtrail verify`)"
+                )));
+            }
+            codec::decode::<Event>(entry.body)
+                .map_err(|e| StoreError::Corrupt(format!("event {seq} cannot be decoded: {e}")))?;
+            match next {
+                None if seq != head.seq || entry.hash != head.hash => {
+                    return Err(StoreError::Corrupt(format!(
+                        "the head names event {} but the log ends at event {seq}",
+                        head.seq
+                    )))
+                }
+                Some((nseq, nprev)) if nseq != seq + 1 || nprev != entry.hash => {
+                    return Err(StoreError::Corrupt(format!(
+                        "event {nseq} does not follow event {seq}: the log has a gap or a changed event"
+                    )))
+                }
+                _ => {}
+            }
+            next = Some((seq, entry.prev));
+        }
+        if let Some((first, prev)) = next {
+            if first == 1 && prev != GENESIS {
+                return Err(StoreError::Corrupt(
+                    "event 1 does not start the chain".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
