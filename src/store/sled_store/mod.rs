@@ -108,11 +108,18 @@ pub struct SledStore {
     synced_blobs: Mutex<std::collections::HashSet<std::ffi::OsString>>,
     /// sled's directory (for `blobs/`).
     dir: std::path::PathBuf,
+    /// The last event that wrote a value large enough for sled to keep as a blob file, and
+    /// the event up to which blobs were fdatasynced: the flush leader looks into `blobs/`
+    /// only when the first is past the second.
+    large_value: AtomicU64,
+    blobs_synced: AtomicU64,
     /// The head record beside the store (see [`HeadRecord`]).
     head_rec: Mutex<HeadRecord>,
 }
 
 const HEAD_KEY: &[u8] = b"head";
+/// Values at least this large may become blob files (sled's own threshold is higher).
+const BLOB_HINT: usize = 64 * 1024;
 /// Set while `reindex` rebuilds the projection.
 const REINDEX_MARK: &[u8] = b"reindexing";
 const ID_KEY: &[u8] = b"id_key";
@@ -223,6 +230,8 @@ impl SledStore {
             stopped: std::sync::atomic::AtomicBool::new(false),
             synced_blobs: Mutex::new(Default::default()),
             dir: cfg.path.clone(),
+            large_value: AtomicU64::new(0),
+            blobs_synced: AtomicU64::new(0),
             head_rec: Mutex::new(HeadRecord {
                 file: head_file,
                 synced_at: None,
@@ -439,6 +448,12 @@ impl Store for SledStore {
         }
         let head_bytes = encode_head(seq, &hash);
         let touches = touch_keys(&ev, &projection.puts);
+        if entry.len() >= BLOB_HINT
+            || puts.iter().any(|(_, v)| v.len() >= BLOB_HINT)
+            || answer.as_ref().is_some_and(|(_, v)| v.len() >= BLOB_HINT)
+        {
+            self.large_value.fetch_max(seq, Ordering::AcqRel);
+        }
         // The event's writes, shared by the two transactions below.
         let write = |log: &TransactionalTree,
                      nodes: &TransactionalTree,
@@ -538,7 +553,15 @@ impl Store for SledStore {
                 .flush()
                 .map(|_| ())
                 .and_then(|()| self.sync_file())
-                .and_then(|()| self.sync_blobs())
+                .and_then(|()| {
+                    if self.large_value.load(Ordering::Acquire)
+                        > self.blobs_synced.load(Ordering::Acquire)
+                    {
+                        self.sync_blobs()?;
+                        self.blobs_synced.fetch_max(target, Ordering::AcqRel);
+                    }
+                    Ok(())
+                })
                 .map_err(StoreError::from)
                 .and_then(|()| match target_hash {
                     Some(h) => self.write_head_record(target, &h, false),
