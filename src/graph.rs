@@ -94,6 +94,22 @@ pub struct Reach {
     pub units: u64,
 }
 
+impl Reach {
+    /// Counts node `id` in: a lot, a batch (and its units) or a listing; other kinds are not
+    /// part of a downstream answer. Ids must come in increasing order.
+    pub fn add(&mut self, id: NodeId, meta: NodeMeta) {
+        match meta.kind {
+            NodeKind::Lot => self.lots.push(id),
+            NodeKind::Batch => {
+                self.batches.push(id);
+                self.units += meta.b as u64;
+            }
+            NodeKind::Listing => self.listings.push(id),
+            _ => {}
+        }
+    }
+}
+
 /// What an upstream walk reached: nodes in visiting order (root first) and edges
 /// (from upstream to downstream).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -459,15 +475,7 @@ impl Graph {
                     continue;
                 }
                 if let Some(meta) = self.meta(id) {
-                    match meta.kind {
-                        NodeKind::Lot => reach.lots.push(id),
-                        NodeKind::Batch => {
-                            reach.batches.push(id);
-                            reach.units += meta.b as u64;
-                        }
-                        NodeKind::Listing => reach.listings.push(id),
-                        _ => {}
-                    }
+                    reach.add(id, meta);
                 }
             }
         }

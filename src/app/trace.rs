@@ -409,17 +409,8 @@ impl App {
         own.sort_unstable();
         let mut reach = Reach::default();
         for n in own {
-            let Some(m) = self.store.meta(n) else {
-                continue;
-            };
-            match m.kind {
-                NodeKind::Lot => reach.lots.push(n),
-                NodeKind::Batch => {
-                    reach.batches.push(n);
-                    reach.units += m.b as u64;
-                }
-                NodeKind::Listing => reach.listings.push(n),
-                _ => {}
+            if let Some(m) = self.store.meta(n) {
+                reach.add(n, m);
             }
         }
         if kind == NodeKind::Batch {
@@ -443,15 +434,9 @@ impl App {
                 let in_scope = |lot: NodeId| {
                     lot == root || reach.lots.binary_search(&lot).is_ok() || kind == NodeKind::Party
                 };
+                // A shipment's header holds its lot (a) and receiver (b).
                 for s in self.store.shipments_from(me) {
-                    let Some(m) = self.store.meta(s) else {
-                        continue;
-                    };
-                    if m.kind != NodeKind::Shipment || !in_scope(m.a) {
-                        continue;
-                    }
-                    if matches!(self.store.record_arc(s).as_deref(), Some(Record::Shipment(x)) if x.from == me)
-                    {
+                    if let Some(m) = self.store.meta(s).filter(|m| in_scope(m.a)) {
                         shipped.entry(m.b).or_default().insert(m.a);
                     }
                 }
