@@ -2,12 +2,14 @@
 //! one event, commits it through the store and waits until it is durable. The HTTP
 //! handlers, the tests, the demo loader and the examples all call this.
 
+mod account;
 pub mod compliance;
 pub mod dto;
 pub mod grants;
 pub mod import;
 pub mod keys;
 pub mod policy;
+mod qr_refs;
 mod reads;
 pub mod scan;
 mod supply;

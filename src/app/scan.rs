@@ -2,10 +2,10 @@
 //! listing; GS1 Digital Link URIs for products with a GTIN; the public scan view; label
 //! sheets; `GET /api/v1/me` and a party's stock (for the web app).
 
-use super::views::{fmt_time, PartyView};
+use super::views::fmt_time;
 use super::{App, Caller};
 use crate::digital_link::{self, DigitalLink};
-use crate::domain::{Batch, NaturalKey, NodeId, NodeKind, Record, Role};
+use crate::domain::{Batch, NaturalKey, NodeId, NodeKind, Record};
 use crate::error::{AppError, AppResult};
 use crate::qr::{self, Ecc, QrCache, QrKey, TokenIndex};
 use parking_lot::RwLock;
@@ -114,33 +114,6 @@ pub struct ScanView {
     /// The full upstream trace, for a signed-in caller allowed to read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Me {
-    pub party: Option<PartyView>,
-    pub role: &'static str,
-    pub key_id: String,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct StockLine {
-    pub lot: String,
-    pub lot_code: String,
-    pub material: &'static str,
-    pub formaldehyde_class: &'static str,
-    pub unit: &'static str,
-    pub produced: f64,
-    pub received: f64,
-    pub consumed: f64,
-    pub shipped: f64,
-    pub available: f64,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Stock {
-    pub party: String,
-    pub lots: Vec<StockLine>,
 }
 
 /// Escapes text for HTML.
@@ -574,56 +547,6 @@ impl App {
         html.push_str("</div></body></html>");
         Ok(html)
     }
-
-    pub fn me(&self, caller: &Caller) -> AppResult<Me> {
-        let party = match caller.party {
-            Some(p) => Some(PartyView::new(&self.ids, p, &self.party(p)?)),
-            None => None,
-        };
-        let role = if caller.operator {
-            "operator"
-        } else {
-            caller.role.map(Role::as_str).unwrap_or("unknown")
-        };
-        Ok(Me {
-            party,
-            role,
-            key_id: caller.key_id.clone(),
-        })
-    }
-
-    /// The lots a party holds, with what is left of each.
-    pub fn stock(&self, caller: &Caller, party_id: &str) -> AppResult<Stock> {
-        let party = self.visible(caller, party_id, NodeKind::Party)?;
-        if !(caller.operator || caller.role == Some(Role::Regulator) || caller.party == Some(party))
-        {
-            return Err(AppError::Forbidden(
-                "only the party itself and regulators read its stock".into(),
-            ));
-        }
-        let mut lots = Vec::new();
-        for (lot, h) in self.store.holdings_of(party) {
-            let Ok(Some(Record::Lot(l))) = self.store.record(lot) else {
-                continue;
-            };
-            lots.push(StockLine {
-                lot: self.ids.format(NodeKind::Lot, lot),
-                lot_code: l.lot_code,
-                material: l.material.as_str(),
-                formaldehyde_class: l.formaldehyde_class.as_str(),
-                unit: l.quantity.unit.as_str(),
-                produced: h.produced.to_decimal(),
-                received: h.received.to_decimal(),
-                consumed: h.consumed.to_decimal(),
-                shipped: h.shipped.to_decimal(),
-                available: h.available().to_decimal(),
-            });
-        }
-        Ok(Stock {
-            party: self.ids.format(NodeKind::Party, party),
-            lots,
-        })
-    }
 }
 
 /// Finds a unit of a batch by its serial (`{batch_code}-{n}`).
@@ -669,48 +592,5 @@ mod tests {
             esc("<a href='x'>&</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
         );
-    }
-}
-
-/// Views that carry a QR reference.
-pub trait HasQr {
-    fn set_qr(&mut self, app: &App);
-}
-
-macro_rules! has_qr {
-    ($($t:ty),*) => {$(
-        impl HasQr for $t {
-            fn set_qr(&mut self, app: &App) {
-                self.qr = app.qr_for(&self.id);
-            }
-        }
-    )*};
-}
-
-has_qr!(
-    super::views::LotView,
-    super::views::ListingView,
-    super::views::UnitView
-);
-
-impl HasQr for super::views::BatchView {
-    fn set_qr(&mut self, app: &App) {
-        self.qr = app.qr_for(&self.id);
-        for u in &mut self.units {
-            u.qr = app.qr_for(&u.id);
-        }
-    }
-}
-
-impl App {
-    pub(crate) fn qr_for(&self, public_id: &str) -> Option<QrRef> {
-        let (_, id) = self.ids.parse(public_id)?;
-        self.qr_ref(id)
-    }
-
-    /// Adds QR references to a view.
-    pub(crate) fn with_qr_ref<V: HasQr>(&self, mut v: V) -> V {
-        v.set_qr(self);
-        v
     }
 }
