@@ -140,11 +140,13 @@ impl App {
             })
     }
 
-    fn read_or_hide(&self, caller: &Caller, id: NodeId, why: impl Into<String>) -> Access {
+    /// The refusal of something the caller may not do to `id`: 403 if it may read `id`,
+    /// else the answer for an unknown id.
+    fn refusal(&self, caller: &Caller, id: NodeId, why: impl Into<String>) -> Denied {
         if self.can_read(caller, id) {
-            forbid(why)
+            Denied::Forbidden(why.into())
         } else {
-            Err(Denied::Hidden)
+            Denied::Hidden
         }
     }
 
@@ -182,7 +184,7 @@ impl App {
         if allowed {
             Ok(())
         } else {
-            self.read_or_hide(caller, id, "this caller may not read this upstream trace")
+            Err(self.refusal(caller, id, "this caller may not read this upstream trace"))
         }
     }
 
@@ -211,8 +213,7 @@ impl App {
         if own && caller.party.is_some() {
             Ok(Scope::Own(me))
         } else {
-            self.read_or_hide(caller, id, "this caller may not read this downstream trace")
-                .map(|()| Scope::Full)
+            Err(self.refusal(caller, id, "this caller may not read this downstream trace"))
         }
     }
 
@@ -354,11 +355,11 @@ impl App {
         if caller.operator || caller.is(m.a) || caller.is(m.b) {
             Ok(())
         } else {
-            self.read_or_hide(
+            Err(self.refusal(
                 caller,
                 listing,
                 "only the listing's platform or seller changes it",
-            )
+            ))
         }
     }
 
@@ -379,11 +380,11 @@ impl App {
         if caller.operator || caller.is(m.a) {
             Ok(())
         } else {
-            self.read_or_hide(
+            Err(self.refusal(
                 caller,
                 grant,
                 "only the seller that gave a grant revokes it",
-            )
+            ))
         }
     }
 
