@@ -24,15 +24,7 @@ fn kill9(p: &mut Proc) {
 }
 
 fn verify(dir: &Path) {
-    let out = Command::new(BIN)
-        .arg("verify")
-        .arg("--data-dir")
-        .arg(dir)
-        .output()
-        .expect("verify");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "verify failed: {text}");
-    assert!(text.contains("verify: ok"), "{text}");
+    common::assert_verifies(dir);
 }
 
 #[test]

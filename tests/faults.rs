@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Client, Proc, BIN};
+use common::{verify, Client, Proc, BIN};
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -45,19 +45,6 @@ fn refused(dir: &Path, extra_env: &[(&str, &str)]) -> String {
     );
     assert!(!said.contains("listening on"), "{said}");
     said
-}
-
-fn verify(dir: &Path) -> (i32, String) {
-    let out = Command::new(BIN)
-        .arg("verify")
-        .arg("--data-dir")
-        .arg(dir)
-        .output()
-        .expect("verify");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-    )
 }
 
 fn stop(p: &mut Proc) {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{id, uscc, Client, BIN};
+use common::{id, uscc, Client};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "idempotency-test-operator-01";
@@ -158,15 +158,6 @@ fn a_retried_write_gets_its_first_answer_and_records_once() {
     assert_eq!(c.events(), events);
     p.child.kill().unwrap();
     p.child.wait().unwrap();
-    let out = std::process::Command::new(BIN)
-        .args(["verify", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    common::assert_verifies(&data);
     let _ = uscc;
 }

@@ -49,17 +49,7 @@ fn import_records_events_and_stops_at_the_first_bad_line() {
     assert!(err.contains("line 7") && err.contains("30"), "{err}");
     assert!(err.contains("5 events before it were recorded"), "{err}");
 
-    let out = Command::new(BIN)
-        .arg("verify")
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    common::assert_verifies(&data);
 
     // The recorded world serves traces after a restart.
     let token = "import-test-operator-token-01";

@@ -293,6 +293,28 @@ impl Drop for Proc {
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_boardtrail");
 
+/// `boardtrail verify` on a data dir: its exit code and what it printed.
+pub fn verify(dir: &std::path::Path) -> (i32, String) {
+    let out = std::process::Command::new(BIN)
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("run verify");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+/// `boardtrail verify` passes on a data dir.
+#[track_caller]
+pub fn assert_verifies(dir: &std::path::Path) {
+    let (code, text) = verify(dir);
+    assert_eq!(code, 0, "verify failed: {text}");
+    assert!(text.contains("verify: ok"), "{text}");
+}
+
 /// Starts `boardtrail serve` on the data dir with the given operator token; its stderr (the
 /// log) goes to `log` when given. Returns once it listens.
 pub fn spawn_binary(dir: &std::path::Path, token: &str, log: Option<&std::path::Path>) -> Proc {

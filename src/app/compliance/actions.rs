@@ -66,15 +66,7 @@ impl App {
             let a = Action {
                 listing,
                 platform: m.a,
-                kind: req.kind,
-                reason,
-                case,
-                due_at,
-                issued_by: caller.party,
-                status: ActionStatus::Pending,
-                note: None,
-                acked_at: None,
-                created_at: now,
+                ..pending_action(req.kind, reason, case, due_at, caller, now)
             };
             let view = ActionView::new(&self.ids, id, &a, now);
             Ok((
@@ -120,15 +112,7 @@ impl App {
                     Record::Action(Action {
                         listing: l,
                         platform: m.a,
-                        kind: req.kind,
-                        reason: reason.clone(),
-                        case,
-                        due_at,
-                        issued_by: caller.party,
-                        status: ActionStatus::Pending,
-                        note: None,
-                        acked_at: None,
-                        created_at: now,
+                        ..pending_action(req.kind, reason.clone(), case, due_at, caller, now)
                     }),
                 ));
                 *result
@@ -301,5 +285,29 @@ impl App {
             ))
         })?;
         Ok((done.view, done.changed))
+    }
+}
+
+/// A new action, pending, ordered by `caller` at `now` (listing and platform to be set).
+fn pending_action(
+    kind: ActionKind,
+    reason: String,
+    case: Option<NodeId>,
+    due_at: Option<i64>,
+    caller: &Caller,
+    now: i64,
+) -> Action {
+    Action {
+        listing: 0,
+        platform: 0,
+        kind,
+        reason,
+        case,
+        due_at,
+        issued_by: caller.party,
+        status: ActionStatus::Pending,
+        note: None,
+        acked_at: None,
+        created_at: now,
     }
 }
