@@ -16,6 +16,11 @@ mod pg;
 #[path = "support/stats.rs"]
 mod stats;
 
+/// mimalloc instead of glibc's malloc: the resident world is millions of small
+/// allocations, and glibc's free-list consolidation cost a third of a trace (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use boardtrail::app::dto::DownstreamQuery;
 use boardtrail::app::import::Command as ImportCommand;
 use boardtrail::app::{App, Caller};

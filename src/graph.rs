@@ -8,7 +8,7 @@
 
 use crate::domain::{ListingStatus, NodeId, NodeKind, Record, Role, Verdict};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeMeta {
     pub kind: NodeKind,
     /// Listing status (as `ListingStatus as u8`); party role for parties.
@@ -19,7 +19,7 @@ pub struct NodeMeta {
     pub b: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Graph {
     meta: Vec<Option<NodeMeta>>,
     up: Vec<Vec<NodeId>>,

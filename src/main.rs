@@ -1,4 +1,9 @@
-//! The `boardtrail` command: serve the API, verify the log, rebuild the projection.
+//! The `boardtrail` command: serve the API, verify the log, rebuild the snapshot.
+
+/// mimalloc instead of glibc's malloc: the resident world is millions of small
+/// allocations, and glibc's free-list consolidation cost a third of a trace (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use boardtrail::server::{self, Config};
 use boardtrail::store::Store;
@@ -65,7 +70,7 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
-    /// Rebuild the projection (records, keys) from the event log.
+    /// Rebuild the snapshot of the resident state from a replay of the whole event log.
     Reindex {
         #[command(flatten)]
         data: DataArgs,
@@ -166,9 +171,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Verify { data } => verify(&config(&data)),
         Command::Import { data, file } => import(&data, &file),
         Command::Reindex { data } => {
-            let store = server::open_store(&config(&data))?;
+            // The whole log replayed, the snapshot not even read: it may be the damage.
+            let store = server::open_store_with(&config(&data), false)?;
             let n = store.reindex()?;
-            println!("reindex: replayed {n} events");
+            println!("reindex: replayed {n} events and wrote the snapshot");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -47,6 +47,11 @@ impl Config {
 /// Opens the sled store under the data directory, which only its owner may enter (0700;
 /// the files in it 0600).
 pub fn open_store(cfg: &Config) -> Result<Arc<SledStore>, AppError> {
+    open_store_with(cfg, true)
+}
+
+/// [`open_store`], optionally without reading the snapshot (the whole log is replayed).
+pub fn open_store_with(cfg: &Config, use_snapshot: bool) -> Result<Arc<SledStore>, AppError> {
     use std::os::unix::fs::DirBuilderExt;
     let dir_err =
         |e: std::io::Error| AppError::Internal(format!("data dir {}: {e}", cfg.data_dir.display()));
@@ -57,6 +62,7 @@ pub fn open_store(cfg: &Config) -> Result<Arc<SledStore>, AppError> {
         .map_err(dir_err)?;
     let mut sc = SledConfig::new(cfg.data_dir.join("db"));
     sc.cache_bytes = cfg.cache_mb * 1024 * 1024;
+    sc.use_snapshot = use_snapshot;
     let store = SledStore::open(&sc)?;
     restrict(&cfg.data_dir).map_err(dir_err)?;
     Ok(Arc::new(store))
@@ -172,12 +178,47 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
     let server = server
         .listen(listener)
         .map_err(|e| AppError::Internal(format!("cannot listen on {addr}: {e}")))?;
+    spawn_snapshots(&store);
     Ok(Running {
         server: server.run(),
         addr,
         app,
         store,
     })
+}
+
+/// How often the snapshot thread looks at the log, and how far the log may grow past the
+/// snapshot (in events, or in time while anything was written) before it writes a new one:
+/// a restart then replays at most about that much.
+const SNAPSHOT_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+const SNAPSHOT_EVERY_EVENTS: u64 = 50_000;
+const SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Writes snapshots in the background while the log grows (ends with the store).
+fn spawn_snapshots(store: &Arc<SledStore>) {
+    let weak = Arc::downgrade(store);
+    let spawned = std::thread::Builder::new()
+        .name("snapshots".into())
+        .spawn(move || {
+            let mut last = std::time::Instant::now();
+            loop {
+                std::thread::sleep(SNAPSHOT_POLL);
+                let Some(store) = weak.upgrade() else { return };
+                let behind = store.since_snapshot();
+                let due = behind >= SNAPSHOT_EVERY_EVENTS || (behind > 0 && last.elapsed() >= SNAPSHOT_EVERY);
+                if due && store.failure().is_none()
+                {
+                    match store.save_snapshot() {
+                        Ok(seq) => tracing::debug!(seq, "periodic snapshot"),
+                        Err(e) => tracing::warn!(error = %e, "periodic snapshot failed; the previous one stays"),
+                    }
+                    last = std::time::Instant::now();
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no snapshot thread: restarts replay the log since the last snapshot");
+    }
 }
 
 /// Flushes the store on the way out.

@@ -3,6 +3,8 @@
 //!   the service stops answering until restarted, and after the restart with space back
 //!   every acknowledged write is there, the refused one is not, and a retry succeeds;
 //! - a damaged store: `serve` refuses it and `verify` exits 2;
+//! - a damaged snapshot, or one of another history: `serve` refuses it, `verify` exits 2,
+//!   `reindex` rebuilds it from the log; a missing one is rebuilt by replaying the log;
 //! - a missing or replaced secret: `serve` refuses, `verify` exits 2;
 //! - the data dir and its files are the owner's only.
 //!
@@ -217,6 +219,95 @@ fn a_damaged_store_is_refused_and_named_by_verify() {
 }
 
 #[test]
+fn a_damaged_or_foreign_snapshot_is_refused_and_reindex_rebuilds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut p = spawn(&data);
+    let c = Client::new(&p.base, Some(TOKEN));
+    let mill = c.party("临沂鑫源板材", "supplier", "91371300MA3C1A0X1", "临沂");
+    let first = lot(&c, &mill, "SNAP-000").ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for i in 1..30 {
+        lot(&c, &mill, &format!("SNAP-{i:03}")).ok(201);
+    }
+    let trace = |c: &Client| {
+        c.get(&format!("/api/v1/trace/downstream/{mill}"))
+            .ok(200)
+            .clone()
+    };
+    let before = trace(&c);
+    // A graceful stop writes the snapshot.
+    stop(&mut p);
+    let snap = data.join("db.snapshot");
+    let good = std::fs::read(&snap).expect("a stop writes the snapshot");
+    assert_eq!(verify(&data).0, 0);
+
+    // One flipped byte: refused, named by verify.
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x10;
+    std::fs::write(&snap, &bad).unwrap();
+    let said = refused(&data, &[]);
+    assert!(
+        said.contains("snapshot") && said.contains("reindex"),
+        "{said}"
+    );
+    assert_eq!(verify(&data).0, 2);
+    // `reindex` replays the log (without reading the damaged file) and rewrites it.
+    let out = Command::new(BIN)
+        .args(["reindex", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("replayed 31 events"));
+    assert_eq!(verify(&data).0, 0);
+    assert_eq!(std::fs::read(&snap).unwrap().len(), good.len());
+
+    // A snapshot of another history (another store's): refused.
+    let other = dir.path().join("other");
+    let mut q = spawn(&other);
+    Client::new(&q.base, Some(TOKEN)).party("别的板厂", "supplier", "91371300MA3C1A0X1", "临沂");
+    stop(&mut q);
+    std::fs::copy(other.join("db.snapshot"), &snap).unwrap();
+    let said = refused(&data, &[]);
+    assert!(said.contains("does not hold"), "{said}");
+    assert_eq!(verify(&data).0, 2);
+
+    // No snapshot: the log is replayed; the state is the same.
+    std::fs::remove_file(&snap).unwrap();
+    let mut p = spawn(&data);
+    let c = Client::new(&p.base, Some(TOKEN));
+    assert_eq!(trace(&c), before);
+    // Written after a snapshot, then kill -9: the log after the snapshot is replayed.
+    stop(&mut p);
+    assert!(snap.exists());
+    let mut p = spawn(&data);
+    let c = Client::new(&p.base, Some(TOKEN));
+    let late = lot(&c, &mill, "SNAP-LATE").ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    p.child.kill().expect("SIGKILL");
+    p.child.wait().expect("wait");
+    let p = spawn(&data);
+    let c = Client::new(&p.base, Some(TOKEN));
+    assert_eq!(
+        c.get(&format!("/api/v1/lots/{late}")).ok(200)["lot_code"],
+        "SNAP-LATE"
+    );
+    assert_eq!(
+        c.get(&format!("/api/v1/lots/{first}")).ok(200)["lot_code"],
+        "SNAP-000"
+    );
+    let mut p = p;
+    stop(&mut p);
+    assert_eq!(verify(&data).0, 0);
+}
+
+#[test]
 fn a_missing_or_replaced_secret_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -229,7 +320,14 @@ fn a_missing_or_replaced_secret_is_refused() {
 
     // The owner's only: the data dir 0700, every file in it 0600.
     assert_eq!(mode(&data), 0o700);
-    for f in ["token.key", "qr.key", "db.head", "db/db", "db/conf"] {
+    for f in [
+        "token.key",
+        "qr.key",
+        "db.head",
+        "db.snapshot",
+        "db/db",
+        "db/conf",
+    ] {
         assert_eq!(mode(&data.join(f)), 0o600, "{f}");
     }
 

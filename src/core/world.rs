@@ -22,12 +22,15 @@ pub enum WorldError {
     /// An amount of lot `lot` held by `party` would no longer fit: refused, never wrapped.
     #[error("the amounts of lot {lot} held by party {party} would overflow")]
     Overflow { lot: NodeId, party: NodeId },
+    /// A natural key the event takes is already held (by the given id).
+    #[error("natural key already taken by id {0}")]
+    KeyTaken(NodeId),
 }
 
 /// The resident state: every record, the graph over them, holdings, suspect marks and
 /// natural keys. Changed only by [`World::apply`] (or, for a store rebuilding from its own
 /// projection, [`World::load`]); reads never touch storage.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct World {
     pub(crate) graph: Graph,
     holdings: HashMap<(NodeId, NodeId), Holding>,
@@ -44,6 +47,9 @@ pub struct World {
     pub(crate) keys: HashMap<Box<[u8]>, NodeId>,
     /// The shipments each party sent (whom it shipped to: its downstream horizon).
     shipped_by: HashMap<NodeId, Vec<NodeId>>,
+    /// The events (seq) that changed an existing record, oldest first (the event that
+    /// created a record is found in the log: ids grow with seq).
+    touched: HashMap<NodeId, Vec<u64>>,
 }
 
 impl World {
@@ -119,8 +125,8 @@ impl World {
     }
 
     /// Applies an event whose projection ([`World::project`]) is `puts`.
-    pub fn commit(&mut self, body: &EventBody, puts: &[(NodeId, Record)]) {
-        match body {
+    pub fn commit(&mut self, ev: &Event, puts: &[(NodeId, Record)]) {
+        match &ev.body {
             EventBody::Created { .. } | EventBody::CreatedMany { .. } => {
                 for (id, r) in puts {
                     self.load(*id, Arc::new(r.clone()));
@@ -148,8 +154,14 @@ impl World {
         }
         // Updated records replace their resident image.
         for (id, r) in puts {
+            self.touched.entry(*id).or_default().push(ev.seq);
             self.keep(*id, Arc::new(r.clone()));
         }
+    }
+
+    /// The events (seq) that changed an existing record since it was created, oldest first.
+    pub fn touched(&self, id: NodeId) -> &[u64] {
+        self.touched.get(&id).map(Vec::as_slice).unwrap_or(&[])
     }
 }
 
@@ -171,6 +183,15 @@ impl World {
             EventBody::Created { .. } | EventBody::CreatedMany { .. }
         ) {
             self.check_amounts(&p.puts)?;
+        }
+        // Natural keys stay unique: against the world and within the event.
+        for (i, (k, _)) in p.keys.iter().enumerate() {
+            if let Some(&taken) = self.keys.get(k.as_slice()) {
+                return Err(WorldError::KeyTaken(taken));
+            }
+            if let Some((_, id)) = p.keys[..i].iter().find(|(o, _)| o == k) {
+                return Err(WorldError::KeyTaken(*id));
+            }
         }
         Ok(p)
     }
@@ -245,7 +266,7 @@ impl World {
     /// Applies one event: [`World::project`] then [`World::commit`].
     pub fn apply(&mut self, ev: &Event) -> Result<Projection, WorldError> {
         let p = self.project(ev)?;
-        self.commit(&ev.body, &p.puts);
+        self.commit(ev, &p.puts);
         Ok(p)
     }
 
@@ -389,6 +410,14 @@ impl World {
         let mut marks: Vec<_> = self.marks.iter().collect();
         marks.sort_unstable_by_key(|(k, _)| **k);
         for (k, v) in marks {
+            h.update(&k.to_be_bytes());
+            for x in v {
+                h.update(&x.to_be_bytes());
+            }
+        }
+        let mut touched: Vec<_> = self.touched.iter().collect();
+        touched.sort_unstable_by_key(|(k, _)| **k);
+        for (k, v) in touched {
             h.update(&k.to_be_bytes());
             for x in v {
                 h.update(&x.to_be_bytes());

@@ -6,7 +6,7 @@
 use super::{Committed, Failure, Store, StoreError, StoreStats, VerifyReport};
 use crate::codec;
 use crate::core::World;
-use crate::domain::{NodeId, Record};
+use crate::domain::NodeId;
 use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
@@ -30,8 +30,6 @@ struct Log {
     durable: u64,
     idem: HashMap<Vec<u8>, (u64, Vec<u8>)>,
     fingerprints: HashMap<String, [u8; 16]>,
-    /// Ids an event changed without creating them, by id.
-    touched: HashMap<NodeId, Vec<u64>>,
     fault: Option<Fault>,
     failure: Option<Failure>,
 }
@@ -73,8 +71,7 @@ impl MemStore {
                 let entry = event::split_entry(raw)
                     .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
                 let ev: Event = codec::decode(entry.body)?;
-                let p = w.apply(&ev)?;
-                note_touches(&mut l.touched, &ev, &p.puts);
+                w.apply(&ev)?;
                 l.head = (ev.seq, entry.hash);
                 l.entries.push(raw.clone());
             }
@@ -119,18 +116,6 @@ impl MemStore {
         let entry =
             event::split_entry(raw).ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
         Ok(codec::decode(entry.body)?)
-    }
-}
-
-fn note_touches(touched: &mut HashMap<NodeId, Vec<u64>>, ev: &Event, puts: &[(NodeId, Record)]) {
-    if matches!(
-        ev.body,
-        EventBody::Created { .. } | EventBody::CreatedMany { .. }
-    ) {
-        return;
-    }
-    for (id, _) in puts {
-        touched.entry(*id).or_default().push(ev.seq);
     }
 }
 
@@ -180,16 +165,7 @@ impl Store for MemStore {
         };
         let (entry, hash) = event::seal(&log.head.1, &ev)?;
         let projection = self.world.read().project(&ev)?;
-        {
-            let w = self.world.read();
-            for (k, _) in &projection.keys {
-                if let Some(taken) = w.key_holder(k) {
-                    return Err(StoreError::KeyTaken(taken));
-                }
-            }
-        }
-        self.world.write().commit(&ev.body, &projection.puts);
-        note_touches(&mut log.touched, &ev, &projection.puts);
+        self.world.write().commit(&ev, &projection.puts);
         log.entries.push(entry);
         log.head = (seq, hash);
         if let Some((k, v)) = answer {
@@ -232,7 +208,8 @@ impl Store for MemStore {
                 break;
             }
         }
-        for &seq in log.touched.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+        let touched = self.world.read().touched(id).to_vec();
+        for seq in touched {
             out.push(Self::decode_at(&log, seq)?);
         }
         Ok(out)

@@ -6,6 +6,7 @@
 
 pub mod memory;
 pub mod sled_store;
+pub mod snapshot;
 
 use crate::codec::CodecError;
 use crate::domain::{Milli, NaturalKey, NodeId, NodeKind, Record};
@@ -28,11 +29,20 @@ pub enum StoreError {
     #[error("the record {0} to update does not exist")]
     Missing(NodeId),
     #[error(transparent)]
-    World(#[from] crate::core::WorldError),
+    World(crate::core::WorldError),
     /// The store could not make a write durable and stopped: nothing more is written or
     /// served until a restart (fail-stop).
     #[error("{0}")]
     Failed(Failure),
+}
+
+impl From<crate::core::WorldError> for StoreError {
+    fn from(e: crate::core::WorldError) -> StoreError {
+        match e {
+            crate::core::WorldError::KeyTaken(id) => StoreError::KeyTaken(id),
+            e => StoreError::World(e),
+        }
+    }
 }
 
 /// Why a store stopped.
@@ -68,7 +78,7 @@ impl StoreError {
 
 /// How much of a lot a party has: made (as producer), received by shipment, consumed as an
 /// input, and shipped on to others.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Holding {
     pub produced: Milli,
     pub received: Milli,

@@ -1,27 +1,27 @@
-//! The embedded backend: sled 0.34 for durability, a resident graph for walks.
+//! The embedded backend: sled 0.34 keeps the log, a snapshot file the resident state.
 //!
 //! Trees:
-//! - `log`:   seq (u64 BE) → `prev ‖ hash ‖ event` (see [`crate::event`])
-//! - `nodes`: id (u32 BE) → encoded [`Record`] (units are derived from their batch)
-//! - `keys`:  [`NaturalKey::encode`] → id (u32 BE)
-//! - `meta`:  `head` → seq (u64 BE) ‖ hash
+//! - `log`:  seq (u64 BE) → `prev ‖ hash ‖ event` (see [`crate::event`]): one key per event,
+//!   the only durable truth.
+//! - `meta`: the id key and the fingerprints of the secrets beside the store.
+//! - `idem`: answers to writes made with an `Idempotency-Key`, written with their event.
 //!
-//! One sled transaction writes the log entry, the head and the projection of an event, so
-//! the log and the projection can never disagree. Flushes are grouped: a writer that finds
-//! a flush in flight waits for it and the next one covers everybody who arrived meanwhile.
+//! Beside sled's directory: `db.head`, the last durable head (see [`head`]), and
+//! `db.snapshot`, the [`World`] as of some event (see [`crate::store::snapshot`]). At start the
+//! snapshot is loaded and the log after it replayed; every read is answered from the world.
+//! Flushes are grouped: a writer that finds a flush in flight waits for it and the next one
+//! covers everybody who arrived meanwhile.
 
-use super::{Committed, Store, StoreError, StoreStats, VerifyReport};
+use super::{snapshot, Committed, Store, StoreError, StoreStats, VerifyReport};
 use crate::codec;
-use crate::core::{Projection, World};
-use crate::domain::{NodeId, Record};
+use crate::core::World;
+use crate::domain::NodeId;
 use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
 use parking_lot::{Condvar, Mutex, RwLock};
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 mod bulk;
 mod head;
@@ -34,6 +34,9 @@ pub struct SledConfig {
     pub path: PathBuf,
     /// sled's page cache. Real RSS runs several times this; keep it explicit.
     pub cache_bytes: u64,
+    /// Start from the snapshot (the default). Off, the whole log is replayed and the
+    /// snapshot file is not read at all (`boardtrail reindex`, which then rewrites it).
+    pub use_snapshot: bool,
 }
 
 impl SledConfig {
@@ -41,27 +44,9 @@ impl SledConfig {
         SledConfig {
             path: path.into(),
             cache_bytes: 128 * 1024 * 1024,
+            use_snapshot: true,
         }
     }
-}
-
-/// The `touch` keys of an event that changes existing records: subject id ‖ seq. (Events
-/// that create records are found by a binary search of the log: ids grow with seq.)
-fn touch_keys(ev: &Event, puts: &[(NodeId, Record)]) -> Vec<[u8; 12]> {
-    if matches!(
-        ev.body,
-        EventBody::Created { .. } | EventBody::CreatedMany { .. }
-    ) {
-        return vec![];
-    }
-    puts.iter().map(|(id, _)| touch_key(*id, ev.seq)).collect()
-}
-
-fn touch_key(id: NodeId, seq: u64) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..4].copy_from_slice(&id.to_be_bytes());
-    k[4..].copy_from_slice(&seq.to_be_bytes());
-    k
 }
 
 struct Head {
@@ -78,14 +63,11 @@ struct DurState {
 pub struct SledStore {
     db: sled::Db,
     log: sled::Tree,
-    nodes: sled::Tree,
-    keys: sled::Tree,
     meta_tree: sled::Tree,
-    /// subject id ‖ seq of events that changed an existing record.
-    touch: sled::Tree,
     /// Answers to writes made with an `Idempotency-Key`, written with their event.
     idem: sled::Tree,
-    /// The resident state, rebuilt at start; every read is answered from it.
+    /// The resident state, loaded from the snapshot and the log at start; every read is
+    /// answered from it.
     mem: RwLock<World>,
     head: Mutex<Head>,
     /// Highest seq written to sled (not necessarily flushed).
@@ -107,7 +89,7 @@ pub struct SledStore {
     stopped: std::sync::atomic::AtomicBool,
     /// Blob files (values sled keeps outside its log) already fdatasynced.
     synced_blobs: Mutex<std::collections::HashSet<std::ffi::OsString>>,
-    /// sled's directory (for `blobs/`).
+    /// sled's directory (for `blobs/`; the head record and the snapshot sit beside it).
     dir: std::path::PathBuf,
     /// The last event that wrote a value large enough for sled to keep as a blob file, and
     /// the event up to which blobs were fdatasynced: the flush leader looks into `blobs/`
@@ -116,42 +98,28 @@ pub struct SledStore {
     blobs_synced: AtomicU64,
     /// The head record beside the store (see [`HeadRecord`]).
     head_rec: Mutex<HeadRecord>,
+    /// The event the snapshot on disk was taken at; one snapshot is written at a time.
+    snapshot_seq: Mutex<u64>,
 }
 
-const HEAD_KEY: &[u8] = b"head";
 /// Values at least this large may become blob files (sled's own threshold is higher).
 const BLOB_HINT: usize = 64 * 1024;
-/// Set while `reindex` rebuilds the projection.
-const REINDEX_MARK: &[u8] = b"reindexing";
 const ID_KEY: &[u8] = b"id_key";
+/// Trees of earlier layouts (a second copy of every record, its natural keys, the events
+/// that touched it), dropped at open: the world holds all of it now.
+const OLD_TREES: [&[u8]; 3] = [b"nodes", b"keys", b"touch"];
+/// A start that replayed more events than this after the snapshot writes a new one.
+pub const SNAPSHOT_AFTER: u64 = 10_000;
 
-fn decode_head(v: &[u8]) -> Result<(u64, Hash), StoreError> {
-    if v.len() != 40 {
-        return Err(StoreError::Corrupt("head has the wrong length".into()));
-    }
-    let mut seq = [0u8; 8];
-    seq.copy_from_slice(&v[..8]);
-    let mut hash = [0u8; 32];
-    hash.copy_from_slice(&v[8..]);
-    Ok((u64::from_be_bytes(seq), hash))
-}
-
-fn encode_head(seq: u64, hash: &Hash) -> Vec<u8> {
-    let mut v = Vec::with_capacity(40);
-    v.extend_from_slice(&seq.to_be_bytes());
-    v.extend_from_slice(hash);
-    v
-}
-
-fn id_from_bytes(v: &[u8]) -> Result<NodeId, StoreError> {
-    let arr: [u8; 4] = v
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("id has the wrong length".into()))?;
-    Ok(NodeId::from_be_bytes(arr))
+fn seq_of(k: &[u8]) -> Result<u64, StoreError> {
+    Ok(u64::from_be_bytes(k.try_into().map_err(|_| {
+        StoreError::Corrupt("log key has the wrong length".into())
+    })?))
 }
 
 impl SledStore {
-    /// Opens (or creates) the store and rebuilds the resident graph from the records.
+    /// Opens (or creates) the store: checks the log's head and tail, loads the snapshot and
+    /// replays the log after it.
     pub fn open(cfg: &SledConfig) -> Result<SledStore, StoreError> {
         let db = sled::Config::new()
             .path(&cfg.path)
@@ -159,28 +127,17 @@ impl SledStore {
             .mode(sled::Mode::HighThroughput)
             .open()?;
         let log = db.open_tree("log")?;
-        let nodes = db.open_tree("nodes")?;
-        let keys = db.open_tree("keys")?;
         let meta_tree = db.open_tree("meta")?;
-        let touch = db.open_tree("touch")?;
         let idem = db.open_tree("idem")?;
-        let (seq, hash) = match meta_tree.get(HEAD_KEY)? {
-            Some(v) => decode_head(&v)?,
+        let (seq, hash) = match log.last()? {
+            Some((k, v)) => (
+                seq_of(&k)?,
+                event::split_entry(&v)
+                    .ok_or_else(|| StoreError::Corrupt("the last event is truncated".into()))?
+                    .hash,
+            ),
             None => (0, GENESIS),
         };
-        let last_logged = match log.last()? {
-            Some((k, _)) => u64::from_be_bytes(
-                k.as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("log key has the wrong length".into()))?,
-            ),
-            None => 0,
-        };
-        if last_logged != seq {
-            return Err(StoreError::Corrupt(format!(
-                "log ends at event {last_logged} but the head says {seq}"
-            )));
-        }
         let data_file = std::fs::File::open(cfg.path.join("db")).map_err(sled::Error::Io)?;
         let id_key: [u8; 32] = match meta_tree.get(ID_KEY)? {
             Some(v) => v
@@ -208,10 +165,7 @@ impl SledStore {
         let store = SledStore {
             db,
             log,
-            nodes,
-            keys,
             meta_tree,
-            touch,
             idem,
             mem: RwLock::new(World::default()),
             head: Mutex::new(Head { seq, hash }),
@@ -237,32 +191,124 @@ impl SledStore {
                 file: head_file,
                 synced_at: None,
             }),
+            snapshot_seq: Mutex::new(0),
         };
         store.check_tail(TAIL_CHECK)?;
         store.write_head_record(seq, &hash, true)?;
-        if store.meta_tree.contains_key(REINDEX_MARK)? {
-            tracing::warn!("an interrupted reindex is run again before the store is used");
-            store.reindex()?;
+        let replayed = store.load_world(cfg.use_snapshot)?;
+        if cfg.use_snapshot && replayed > SNAPSHOT_AFTER {
+            store.save_snapshot()?;
         }
-        store.rebuild()?;
+        for name in OLD_TREES {
+            if store.db.tree_names().iter().any(|n| n.as_ref() == name) {
+                tracing::info!(tree = %String::from_utf8_lossy(name), "dropping a tree of an earlier layout");
+                store.db.drop_tree(name)?;
+            }
+        }
         Ok(store)
     }
 
-    /// Rebuilds the resident graph and holdings from the `nodes` tree.
-    fn rebuild(&self) -> Result<(), StoreError> {
-        // The last key bounds the ids (`Tree::len` would scan the whole tree).
-        let mut mem = World::with_capacity(match self.nodes.last()? {
-            Some((k, _)) => id_from_bytes(&k)? as usize + 1,
-            None => 0,
-        });
-        for item in self.nodes.iter() {
-            let (k, v) = item?;
-            let id = id_from_bytes(&k)?;
-            let record: Record = codec::decode(&v)?;
-            mem.load(id, Arc::new(record));
+    fn snapshot_path(&self) -> PathBuf {
+        self.dir.with_extension("snapshot")
+    }
+
+    /// Loads the snapshot, if there is a usable one, and replays the log after it into the
+    /// resident world. Returns the number of events replayed.
+    fn load_world(&self, use_snapshot: bool) -> Result<u64, StoreError> {
+        let path = self.snapshot_path();
+        let head_seq = self.head.lock().seq;
+        let snap = if use_snapshot {
+            snapshot::load(&path).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "{}: {e} (run `boardtrail reindex` to rebuild it from the log)",
+                    path.display()
+                ))
+            })?
+        } else {
+            None
+        };
+        let (mut world, from) = match snap {
+            Some(s) if s.seq <= head_seq && self.hash_at(s.seq)? == Some(s.hash) => {
+                (s.world, s.seq)
+            }
+            Some(s) => {
+                return Err(StoreError::Corrupt(format!(
+                    "{} was taken at event {} ({}), which this log does not hold: the log lost events or was replaced (run `boardtrail verify`)",
+                    path.display(),
+                    s.seq,
+                    event::hex(&s.hash)
+                )))
+            }
+            None => (World::default(), 0),
+        };
+        let mut n = 0;
+        for item in self.log.range((from + 1).to_be_bytes()..) {
+            let (_, v) = item?;
+            let entry = event::split_entry(&v)
+                .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
+            let ev: Event = codec::decode(entry.body)?;
+            world.apply(&ev)?;
+            n += 1;
         }
-        *self.mem.write() = mem;
-        Ok(())
+        *self.mem.write() = world;
+        *self.snapshot_seq.lock() = from;
+        if n > 0 {
+            tracing::info!(from, events = n, "replayed the log after the snapshot");
+        }
+        Ok(n)
+    }
+
+    /// The chain hash of event `seq` as stored (GENESIS for 0).
+    fn hash_at(&self, seq: u64) -> Result<Option<Hash>, StoreError> {
+        if seq == 0 {
+            return Ok(Some(GENESIS));
+        }
+        Ok(self
+            .log
+            .get(seq.to_be_bytes())?
+            .and_then(|v| event::split_entry(&v).map(|e| e.hash)))
+    }
+
+    /// Writes a snapshot of the resident world as of the head, after making everything up
+    /// to the head durable (a snapshot never names an event the log could lose). Atomic: the
+    /// old snapshot stays until the new one is complete. Writers wait while it is written;
+    /// readers do not. Returns the event it was taken at.
+    pub fn save_snapshot(&self) -> Result<u64, StoreError> {
+        let mut at = self.snapshot_seq.lock();
+        // The head lock keeps appends out, so the world is exactly the head's.
+        let head = self.head.lock();
+        if self.bulk.load(Ordering::Acquire) {
+            return Ok(*at);
+        }
+        if let Some(f) = self.failure() {
+            return Err(StoreError::Failed(f));
+        }
+        let durable = self
+            .db
+            .flush()
+            .map(|_| ())
+            .and_then(|()| self.sync_file())
+            .and_then(|()| self.sync_blobs());
+        if let Err(e) = durable {
+            return Err(self.stop(e.into()));
+        }
+        let world = self.mem.read();
+        let path = self.snapshot_path();
+        // A snapshot that cannot be written (a full disk) stops nothing: it is derived
+        // data and the previous one stays valid.
+        let bytes = snapshot::save(&path, head.seq, &head.hash, &world).map_err(|e| {
+            let _ = std::fs::remove_file(path.with_extension("snapshot-new"));
+            StoreError::Corrupt(format!("writing the snapshot: {e}"))
+        })?;
+        tracing::info!(seq = head.seq, bytes, "snapshot written");
+        *at = head.seq;
+        Ok(head.seq)
+    }
+
+    /// Events appended since the snapshot on disk was taken.
+    pub fn since_snapshot(&self) -> u64 {
+        let at = *self.snapshot_seq.lock();
+        self.head.lock().seq.saturating_sub(at)
     }
 
     /// fdatasync of sled's data file (after a flush has written it).
@@ -328,13 +374,20 @@ impl SledStore {
         self.flushes.load(Ordering::Relaxed)
     }
 
-    /// Flushes and fdatasyncs everything (used at shutdown).
+    /// Flushes and fdatasyncs everything and, if the log grew since, writes a snapshot
+    /// (used at shutdown, so the next start replays nothing).
     pub fn flush(&self) -> Result<(), StoreError> {
-        let head = self.head.lock();
-        self.db.flush()?;
-        self.sync_file()?;
-        self.sync_blobs()?;
-        self.write_head_record(head.seq, &head.hash, true)
+        {
+            let head = self.head.lock();
+            self.db.flush()?;
+            self.sync_file()?;
+            self.sync_blobs()?;
+            self.write_head_record(head.seq, &head.hash, true)?;
+        }
+        if self.since_snapshot() > 0 {
+            self.save_snapshot()?;
+        }
+        Ok(())
     }
 }
 
@@ -393,87 +446,40 @@ impl Store for SledStore {
             body,
         };
         let (entry, hash) = event::seal(&head.hash, &ev)?;
+        // Deciding whether the event applies (natural keys, amounts) is the world's; the
+        // store only writes it.
         let projection = self.mem.read().project(&ev)?;
         if self.bulk.load(Ordering::Acquire) {
-            let puts = projection.puts.clone();
-            let touches = touch_keys(&ev, &puts);
-            self.stage(seq, entry, projection, touches)?;
-            self.mem.write().commit(&ev.body, &puts);
+            self.stage(seq, entry)?;
+            self.mem.write().commit(&ev, &projection.puts);
             head.seq = seq;
             head.hash = hash;
             return Ok(Committed { seq, hash });
         }
-        let mut puts = Vec::with_capacity(projection.puts.len());
-        for (id, r) in &projection.puts {
-            puts.push((id.to_be_bytes(), codec::encode(r)?));
-        }
-        let head_bytes = encode_head(seq, &hash);
-        let touches = touch_keys(&ev, &projection.puts);
-        if entry.len() >= BLOB_HINT
-            || puts.iter().any(|(_, v)| v.len() >= BLOB_HINT)
-            || answer.as_ref().is_some_and(|(_, v)| v.len() >= BLOB_HINT)
-        {
+        if entry.len() >= BLOB_HINT || answer.as_ref().is_some_and(|(_, v)| v.len() >= BLOB_HINT) {
             self.large_value.fetch_max(seq, Ordering::AcqRel);
         }
-        // The event's writes, shared by the two transactions below.
-        let write = |log: &TransactionalTree,
-                     nodes: &TransactionalTree,
-                     keys: &TransactionalTree,
-                     meta: &TransactionalTree,
-                     touch: &TransactionalTree|
-         -> Result<(), ConflictableTransactionError<StoreError>> {
-            for k in &touches {
-                touch.insert(k.as_slice(), &[])?;
-            }
-            for (k, id) in &projection.keys {
-                if let Some(existing) = keys.get(k)? {
-                    let taken =
-                        id_from_bytes(&existing).map_err(ConflictableTransactionError::Abort)?;
-                    return Err(ConflictableTransactionError::Abort(StoreError::KeyTaken(
-                        taken,
-                    )));
-                }
-                keys.insert(k.as_slice(), &id.to_be_bytes())?;
-            }
-            for (k, v) in &puts {
-                nodes.insert(k, v.as_slice())?;
-            }
-            log.insert(&seq.to_be_bytes(), entry.as_slice())?;
-            meta.insert(HEAD_KEY, head_bytes.as_slice())?;
-            Ok(())
-        };
-        // The answer tree joins the transaction only when there is an answer to record
-        // (each tree in a sled transaction costs its locks and validation).
+        // One key per event; the answer to an idempotent write joins it in one transaction.
         let res = match &answer {
-            None => (
-                &self.log,
-                &self.nodes,
-                &self.keys,
-                &self.meta_tree,
-                &self.touch,
-            )
-                .transaction(|(log, nodes, keys, meta, touch)| {
-                    write(log, nodes, keys, meta, touch)
-                }),
-            Some((k, v)) => (
-                &self.log,
-                &self.nodes,
-                &self.keys,
-                &self.meta_tree,
-                &self.touch,
-                &self.idem,
-            )
-                .transaction(|(log, nodes, keys, meta, touch, idem)| {
+            None => self.log.insert(seq.to_be_bytes(), entry).map(|_| ()),
+            Some((k, v)) => (&self.log, &self.idem)
+                .transaction(|(log, idem)| {
                     idem.insert(k.as_slice(), v.as_slice())?;
-                    write(log, nodes, keys, meta, touch)
+                    log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                    Ok::<(), ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(|e| match e {
+                    TransactionError::Abort(e) => match e {
+                        StoreError::Sled(e) => e,
+                        e => sled::Error::Unsupported(e.to_string()),
+                    },
+                    TransactionError::Storage(e) => e,
                 }),
         };
-        match res {
-            Ok(()) => {}
-            Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(self.stop(e.into())),
+        if let Err(e) = res {
+            return Err(self.stop(e.into()));
         }
-        self.mem.write().commit(&ev.body, &projection.puts);
+        self.mem.write().commit(&ev, &projection.puts);
         head.seq = seq;
         head.hash = hash;
         self.applied.store(seq, Ordering::Release);

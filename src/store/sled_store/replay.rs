@@ -3,44 +3,12 @@
 use super::*;
 
 impl SledStore {
-    /// Drops the projection and replays the whole log into it (`boardtrail reindex`).
-    /// Returns the number of events replayed.
+    /// Writes the resident world as the snapshot (`boardtrail reindex`, on a store opened
+    /// without its snapshot, i.e. from a replay of the whole log: the way back from a damaged
+    /// or lost snapshot). Atomic: the snapshot file is replaced only once the new one is
+    /// complete. Returns the number of events the snapshot covers.
     pub fn reindex(&self) -> Result<u64, StoreError> {
-        // Atomic as seen from outside: the mark is durable before anything is cleared and is
-        // removed only once the rebuilt projection is; a store opened with the mark still set
-        // (an interrupted reindex) runs it again before serving.
-        self.meta_tree.insert(REINDEX_MARK, &[1u8])?;
-        self.db.flush()?;
-        self.sync_file()?;
-        self.nodes.clear()?;
-        self.keys.clear()?;
-        self.touch.clear()?;
-        let mut n = 0;
-        let mut world = World::default();
-        for item in self.log.iter() {
-            let (_, v) = item?;
-            let entry = event::split_entry(&v)
-                .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
-            let ev: Event = codec::decode(entry.body)?;
-            let p = world.apply(&ev)?;
-            for k in touch_keys(&ev, &p.puts) {
-                self.touch.insert(k, &[])?;
-            }
-            for (k, id) in p.keys {
-                self.keys.insert(k, &id.to_be_bytes())?;
-            }
-            for (id, r) in p.puts {
-                self.nodes.insert(id.to_be_bytes(), codec::encode(&r)?)?;
-            }
-            n += 1;
-        }
-        self.db.flush()?;
-        self.sync_file()?;
-        self.meta_tree.remove(REINDEX_MARK)?;
-        self.db.flush()?;
-        self.sync_file()?;
-        self.rebuild()?;
-        Ok(n)
+        self.save_snapshot()
     }
 
     /// `Store::subject_events`.
@@ -85,13 +53,8 @@ impl SledStore {
             }
         }
         // Events that changed it since.
-        for item in self.touch.scan_prefix(id.to_be_bytes()) {
-            let (k, _) = item?;
-            let seq = u64::from_be_bytes(
-                k[4..]
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("touch key".into()))?,
-            );
+        let touched = self.mem.read().touched(id).to_vec();
+        for seq in touched {
             if let Some(ev) = decode_at(seq)? {
                 out.push(ev);
             }
@@ -99,7 +62,39 @@ impl SledStore {
         Ok(out)
     }
 
-    /// `Store::verify`: the whole chain, the projection against a replay, the resident state.
+    /// Checks the snapshot on disk against a replay of the log up to its event.
+    fn verify_snapshot(&self, report: &mut VerifyReport) -> Result<(), StoreError> {
+        let path = self.snapshot_path();
+        let snap = match snapshot::load(&path) {
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                report.problems.push(format!(
+                    "{}: {e} (run `boardtrail reindex`)",
+                    path.display()
+                ));
+                return Ok(());
+            }
+        };
+        let mut world = World::default();
+        for item in self.log.range(..=snap.seq.to_be_bytes()) {
+            let (_, v) = item?;
+            if let Some(entry) = event::split_entry(&v) {
+                world.apply(&codec::decode::<Event>(entry.body)?)?;
+            }
+        }
+        if self.hash_at(snap.seq)? != Some(snap.hash) || world.digest() != snap.world.digest() {
+            report.problems.push(format!(
+                "{} (event {}) differs from a replay of the log (run `boardtrail reindex`)",
+                path.display(),
+                snap.seq
+            ));
+        }
+        Ok(())
+    }
+
+    /// `Store::verify`: the whole chain, the resident state and the snapshot against a
+    /// replay.
     pub(super) fn verify_log(&self) -> Result<VerifyReport, StoreError> {
         let mut report = VerifyReport::default();
         let mut prev = GENESIS;
@@ -160,36 +155,17 @@ impl SledStore {
             ));
         }
         drop(head);
-        // The projection must equal a replay of the log.
-        let mut seen = std::collections::HashSet::new();
-        for item in self.nodes.iter() {
-            let (k, v) = item?;
-            let id = id_from_bytes(&k)?;
-            report.records += 1;
-            seen.insert(id);
-            match replay.record(id) {
-                Some(r) => {
-                    if codec::encode(&**r)? != v.as_ref() {
-                        report.problems.push(format!(
-                            "record {id} differs from the log's replay (run `boardtrail reindex`)"
-                        ));
-                    }
-                }
-                None => report
-                    .problems
-                    .push(format!("record {id} is not backed by any event")),
-            }
-        }
-        for id in replay.record_ids().filter(|i| !seen.contains(i)).take(20) {
-            report.problems.push(format!(
-                "record {id} is in the log but missing from the projection"
-            ));
-        }
-        // And the resident world must be that replay.
+        report.records = replay.record_ids().count() as u64;
+        // The resident world (a snapshot and the log after it) must be that replay.
         if report.problems.is_empty() && self.mem.read().digest() != replay.digest() {
-            report
-                .problems
-                .push("the resident state differs from a replay of the log".into());
+            report.problems.push(
+                "the resident state differs from a replay of the log (run `boardtrail reindex`)"
+                    .into(),
+            );
+        }
+        // And so must the snapshot on disk, as of its event.
+        if report.problems.is_empty() {
+            self.verify_snapshot(&mut report)?;
         }
         report.head_hash = event::hex(&prev);
         Ok(report)
