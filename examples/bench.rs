@@ -11,6 +11,8 @@
 //! cluster, COPY the same rows, build the indexes, prewarm, run the same queries (same
 //! seed), measure the same keys, stop it and delete it. Prints a table and writes JSON.
 
+#[path = "support/synth.rs"]
+mod synth;
 #[path = "support/pg.rs"]
 mod pg;
 #[path = "support/stats.rs"]
@@ -39,7 +41,7 @@ fn format_id(kind: NodeKind, id: u32) -> String {
     ids().format(kind, id)
 }
 use boardtrail::store::{SledConfig, SledStore, Store};
-use boardtrail::synth::{Generator, Summary};
+use synth::{Generator, Summary};
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

@@ -12,6 +12,8 @@
 //! `--path` is a template: `{unit}` becomes a random unit's id (`unt_N`), `{n}` its number,
 //! `{token}` its QR token; e.g. `--path '/q/{token}'` for the public scan view.
 
+#[path = "support/synth.rs"]
+mod synth;
 #[path = "support/stats.rs"]
 mod stats;
 
@@ -19,7 +21,7 @@ use boardtrail::app::{App, Caller};
 use boardtrail::domain::NodeKind;
 use boardtrail::server::{self, Config};
 use boardtrail::store::Store;
-use boardtrail::synth::{Generator, Rng};
+use synth::{Generator, Rng};
 use clap::Parser;
 use serde_json::json;
 use std::io::{BufReader, Read, Write};

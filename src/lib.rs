@@ -24,5 +24,4 @@ pub mod secret;
 pub mod server;
 pub mod sheet;
 pub mod store;
-pub mod synth;
 pub mod web;

@@ -6,6 +6,8 @@
 //! PostgreSQL must be installed (scripts/test.sh installs it); if it cannot be started the
 //! test fails, it does not skip.
 
+#[path = "../examples/support/synth.rs"]
+mod synth;
 #[path = "../examples/support/pg.rs"]
 mod pg;
 
@@ -14,7 +16,7 @@ use boardtrail::app::views::PageItem;
 use boardtrail::app::{App, Caller};
 use boardtrail::domain::NodeKind;
 use boardtrail::store::{SledConfig, SledStore, Store};
-use boardtrail::synth::{Generator, Summary};
+use synth::{Generator, Summary};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

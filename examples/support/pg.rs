@@ -6,7 +6,7 @@
 //! Also the node/edge schema of `pg-baseline.md` and its two prepared queries.
 #![allow(dead_code)]
 
-use boardtrail::synth::{PgEdge, PgNode};
+use crate::synth::{PgEdge, PgNode};
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

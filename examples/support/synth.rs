@@ -11,8 +11,11 @@
 //! Fractional scales shrink every count (with small floors so that `S = 0.001` still makes
 //! a connected graph).
 //!
+//! Not part of the service: each benchmark and test that needs it includes this file as a
+//! module (`#[path = …] mod synth;`), so not every user uses every item.
+//!
 //! The generator emits, in order, one [`Item`] per command: the NDJSON line that
-//! `boardtrail import` (and [`crate::app::App::import`]) reads, and the same change as rows
+//! `boardtrail import` (and [`boardtrail::app::App::import`]) reads, and the same change as rows
 //! of the node/edge schema used for PostgreSQL (edges point downstream: producer → lot,
 //! lot → lot, lot → batch, batch → unit, batch → listing; shipments are not graph nodes).
 //! Ids are predicted exactly as an empty store assigns them (dense, from 0; a batch takes
@@ -20,8 +23,9 @@
 //! the validation rules (check characters, unique codes, mass balance in exact thousandths,
 //! roles, times in order), so an import of the whole stream succeeds.
 
-use crate::domain::{uscc_check_char, NodeKind};
-use crate::ids::IdCodec;
+#![allow(dead_code)]
+use boardtrail::domain::{uscc_check_char, NodeKind};
+use boardtrail::ids::IdCodec;
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -135,7 +139,7 @@ impl Zipf {
 // Output
 // ---------------------------------------------------------------------------------------
 
-/// Node kinds of the PostgreSQL schema (the same numbers as [`crate::domain::NodeKind`]).
+/// Node kinds of the PostgreSQL schema (the same numbers as [`boardtrail::domain::NodeKind`]).
 pub const KIND_PARTY: i16 = 0;
 pub const KIND_LOT: i16 = 1;
 pub const KIND_BATCH: i16 = 3;
@@ -1227,9 +1231,9 @@ mod tests {
     fn test_ids() -> IdCodec {
         IdCodec::new(&[9; 32])
     }
-    use crate::app::{App, Caller};
-    use crate::domain::validate_uscc;
-    use crate::store::{SledConfig, SledStore, Store};
+    use boardtrail::app::{App, Caller};
+    use boardtrail::domain::validate_uscc;
+    use boardtrail::store::{SledConfig, SledStore, Store};
     use std::sync::Arc;
 
     #[test]
@@ -1313,7 +1317,7 @@ mod tests {
         assert_eq!(s.units.len() as u64, s.unit_count);
         assert!(s.units.len() >= 2000);
         let (line, _) = s.extra_listing(app.ids(), 3, "t");
-        let cmd: crate::app::import::Command = serde_json::from_str(&line).unwrap();
+        let cmd: boardtrail::app::import::Command = serde_json::from_str(&line).unwrap();
         app.apply(&Caller::operator(), cmd).unwrap();
     }
 }
