@@ -11,12 +11,12 @@
 //! cluster, COPY the same rows, build the indexes, prewarm, run the same queries (same
 //! seed), measure the same keys, stop it and delete it. Prints a table and writes JSON.
 
-#[path = "support/synth.rs"]
-mod synth;
 #[path = "support/pg.rs"]
 mod pg;
 #[path = "support/stats.rs"]
 mod stats;
+#[path = "support/synth.rs"]
+mod synth;
 
 /// mimalloc instead of glibc's malloc: the resident world is millions of small
 /// allocations, and glibc's free-list consolidation cost a third of a trace (BENCHMARKS.md).
@@ -41,7 +41,6 @@ fn format_id(kind: NodeKind, id: u32) -> String {
     ids().format(kind, id)
 }
 use boardtrail::store::{SledConfig, SledStore, Store};
-use synth::{Generator, Summary};
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -51,6 +50,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use synth::{Generator, Summary};
 
 #[derive(Parser, Debug, Clone)]
 #[command(about = "boardtrail vs PostgreSQL on a generated furniture graph")]

@@ -12,16 +12,15 @@
 //! `--path` is a template: `{unit}` becomes a random unit's id (`unt_N`), `{n}` its number,
 //! `{token}` its QR token; e.g. `--path '/q/{token}'` for the public scan view.
 
-#[path = "support/synth.rs"]
-mod synth;
 #[path = "support/stats.rs"]
 mod stats;
+#[path = "support/synth.rs"]
+mod synth;
 
 use boardtrail::app::{App, Caller};
 use boardtrail::domain::NodeKind;
 use boardtrail::server::{self, Config};
 use boardtrail::store::Store;
-use synth::{Generator, Rng};
 use clap::Parser;
 use serde_json::json;
 use std::io::{BufReader, Read, Write};
@@ -29,6 +28,7 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use synth::{Generator, Rng};
 
 const TOKEN: &str = "load-operator-token-0123456789";
 

@@ -6,19 +6,19 @@
 //! PostgreSQL must be installed (scripts/test.sh installs it); if it cannot be started the
 //! test fails, it does not skip.
 
-#[path = "../examples/support/synth.rs"]
-mod synth;
 #[path = "../examples/support/pg.rs"]
 mod pg;
+#[path = "../examples/support/synth.rs"]
+mod synth;
 
 use boardtrail::app::dto::DownstreamQuery;
 use boardtrail::app::views::PageItem;
 use boardtrail::app::{App, Caller};
 use boardtrail::domain::NodeKind;
 use boardtrail::store::{SledConfig, SledStore, Store};
-use synth::{Generator, Summary};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use synth::{Generator, Summary};
 
 const SCALE: f64 = 0.005;
 const SEED: u64 = 20260301;

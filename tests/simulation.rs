@@ -1,6 +1,7 @@
 //! Deterministic simulation of the core: random command sequences from several callers
 //! (right and wrong ones) against the in-memory log, with crash points and injected storage
-//! faults (a failed append, a failed sync, a full disk). After every crash the replayed
+//! faults (a failed append, a failed sync, a full disk) and snapshots (a crash then loads the
+//! snapshot and replays only the log after it). After every crash the replayed
 //! state equals the acknowledged state before it; after a fault, nothing of the failed
 //! command survives. The invariants hold throughout: one event per accepted command, mass
 //! balance, an acyclic graph, unique natural keys, and `verify` passes.
@@ -320,12 +321,18 @@ impl Sim {
 
 #[test]
 fn random_commands_crashes_and_faults_keep_every_invariant() {
-    let (mut ok, mut refused, mut faults, mut crashes) = (0, 0, 0, 0);
+    let (mut ok, mut refused, mut faults, mut crashes, mut snapshots) = (0, 0, 0, 0, 0);
     for seed in 1..=12u64 {
         let mut sim = Sim::new(seed);
         for step in 0..300 {
             let when = format!("seed {seed} step {step}");
             match sim.rng.below(20) {
+                2 => {
+                    // A snapshot: later crashes load it and replay only the log after it.
+                    let at = sim.store.save_snapshot().expect("snapshot");
+                    assert_eq!(at, sim.store.stats().events, "{when}: snapshot at the head");
+                    snapshots += 1;
+                }
                 0 => {
                     // A crash: everything acknowledged comes back, exactly.
                     let before = sim.store.digest();
@@ -392,7 +399,7 @@ fn random_commands_crashes_and_faults_keep_every_invariant() {
     }
     // The simulation exercised what it claims to.
     assert!(
-        ok > 1000 && refused > 200 && faults > 10 && crashes > 10,
-        "ok {ok} refused {refused} faults {faults} crashes {crashes}"
+        ok > 1000 && refused > 200 && faults > 10 && crashes > 10 && snapshots > 10,
+        "ok {ok} refused {refused} faults {faults} crashes {crashes} snapshots {snapshots}"
     );
 }

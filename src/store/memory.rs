@@ -1,14 +1,15 @@
-//! The in-memory backend: the same hash-chained log and [`World`] as the sled backend, kept
-//! in memory, with storage faults that tests inject. A "crash" keeps only what was made
-//! durable ([`MemStore::crash`]), so a simulation can check that replay after a crash gives
-//! back exactly the acknowledged state.
+//! The in-memory backend: an [`EventLog`] in a `Vec`, with storage faults that tests inject.
+//! A "crash" keeps only what was made durable ([`MemStore::crash`]), so a simulation can
+//! check that replay after a crash gives back exactly the acknowledged state.
 
-use super::{Committed, Failure, Store, StoreError, StoreStats, VerifyReport};
+use super::ledger::Ledger;
+use super::log::EventLog;
+use super::snapshot::Snapshot;
+use super::StoreError;
 use crate::codec;
 use crate::core::World;
-use crate::domain::NodeId;
-use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
-use parking_lot::{Mutex, RwLock};
+use crate::event::Hash;
+use parking_lot::Mutex;
 use std::collections::HashMap;
 
 /// A storage fault to inject into the next append or sync.
@@ -22,254 +23,224 @@ pub enum Fault {
     DiskFull,
 }
 
+/// The ledger over the in-memory log.
+pub type MemStore = Ledger<MemLog>;
+
 #[derive(Default)]
-struct Log {
+struct Inner {
     entries: Vec<Vec<u8>>,
-    head: (u64, Hash),
-    /// Events up to this seq survive a crash.
+    /// Entries up to this seq survive a crash.
     durable: u64,
     idem: HashMap<Vec<u8>, (u64, Vec<u8>)>,
-    fingerprints: HashMap<String, [u8; 16]>,
+    meta: HashMap<String, Vec<u8>>,
+    /// seq, hash and the encoded world of the saved snapshot.
+    snapshot: Option<(u64, Hash, Vec<u8>)>,
     fault: Option<Fault>,
-    failure: Option<Failure>,
 }
 
 /// See the module documentation.
-pub struct MemStore {
-    id_key: [u8; 32],
-    log: Mutex<Log>,
-    world: RwLock<World>,
+#[derive(Default)]
+pub struct MemLog {
+    inner: Mutex<Inner>,
 }
 
-impl MemStore {
-    pub fn new(id_key: [u8; 32]) -> MemStore {
-        MemStore {
-            id_key,
-            log: Mutex::new(Log {
-                head: (0, GENESIS),
-                ..Log::default()
+fn injected(what: &str, disk_full: bool) -> StoreError {
+    StoreError::Io(if disk_full {
+        std::io::Error::from_raw_os_error(28)
+    } else {
+        std::io::Error::other(format!("injected {what} failure"))
+    })
+}
+
+impl MemLog {
+    /// The log as it comes back after a crash: the durable entries only (and the answers
+    /// recorded with them, the named values and the snapshot).
+    pub fn crashed(&self) -> MemLog {
+        let i = self.inner.lock();
+        let durable = i.durable;
+        MemLog {
+            inner: Mutex::new(Inner {
+                entries: i.entries[..durable as usize].to_vec(),
+                durable,
+                idem: i
+                    .idem
+                    .iter()
+                    .filter(|(_, (seq, _))| *seq <= durable)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                meta: i.meta.clone(),
+                snapshot: i.snapshot.clone().filter(|(seq, _, _)| *seq <= durable),
+                fault: None,
             }),
-            world: RwLock::new(World::default()),
         }
+    }
+}
+
+impl Ledger<MemLog> {
+    /// An empty in-memory store whose ids are keyed with `id_key`.
+    pub fn new(id_key: [u8; 32]) -> MemStore {
+        let log = MemLog::default();
+        log.inner
+            .lock()
+            .meta
+            .insert("id_key".into(), id_key.to_vec());
+        // An empty log with its id key holds nothing that could fail to open.
+        Ledger::over(log, true).unwrap_or_else(|e| unreachable!("an empty log opens: {e}"))
     }
 
     /// Makes the next append or sync fail.
     pub fn inject(&self, fault: Fault) {
-        self.log.lock().fault = Some(fault);
+        self.log().inner.lock().fault = Some(fault);
     }
 
-    /// The store as it comes back after a crash: the durable events only (and the answers
-    /// recorded with them), replayed into a new world.
+    /// The store as it comes back after a crash: the durable events only, replayed into a
+    /// new world (from the snapshot, if one was saved).
     pub fn crash(&self) -> Result<MemStore, StoreError> {
-        let log = self.log.lock();
-        let kept = &log.entries[..log.durable as usize];
-        let fresh = MemStore::new(self.id_key);
-        {
-            let mut l = fresh.log.lock();
-            let mut w = fresh.world.write();
-            for raw in kept {
-                let entry = event::split_entry(raw)
-                    .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
-                let ev: Event = codec::decode(entry.body)?;
-                w.apply(&ev)?;
-                l.head = (ev.seq, entry.hash);
-                l.entries.push(raw.clone());
-            }
-            l.durable = l.head.0;
-            l.idem = log
-                .idem
-                .iter()
-                .filter(|(_, (seq, _))| *seq <= log.durable)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            l.fingerprints = log.fingerprints.clone();
-        }
-        Ok(fresh)
+        Ledger::over(self.log().crashed(), true)
     }
 
     /// The resident state's digest (see [`World::digest`]).
     pub fn digest(&self) -> [u8; 32] {
-        self.world.read().digest()
+        super::Store::world(self).digest()
     }
 
     /// Reads the resident state.
     pub fn with_world<T>(&self, f: impl FnOnce(&World) -> T) -> T {
-        f(&self.world.read())
-    }
-
-    fn stop(log: &mut Log, reason: &str, disk_full: bool) -> StoreError {
-        let f = log
-            .failure
-            .get_or_insert(Failure {
-                reason: reason.to_string(),
-                disk_full,
-            })
-            .clone();
-        StoreError::Failed(f)
-    }
-
-    fn decode_at(log: &Log, seq: u64) -> Result<Event, StoreError> {
-        let raw = log
-            .entries
-            .get(seq as usize - 1)
-            .ok_or_else(|| StoreError::Corrupt(format!("no event {seq}")))?;
-        let entry =
-            event::split_entry(raw).ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
-        Ok(codec::decode(entry.body)?)
+        f(&super::Store::world(self))
     }
 }
 
-impl Store for MemStore {
-    fn world(&self) -> parking_lot::RwLockReadGuard<'_, World> {
-        self.world.read()
+impl EventLog for MemLog {
+    fn last(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let i = self.inner.lock();
+        Ok(i.entries
+            .last()
+            .map(|e| (i.entries.len() as u64, e.clone())))
     }
 
-    fn id_key(&self) -> [u8; 32] {
-        self.id_key
-    }
-
-    fn secret_fingerprint(&self, name: &str) -> Result<Option<[u8; 16]>, StoreError> {
-        Ok(self.log.lock().fingerprints.get(name).copied())
-    }
-
-    fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError> {
-        self.log.lock().fingerprints.insert(name.to_string(), fp);
-        Ok(())
-    }
-
-    fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.log.lock().idem.get(key).map(|(_, v)| v.clone()))
-    }
-
-    fn append_with(
+    fn append(
         &self,
-        at: i64,
-        actor: Actor,
-        body: EventBody,
-        answer: Option<(Vec<u8>, Vec<u8>)>,
-    ) -> Result<Committed, StoreError> {
-        let mut log = self.log.lock();
-        if let Some(f) = &log.failure {
-            return Err(StoreError::Failed(f.clone()));
+        seq: u64,
+        entry: Vec<u8>,
+        answer: Option<(&[u8], &[u8])>,
+    ) -> Result<(), StoreError> {
+        let mut i = self.inner.lock();
+        if i.fault == Some(Fault::Append) {
+            i.fault = None;
+            return Err(injected("append", false));
         }
-        if log.fault == Some(Fault::Append) {
-            log.fault = None;
-            return Err(Self::stop(&mut log, "injected append failure", false));
+        let head = i.entries.len() as u64;
+        if head + 1 != seq {
+            return Err(StoreError::HeadMoved {
+                expected: seq - 1,
+                head,
+            });
         }
-        let seq = log.head.0 + 1;
-        let ev = Event {
-            seq,
-            at,
-            actor,
-            body,
-        };
-        let (entry, hash) = event::seal(&log.head.1, &ev)?;
-        let projection = self.world.read().project(&ev)?;
-        self.world.write().commit(&ev, &projection.puts);
-        log.entries.push(entry);
-        log.head = (seq, hash);
+        i.entries.push(entry);
         if let Some((k, v)) = answer {
-            log.idem.insert(k, (seq, v));
+            i.idem.insert(k.to_vec(), (seq, v.to_vec()));
         }
-        Ok(Committed { seq, hash })
-    }
-
-    fn begin_bulk(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    fn end_bulk(&self) -> Result<(), StoreError> {
-        let mut log = self.log.lock();
-        log.durable = log.head.0;
         Ok(())
     }
 
     fn sync(&self, seq: u64) -> Result<(), StoreError> {
-        let mut log = self.log.lock();
-        if let Some(f) = &log.failure {
-            return Err(StoreError::Failed(f.clone()));
+        let mut i = self.inner.lock();
+        match i.fault.take() {
+            Some(Fault::Sync) => return Err(injected("sync", false)),
+            Some(Fault::DiskFull) => return Err(injected("sync", true)),
+            other => i.fault = other,
         }
-        match log.fault.take() {
-            Some(Fault::Sync) => return Err(Self::stop(&mut log, "injected sync failure", false)),
-            Some(Fault::DiskFull) => return Err(Self::stop(&mut log, "injected full disk", true)),
-            other => log.fault = other,
-        }
-        log.durable = log.durable.max(seq.min(log.head.0));
+        i.durable = i.durable.max(seq.min(i.entries.len() as u64));
         Ok(())
     }
 
-    fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError> {
-        let log = self.log.lock();
-        let mut out = Vec::new();
-        for seq in 1..=log.head.0 {
-            let ev = Self::decode_at(&log, seq)?;
-            if crate::core::world::created_range(&ev).is_some_and(|(a, b)| (a..b).contains(&id)) {
-                out.push(ev);
+    fn sync_all(&self) -> Result<(), StoreError> {
+        let mut i = self.inner.lock();
+        i.durable = i.entries.len() as u64;
+        Ok(())
+    }
+
+    fn get(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let i = self.inner.lock();
+        Ok(seq
+            .checked_sub(1)
+            .and_then(|n| i.entries.get(n as usize))
+            .cloned())
+    }
+
+    fn scan(
+        &self,
+        from: u64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let i = self.inner.lock();
+        for (n, e) in i
+            .entries
+            .iter()
+            .enumerate()
+            .skip(from.saturating_sub(1) as usize)
+        {
+            if !f(n as u64 + 1, e)? {
                 break;
             }
         }
-        let touched = self.world.read().touched(id).to_vec();
-        for seq in touched {
-            out.push(Self::decode_at(&log, seq)?);
-        }
-        Ok(out)
+        Ok(())
     }
 
-    fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
-        let log = self.log.lock();
-        (after + 1..=log.head.0)
-            .take(limit)
-            .map(|s| Self::decode_at(&log, s))
-            .collect()
+    fn answer(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.inner.lock().idem.get(key).map(|(_, v)| v.clone()))
     }
 
-    fn stats(&self) -> StoreStats {
-        let log = self.log.lock();
-        let w = self.world.read();
-        StoreStats {
-            events: log.head.0,
-            nodes: w.len() as u64,
-            edges: w.edge_count(),
-            graph_bytes: w.heap_bytes() as u64,
-            head_hash: event::hex(&log.head.1),
-        }
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.inner.lock().meta.get(name).cloned())
     }
 
-    fn failure(&self) -> Option<Failure> {
-        self.log.lock().failure.clone()
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.inner
+            .lock()
+            .meta
+            .insert(name.to_string(), value.to_vec());
+        Ok(())
     }
 
-    fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let log = self.log.lock();
-        let mut report = VerifyReport::default();
-        let mut prev = GENESIS;
-        let mut replay = World::default();
-        for (i, raw) in log.entries.iter().enumerate() {
-            report.events += 1;
-            let Some(entry) = event::split_entry(raw) else {
-                report
-                    .problems
-                    .push(format!("event {} is truncated", i + 1));
-                continue;
-            };
-            if entry.prev != prev || event::chain_hash(&entry.prev, entry.body) != entry.hash {
-                report
-                    .problems
-                    .push(format!("event {} breaks the hash chain", i + 1));
-            }
-            prev = entry.hash;
-            let ev: Event = codec::decode(entry.body)?;
-            if let Err(e) = replay.apply(&ev) {
-                report.problems.push(format!("event {}: {e}", i + 1));
-            }
+    fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
+        let bytes = codec::encode(world)?;
+        self.inner.lock().snapshot = Some((seq, *hash, bytes));
+        Ok(())
+    }
+
+    fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError> {
+        let snap = self.inner.lock().snapshot.clone();
+        match snap {
+            None => Ok(None),
+            Some((seq, hash, bytes)) => Ok(Some(Snapshot {
+                seq,
+                hash,
+                world: codec::decode(&bytes)?,
+            })),
         }
-        report.records = replay.record_ids().count() as u64;
-        if replay.digest() != self.world.read().digest() {
-            report
-                .problems
-                .push("the resident state differs from a replay of the log".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_append_after_another_head_is_refused_and_changes_nothing() {
+        let log = MemLog::default();
+        log.append(1, vec![1; 64], None).unwrap();
+        for seq in [1, 3] {
+            assert!(matches!(
+                log.append(seq, vec![2; 64], Some((b"k", b"v"))),
+                Err(StoreError::HeadMoved { head: 1, .. })
+            ));
         }
-        report.head_hash = event::hex(&prev);
-        Ok(report)
+        assert_eq!(log.last().unwrap().map(|(s, _)| s), Some(1));
+        assert_eq!(log.answer(b"k").unwrap(), None);
+        // Only what was synced survives a crash.
+        log.append(2, vec![3; 64], None).unwrap();
+        log.sync(1).unwrap();
+        assert_eq!(log.crashed().last().unwrap().map(|(s, _)| s), Some(1));
     }
 }

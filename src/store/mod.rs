@@ -1,9 +1,12 @@
-//! Storage behind a narrow trait. The application layer validates commands and hands the
-//! store one event at a time; the store appends it to the hash-chained log and updates the
-//! projection (records, natural keys, graph, holdings) atomically. Traces are answered by
-//! the backend as a whole so that a backend can push the walk down (a resident graph here,
-//! `WITH RECURSIVE` in a PostgreSQL backend).
+//! Storage. The application talks to the [`Store`] trait: append one event, wait until it
+//! is durable, read the resident [`crate::core::World`]. It has one implementation, the
+//! [`Ledger`], over any [`EventLog`] — the narrow trait a backend implements (an ordered,
+//! durable log of sealed entries, a snapshot slot, idempotent answers, named values):
+//! [`SledLog`] (embedded, the default) and [`MemLog`] (in memory, with injected faults and
+//! crashes, for the simulation test).
 
+pub mod ledger;
+pub mod log;
 pub mod memory;
 pub mod sled_store;
 pub mod snapshot;
@@ -13,13 +16,17 @@ use crate::domain::{Milli, NaturalKey, NodeId, NodeKind, Record};
 use crate::event::{Actor, Event, EventBody, Hash};
 use crate::graph::{NodeMeta, Reach, UpReach};
 
-pub use memory::{Fault, MemStore};
-pub use sled_store::{SledConfig, SledStore};
+pub use ledger::Ledger;
+pub use log::EventLog;
+pub use memory::{Fault, MemLog, MemStore};
+pub use sled_store::{SledConfig, SledLog, SledStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("storage error: {0}")]
     Sled(#[from] sled::Error),
+    #[error("storage I/O: {0}")]
+    Io(#[from] std::io::Error),
     #[error("stored data could not be decoded: {0}")]
     Codec(#[from] CodecError),
     #[error("natural key already taken by id {0}")]
@@ -30,6 +37,12 @@ pub enum StoreError {
     Missing(NodeId),
     #[error(transparent)]
     World(crate::core::WorldError),
+    /// The log's head is not the one the append expected: another writer appended first.
+    #[error("the log moved on: expected head {expected}, found {head}")]
+    HeadMoved { expected: u64, head: u64 },
+    /// The snapshot could not be written (the previous one stays; nothing is lost).
+    #[error("snapshot: {0}")]
+    Snapshot(String),
     /// The store could not make a write durable and stopped: nothing more is written or
     /// served until a restart (fail-stop).
     #[error("{0}")]
@@ -67,7 +80,7 @@ impl StoreError {
     /// Was the cause a full device?
     pub fn disk_full(&self) -> bool {
         match self {
-            StoreError::Sled(sled::Error::Io(e)) => {
+            StoreError::Sled(sled::Error::Io(e)) | StoreError::Io(e) => {
                 e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28)
             }
             StoreError::Failed(f) => f.disk_full,

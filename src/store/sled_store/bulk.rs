@@ -1,4 +1,4 @@
-//! Bulk import: events staged in memory and written by a background thread in large
+//! Bulk import: entries staged in memory and written by a background thread in large
 //! atomic chunks while the importer validates the next; one flush at the end.
 
 use super::*;
@@ -9,39 +9,69 @@ pub(super) struct BulkWriter {
     pub(super) handle: std::thread::JoinHandle<Result<u64, StoreError>>,
 }
 
-/// Writes a staged chunk of log entries in one atomic batch; returns its last seq.
-pub(super) fn write_chunk(log: &sled::Tree, p: &Pending) -> Result<u64, StoreError> {
-    let Some((last_seq, _)) = p.log.last() else {
-        return Ok(0);
-    };
-    let mut batch = sled::Batch::default();
-    for (seq, entry) in &p.log {
-        batch.insert(&seq.to_be_bytes(), entry.as_slice());
-    }
-    log.apply_batch(batch)?;
-    Ok(*last_seq)
-}
-
-/// Events staged by a bulk import, written to sled a chunk at a time.
+/// Entries staged by a bulk import (and the answers of idempotent writes among them),
+/// written to sled a chunk at a time.
 #[derive(Default)]
 pub(super) struct Pending {
     pub(super) log: Vec<(u64, Vec<u8>)>,
+    pub(super) answers: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-/// Events per sled transaction during a bulk import.
+/// Writes a staged chunk in one atomic batch (one transaction with its answers); returns
+/// its last seq.
+pub(super) fn write_chunk(
+    log: &sled::Tree,
+    idem: &sled::Tree,
+    p: &Pending,
+) -> Result<u64, StoreError> {
+    let Some((last_seq, _)) = p.log.last() else {
+        return Ok(0);
+    };
+    if p.answers.is_empty() {
+        let mut batch = sled::Batch::default();
+        for (seq, entry) in &p.log {
+            batch.insert(&seq.to_be_bytes(), entry.as_slice());
+        }
+        log.apply_batch(batch)?;
+    } else {
+        (log, idem)
+            .transaction(|(log, idem)| {
+                for (k, v) in &p.answers {
+                    idem.insert(k.as_slice(), v.as_slice())?;
+                }
+                for (seq, entry) in &p.log {
+                    log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => e.into(),
+            })?;
+    }
+    Ok(*last_seq)
+}
+
+/// Entries per sled write during a bulk import.
 pub(super) const BULK_CHUNK: usize = 20_000;
 
-impl SledStore {
-    /// Stages an event during a bulk import (the caller holds the head lock). A full chunk
-    /// goes to the writer thread, which writes it while the importer validates the next.
-    pub(super) fn stage(&self, seq: u64, entry: Vec<u8>) -> Result<(), StoreError> {
-        if entry.len() >= BLOB_HINT {
-            self.large_value.fetch_max(seq, Ordering::AcqRel);
-        }
+impl SledLog {
+    /// Stages an entry during a bulk import (the caller holds the append lock). A full
+    /// chunk goes to the writer thread, which writes it while the importer validates the
+    /// next.
+    pub(super) fn stage(
+        &self,
+        seq: u64,
+        entry: Vec<u8>,
+        answer: Option<(&[u8], &[u8])>,
+    ) -> Result<(), StoreError> {
         let full = {
             let mut guard = self.pending.lock();
             let p = guard.get_or_insert_with(Pending::default);
             p.log.push((seq, entry));
+            if let Some((k, v)) = answer {
+                p.answers.push((k.to_vec(), v.to_vec()));
+            }
             if p.log.len() >= BULK_CHUNK {
                 Some(std::mem::take(p))
             } else {
@@ -55,32 +85,32 @@ impl SledStore {
     }
 
     /// Hands a chunk to the bulk writer thread (waits while it still writes the previous one).
-    pub(super) fn send_chunk(&self, chunk: Pending) -> Result<(), StoreError> {
+    fn send_chunk(&self, chunk: Pending) -> Result<(), StoreError> {
         let writer = self.writer.lock();
         match writer.as_ref() {
             Some(w) => w.tx.send(chunk).map_err(|_| {
                 StoreError::Corrupt("the bulk writer stopped; see its error at the end".into())
             }),
-            None => write_chunk(&self.log, &chunk).map(|last| {
+            None => write_chunk(&self.log, &self.idem, &chunk).map(|last| {
                 self.applied.store(last, Ordering::Release);
             }),
         }
     }
 
-    /// Starts a bulk import (see [`Store::begin_bulk`]).
+    /// Starts a bulk import (see [`EventLog::begin_bulk`]).
     pub(super) fn start_bulk(&self) -> Result<(), StoreError> {
-        let _head = self.head.lock();
+        let _appended = self.appended.lock();
         *self.pending.lock() = Some(Pending::default());
         // One chunk in the channel and one being written: validation of the next chunk
         // overlaps sled's work on the previous one.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Pending>(1);
-        let log = self.log.clone();
+        let (log, idem) = (self.log.clone(), self.idem.clone());
         let handle = std::thread::Builder::new()
             .name("bulk-writer".into())
             .spawn(move || {
                 let mut last = 0;
                 for chunk in rx {
-                    last = write_chunk(&log, &chunk)?;
+                    last = write_chunk(&log, &idem, &chunk)?;
                 }
                 Ok(last)
             })
@@ -90,9 +120,10 @@ impl SledStore {
         Ok(())
     }
 
-    /// Ends a bulk import (see [`Store::end_bulk`]).
+    /// Ends a bulk import (see [`EventLog::end_bulk`]): everything staged is durable when
+    /// this returns.
     pub(super) fn finish_bulk(&self) -> Result<(), StoreError> {
-        let head = self.head.lock();
+        let appended = self.appended.lock();
         let rest = self.pending.lock().take();
         let sent = match rest {
             Some(p) if !p.log.is_empty() => self.send_chunk(p),
@@ -114,21 +145,11 @@ impl SledStore {
         if last > 0 {
             self.applied.store(last, Ordering::Release);
         }
-        self.db.flush()?;
-        self.sync_file()?;
-        self.sync_blobs()?;
-        self.write_head_record(head.seq, &head.hash, true)?;
-        let applied = self.applied.load(Ordering::Acquire);
-        {
-            let mut st = self.dur.lock();
-            st.durable = st.durable.max(applied);
-        }
-        drop(head);
-        // A large import is followed by a snapshot, so the next start loads it instead of
-        // replaying the import.
-        if self.since_snapshot() > SNAPSHOT_AFTER {
-            self.save_snapshot()?;
-        }
+        let (seq, _) = *appended;
+        drop(appended);
+        self.flush_to(seq, true)?;
+        let mut st = self.dur.lock();
+        st.durable = st.durable.max(seq);
         Ok(())
     }
 }

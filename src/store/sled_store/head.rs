@@ -1,5 +1,6 @@
 //! What keeps a damaged or truncated store from being served: the head record beside sled's
-//! file (the last durable head) and the hash-chain check of the log's tail at start.
+//! file (the last durable head). The hash-chain check of the log's tail at open is the
+//! ledger's (`crate::store::ledger`).
 
 use super::*;
 
@@ -34,10 +35,7 @@ pub(super) fn decode_head_rec(b: &[u8]) -> Option<(u64, Hash)> {
     Some((seq, hash))
 }
 
-/// Events whose hash chain is checked at every start (the whole log: `boardtrail verify`).
-pub(super) const TAIL_CHECK: usize = 10_000;
-
-impl SledStore {
+impl SledLog {
     /// Reads the head record beside the store and checks the log against it: the log must
     /// hold the recorded event with the recorded hash. Returns the file, open for writing.
     pub(super) fn check_head_record(
@@ -111,67 +109,6 @@ impl SledStore {
         if sync || due {
             rec.file.sync_data().map_err(sled::Error::Io)?;
             rec.synced_at = Some(std::time::Instant::now());
-        }
-        Ok(())
-    }
-
-    /// The hash of event `seq` (appended, maybe not yet durable).
-    pub(super) fn applied_hash(&self, seq: u64) -> Option<Hash> {
-        if seq == 0 {
-            return None;
-        }
-        {
-            let h = self.head.lock();
-            if h.seq == seq {
-                return Some(h.hash);
-            }
-        }
-        let v = self.log.get(seq.to_be_bytes()).ok()??;
-        event::split_entry(&v).map(|e| e.hash)
-    }
-
-    /// Checks the hash chain of the last `n` events up to the head.
-    pub(super) fn check_tail(&self, n: usize) -> Result<(), StoreError> {
-        let head = self.head.lock();
-        let mut next: Option<(u64, Hash)> = None;
-        for item in self.log.iter().rev().take(n) {
-            let (k, v) = item?;
-            let seq = u64::from_be_bytes(
-                k.as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("log key has the wrong length".into()))?,
-            );
-            let entry = event::split_entry(&v)
-                .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
-            if event::chain_hash(&entry.prev, entry.body) != entry.hash {
-                return Err(StoreError::Corrupt(format!(
-                    "event {seq} does not match its hash: the store is damaged (run `boardtrail verify`)"
-                )));
-            }
-            codec::decode::<Event>(entry.body)
-                .map_err(|e| StoreError::Corrupt(format!("event {seq} cannot be decoded: {e}")))?;
-            match next {
-                None if seq != head.seq || entry.hash != head.hash => {
-                    return Err(StoreError::Corrupt(format!(
-                        "the head names event {} but the log ends at event {seq}",
-                        head.seq
-                    )))
-                }
-                Some((nseq, nprev)) if nseq != seq + 1 || nprev != entry.hash => {
-                    return Err(StoreError::Corrupt(format!(
-                        "event {nseq} does not follow event {seq}: the log has a gap or a changed event"
-                    )))
-                }
-                _ => {}
-            }
-            next = Some((seq, entry.prev));
-        }
-        if let Some((first, prev)) = next {
-            if first == 1 && prev != GENESIS {
-                return Err(StoreError::Corrupt(
-                    "event 1 does not start the chain".into(),
-                ));
-            }
         }
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! The embedded backend: sled 0.34 keeps the log, a snapshot file the resident state.
+//! The embedded backend: an [`EventLog`] in sled 0.34, and the snapshot in a file beside it.
 //!
 //! Trees:
 //! - `log`:  seq (u64 BE) → `prev ‖ hash ‖ event` (see [`crate::event`]): one key per event,
@@ -7,27 +7,32 @@
 //! - `idem`: answers to writes made with an `Idempotency-Key`, written with their event.
 //!
 //! Beside sled's directory: `db.head`, the last durable head (see [`head`]), and
-//! `db.snapshot`, the [`World`] as of some event (see [`crate::store::snapshot`]). At start the
-//! snapshot is loaded and the log after it replayed; every read is answered from the world.
+//! `db.snapshot`, the [`World`] as of some event (see [`crate::store::snapshot`]).
 //! Flushes are grouped: a writer that finds a flush in flight waits for it and the next one
-//! covers everybody who arrived meanwhile.
+//! covers everybody who arrived meanwhile. sled's own flush writes with `sync_file_range`,
+//! which survives a crash of the process but not of the machine, so the flush leader also
+//! fdatasyncs sled's file and any blob files (values sled keeps outside its log).
 
-use super::{snapshot, Committed, Store, StoreError, StoreStats, VerifyReport};
-use crate::codec;
+use super::ledger::Ledger;
+use super::log::EventLog;
+use super::snapshot::{self, Snapshot};
+use super::StoreError;
 use crate::core::World;
-use crate::domain::NodeId;
-use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
-use parking_lot::{Condvar, Mutex, RwLock};
+use crate::event::{self, Hash, GENESIS};
+use parking_lot::{Condvar, Mutex};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+mod blobs;
 mod bulk;
 mod head;
-mod replay;
 use bulk::{BulkWriter, Pending};
-use head::{HeadRecord, TAIL_CHECK};
+use head::HeadRecord;
+
+/// The durable store: the ledger over sled.
+pub type SledStore = Ledger<SledLog>;
 
 #[derive(Debug, Clone)]
 pub struct SledConfig {
@@ -49,67 +54,44 @@ impl SledConfig {
     }
 }
 
-struct Head {
-    seq: u64,
-    hash: Hash,
-}
-
 #[derive(Default)]
 struct DurState {
     durable: u64,
     flushing: bool,
+    /// Why the last flush failed: every waiter gets it, the ledger stops.
+    failed: Option<String>,
 }
 
-pub struct SledStore {
+pub struct SledLog {
     db: sled::Db,
     log: sled::Tree,
     meta_tree: sled::Tree,
-    /// Answers to writes made with an `Idempotency-Key`, written with their event.
     idem: sled::Tree,
-    /// The resident state, loaded from the snapshot and the log at start; every read is
-    /// answered from it.
-    mem: RwLock<World>,
-    head: Mutex<Head>,
-    /// Highest seq written to sled (not necessarily flushed).
+    /// The last appended event (written to sled, maybe not yet durable).
+    appended: Mutex<(u64, Hash)>,
     applied: AtomicU64,
     dur: Mutex<DurState>,
     dur_cv: Condvar,
     flushes: AtomicU64,
-    /// Some while a bulk import runs: staged events, visible to reads.
+    /// Some while a bulk import runs: staged entries.
     pending: Mutex<Option<Pending>>,
-    bulk: std::sync::atomic::AtomicBool,
-    /// sled's data file, to fdatasync after a flush.
-    data_file: std::fs::File,
+    bulk: AtomicBool,
     /// The chunk writer of a bulk import.
     writer: Mutex<Option<BulkWriter>>,
-    /// The secret public ids are keyed with (see `crate::ids`).
-    id_key: [u8; 32],
-    /// Set by the first failed append or flush (fail-stop); `stopped` is its fast path.
-    failure: Mutex<Option<super::Failure>>,
-    stopped: std::sync::atomic::AtomicBool,
-    /// Blob files (values sled keeps outside its log) already fdatasynced.
-    synced_blobs: Mutex<std::collections::HashSet<std::ffi::OsString>>,
+    /// sled's data file, to fdatasync after a flush.
+    data_file: std::fs::File,
     /// sled's directory (for `blobs/`; the head record and the snapshot sit beside it).
-    dir: std::path::PathBuf,
-    /// The last event that wrote a value large enough for sled to keep as a blob file, and
-    /// the event up to which blobs were fdatasynced: the flush leader looks into `blobs/`
-    /// only when the first is past the second.
-    large_value: AtomicU64,
-    blobs_synced: AtomicU64,
+    dir: PathBuf,
+    blobs: blobs::Blobs,
     /// The head record beside the store (see [`HeadRecord`]).
     head_rec: Mutex<HeadRecord>,
-    /// The event the snapshot on disk was taken at; one snapshot is written at a time.
-    snapshot_seq: Mutex<u64>,
 }
 
 /// Values at least this large may become blob files (sled's own threshold is higher).
 const BLOB_HINT: usize = 64 * 1024;
-const ID_KEY: &[u8] = b"id_key";
 /// Trees of earlier layouts (a second copy of every record, its natural keys, the events
 /// that touched it), dropped at open: the world holds all of it now.
 const OLD_TREES: [&[u8]; 3] = [b"nodes", b"keys", b"touch"];
-/// A start that replayed more events than this after the snapshot writes a new one.
-pub const SNAPSHOT_AFTER: u64 = 10_000;
 
 fn seq_of(k: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(k.try_into().map_err(|_| {
@@ -117,198 +99,86 @@ fn seq_of(k: &[u8]) -> Result<u64, StoreError> {
     })?))
 }
 
-impl SledStore {
-    /// Opens (or creates) the store: checks the log's head and tail, loads the snapshot and
-    /// replays the log after it.
+fn hash_of(seq: u64, raw: &[u8]) -> Result<Hash, StoreError> {
+    event::split_entry(raw)
+        .map(|e| e.hash)
+        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))
+}
+
+impl Ledger<SledLog> {
+    /// Opens (or creates) the store at `cfg.path`.
     pub fn open(cfg: &SledConfig) -> Result<SledStore, StoreError> {
+        Ledger::over(SledLog::open(cfg)?, cfg.use_snapshot)
+    }
+
+    /// Bytes sled uses on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.log().db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Number of flushes performed so far (to measure group commit).
+    pub fn flush_count(&self) -> u64 {
+        self.log().flushes.load(Ordering::Relaxed)
+    }
+}
+
+impl SledLog {
+    /// Opens sled and checks the log against the head record beside it.
+    pub fn open(cfg: &SledConfig) -> Result<SledLog, StoreError> {
         let db = sled::Config::new()
             .path(&cfg.path)
             .cache_capacity(cfg.cache_bytes)
             .mode(sled::Mode::HighThroughput)
             .open()?;
+        for name in OLD_TREES {
+            if db.tree_names().iter().any(|n| n.as_ref() == name) {
+                tracing::info!(tree = %String::from_utf8_lossy(name), "dropping a tree of an earlier layout");
+                db.drop_tree(name)?;
+            }
+        }
         let log = db.open_tree("log")?;
         let meta_tree = db.open_tree("meta")?;
         let idem = db.open_tree("idem")?;
         let (seq, hash) = match log.last()? {
-            Some((k, v)) => (
-                seq_of(&k)?,
-                event::split_entry(&v)
-                    .ok_or_else(|| StoreError::Corrupt("the last event is truncated".into()))?
-                    .hash,
-            ),
+            Some((k, v)) => {
+                let seq = seq_of(&k)?;
+                (seq, hash_of(seq, &v)?)
+            }
             None => (0, GENESIS),
         };
         let data_file = std::fs::File::open(cfg.path.join("db")).map_err(sled::Error::Io)?;
-        let id_key: [u8; 32] = match meta_tree.get(ID_KEY)? {
-            Some(v) => v
-                .as_ref()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("the id key has the wrong length".into()))?,
-            None if seq == 0 => {
-                // A new store: its ids are keyed by a fresh secret, durable before any id
-                // is handed out.
-                let key = crate::secret::random32()
-                    .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
-                meta_tree.insert(ID_KEY, &key[..])?;
-                db.flush()?;
-                data_file.sync_data().map_err(sled::Error::Io)?;
-                key
-            }
-            None => {
-                return Err(StoreError::Corrupt(
-                    "the store holds events but no id key: its ids cannot be named".into(),
-                ))
-            }
-        };
         let head_path = cfg.path.with_extension("head");
         let head_file = Self::check_head_record(&head_path, &log, seq, &hash)?;
-        let store = SledStore {
+        let me = SledLog {
             db,
             log,
             meta_tree,
             idem,
-            mem: RwLock::new(World::default()),
-            head: Mutex::new(Head { seq, hash }),
+            appended: Mutex::new((seq, hash)),
             applied: AtomicU64::new(seq),
             dur: Mutex::new(DurState {
                 durable: seq,
-                flushing: false,
+                ..DurState::default()
             }),
             dur_cv: Condvar::new(),
             flushes: AtomicU64::new(0),
             pending: Mutex::new(None),
-            bulk: std::sync::atomic::AtomicBool::new(false),
-            data_file,
+            bulk: AtomicBool::new(false),
             writer: Mutex::new(None),
-            id_key,
-            failure: Mutex::new(None),
-            stopped: std::sync::atomic::AtomicBool::new(false),
-            synced_blobs: Mutex::new(Default::default()),
+            data_file,
             dir: cfg.path.clone(),
-            large_value: AtomicU64::new(0),
-            blobs_synced: AtomicU64::new(0),
+            blobs: blobs::Blobs::default(),
             head_rec: Mutex::new(HeadRecord {
                 file: head_file,
                 synced_at: None,
             }),
-            snapshot_seq: Mutex::new(0),
         };
-        store.check_tail(TAIL_CHECK)?;
-        store.write_head_record(seq, &hash, true)?;
-        let replayed = store.load_world(cfg.use_snapshot)?;
-        if cfg.use_snapshot && replayed > SNAPSHOT_AFTER {
-            store.save_snapshot()?;
-        }
-        for name in OLD_TREES {
-            if store.db.tree_names().iter().any(|n| n.as_ref() == name) {
-                tracing::info!(tree = %String::from_utf8_lossy(name), "dropping a tree of an earlier layout");
-                store.db.drop_tree(name)?;
-            }
-        }
-        Ok(store)
+        me.write_head_record(seq, &hash, true)?;
+        Ok(me)
     }
 
     fn snapshot_path(&self) -> PathBuf {
         self.dir.with_extension("snapshot")
-    }
-
-    /// Loads the snapshot, if there is a usable one, and replays the log after it into the
-    /// resident world. Returns the number of events replayed.
-    fn load_world(&self, use_snapshot: bool) -> Result<u64, StoreError> {
-        let path = self.snapshot_path();
-        let head_seq = self.head.lock().seq;
-        let snap = if use_snapshot {
-            snapshot::load(&path).map_err(|e| {
-                StoreError::Corrupt(format!(
-                    "{}: {e} (run `boardtrail reindex` to rebuild it from the log)",
-                    path.display()
-                ))
-            })?
-        } else {
-            None
-        };
-        let (mut world, from) = match snap {
-            Some(s) if s.seq <= head_seq && self.hash_at(s.seq)? == Some(s.hash) => {
-                (s.world, s.seq)
-            }
-            Some(s) => {
-                return Err(StoreError::Corrupt(format!(
-                    "{} was taken at event {} ({}), which this log does not hold: the log lost events or was replaced (run `boardtrail verify`)",
-                    path.display(),
-                    s.seq,
-                    event::hex(&s.hash)
-                )))
-            }
-            None => (World::default(), 0),
-        };
-        let mut n = 0;
-        for item in self.log.range((from + 1).to_be_bytes()..) {
-            let (_, v) = item?;
-            let entry = event::split_entry(&v)
-                .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
-            let ev: Event = codec::decode(entry.body)?;
-            world.apply(&ev)?;
-            n += 1;
-        }
-        *self.mem.write() = world;
-        *self.snapshot_seq.lock() = from;
-        if n > 0 {
-            tracing::info!(from, events = n, "replayed the log after the snapshot");
-        }
-        Ok(n)
-    }
-
-    /// The chain hash of event `seq` as stored (GENESIS for 0).
-    fn hash_at(&self, seq: u64) -> Result<Option<Hash>, StoreError> {
-        if seq == 0 {
-            return Ok(Some(GENESIS));
-        }
-        Ok(self
-            .log
-            .get(seq.to_be_bytes())?
-            .and_then(|v| event::split_entry(&v).map(|e| e.hash)))
-    }
-
-    /// Writes a snapshot of the resident world as of the head, after making everything up
-    /// to the head durable (a snapshot never names an event the log could lose). Atomic: the
-    /// old snapshot stays until the new one is complete. Writers wait while it is written;
-    /// readers do not. Returns the event it was taken at.
-    pub fn save_snapshot(&self) -> Result<u64, StoreError> {
-        let mut at = self.snapshot_seq.lock();
-        // The head lock keeps appends out, so the world is exactly the head's.
-        let head = self.head.lock();
-        if self.bulk.load(Ordering::Acquire) {
-            return Ok(*at);
-        }
-        if let Some(f) = self.failure() {
-            return Err(StoreError::Failed(f));
-        }
-        let durable = self
-            .db
-            .flush()
-            .map(|_| ())
-            .and_then(|()| self.sync_file())
-            .and_then(|()| self.sync_blobs());
-        if let Err(e) = durable {
-            return Err(self.stop(e.into()));
-        }
-        let world = self.mem.read();
-        let path = self.snapshot_path();
-        // A snapshot that cannot be written (a full disk) stops nothing: it is derived
-        // data and the previous one stays valid.
-        let bytes = snapshot::save(&path, head.seq, &head.hash, &world).map_err(|e| {
-            let _ = std::fs::remove_file(path.with_extension("snapshot-new"));
-            StoreError::Corrupt(format!("writing the snapshot: {e}"))
-        })?;
-        tracing::info!(seq = head.seq, bytes, "snapshot written");
-        *at = head.seq;
-        Ok(head.seq)
-    }
-
-    /// Events appended since the snapshot on disk was taken.
-    pub fn since_snapshot(&self) -> u64 {
-        let at = *self.snapshot_seq.lock();
-        self.head.lock().seq.saturating_sub(at)
     }
 
     /// fdatasync of sled's data file (after a flush has written it).
@@ -316,191 +186,93 @@ impl SledStore {
         self.data_file.sync_data().map_err(sled::Error::Io)
     }
 
-    /// fdatasync of the values sled keeps as files in `blobs/` (those over ~128 KiB), which
-    /// sled itself never syncs: each new one once, then the directory.
-    fn sync_blobs(&self) -> Result<(), sled::Error> {
-        let dir = self.dir.join("blobs");
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(sled::Error::Io(e)),
-        };
-        let mut synced = self.synced_blobs.lock();
-        let mut any = false;
-        for entry in entries {
-            let entry = entry.map_err(sled::Error::Io)?;
-            let name = entry.file_name();
-            if synced.contains(&name) {
-                continue;
+    /// One group-commit flush: sled's, fdatasync of its file and new blobs, the head record.
+    fn flush_to(&self, target: u64, sync_head: bool) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.sync_file()?;
+        self.blobs.sync_if_needed(&self.dir, target)?;
+        let (seq, hash) = *self.appended.lock();
+        if seq >= target && target > 0 {
+            // The head record names the newest event this flush covered for certain.
+            let h = if seq == target {
+                Some(hash)
+            } else {
+                self.log
+                    .get(target.to_be_bytes())?
+                    .map(|v| hash_of(target, &v))
+                    .transpose()?
+            };
+            if let Some(h) = h {
+                self.write_head_record(target, &h, sync_head)?;
             }
-            match std::fs::File::open(entry.path()) {
-                Ok(f) => f.sync_data().map_err(sled::Error::Io)?,
-                // sled removed it (a value replaced): nothing to make durable.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(sled::Error::Io(e)),
-            }
-            synced.insert(name);
-            any = true;
         }
-        if any {
-            std::fs::File::open(&dir)
-                .and_then(|d| d.sync_all())
-                .map_err(sled::Error::Io)?;
-        }
-        Ok(())
-    }
-
-    /// Stops the store (fail-stop): records why, and turns `e` into the error every later
-    /// write gets.
-    fn stop(&self, e: StoreError) -> StoreError {
-        let failure = super::Failure {
-            reason: e.to_string(),
-            disk_full: e.disk_full(),
-        };
-        tracing::error!(reason = %failure.reason, disk_full = failure.disk_full, "store stopped");
-        let mut f = self.failure.lock();
-        let first = f.get_or_insert(failure).clone();
-        self.stopped.store(true, Ordering::Release);
-        StoreError::Failed(first)
-    }
-
-    /// Bytes sled uses on disk.
-    pub fn disk_bytes(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
-    }
-
-    /// Number of flushes performed so far (to measure group commit).
-    pub fn flush_count(&self) -> u64 {
-        self.flushes.load(Ordering::Relaxed)
-    }
-
-    /// Flushes and fdatasyncs everything and, if the log grew since, writes a snapshot
-    /// (used at shutdown, so the next start replays nothing).
-    pub fn flush(&self) -> Result<(), StoreError> {
-        {
-            let head = self.head.lock();
-            self.db.flush()?;
-            self.sync_file()?;
-            self.sync_blobs()?;
-            self.write_head_record(head.seq, &head.hash, true)?;
-        }
-        if self.since_snapshot() > 0 {
-            self.save_snapshot()?;
-        }
+        self.flushes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
 
-impl Store for SledStore {
-    fn world(&self) -> parking_lot::RwLockReadGuard<'_, World> {
-        self.mem.read()
-    }
-
-    fn id_key(&self) -> [u8; 32] {
-        self.id_key
-    }
-
-    fn secret_fingerprint(&self, name: &str) -> Result<Option<[u8; 16]>, StoreError> {
-        match self.meta_tree.get(format!("fp/{name}"))? {
+impl EventLog for SledLog {
+    fn last(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        match self.log.last()? {
+            Some((k, v)) => Ok(Some((seq_of(&k)?, v.to_vec()))),
             None => Ok(None),
-            Some(v) => Ok(Some(v.as_ref().try_into().map_err(|_| {
-                StoreError::Corrupt(format!("the fingerprint of {name} has the wrong length"))
-            })?)),
         }
     }
 
-    fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError> {
-        self.meta_tree.insert(format!("fp/{name}"), &fp[..])?;
-        self.db.flush()?;
-        self.sync_file()?;
-        Ok(())
-    }
-
-    fn failure(&self) -> Option<super::Failure> {
-        if !self.stopped.load(Ordering::Acquire) {
-            return None;
-        }
-        self.failure.lock().clone()
-    }
-
-    fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.idem.get(key)?.map(|v| v.to_vec()))
-    }
-
-    fn append_with(
+    fn append(
         &self,
-        at: i64,
-        actor: Actor,
-        body: EventBody,
-        answer: Option<(Vec<u8>, Vec<u8>)>,
-    ) -> Result<Committed, StoreError> {
-        let mut head = self.head.lock();
-        if let Some(f) = self.failure.lock().clone() {
-            return Err(StoreError::Failed(f));
+        seq: u64,
+        entry: Vec<u8>,
+        answer: Option<(&[u8], &[u8])>,
+    ) -> Result<(), StoreError> {
+        let mut appended = self.appended.lock();
+        if appended.0 + 1 != seq {
+            return Err(StoreError::HeadMoved {
+                expected: seq - 1,
+                head: appended.0,
+            });
         }
-        let seq = head.seq + 1;
-        let ev = Event {
-            seq,
-            at,
-            actor,
-            body,
-        };
-        let (entry, hash) = event::seal(&head.hash, &ev)?;
-        // Deciding whether the event applies (natural keys, amounts) is the world's; the
-        // store only writes it.
-        let projection = self.mem.read().project(&ev)?;
+        let hash = hash_of(seq, &entry)?;
+        if entry.len() >= BLOB_HINT || answer.is_some_and(|(_, v)| v.len() >= BLOB_HINT) {
+            self.blobs.note_large(seq);
+        }
         if self.bulk.load(Ordering::Acquire) {
-            self.stage(seq, entry)?;
-            self.mem.write().commit(&ev, &projection.puts);
-            head.seq = seq;
-            head.hash = hash;
-            return Ok(Committed { seq, hash });
-        }
-        if entry.len() >= BLOB_HINT || answer.as_ref().is_some_and(|(_, v)| v.len() >= BLOB_HINT) {
-            self.large_value.fetch_max(seq, Ordering::AcqRel);
+            self.stage(seq, entry, answer)?;
+            *appended = (seq, hash);
+            return Ok(());
         }
         // One key per event; the answer to an idempotent write joins it in one transaction.
-        let res = match &answer {
-            None => self.log.insert(seq.to_be_bytes(), entry).map(|_| ()),
+        match answer {
+            None => {
+                self.log.insert(seq.to_be_bytes(), entry)?;
+            }
             Some((k, v)) => (&self.log, &self.idem)
                 .transaction(|(log, idem)| {
-                    idem.insert(k.as_slice(), v.as_slice())?;
+                    idem.insert(k, v)?;
                     log.insert(&seq.to_be_bytes(), entry.as_slice())?;
                     Ok::<(), ConflictableTransactionError<StoreError>>(())
                 })
                 .map_err(|e| match e {
-                    TransactionError::Abort(e) => match e {
-                        StoreError::Sled(e) => e,
-                        e => sled::Error::Unsupported(e.to_string()),
-                    },
-                    TransactionError::Storage(e) => e,
-                }),
-        };
-        if let Err(e) = res {
-            return Err(self.stop(e.into()));
+                    TransactionError::Abort(e) => e,
+                    TransactionError::Storage(e) => e.into(),
+                })?,
         }
-        self.mem.write().commit(&ev, &projection.puts);
-        head.seq = seq;
-        head.hash = hash;
+        *appended = (seq, hash);
         self.applied.store(seq, Ordering::Release);
-        Ok(Committed { seq, hash })
-    }
-
-    fn begin_bulk(&self) -> Result<(), StoreError> {
-        self.start_bulk()
-    }
-
-    fn end_bulk(&self) -> Result<(), StoreError> {
-        self.finish_bulk()
+        Ok(())
     }
 
     fn sync(&self, seq: u64) -> Result<(), StoreError> {
         if self.bulk.load(Ordering::Acquire) {
-            // A bulk import is made durable as a whole by `end_bulk`.
             return Ok(());
         }
         let mut st = self.dur.lock();
         loop {
+            if let Some(why) = &st.failed {
+                return Err(StoreError::Corrupt(format!(
+                    "an earlier flush failed: {why}"
+                )));
+            }
             if st.durable >= seq {
                 return Ok(());
             }
@@ -512,74 +284,84 @@ impl Store for SledStore {
             st.flushing = true;
             let target = self.applied.load(Ordering::Acquire);
             drop(st);
-            let target_hash = self.applied_hash(target);
-            // sled's flush writes with sync_file_range, which survives a crash of the
-            // process but not of the machine; fdatasync its file to reach the disk.
-            let res = self
-                .db
-                .flush()
-                .map(|_| ())
-                .and_then(|()| self.sync_file())
-                .and_then(|()| {
-                    if self.large_value.load(Ordering::Acquire)
-                        > self.blobs_synced.load(Ordering::Acquire)
-                    {
-                        self.sync_blobs()?;
-                        self.blobs_synced.fetch_max(target, Ordering::AcqRel);
-                    }
-                    Ok(())
-                })
-                .map_err(StoreError::from)
-                .and_then(|()| match target_hash {
-                    Some(h) => self.write_head_record(target, &h, false),
-                    None => Ok(()),
-                });
-            self.flushes.fetch_add(1, Ordering::Relaxed);
-            // A failed flush stops the store before anyone waiting is answered: what it
-            // held is acknowledged to nobody and served to nobody.
-            let res = res.map_err(|e| self.stop(e));
+            let res = self.flush_to(target, false);
             st = self.dur.lock();
             st.flushing = false;
-            if res.is_ok() && target > st.durable {
-                st.durable = target;
+            match &res {
+                Ok(()) => st.durable = st.durable.max(target),
+                Err(e) => st.failed = Some(e.to_string()),
             }
             self.dur_cv.notify_all();
             res?;
-            if let Some(f) = self.failure.lock().clone() {
-                return Err(StoreError::Failed(f));
+        }
+    }
+
+    fn sync_all(&self) -> Result<(), StoreError> {
+        let target = self.appended.lock().0;
+        self.flush_to(target, true)?;
+        let mut st = self.dur.lock();
+        st.durable = st.durable.max(target);
+        Ok(())
+    }
+
+    fn get(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.log.get(seq.to_be_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn scan(
+        &self,
+        from: u64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        for item in self.log.range(from.to_be_bytes()..) {
+            let (k, v) = item?;
+            if !f(seq_of(&k)?, &v)? {
+                break;
             }
         }
+        Ok(())
     }
 
-    fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError> {
-        self.events_of(id)
+    fn answer(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.idem.get(key)?.map(|v| v.to_vec()))
     }
 
-    fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
-        let mut out = Vec::new();
-        let start = after.saturating_add(1).to_be_bytes();
-        for item in self.log.range(start..).take(limit) {
-            let (_, v) = item?;
-            let entry = event::split_entry(&v)
-                .ok_or_else(|| StoreError::Corrupt("short log entry".into()))?;
-            out.push(codec::decode(entry.body)?);
-        }
-        Ok(out)
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.meta_tree.get(name)?.map(|v| v.to_vec()))
     }
 
-    fn stats(&self) -> StoreStats {
-        let head = self.head.lock();
-        let mem = self.mem.read();
-        StoreStats {
-            events: head.seq,
-            nodes: mem.len() as u64,
-            edges: mem.edge_count(),
-            graph_bytes: mem.heap_bytes() as u64,
-            head_hash: event::hex(&head.hash),
-        }
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.meta_tree.insert(name, value)?;
+        self.db.flush()?;
+        self.sync_file()?;
+        Ok(())
     }
 
-    fn verify(&self) -> Result<VerifyReport, StoreError> {
-        self.verify_log()
+    fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
+        let path = self.snapshot_path();
+        let bytes = snapshot::save(&path, seq, hash, world).map_err(|e| {
+            let _ = std::fs::remove_file(path.with_extension("snapshot-new"));
+            StoreError::Snapshot(format!("writing {}: {e}", path.display()))
+        })?;
+        tracing::debug!(seq, bytes, "snapshot file written");
+        Ok(())
+    }
+
+    fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError> {
+        let path = self.snapshot_path();
+        snapshot::load(&path).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "{}: {e} (run `boardtrail reindex` to rebuild it from the log)",
+                path.display()
+            ))
+        })
+    }
+
+    fn begin_bulk(&self) -> Result<(), StoreError> {
+        self.start_bulk()
+    }
+
+    fn end_bulk(&self) -> Result<(), StoreError> {
+        self.finish_bulk()
     }
 }

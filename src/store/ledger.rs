@@ -1,0 +1,418 @@
+//! The backend-independent store: the resident [`World`] over an [`EventLog`].
+//!
+//! An append seals the event onto the hash chain, asks the world whether it applies
+//! ([`World::project`]), hands the entry to the log and only then commits it to the world.
+//! A failed append or sync stops the ledger (fail-stop): nothing more is written and the
+//! service answers 503/507 until a restart. At open the log's tail is checked, the snapshot
+//! loaded (if the log holds its event) and the log after it replayed.
+
+use super::log::EventLog;
+use super::{Committed, Failure, Store, StoreError, StoreStats, VerifyReport};
+use crate::codec;
+use crate::core::World;
+use crate::domain::NodeId;
+use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
+use parking_lot::{Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+mod verify;
+
+/// Events whose hash chain is checked at every open (the whole log: `verify`).
+pub const TAIL_CHECK: u64 = 10_000;
+/// An open that replayed more events than this after the snapshot writes a new one.
+pub const SNAPSHOT_AFTER: u64 = 10_000;
+const ID_KEY: &str = "id_key";
+
+struct Head {
+    seq: u64,
+    hash: Hash,
+}
+
+pub struct Ledger<L: EventLog> {
+    log: L,
+    world: RwLock<World>,
+    /// The last appended event; its lock orders appends.
+    head: Mutex<Head>,
+    id_key: [u8; 32],
+    /// Set by the first failed append or sync; `stopped` is its fast path.
+    failure: Mutex<Option<Failure>>,
+    stopped: AtomicBool,
+    /// A bulk import runs: syncs wait for its end.
+    bulk: AtomicBool,
+    /// The event the saved snapshot was taken at; one snapshot is written at a time.
+    snapshot_seq: Mutex<u64>,
+}
+
+fn decode(seq: u64, raw: &[u8]) -> Result<Event, StoreError> {
+    let entry = event::split_entry(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+    Ok(codec::decode(entry.body)?)
+}
+
+fn entry_hash(seq: u64, raw: &[u8]) -> Result<Hash, StoreError> {
+    event::split_entry(raw)
+        .map(|e| e.hash)
+        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))
+}
+
+impl<L: EventLog> Ledger<L> {
+    /// Opens the ledger over `log`: checks the tail of the chain, loads the snapshot (unless
+    /// `use_snapshot` is off: then the whole log is replayed and the snapshot not read) and
+    /// replays the log after it.
+    pub fn over(log: L, use_snapshot: bool) -> Result<Ledger<L>, StoreError> {
+        let (seq, hash) = match log.last()? {
+            Some((seq, raw)) => (seq, entry_hash(seq, &raw)?),
+            None => (0, GENESIS),
+        };
+        let id_key: [u8; 32] = match log.meta(ID_KEY)? {
+            Some(v) => v
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("the id key has the wrong length".into()))?,
+            None if seq == 0 => {
+                // A new store: its ids are keyed by a fresh secret, durable before any id
+                // is handed out.
+                let key = crate::secret::random32()
+                    .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+                log.set_meta(ID_KEY, &key)?;
+                key
+            }
+            None => {
+                return Err(StoreError::Corrupt(
+                    "the store holds events but no id key: its ids cannot be named".into(),
+                ))
+            }
+        };
+        let ledger = Ledger {
+            log,
+            world: RwLock::new(World::default()),
+            head: Mutex::new(Head { seq, hash }),
+            id_key,
+            failure: Mutex::new(None),
+            stopped: AtomicBool::new(false),
+            bulk: AtomicBool::new(false),
+            snapshot_seq: Mutex::new(0),
+        };
+        ledger.check_tail(TAIL_CHECK)?;
+        let replayed = ledger.load_world(use_snapshot)?;
+        if use_snapshot && replayed > SNAPSHOT_AFTER {
+            ledger.save_snapshot()?;
+        }
+        Ok(ledger)
+    }
+
+    /// The log underneath.
+    pub fn log(&self) -> &L {
+        &self.log
+    }
+
+    /// Checks the hash chain of the last `n` events up to the head.
+    fn check_tail(&self, n: u64) -> Result<(), StoreError> {
+        let head = self.head.lock();
+        let from = head.seq.saturating_sub(n).max(1);
+        let mut prev: Option<Hash> = None;
+        let mut last = from - 1;
+        self.log.scan(from, &mut |seq, raw| {
+            let entry = event::split_entry(raw)
+                .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+            if event::chain_hash(&entry.prev, entry.body) != entry.hash {
+                return Err(StoreError::Corrupt(format!(
+                    "event {seq} does not match its hash: the store is damaged (run `boardtrail verify`)"
+                )));
+            }
+            codec::decode::<Event>(entry.body)
+                .map_err(|e| StoreError::Corrupt(format!("event {seq} cannot be decoded: {e}")))?;
+            let linked = match prev {
+                Some(p) => p == entry.prev,
+                None => seq != 1 || entry.prev == GENESIS,
+            };
+            if seq != last + 1 || !linked {
+                return Err(StoreError::Corrupt(format!(
+                    "event {seq} does not follow event {last}: the log has a gap or a changed event"
+                )));
+            }
+            prev = Some(entry.hash);
+            last = seq;
+            Ok(true)
+        })?;
+        if last != head.seq || prev.unwrap_or(GENESIS) != head.hash {
+            return Err(StoreError::Corrupt(format!(
+                "the head names event {} but the log ends at event {last}",
+                head.seq
+            )));
+        }
+        Ok(())
+    }
+
+    /// Loads the snapshot, if there is a usable one, and replays the log after it into the
+    /// resident world. Returns the number of events replayed.
+    fn load_world(&self, use_snapshot: bool) -> Result<u64, StoreError> {
+        let head_seq = self.head.lock().seq;
+        let snap = if use_snapshot {
+            self.log.load_snapshot()?
+        } else {
+            None
+        };
+        let (mut world, from) = match snap {
+            Some(s) if s.seq <= head_seq && self.hash_at(s.seq)? == Some(s.hash) => {
+                (s.world, s.seq)
+            }
+            Some(s) => {
+                return Err(StoreError::Corrupt(format!(
+                    "the snapshot was taken at event {} ({}), which this log does not hold: the log lost events or was replaced (run `boardtrail verify`)",
+                    s.seq,
+                    event::hex(&s.hash)
+                )))
+            }
+            None => (World::default(), 0),
+        };
+        let mut n = 0;
+        self.log.scan(from + 1, &mut |seq, raw| {
+            world.apply(&decode(seq, raw)?)?;
+            n += 1;
+            Ok(true)
+        })?;
+        *self.world.write() = world;
+        *self.snapshot_seq.lock() = from;
+        if n > 0 {
+            tracing::info!(from, events = n, "replayed the log after the snapshot");
+        }
+        Ok(n)
+    }
+
+    /// The chain hash of event `seq` as stored (GENESIS for 0).
+    fn hash_at(&self, seq: u64) -> Result<Option<Hash>, StoreError> {
+        if seq == 0 {
+            return Ok(Some(GENESIS));
+        }
+        match self.log.get(seq)? {
+            Some(raw) => Ok(Some(entry_hash(seq, &raw)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stops the ledger (fail-stop): records why, and turns `e` into the error every later
+    /// write gets.
+    fn stop(&self, e: StoreError) -> StoreError {
+        if let StoreError::Failed(f) = &e {
+            let mut slot = self.failure.lock();
+            slot.get_or_insert_with(|| f.clone());
+            self.stopped.store(true, Ordering::Release);
+            return e;
+        }
+        let failure = Failure {
+            reason: e.to_string(),
+            disk_full: e.disk_full(),
+        };
+        tracing::error!(reason = %failure.reason, disk_full = failure.disk_full, "store stopped");
+        let first = self.failure.lock().get_or_insert(failure).clone();
+        self.stopped.store(true, Ordering::Release);
+        StoreError::Failed(first)
+    }
+
+    /// Writes a snapshot of the resident world as of the head, after making everything up
+    /// to the head durable (a snapshot never names an event the log could lose). Writers
+    /// wait while it is written; readers do not. Returns the event it was taken at.
+    pub fn save_snapshot(&self) -> Result<u64, StoreError> {
+        let mut at = self.snapshot_seq.lock();
+        // The head lock keeps appends out, so the world is exactly the head's.
+        let head = self.head.lock();
+        if self.bulk.load(Ordering::Acquire) {
+            return Ok(*at);
+        }
+        if let Some(f) = self.failure() {
+            return Err(StoreError::Failed(f));
+        }
+        if let Err(e) = self.log.sync_all() {
+            return Err(self.stop(e));
+        }
+        let world = self.world.read();
+        // A snapshot that cannot be written (a full disk) stops nothing: it is derived
+        // data and the previous one stays valid.
+        self.log.save_snapshot(head.seq, &head.hash, &world)?;
+        tracing::info!(seq = head.seq, "snapshot written");
+        *at = head.seq;
+        Ok(head.seq)
+    }
+
+    /// Events appended since the saved snapshot was taken.
+    pub fn since_snapshot(&self) -> u64 {
+        let at = *self.snapshot_seq.lock();
+        self.head.lock().seq.saturating_sub(at)
+    }
+
+    /// Replays the whole log into a fresh world, makes it the resident one and saves it as
+    /// the snapshot (`boardtrail reindex`: the way back from a damaged or lost snapshot).
+    /// Returns the number of events replayed.
+    pub fn reindex(&self) -> Result<u64, StoreError> {
+        let mut world = World::default();
+        let mut n = 0;
+        {
+            let _head = self.head.lock();
+            self.log.scan(1, &mut |seq, raw| {
+                world.apply(&decode(seq, raw)?)?;
+                n += 1;
+                Ok(true)
+            })?;
+            *self.world.write() = world;
+        }
+        self.save_snapshot()?;
+        Ok(n)
+    }
+
+    /// Makes everything durable and, if the log grew since the snapshot, saves a new one
+    /// (a graceful stop: the next open replays nothing).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.log.sync_all()?;
+        if self.since_snapshot() > 0 {
+            self.save_snapshot()?;
+        }
+        Ok(())
+    }
+}
+
+impl<L: EventLog> Store for Ledger<L> {
+    fn world(&self) -> parking_lot::RwLockReadGuard<'_, World> {
+        self.world.read()
+    }
+
+    fn id_key(&self) -> [u8; 32] {
+        self.id_key
+    }
+
+    fn secret_fingerprint(&self, name: &str) -> Result<Option<[u8; 16]>, StoreError> {
+        match self.log.meta(&format!("fp/{name}"))? {
+            None => Ok(None),
+            Some(v) => Ok(Some(v.as_slice().try_into().map_err(|_| {
+                StoreError::Corrupt(format!("the fingerprint of {name} has the wrong length"))
+            })?)),
+        }
+    }
+
+    fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError> {
+        self.log.set_meta(&format!("fp/{name}"), &fp)
+    }
+
+    fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.log.answer(key)
+    }
+
+    fn append_with(
+        &self,
+        at: i64,
+        actor: Actor,
+        body: EventBody,
+        answer: Option<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<Committed, StoreError> {
+        let mut head = self.head.lock();
+        if let Some(f) = self.failure() {
+            return Err(StoreError::Failed(f));
+        }
+        let seq = head.seq + 1;
+        let ev = Event {
+            seq,
+            at,
+            actor,
+            body,
+        };
+        let (entry, hash) = event::seal(&head.hash, &ev)?;
+        // Whether the event applies (natural keys, amounts) is the world's to say; the
+        // log only keeps it.
+        let projection = self.world.read().project(&ev)?;
+        let answer = answer.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice()));
+        match self.log.append(seq, entry, answer) {
+            Ok(()) => {}
+            Err(e @ StoreError::HeadMoved { .. }) => return Err(e),
+            Err(e) => return Err(self.stop(e)),
+        }
+        self.world.write().commit(&ev, &projection.puts);
+        head.seq = seq;
+        head.hash = hash;
+        Ok(Committed { seq, hash })
+    }
+
+    fn begin_bulk(&self) -> Result<(), StoreError> {
+        let _head = self.head.lock();
+        self.log.begin_bulk()?;
+        self.bulk.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn end_bulk(&self) -> Result<(), StoreError> {
+        {
+            let _head = self.head.lock();
+            self.bulk.store(false, Ordering::Release);
+            if let Err(e) = self.log.end_bulk() {
+                return Err(self.stop(e));
+            }
+        }
+        // A large import is followed by a snapshot, so the next open loads it instead of
+        // replaying the import.
+        if self.since_snapshot() > SNAPSHOT_AFTER {
+            self.save_snapshot()?;
+        }
+        Ok(())
+    }
+
+    fn sync(&self, seq: u64) -> Result<(), StoreError> {
+        if self.bulk.load(Ordering::Acquire) {
+            // A bulk import is made durable as a whole by `end_bulk`.
+            return Ok(());
+        }
+        if let Some(f) = self.failure() {
+            return Err(StoreError::Failed(f));
+        }
+        // A failed sync stops the ledger before anyone waiting is answered: what it held
+        // is acknowledged to nobody and served to nobody.
+        self.log.sync(seq).map_err(|e| self.stop(e))
+    }
+
+    fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::new();
+        if let Some(ev) = self.creating_event(id)? {
+            out.push(ev);
+        }
+        let touched = self.world.read().touched(id).to_vec();
+        for seq in touched {
+            if let Some(raw) = self.log.get(seq)? {
+                out.push(decode(seq, &raw)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn events(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        self.log.scan(after.saturating_add(1), &mut |seq, raw| {
+            out.push(decode(seq, raw)?);
+            Ok(out.len() < limit)
+        })?;
+        Ok(out)
+    }
+
+    fn stats(&self) -> StoreStats {
+        let head = self.head.lock();
+        let w = self.world.read();
+        StoreStats {
+            events: head.seq,
+            nodes: w.len() as u64,
+            edges: w.edge_count(),
+            graph_bytes: w.heap_bytes() as u64,
+            head_hash: event::hex(&head.hash),
+        }
+    }
+
+    fn failure(&self) -> Option<Failure> {
+        if !self.stopped.load(Ordering::Acquire) {
+            return None;
+        }
+        self.failure.lock().clone()
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_all()
+    }
+}

@@ -1,0 +1,60 @@
+//! The narrow trait a storage backend implements: an ordered, durable log of sealed events
+//! (see [`crate::event`]), a snapshot slot, the answers of idempotent writes and a few named
+//! values. Everything else — the resident [`World`], deciding whether an event applies,
+//! fail-stop, replay, verification — is the backend-independent [`super::Ledger`] on top.
+//!
+//! Entries are opaque bytes here (`prev ‖ hash ‖ encoded event`): a backend never decodes or
+//! judges them, it keeps them in order and makes them durable.
+
+use super::snapshot::Snapshot;
+use super::StoreError;
+use crate::core::World;
+use crate::event::Hash;
+
+pub trait EventLog: Send + Sync + 'static {
+    /// The last entry, if any: `(seq, entry)`.
+    fn last(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// Appends `entry` as event `seq`, only if the log's head is `seq - 1` (otherwise
+    /// [`StoreError::HeadMoved`]: another writer appended first). With `answer`, also
+    /// records it (key, value) in the same atomic write. Not yet durable: see [`Self::sync`].
+    fn append(
+        &self,
+        seq: u64,
+        entry: Vec<u8>,
+        answer: Option<(&[u8], &[u8])>,
+    ) -> Result<(), StoreError>;
+    /// Returns once every entry up to `seq` is durable (fdatasynced). Concurrent callers may
+    /// share one flush. An error means the entries after the last successful sync may be
+    /// lost: the ledger stops.
+    fn sync(&self, seq: u64) -> Result<(), StoreError>;
+    /// Makes everything appended so far durable (before a snapshot, at shutdown).
+    fn sync_all(&self) -> Result<(), StoreError>;
+    /// The entry of event `seq`.
+    fn get(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Calls `f` with every entry from `from` on, in order, until it returns `false`.
+    fn scan(
+        &self,
+        from: u64,
+        f: &mut dyn FnMut(u64, &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError>;
+    /// The answer recorded under an idempotency key.
+    fn answer(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A named value kept with the log (the id key, secrets' fingerprints).
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a named value, durably.
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Saves `world` as the snapshot taken at event `seq` with chain hash `hash`, replacing
+    /// the previous one atomically. The caller has made every entry up to `seq` durable.
+    fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError>;
+    /// The saved snapshot, if any (an error if it is damaged).
+    fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError>;
+    /// A bulk import starts: appends may be staged and written in large chunks, and `sync`
+    /// need not wait until [`Self::end_bulk`] made all of them durable.
+    fn begin_bulk(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Writes what is staged and makes it durable.
+    fn end_bulk(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
