@@ -11,6 +11,9 @@ use super::StoreError;
 use crate::core::World;
 use crate::event::Hash;
 
+/// What [`EventLog::scan`] calls with each entry (`seq`, bytes); `false` stops the scan.
+pub type Visit<'a> = dyn FnMut(u64, &[u8]) -> Result<bool, StoreError> + 'a;
+
 pub trait EventLog: Send + Sync + 'static {
     /// The last entry, if any: `(seq, entry)`.
     fn last(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
@@ -32,11 +35,7 @@ pub trait EventLog: Send + Sync + 'static {
     /// The entry of event `seq`.
     fn get(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Calls `f` with every entry from `from` on, in order, until it returns `false`.
-    fn scan(
-        &self,
-        from: u64,
-        f: &mut dyn FnMut(u64, &[u8]) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError>;
+    fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError>;
     /// The answer recorded under an idempotency key.
     fn answer(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// A named value kept with the log (the id key, secrets' fingerprints).

@@ -3,7 +3,7 @@
 //! check that replay after a crash gives back exactly the acknowledged state.
 
 use super::ledger::Ledger;
-use super::log::EventLog;
+use super::log::{EventLog, Visit};
 use super::snapshot::Snapshot;
 use super::StoreError;
 use crate::codec;
@@ -168,11 +168,7 @@ impl EventLog for MemLog {
             .cloned())
     }
 
-    fn scan(
-        &self,
-        from: u64,
-        f: &mut dyn FnMut(u64, &[u8]) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError> {
         let i = self.inner.lock();
         for (n, e) in i
             .entries

@@ -14,7 +14,7 @@
 //! fdatasyncs sled's file and any blob files (values sled keeps outside its log).
 
 use super::ledger::Ledger;
-use super::log::EventLog;
+use super::log::{EventLog, Visit};
 use super::snapshot::{self, Snapshot};
 use super::StoreError;
 use crate::core::World;
@@ -308,11 +308,7 @@ impl EventLog for SledLog {
         Ok(self.log.get(seq.to_be_bytes())?.map(|v| v.to_vec()))
     }
 
-    fn scan(
-        &self,
-        from: u64,
-        f: &mut dyn FnMut(u64, &[u8]) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError> {
         for item in self.log.range(from.to_be_bytes()..) {
             let (k, v) = item?;
             if !f(seq_of(&k)?, &v)? {
