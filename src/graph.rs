@@ -27,10 +27,10 @@ pub struct Graph {
     edge_count: u64,
     /// Ids of the low-volume kinds (parties, inspections, declarations, actions, cases),
     /// in id order, for listings and statistics without scanning every node.
-    by_kind: std::collections::HashMap<u8, Vec<NodeId>>,
+    by_kind: crate::core::world::Map<u8, Vec<NodeId>>,
     /// Records attached to a node that are not supply edges: a party's keys and
     /// declarations, a subject's inspections, a listing's actions.
-    attached: std::collections::HashMap<NodeId, Vec<NodeId>>,
+    attached: crate::core::world::Map<NodeId, Vec<NodeId>>,
 }
 
 /// How many id slots the per-id vectors grow by at a time.

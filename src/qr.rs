@@ -184,7 +184,8 @@ fn decode_token(token: &str) -> Option<[u8; TOKEN_BYTES]> {
 #[derive(Debug, Clone)]
 pub struct TokenIndex {
     key: QrKey,
-    map: HashMap<[u8; TOKEN_BYTES], u32>,
+    /// Keyed by MAC outputs nobody can choose: foldhash, not SipHash.
+    map: HashMap<[u8; TOKEN_BYTES], u32, foldhash::fast::RandomState>,
 }
 
 impl TokenIndex {
@@ -195,8 +196,13 @@ impl TokenIndex {
     pub fn with_capacity(key: QrKey, capacity: usize) -> TokenIndex {
         TokenIndex {
             key,
-            map: HashMap::with_capacity(capacity),
+            map: HashMap::with_capacity_and_hasher(capacity, Default::default()),
         }
+    }
+
+    /// Moves every entry of `other` (an index under the same key) into this one.
+    pub fn absorb(&mut self, other: TokenIndex) {
+        self.map.extend(other.map);
     }
 
     /// Adds node `id`; inserting an id twice is harmless.

@@ -105,7 +105,10 @@ fn snapshot_and_replay_give_the_same_world() {
         let mut c = cfg.clone();
         c.use_snapshot = use_snapshot;
         let store = Arc::new(SledStore::open(&c).unwrap());
-        let app = App::new(store.clone());
+        let app = App::new(store.clone()).with_qr(
+            boardtrail::qr::QrKey::from_secret("demo"),
+            "http://demo.invalid",
+        );
         (store, app)
     };
     let op = Caller::operator();
@@ -139,13 +142,26 @@ fn snapshot_and_replay_give_the_same_world() {
 
     let (store, app) = open(true);
     assert_eq!(store.world().digest(), digest);
+    // The QR index of a restarted app is built in the background; a token resolves once
+    // it is done, to the same unit.
+    let qr = |app: App| {
+        app.with_qr(
+            boardtrail::qr::QrKey::from_secret("demo"),
+            "http://demo.invalid",
+        )
+    };
+    let path = ids.wardrobe_scan.trim_start_matches("http://demo.invalid");
+    let (unit, _) = app.resolve_digital_link(path).unwrap();
+    let token = app.qr_ref(unit).unwrap().token;
+    let again = qr(App::new(store.clone()));
+    assert_eq!(again.resolve_token(&token).unwrap(), unit);
     assert_eq!(down(&app), answer);
     assert_eq!(
         app.get_listing(&op, &ids.jd_listing).unwrap().status,
         listing.status
     );
     let (store2, _) = {
-        drop((app, store));
+        drop((app, again, store));
         open(false)
     };
     assert_eq!(store2.world().digest(), digest);

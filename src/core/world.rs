@@ -11,8 +11,22 @@ use crate::domain::{natural_keys, NaturalKey, NodeId, NodeKind, Record};
 use crate::event::{Event, EventBody};
 use crate::graph::{Graph, NodeMeta, Reach, UpReach};
 use crate::store::Holding;
-use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The maps of the resident state: foldhash (fast, seeded per process) instead of SipHash;
+/// their keys are dense ids and digests chosen by the server, not by callers.
+pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A natural key as the world indexes it: the first 16 bytes of the blake3 of its encoding
+/// (fixed size, no allocation per key; two of a million keys collide with probability
+/// about 2^-88).
+pub type KeyDigest = [u8; 16];
+
+pub fn key_digest(encoded: &[u8]) -> KeyDigest {
+    let mut d = [0u8; 16];
+    d.copy_from_slice(&blake3::hash(encoded).as_bytes()[..16]);
+    d
+}
 
 /// An event that does not apply to the world.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,26 +44,26 @@ pub enum WorldError {
 /// The resident state: every record, the graph over them, holdings, suspect marks and
 /// natural keys. Changed only by [`World::apply`] (or, for a store rebuilding from its own
 /// projection, [`World::load`]); reads never touch storage.
-#[derive(Default, serde::Serialize, serde::Deserialize)]
+#[derive(Default)]
 pub struct World {
     pub(crate) graph: Graph,
-    holdings: HashMap<(NodeId, NodeId), Holding>,
+    holdings: Map<(NodeId, NodeId), Holding>,
     /// Parties each lot was shipped to, in shipping order.
-    recipients: HashMap<NodeId, Vec<NodeId>>,
+    recipients: Map<NodeId, Vec<NodeId>>,
     /// Failed inspections that marked a lot or supplier suspect.
-    marks: HashMap<NodeId, Vec<NodeId>>,
+    marks: Map<NodeId, Vec<NodeId>>,
     /// Lots each party has a holding of.
-    held_by: HashMap<NodeId, Vec<NodeId>>,
+    held_by: Map<NodeId, Vec<NodeId>>,
     /// Every stored record, decoded, by id (units have none): reads never touch sled.
     /// sled stays the durable record; this is its resident image.
     records: Vec<Option<Arc<Record>>>,
-    /// The natural keys (encoded) and the ids that hold them: the resident image of `keys`.
-    pub(crate) keys: HashMap<Box<[u8]>, NodeId>,
+    /// The natural keys (as [`KeyDigest`]s) and the ids that hold them.
+    keys: Map<KeyDigest, NodeId>,
     /// The shipments each party sent (whom it shipped to: its downstream horizon).
-    shipped_by: HashMap<NodeId, Vec<NodeId>>,
+    shipped_by: Map<NodeId, Vec<NodeId>>,
     /// The events (seq) that changed an existing record, oldest first (the event that
     /// created a record is found in the log: ids grow with seq).
-    touched: HashMap<NodeId, Vec<u64>>,
+    touched: Map<NodeId, Vec<u64>>,
 }
 
 impl World {
@@ -84,7 +98,7 @@ impl World {
     fn apply_new(&mut self, id: NodeId, record: &Record) {
         self.graph.add(id, record);
         for k in natural_keys(record) {
-            self.keys.insert(k.encode().into_boxed_slice(), id);
+            self.keys.insert(key_digest(&k.encode()), id);
         }
         match record {
             Record::Lot(l) => {
@@ -186,7 +200,7 @@ impl World {
         }
         // Natural keys stay unique: against the world and within the event.
         for (i, (k, _)) in p.keys.iter().enumerate() {
-            if let Some(&taken) = self.keys.get(k.as_slice()) {
+            if let Some(&taken) = self.keys.get(&key_digest(k)) {
                 return Err(WorldError::KeyTaken(taken));
             }
             if let Some((_, id)) = p.keys[..i].iter().find(|(o, _)| o == k) {
@@ -199,7 +213,7 @@ impl World {
     /// Every holding the new records change keeps `produced + received` and `consumed +
     /// shipped` within `u64` (so `available` is exact).
     fn check_amounts(&self, puts: &[(NodeId, Record)]) -> Result<(), WorldError> {
-        let mut delta: HashMap<(NodeId, NodeId), Holding> = HashMap::new();
+        let mut delta: Map<(NodeId, NodeId), Holding> = Map::default();
         let mut add = |lot: NodeId, party: NodeId, f: fn(&mut Holding) -> &mut u64, q: u64| {
             let h = delta.entry((lot, party)).or_default();
             let slot = f(h);
@@ -280,12 +294,12 @@ impl World {
     }
 
     pub fn lookup(&self, key: &NaturalKey) -> Option<NodeId> {
-        self.keys.get(key.encode().as_slice()).copied()
+        self.keys.get(&key_digest(&key.encode())).copied()
     }
 
     /// Whether an encoded natural key is taken, and by whom.
     pub fn key_holder(&self, encoded: &[u8]) -> Option<NodeId> {
-        self.keys.get(encoded).copied()
+        self.keys.get(&key_digest(encoded)).copied()
     }
 
     pub fn holding(&self, lot: NodeId, party: NodeId) -> Holding {
@@ -551,3 +565,6 @@ fn project(
 #[cfg(test)]
 #[path = "world_tests.rs"]
 mod tests;
+
+#[path = "world_parts.rs"]
+mod parts;

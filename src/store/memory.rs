@@ -4,9 +4,8 @@
 
 use super::ledger::Ledger;
 use super::log::{EventLog, Visit};
-use super::snapshot::Snapshot;
+use super::snapshot::{self, Snapshot};
 use super::StoreError;
-use crate::codec;
 use crate::core::World;
 use crate::event::Hash;
 use parking_lot::Mutex;
@@ -33,8 +32,8 @@ struct Inner {
     durable: u64,
     idem: HashMap<Vec<u8>, (u64, Vec<u8>)>,
     meta: HashMap<String, Vec<u8>>,
-    /// seq, hash and the encoded world of the saved snapshot.
-    snapshot: Option<(u64, Hash, Vec<u8>)>,
+    /// The saved snapshot, encoded as on disk, and the event it was taken at.
+    snapshot: Option<(u64, Vec<u8>)>,
     fault: Option<Fault>,
 }
 
@@ -69,7 +68,7 @@ impl MemLog {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
                 meta: i.meta.clone(),
-                snapshot: i.snapshot.clone().filter(|(seq, _, _)| *seq <= durable),
+                snapshot: i.snapshot.clone().filter(|(seq, _)| *seq <= durable),
                 fault: None,
             }),
         }
@@ -200,8 +199,10 @@ impl EventLog for MemLog {
     }
 
     fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
-        let bytes = codec::encode(world)?;
-        self.inner.lock().snapshot = Some((seq, *hash, bytes));
+        let mut out = std::io::Cursor::new(Vec::new());
+        snapshot::encode(&mut out, seq, hash, world)
+            .map_err(|e| StoreError::Snapshot(e.to_string()))?;
+        self.inner.lock().snapshot = Some((seq, out.into_inner()));
         Ok(())
     }
 
@@ -209,11 +210,9 @@ impl EventLog for MemLog {
         let snap = self.inner.lock().snapshot.clone();
         match snap {
             None => Ok(None),
-            Some((seq, hash, bytes)) => Ok(Some(Snapshot {
-                seq,
-                hash,
-                world: codec::decode(&bytes)?,
-            })),
+            Some((_, bytes)) => snapshot::decode(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("the snapshot: {e}"))),
         }
     }
 }

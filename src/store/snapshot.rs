@@ -5,17 +5,20 @@
 //! taken at (seq and chain hash), and a store uses it only if its log holds that event with
 //! that hash; otherwise (or when it is missing) the log is replayed from the start.
 //!
-//! File layout: `MAGIC ‖ seq (u64 BE) ‖ hash (32) ‖ world (bincode, standard config) ‖
-//! blake3 of everything before (32)`. Written to a temporary file, fdatasynced, renamed over
-//! the old one and the directory fsynced: a crash leaves the old snapshot or the new one,
-//! never a mix.
+//! Layout: a header — `MAGIC ‖ seq (u64 BE) ‖ hash (32) ‖ for each of the two parts its length
+//! (u64 BE) and blake3 (32) ‖ blake3 of the header so far (32)` — then the two parts of
+//! [`World::write_records`] and [`World::write_indexes`] (the records; everything else), bincode with the standard
+//! configuration. The parts are checked and decoded on two threads. A file is written to a
+//! temporary name, fdatasynced, renamed over the old one and the directory fsynced: a crash
+//! leaves the old snapshot or the new one, never a mix.
 
 use crate::core::World;
 use crate::event::Hash;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
-const MAGIC: &[u8; 24] = b"boardtrail/snapshot/v1\n\0";
+const MAGIC: &[u8; 24] = b"boardtrail/snapshot/v2\n\0";
+const HEADER: usize = 24 + 8 + 32 + 2 * (8 + 32) + 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -23,6 +26,10 @@ pub enum SnapshotError {
     Io(#[from] std::io::Error),
     #[error("the snapshot is damaged: {0}")]
     Damaged(String),
+    /// A snapshot in the format of another version: derived data, so it is ignored and the
+    /// log replayed (then a new one written).
+    #[error("the snapshot is of another format version")]
+    Outdated,
 }
 
 /// A loaded snapshot.
@@ -32,16 +39,18 @@ pub struct Snapshot {
     pub world: World,
 }
 
-/// A writer that hashes what passes through it.
+/// A writer that hashes and counts what passes through it.
 struct Hashing<W> {
     inner: W,
     hasher: blake3::Hasher,
+    n: u64,
 }
 
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.hasher.update(&buf[..n]);
+        self.n += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -49,37 +58,107 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
+/// Writes one part through `write` into `out`: returns its length and blake3.
+fn part<W: Write>(
+    out: &mut W,
+    write: impl FnOnce(&mut BufWriter<Hashing<&mut W>>) -> Result<(), crate::codec::CodecError>,
+) -> Result<(u64, [u8; 32]), SnapshotError> {
+    let mut w = BufWriter::with_capacity(
+        1 << 20,
+        Hashing {
+            inner: out,
+            hasher: blake3::Hasher::new(),
+            n: 0,
+        },
+    );
+    write(&mut w).map_err(|e| SnapshotError::Io(std::io::Error::other(e.to_string())))?;
+    let h = w
+        .into_inner()
+        .map_err(|e| SnapshotError::Io(e.into_error()))?;
+    Ok((h.n, *h.hasher.finalize().as_bytes()))
+}
+
+/// Encodes the snapshot of `world` at event `seq` (chain hash `hash`) into `out`.
+pub fn encode<W: Write + Seek>(
+    out: &mut W,
+    seq: u64,
+    hash: &Hash,
+    world: &World,
+) -> Result<(), SnapshotError> {
+    out.write_all(&[0u8; HEADER])?;
+    let a = part(out, |w| world.write_records(w))?;
+    let b = part(out, |w| world.write_indexes(w))?;
+    let mut h = Vec::with_capacity(HEADER);
+    h.extend_from_slice(MAGIC);
+    h.extend_from_slice(&seq.to_be_bytes());
+    h.extend_from_slice(hash);
+    for (len, sum) in [a, b] {
+        h.extend_from_slice(&len.to_be_bytes());
+        h.extend_from_slice(&sum);
+    }
+    let sum = blake3::hash(&h);
+    h.extend_from_slice(sum.as_bytes());
+    out.seek(SeekFrom::Start(0))?;
+    out.write_all(&h)?;
+    out.seek(SeekFrom::End(0))?;
+    Ok(())
+}
+
+/// Decodes a snapshot from its bytes (both parts checked and decoded on two threads).
+pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+    let damaged = |why: &str| SnapshotError::Damaged(why.into());
+    if bytes.len() < HEADER {
+        return Err(damaged("the file is truncated"));
+    }
+    let (h, rest) = bytes.split_at(HEADER);
+    if h.starts_with(b"boardtrail/snapshot/v") && &h[..24] != MAGIC {
+        return Err(SnapshotError::Outdated);
+    }
+    if blake3::hash(&h[..HEADER - 32]).as_bytes() != &h[HEADER - 32..] {
+        return Err(damaged("its header checksum does not match"));
+    }
+    if &h[..24] != MAGIC {
+        return Err(damaged("not a boardtrail snapshot of this version"));
+    }
+    let u64_at = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&h[at..at + 8]);
+        u64::from_be_bytes(b)
+    };
+    let seq = u64_at(24);
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&h[32..64]);
+    let (len_a, len_b) = (u64_at(64), u64_at(104));
+    if Some(rest.len() as u64) != len_a.checked_add(len_b) {
+        return Err(damaged("its parts do not have the recorded lengths"));
+    }
+    let (a, b) = rest.split_at(len_a as usize);
+    let (sum_a, sum_b) = (&h[72..104], &h[112..144]);
+    let sums_ok = std::thread::scope(|s| {
+        let t = s.spawn(|| blake3::hash(a).as_bytes() == sum_a);
+        let ok_b = blake3::hash(b).as_bytes() == sum_b;
+        t.join().unwrap_or(false) && ok_b
+    });
+    if !sums_ok {
+        return Err(damaged("a part's checksum does not match"));
+    }
+    let world = World::from_parts(a, b).map_err(|e| SnapshotError::Damaged(e.to_string()))?;
+    Ok(Snapshot { seq, hash, world })
+}
+
 /// Writes `world`, as of event `seq` with chain hash `hash`, atomically to `path`.
 /// Returns the bytes written.
 pub fn save(path: &Path, seq: u64, hash: &Hash, world: &World) -> Result<u64, SnapshotError> {
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("snapshot-new");
-    let file = std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
         .open(&tmp)?;
-    // Buffered outside the hashing, so the hash sees large chunks.
-    let mut w = BufWriter::with_capacity(
-        1 << 20,
-        Hashing {
-            inner: file,
-            hasher: blake3::Hasher::new(),
-        },
-    );
-    w.write_all(MAGIC)?;
-    w.write_all(&seq.to_be_bytes())?;
-    w.write_all(hash)?;
-    bincode::serde::encode_into_std_write(world, &mut w, bincode::config::standard())
-        .map_err(|e| SnapshotError::Io(std::io::Error::other(e.to_string())))?;
-    let Hashing {
-        inner: mut file,
-        hasher,
-    } = w
-        .into_inner()
-        .map_err(|e| SnapshotError::Io(e.into_error()))?;
-    file.write_all(hasher.finalize().as_bytes())?;
+    encode(&mut file, seq, hash, world)?;
     file.sync_data()?;
     let len = file.metadata()?.len();
     drop(file);
@@ -93,33 +172,17 @@ pub fn save(path: &Path, seq: u64, hash: &Hash, world: &World) -> Result<u64, Sn
 /// Reads the snapshot at `path`: `None` if there is none; an error if it is damaged.
 /// (Read whole and decoded from memory: decoding from a reader costs a call per field.)
 pub fn load(path: &Path) -> Result<Option<Snapshot>, SnapshotError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let header = MAGIC.len() + 8 + 32;
-    if bytes.len() < header + 32 {
-        return Err(SnapshotError::Damaged("the file is truncated".into()));
+    match std::fs::read(path) {
+        Ok(b) => match decode(&b) {
+            Err(SnapshotError::Outdated) => {
+                tracing::warn!(path = %path.display(), "ignoring a snapshot of another format version: the log is replayed");
+                Ok(None)
+            }
+            other => other.map(Some),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
     }
-    let (body, stored) = bytes.split_at(bytes.len() - 32);
-    if blake3::hash(body).as_bytes() != stored {
-        return Err(SnapshotError::Damaged("its checksum does not match".into()));
-    }
-    if &body[..MAGIC.len()] != MAGIC {
-        return Err(SnapshotError::Damaged("not a boardtrail snapshot".into()));
-    }
-    let seq = u64::from_be_bytes(
-        body[MAGIC.len()..MAGIC.len() + 8]
-            .try_into()
-            .map_err(|_| SnapshotError::Damaged("no event number".into()))?,
-    );
-    let hash: Hash = body[MAGIC.len() + 8..header]
-        .try_into()
-        .map_err(|_| SnapshotError::Damaged("no event hash".into()))?;
-    let world: World =
-        crate::codec::decode(&body[header..]).map_err(|e| SnapshotError::Damaged(e.to_string()))?;
-    Ok(Some(Snapshot { seq, hash, world }))
 }
 
 #[cfg(test)]
@@ -149,5 +212,10 @@ mod tests {
         }
         std::fs::write(&path, &bytes[..bytes.len() - 5]).unwrap();
         assert!(matches!(load(&path), Err(SnapshotError::Damaged(_))));
+        // Another format version is not damage: it is ignored (the log is replayed).
+        let mut old = bytes.clone();
+        old[21] = b'1';
+        std::fs::write(&path, &old).unwrap();
+        assert!(load(&path).unwrap().is_none());
     }
 }

@@ -1,0 +1,81 @@
+//! The world in two parts for a snapshot — the records, and everything derived from them —
+//! so that the two can be encoded and, above all, decoded on two threads at start.
+
+use super::*;
+use crate::codec::{self, CodecError};
+use serde::{Deserialize, Serialize};
+
+/// Everything but the records, borrowed for encoding.
+#[derive(Serialize)]
+struct IndexesRef<'a> {
+    graph: &'a Graph,
+    holdings: &'a Map<(NodeId, NodeId), Holding>,
+    recipients: &'a Map<NodeId, Vec<NodeId>>,
+    marks: &'a Map<NodeId, Vec<NodeId>>,
+    held_by: &'a Map<NodeId, Vec<NodeId>>,
+    keys: &'a Map<KeyDigest, NodeId>,
+    shipped_by: &'a Map<NodeId, Vec<NodeId>>,
+    touched: &'a Map<NodeId, Vec<u64>>,
+}
+
+/// The same, owned, for decoding (field for field).
+#[derive(Deserialize)]
+struct Indexes {
+    graph: Graph,
+    holdings: Map<(NodeId, NodeId), Holding>,
+    recipients: Map<NodeId, Vec<NodeId>>,
+    marks: Map<NodeId, Vec<NodeId>>,
+    held_by: Map<NodeId, Vec<NodeId>>,
+    keys: Map<KeyDigest, NodeId>,
+    shipped_by: Map<NodeId, Vec<NodeId>>,
+    touched: Map<NodeId, Vec<u64>>,
+}
+
+impl World {
+    /// Encodes the first part: the records.
+    pub fn write_records(&self, out: &mut impl std::io::Write) -> Result<(), CodecError> {
+        bincode::serde::encode_into_std_write(&self.records, out, bincode::config::standard())?;
+        Ok(())
+    }
+
+    /// Encodes the second part: everything derived from the records.
+    pub fn write_indexes(&self, out: &mut impl std::io::Write) -> Result<(), CodecError> {
+        let ix = IndexesRef {
+            graph: &self.graph,
+            holdings: &self.holdings,
+            recipients: &self.recipients,
+            marks: &self.marks,
+            held_by: &self.held_by,
+            keys: &self.keys,
+            shipped_by: &self.shipped_by,
+            touched: &self.touched,
+        };
+        bincode::serde::encode_into_std_write(&ix, out, bincode::config::standard())?;
+        Ok(())
+    }
+
+    /// The world from its two encoded parts, decoded in parallel.
+    pub fn from_parts(records: &[u8], indexes: &[u8]) -> Result<World, CodecError> {
+        let (records, ix) = std::thread::scope(|s| {
+            let r = s.spawn(|| codec::decode::<Vec<Option<Arc<Record>>>>(records));
+            let ix = codec::decode::<Indexes>(indexes);
+            let records = match r.join() {
+                Ok(r) => r,
+                Err(p) => std::panic::resume_unwind(p),
+            };
+            (records, ix)
+        });
+        let (records, ix) = (records?, ix?);
+        Ok(World {
+            graph: ix.graph,
+            holdings: ix.holdings,
+            recipients: ix.recipients,
+            marks: ix.marks,
+            held_by: ix.held_by,
+            records,
+            keys: ix.keys,
+            shipped_by: ix.shipped_by,
+            touched: ix.touched,
+        })
+    }
+}
