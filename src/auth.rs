@@ -9,18 +9,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 use subtle::ConstantTimeEq;
 
-/// A random token of `bytes` bytes, base64url without padding.
-pub fn random_token(bytes: usize) -> Result<String, AppError> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::getrandom(&mut buf)
-        .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?;
-    Ok(base64url(&buf))
-}
-
-pub fn base64url(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
+pub use crate::secret::{base64url, random_token};
 
 /// Token-bucket limits per key: `per_second` sustained, `burst` at once. 0 disables.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,7 +5,7 @@
 
 use crate::app::dto::*;
 use crate::app::{App, Caller};
-use crate::domain::{uscc_check_char, FormaldehydeClass, Material, QtyUnit, Role};
+use crate::core::domain::{uscc_check_char, FormaldehydeClass, Material, QtyUnit, Role};
 use crate::error::AppResult;
 use chrono::{DateTime, FixedOffset};
 
@@ -420,7 +420,7 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
 
 /// A GTIN-13 from its 12 data digits.
 fn gtin13(data: &str) -> String {
-    let check = crate::domain::gs1_check_digit(data).unwrap_or(0);
+    let check = crate::core::domain::gs1_check_digit(data).unwrap_or(0);
     format!("{data}{check}")
 }
 
@@ -429,7 +429,7 @@ fn gtin13(data: &str) -> String {
 /// JD's acknowledgement, and a clue moved from Xuzhou to Linyi.
 fn enforcement(app: &App, ids: &mut DemoIds) -> AppResult<()> {
     use crate::app::compliance::*;
-    use crate::domain::{ActionKind, ComplianceStatus};
+    use crate::core::domain::{ActionKind, ComplianceStatus};
     let op = Caller::operator();
     let inspect = |subject: &str, report: &str, sampler: &str, at: &str, results: Vec<ResultIn>| {
         app.create_inspection(
@@ -477,7 +477,7 @@ fn enforcement(app: &App, ids: &mut DemoIds) -> AppResult<()> {
                 value: 0.0,
                 unit: String::new(),
                 method: None,
-                verdict: Some(crate::domain::Verdict::Pass),
+                verdict: Some(crate::core::domain::Verdict::Pass),
             },
         ],
     )?
@@ -488,7 +488,7 @@ fn enforcement(app: &App, ids: &mut DemoIds) -> AppResult<()> {
             title: "电商家具甲醛超标线索 Formaldehyde clue: Linyi Xinyuan boards".into(),
             opened_by: ids.xuzhou.clone(),
             subjects: vec![ids.mill_a.clone(), ids.jd_listing.clone()],
-            kind: Some(crate::domain::CaseKind::Clue),
+            kind: Some(crate::core::domain::CaseKind::Clue),
             bureaus: vec![],
             note: "沙集抽检：衣柜甲醛 2.2 mg/L 超 GB 18584 限值 1.5".into(),
         },

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
-use crate::domain::normalize_gtin;
+use crate::core::domain::normalize_gtin;
 
 /// Characters that stay literal in a Digital Link path value: RFC 3986 "unreserved" ones
 /// (`A–Z a–z 0–9 - . _ ~`). Everything else, including `/`, space and the sub-delimiters

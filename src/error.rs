@@ -1,5 +1,5 @@
 //! The library's error type. The HTTP layer maps each variant to one status code
-//! (see `api::problem`); nothing else decides statuses.
+//! (see `http::problem`); nothing else decides statuses.
 
 use crate::store::StoreError;
 

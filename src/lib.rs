@@ -2,26 +2,24 @@
 //! of Linyi mills to the listings on JD, Taobao and Pinduoduo.
 //!
 //! Read `ARCHITECTURE.md` first. Layers, from the inside out:
-//! [`domain`] (pure types and rules) → [`event`] / [`codec`] → [`graph`] (resident
-//! adjacency) → [`store`] (the storage trait and the sled backend) → [`app`] (commands,
-//! validation, traces) → [`api`] (HTTP) and the binary (`src/main.rs`).
+//! [`core`] (pure: domain types and codes, events, ids, the resident graph and `World`) →
+//! [`store`] (`EventLog` backends under one `Ledger`) → [`app`] (commands, validation,
+//! traces, by feature) → [`http`] (actix-web, one routes file a feature) and the binary
+//! (`src/main.rs`).
 
-pub mod api;
 pub mod app;
 pub mod auth;
-pub mod codec;
 pub mod core;
 pub mod demo;
 pub mod digital_link;
-pub mod domain;
 pub mod error;
-pub mod event;
-pub mod graph;
-pub mod ids;
+pub mod http;
 pub mod qr;
 pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod sheet;
 pub mod store;
-pub mod web;
+
+/// The core's modules under their short names (the library's API since before `core/`).
+pub use crate::core::{codec, domain, event, graph, ids};

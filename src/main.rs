@@ -137,7 +137,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Some(_) => {
                     return Err("BOARDTRAIL_ADMIN_TOKEN must be at least 16 characters".into())
                 }
-                None => boardtrail::auth::random_token(24)?,
+                None => boardtrail::secret::random_token(24)
+                    .map_err(|e| format!("no randomness: {e}"))?,
             };
             cfg.admin_token = Some(token.clone());
             let started = std::time::Instant::now();

@@ -1,7 +1,7 @@
 //! Limits that inspections are judged against, as one data table with the standard each
 //! comes from (see `../shared/reference/standards.md`). A new standard is a new row.
 
-use crate::domain::{FormaldehydeClass, Verdict};
+use crate::core::domain::{FormaldehydeClass, Verdict};
 
 /// What was sampled, as far as the limits care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

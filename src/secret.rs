@@ -6,6 +6,18 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// A random token of `bytes` bytes, base64url without padding.
+pub fn random_token(bytes: usize) -> Result<String, getrandom::Error> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf)?;
+    Ok(base64url(&buf))
+}
+
+pub fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     #[error("secret file {path}: {source}")]

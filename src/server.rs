@@ -1,10 +1,10 @@
 //! Wiring: configuration, opening the store, and the HTTP server. `boardtrail serve` and
 //! the black-box tests both start the service through [`start`].
 
-use crate::api::{self, State};
 use crate::app::App;
 use crate::auth::Auth;
 use crate::error::AppError;
+use crate::http::{self, State};
 use crate::store::{SledConfig, SledStore, Store};
 use actix_web::{middleware, web, HttpServer};
 use std::net::SocketAddr;
@@ -157,14 +157,14 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
         app: app.clone(),
         auth,
     };
-    let routes = api::configure(state);
+    let routes = http::configure(state);
     // The access log costs a few per cent per request: wrap it only when its target is on
     // (RUST_LOG=boardtrail::http=info).
     let access_log = tracing::enabled!(target: "boardtrail::http", tracing::Level::INFO);
     let mut server = HttpServer::new(move || {
         actix_web::App::new()
-            .wrap(middleware::from_fn(api::fingerprint))
-            .wrap(middleware::from_fn(api::fail_stop))
+            .wrap(middleware::from_fn(http::fingerprint))
+            .wrap(middleware::from_fn(http::fail_stop))
             .wrap(middleware::Condition::new(
                 access_log,
                 middleware::Logger::new("%r %s %Dms").log_target("boardtrail::http"),

@@ -1,7 +1,7 @@
 //! Request bodies. Unknown fields are refused so that a typo is an error, not a silently
 //! ignored field.
 
-use crate::domain::{FormaldehydeClass, Material, QtyUnit, Role};
+use crate::core::domain::{FormaldehydeClass, Material, QtyUnit, Role};
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 

@@ -4,9 +4,9 @@
 
 use super::views::fmt_time;
 use super::{dto::NewGrant, unknown_id, App, Caller};
-use crate::domain::{Grant, NodeId, NodeKind, Record, Role};
+use crate::core::domain::{Grant, NodeId, NodeKind, Record, Role};
+use crate::core::event::EventBody;
 use crate::error::{AppError, AppResult};
-use crate::event::EventBody;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -89,7 +89,8 @@ impl App {
         let mut report = ImportReport::default();
         let mut bytes = 0u64;
         // What each line created, for `"@N"` references (compact: kind and dense id).
-        let mut created: Vec<Option<(crate::domain::NodeKind, crate::domain::NodeId)>> = Vec::new();
+        let mut created: Vec<Option<(crate::core::domain::NodeKind, crate::core::domain::NodeId)>> =
+            Vec::new();
         let mut result = Ok(());
         for (n, line) in input.lines().enumerate() {
             let n = n as u64 + 1;
@@ -157,7 +158,7 @@ impl App {
         &self,
         v: &mut serde_json::Value,
         line: u64,
-        created: &[Option<(crate::domain::NodeKind, crate::domain::NodeId)>],
+        created: &[Option<(crate::core::domain::NodeKind, crate::core::domain::NodeId)>],
     ) -> Result<(), AppError> {
         match v {
             serde_json::Value::String(s) => {

@@ -4,9 +4,9 @@
 
 use super::views::fmt_time;
 use super::{App, Caller};
-use crate::domain::{ApiKey, NaturalKey, NodeKind, Record};
+use crate::core::domain::{ApiKey, NaturalKey, NodeKind, Record};
+use crate::core::event::EventBody;
 use crate::error::{AppError, AppResult};
-use crate::event::EventBody;
 use serde::Serialize;
 
 /// Token prefix, so a leaked token is recognisable (and greppable by secret scanners).
@@ -46,7 +46,11 @@ impl App {
     ) -> AppResult<IssuedKey> {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
         self.check_issue_key(caller, party)?;
-        let token = format!("{TOKEN_PREFIX}{}", crate::auth::random_token(24)?);
+        let token = format!(
+            "{TOKEN_PREFIX}{}",
+            crate::secret::random_token(24)
+                .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?
+        );
         let token_hash = self.token_hash(&token);
         // The token is shown once: a retry under the same Idempotency-Key is told the key was
         // issued, not the token again (the store never holds it in clear).

@@ -16,14 +16,14 @@ mod supply;
 mod trace;
 pub mod views;
 
-use crate::domain::{
-    clean_text, normalize_gtin, validate_uscc, Batch, Input, Listing, ListingStatus, Lot, Milli,
-    NaturalKey, NodeId, NodeKind, Party, Product, Quantity, Record, Role, Shipment,
+use crate::core::domain::{
+    clean_text, Batch, Gtin, Input, Listing, ListingStatus, Lot, Milli, NaturalKey, NodeId,
+    NodeKind, Party, Product, Quantity, Record, Role, Shipment, Uscc,
 };
+use crate::core::event::{Actor, EventBody};
+use crate::core::graph::{status_from_code, Reach};
+use crate::core::ids::IdCodec;
 use crate::error::{AppError, AppResult};
-use crate::event::{Actor, EventBody};
-use crate::graph::{status_from_code, Reach};
-use crate::ids::IdCodec;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use dto::*;

@@ -4,8 +4,8 @@
 
 use super::views::fmt_time;
 use super::{App, Caller};
+use crate::core::domain::{Batch, NaturalKey, NodeId, NodeKind, Record};
 use crate::digital_link::{self, DigitalLink};
-use crate::domain::{Batch, NaturalKey, NodeId, NodeKind, Record};
 use crate::error::{AppError, AppResult};
 use crate::qr::{self, Ecc, QrCache, QrKey, TokenIndex};
 use parking_lot::RwLock;
@@ -96,7 +96,7 @@ pub struct PublicProduct {
     pub name: String,
     pub model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gtin: Option<String>,
+    pub gtin: Option<crate::core::domain::Gtin>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -149,7 +149,7 @@ fn esc(s: &str) -> String {
     o
 }
 
-fn public_inspection(ins: &crate::domain::Inspection) -> PublicInspection {
+fn public_inspection(ins: &crate::core::domain::Inspection) -> PublicInspection {
     PublicInspection {
         verdict: ins.verdict.as_str(),
         report_no: ins.report_no.clone(),
@@ -234,14 +234,14 @@ impl App {
             Record::Batch(b) => {
                 let gtin = b.product.gtin.clone()?;
                 Some(DigitalLink {
-                    gtin14: gtin,
+                    gtin14: gtin.to_string(),
                     variant: None,
                     lot: Some(b.batch_code.clone()),
                     serial: serial.map(|n| b.serial(n)),
                 })
             }
             Record::Lot(l) if serial.is_none() => Some(DigitalLink {
-                gtin14: l.gtin.clone()?,
+                gtin14: l.gtin.as_ref()?.to_string(),
                 variant: None,
                 lot: Some(l.lot_code.clone()),
                 serial: None,
@@ -621,7 +621,7 @@ fn unit_by_serial(b: &Batch, serial: &str) -> Option<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Product;
+    use crate::core::domain::Product;
 
     #[test]
     fn serials_resolve_to_units() {

@@ -11,10 +11,9 @@ impl App {
         self.check_register(caller, req.role)?;
         let name = clean_text("name", &req.name, 200).map_err(|e| AppError::rule("name", e))?;
         let city = clean_text("city", &req.city, 100).map_err(|e| AppError::rule("city", e))?;
-        let uscc = req.uscc.trim().to_ascii_uppercase();
-        validate_uscc(&uscc).map_err(|e| AppError::rule("uscc", e))?;
+        let uscc = Uscc::parse(&req.uscc).map_err(|e| AppError::rule("uscc", e))?;
         self.write(caller, |id, now| {
-            if let Some(existing) = self.store.lookup(&NaturalKey::Uscc(uscc.clone()))? {
+            if let Some(existing) = self.store.lookup(&NaturalKey::Uscc(uscc.to_string()))? {
                 return Err(AppError::conflict(
                     "uscc",
                     format!(
@@ -68,10 +67,10 @@ impl App {
         Ok(ms)
     }
 
-    pub(crate) fn gtin(field: &str, g: &Option<String>) -> AppResult<Option<String>> {
+    pub(crate) fn gtin(field: &str, g: &Option<String>) -> AppResult<Option<Gtin>> {
         match g {
             None => Ok(None),
-            Some(g) => normalize_gtin(g.trim())
+            Some(g) => Gtin::parse(g)
                 .map(Some)
                 .map_err(|e| AppError::rule(field, e)),
         }
@@ -81,13 +80,13 @@ impl App {
     pub(crate) fn check_gtin_lot(
         &self,
         caller: &Caller,
-        gtin: &Option<String>,
+        gtin: &Option<Gtin>,
         code: &str,
         field: &str,
     ) -> AppResult<()> {
         let Some(g) = gtin else { return Ok(()) };
         let key = NaturalKey::GtinLot {
-            gtin14: g.clone(),
+            gtin14: g.to_string(),
             code: code.to_string(),
         };
         match self.store.lookup(&key)? {

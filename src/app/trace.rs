@@ -45,7 +45,7 @@ impl App {
                 label: p.name.clone(),
                 fields: NodeFields::Party {
                     role: p.role.as_str(),
-                    uscc: p.uscc.clone(),
+                    uscc: p.uscc.to_string(),
                     city: p.city.clone(),
                 },
             },
@@ -186,7 +186,7 @@ impl App {
                 Ok(SupplierView {
                     id: self.ids.format(NodeKind::Party, p),
                     name: party.name,
-                    uscc: party.uscc,
+                    uscc: party.uscc.to_string(),
                     city: party.city,
                     lots,
                 })

@@ -1,7 +1,7 @@
 //! Response bodies: what the API returns, built from records. Times are RFC 3339 in UTC.
 
-use crate::domain::{Batch, Listing, Lot, NodeId, NodeKind, Party, Quantity, Shipment};
-use crate::ids::IdCodec;
+use crate::core::domain::{Batch, Listing, Lot, NodeId, NodeKind, Party, Quantity, Shipment};
+use crate::core::ids::IdCodec;
 use serde::Serialize;
 
 pub fn fmt_time(ms: i64) -> String {
@@ -41,7 +41,7 @@ impl PartyView {
             id: ids.format(NodeKind::Party, id),
             name: p.name.clone(),
             role: p.role.as_str(),
-            uscc: p.uscc.clone(),
+            uscc: p.uscc.to_string(),
             city: p.city.clone(),
             created_at: fmt_time(p.created_at),
         }
@@ -54,7 +54,7 @@ pub struct InputView {
     pub quantity: QuantityView,
 }
 
-fn inputs(ids: &IdCodec, inputs: &[crate::domain::Input]) -> Vec<InputView> {
+fn inputs(ids: &IdCodec, inputs: &[crate::core::domain::Input]) -> Vec<InputView> {
     inputs
         .iter()
         .map(|i| InputView {
@@ -74,7 +74,7 @@ pub struct LotView {
     pub quantity: QuantityView,
     pub produced_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gtin: Option<String>,
+    pub gtin: Option<crate::core::domain::Gtin>,
     pub inputs: Vec<InputView>,
     pub created_at: String,
     /// The QR code: token, the URL it carries, the image.
@@ -130,7 +130,7 @@ pub struct ProductView {
     pub name: String,
     pub model: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gtin: Option<String>,
+    pub gtin: Option<crate::core::domain::Gtin>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

@@ -7,10 +7,10 @@
 //! [`World::project`] computes what an event writes from the current state (and fails
 //! without changing anything if the event does not apply), [`World::commit`] folds it in.
 
-use crate::domain::{natural_keys, NaturalKey, NodeId, NodeKind, Record};
-use crate::event::{Event, EventBody};
-use crate::graph::{Graph, NodeMeta, Reach, UpReach};
-use crate::store::Holding;
+use crate::core::domain::{natural_keys, NaturalKey, NodeId, NodeKind, Record};
+use crate::core::event::{Event, EventBody};
+use crate::core::graph::{Graph, NodeMeta, Reach, UpReach};
+use crate::core::quantity::Holding;
 use std::sync::Arc;
 
 /// The maps of the resident state: foldhash (fast, seeded per process) instead of SipHash;
@@ -390,7 +390,7 @@ impl World {
         for (i, r) in self.records.iter().enumerate() {
             if let Some(r) = r {
                 h.update(&(i as u32).to_be_bytes());
-                h.update(&crate::codec::encode(&**r).unwrap_or_default());
+                h.update(&crate::core::codec::encode(&**r).unwrap_or_default());
             }
         }
         for id in 0..self.graph.len() as NodeId {
@@ -522,7 +522,7 @@ fn project(
             a.note = Some(note.clone());
             a.acked_at = Some(ev.at);
             let mut puts = Vec::with_capacity(2);
-            if *status == crate::domain::ActionStatus::Done {
+            if *status == crate::core::domain::ActionStatus::Done {
                 l.status = a.kind.listing_status();
                 puts.push((a.listing, Record::Listing(l)));
             }

@@ -2,7 +2,7 @@
 //! so that the two can be encoded and, above all, decoded on two threads at start.
 
 use super::*;
-use crate::codec::{self, CodecError};
+use crate::core::codec::{self, CodecError};
 use serde::{Deserialize, Serialize};
 
 /// Everything but the records, borrowed for encoding.

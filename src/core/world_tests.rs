@@ -1,10 +1,10 @@
 //! Tests of [`super::World`]: refused overflows change nothing, equal events give equal worlds.
 
 use super::*;
-use crate::domain::{
+use crate::core::domain::{
     FormaldehydeClass, Lot, Material, Milli, Party, QtyUnit, Quantity, Role, Shipment,
 };
-use crate::event::Actor;
+use crate::core::event::Actor;
 
 fn ev(seq: u64, body: EventBody) -> Event {
     Event {
@@ -21,7 +21,7 @@ fn party(id: NodeId, role: Role) -> EventBody {
         record: Record::Party(Party {
             name: format!("p{id}"),
             role,
-            uscc: format!("U{id}"),
+            uscc: crate::core::codes::Uscc::with_check(&format!("9137130{id:010}")).unwrap(),
             city: "c".into(),
             created_at: 0,
         }),

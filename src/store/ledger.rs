@@ -8,10 +8,10 @@
 
 use super::log::EventLog;
 use super::{Committed, Failure, Store, StoreError, StoreStats, VerifyReport};
-use crate::codec;
+use crate::core::codec;
+use crate::core::domain::NodeId;
+use crate::core::event::{self, Actor, Event, EventBody, Hash, GENESIS};
 use crate::core::World;
-use crate::domain::NodeId;
-use crate::event::{self, Actor, Event, EventBody, Hash, GENESIS};
 use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicBool, Ordering};
 

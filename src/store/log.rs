@@ -1,5 +1,5 @@
 //! The narrow trait a storage backend implements: an ordered, durable log of sealed events
-//! (see [`crate::event`]), a snapshot slot, the answers of idempotent writes and a few named
+//! (see [`crate::core::event`]), a snapshot slot, the answers of idempotent writes and a few named
 //! values. Everything else — the resident [`World`], deciding whether an event applies,
 //! fail-stop, replay, verification — is the backend-independent [`super::Ledger`] on top.
 //!
@@ -8,8 +8,8 @@
 
 use super::snapshot::Snapshot;
 use super::StoreError;
+use crate::core::event::Hash;
 use crate::core::World;
-use crate::event::Hash;
 
 /// What [`EventLog::scan`] calls with each entry (`seq`, bytes); `false` stops the scan.
 pub type Visit<'a> = dyn FnMut(u64, &[u8]) -> Result<bool, StoreError> + 'a;

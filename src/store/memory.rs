@@ -6,8 +6,8 @@ use super::ledger::Ledger;
 use super::log::{EventLog, Visit};
 use super::snapshot::{self, Snapshot};
 use super::StoreError;
+use crate::core::event::Hash;
 use crate::core::World;
-use crate::event::Hash;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 

@@ -11,11 +11,12 @@ pub mod memory;
 pub mod sled_store;
 pub mod snapshot;
 
-use crate::codec::CodecError;
-use crate::domain::{Milli, NaturalKey, NodeId, NodeKind, Record};
-use crate::event::{Actor, Event, EventBody, Hash};
-use crate::graph::{NodeMeta, Reach, UpReach};
+use crate::core::codec::CodecError;
+use crate::core::domain::{NaturalKey, NodeId, NodeKind, Record};
+use crate::core::event::{Actor, Event, EventBody, Hash};
+use crate::core::graph::{NodeMeta, Reach, UpReach};
 
+pub use crate::core::quantity::Holding;
 pub use ledger::Ledger;
 pub use log::EventLog;
 pub use memory::{Fault, MemLog, MemStore};
@@ -89,23 +90,6 @@ impl StoreError {
     }
 }
 
-/// How much of a lot a party has: made (as producer), received by shipment, consumed as an
-/// input, and shipped on to others.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Holding {
-    pub produced: Milli,
-    pub received: Milli,
-    pub consumed: Milli,
-    pub shipped: Milli,
-}
-
-impl Holding {
-    /// What is left to ship or consume.
-    pub fn available(&self) -> Milli {
-        Milli((self.produced.0 + self.received.0).saturating_sub(self.consumed.0 + self.shipped.0))
-    }
-}
-
 /// What an append made durable-to-be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Committed {
@@ -140,7 +124,7 @@ pub trait Store: Send + Sync + 'static {
     /// The resident state, for reading (held for one lookup or walk: never across a write).
     /// Every read below is answered from it.
     fn world(&self) -> parking_lot::RwLockReadGuard<'_, crate::core::World>;
-    /// The secret public ids are keyed with ([`crate::ids::IdCodec`]): made with the store
+    /// The secret public ids are keyed with ([`crate::core::ids::IdCodec`]): made with the store
     /// and kept in it, so ids stay stable for the life of the data.
     fn id_key(&self) -> [u8; 32];
     /// The fingerprint of a secret kept outside the store (`token.key`, the QR key), as

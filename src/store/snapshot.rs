@@ -12,8 +12,8 @@
 //! temporary name, fdatasynced, renamed over the old one and the directory fsynced: a crash
 //! leaves the old snapshot or the new one, never a mix.
 
+use crate::core::event::Hash;
 use crate::core::World;
-use crate::event::Hash;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -61,7 +61,7 @@ impl<W: Write> Write for Hashing<W> {
 /// Writes one part through `write` into `out`: returns its length and blake3.
 fn part<W: Write>(
     out: &mut W,
-    write: impl FnOnce(&mut BufWriter<Hashing<&mut W>>) -> Result<(), crate::codec::CodecError>,
+    write: impl FnOnce(&mut BufWriter<Hashing<&mut W>>) -> Result<(), crate::core::codec::CodecError>,
 ) -> Result<(u64, [u8; 32]), SnapshotError> {
     let mut w = BufWriter::with_capacity(
         1 << 20,

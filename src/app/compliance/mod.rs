@@ -13,15 +13,15 @@ mod status;
 
 use super::views::{fmt_time, ListingView};
 use super::{now_ms, trunc, App, Caller, MAX_PAGE};
-use crate::domain::{
+use crate::core::domain::{
     clean_text, Action, ActionKind, ActionStatus, Case, CaseEntry, CaseKind, CaseStatus, CaseStep,
     ComplianceStatus, Declaration, Inspection, ItemResult, ListingStatus, NaturalKey, NodeId,
     NodeKind, Record, Role, Verdict,
 };
+use crate::core::event::EventBody;
+use crate::core::graph::status_from_code;
+use crate::core::ids::IdCodec;
 use crate::error::{AppError, AppResult};
-use crate::event::EventBody;
-use crate::graph::status_from_code;
-use crate::ids::IdCodec;
 use crate::rules::{self, Subject};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -182,7 +182,7 @@ pub struct CasesQuery {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct FailingQuery {
-    pub material: Option<crate::domain::Material>,
+    pub material: Option<crate::core::domain::Material>,
     pub city: Option<String>,
     /// `YYYY-MM`, in China time.
     pub month: Option<String>,

@@ -4,7 +4,7 @@ use super::*;
 
 impl App {
     /// The upstream lots of a subject with their producers' cities (for statistics).
-    pub(crate) fn subject_lots(&self, subject: NodeId) -> AppResult<Vec<crate::domain::Lot>> {
+    pub(crate) fn subject_lots(&self, subject: NodeId) -> AppResult<Vec<crate::core::domain::Lot>> {
         let mut lots = Vec::new();
         for n in self.store.upstream(subject)?.nodes {
             if let Ok(Some(Record::Lot(l))) = self.store.record(n) {

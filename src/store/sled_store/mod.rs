@@ -1,7 +1,7 @@
 //! The embedded backend: an [`EventLog`] in sled 0.34, and the snapshot in a file beside it.
 //!
 //! Trees:
-//! - `log`:  seq (u64 BE) → `prev ‖ hash ‖ event` (see [`crate::event`]): one key per event,
+//! - `log`:  seq (u64 BE) → `prev ‖ hash ‖ event` (see [`crate::core::event`]): one key per event,
 //!   the only durable truth.
 //! - `meta`: the id key and the fingerprints of the secrets beside the store.
 //! - `idem`: answers to writes made with an `Idempotency-Key`, written with their event.
@@ -17,8 +17,8 @@ use super::ledger::Ledger;
 use super::log::{EventLog, Visit};
 use super::snapshot::{self, Snapshot};
 use super::StoreError;
+use crate::core::event::{self, Hash, GENESIS};
 use crate::core::World;
-use crate::event::{self, Hash, GENESIS};
 use parking_lot::{Condvar, Mutex};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;

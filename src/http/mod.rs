@@ -437,6 +437,7 @@ macro_rules! query_route {
 
 mod compliance;
 mod scan;
+pub mod static_files;
 mod supply;
 use compliance::*;
 use scan::*;
@@ -525,7 +526,7 @@ pub fn configure(state: State) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .configure(extractor_config)
             .route("/healthz", web::get().to(healthz))
             .service(api_v1())
-            .configure(crate::web::configure)
+            .configure(static_files::configure)
             .configure(public_routes)
             .default_service(web::to(not_found));
     }

@@ -1,7 +1,7 @@
 //! The web app's files (`static/`), embedded in the binary so that `boardtrail serve`
 //! alone serves them (in debug builds rust-embed reads them from disk, handy while editing).
 
-use crate::api::problem;
+use super::problem;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 

@@ -4,8 +4,8 @@
 //! `hash = blake3(DOMAIN ‖ prev_hash ‖ encoded event)`, so verification recomputes the
 //! chain from the stored bytes themselves without re-encoding anything.
 
-use crate::codec::{self, CodecError};
-use crate::domain::{ActionStatus, CaseEntry, NodeId, Record};
+use crate::core::codec::{self, CodecError};
+use crate::core::domain::{ActionStatus, CaseEntry, NodeId, Record};
 use serde::{Deserialize, Serialize};
 
 pub type Hash = [u8; 32];
@@ -141,7 +141,7 @@ pub fn hex(h: &Hash) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Party, Role};
+    use crate::core::domain::{Party, Role};
 
     fn ev(seq: u64) -> Event {
         Event {
@@ -153,7 +153,7 @@ mod tests {
                 record: Record::Party(Party {
                     name: "mill".into(),
                     role: Role::Supplier,
-                    uscc: "91350100M000100Y43".into(),
+                    uscc: crate::core::codes::Uscc::parse("91350100M000100Y43").unwrap(),
                     city: "Linyi".into(),
                     created_at: 0,
                 }),
@@ -175,7 +175,7 @@ mod tests {
         tampered[last] ^= 1;
         let t = split_entry(&tampered).unwrap();
         assert_ne!(chain_hash(&t.prev, t.body), t.hash);
-        let decoded: Event = crate::codec::decode(p2.body).unwrap();
+        let decoded: Event = crate::core::codec::decode(p2.body).unwrap();
         assert_eq!(decoded, ev(2));
     }
 }

@@ -6,7 +6,7 @@
 //! batch → listing. Units are not stored as edges: a batch's units are the `unit_count`
 //! ids right after it, and a unit's header names its batch.
 
-use crate::domain::{ListingStatus, NodeId, NodeKind, Record, Role, Verdict};
+use crate::core::domain::{ListingStatus, NodeId, NodeKind, Record, Role, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeMeta {
@@ -525,7 +525,7 @@ impl Seen {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::*;
+    use crate::core::domain::*;
 
     fn q(v: u64) -> Quantity {
         Quantity {
@@ -538,7 +538,7 @@ mod tests {
         Record::Party(Party {
             name: "p".into(),
             role,
-            uscc: String::new(),
+            uscc: crate::core::codes::Uscc::with_check("91350100M000100Y4").unwrap(),
             city: String::new(),
             created_at: 0,
         })

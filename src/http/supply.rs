@@ -79,7 +79,7 @@ getter!(get_party, get_party);
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PartiesQuery {
-    role: Option<crate::domain::Role>,
+    role: Option<crate::core::domain::Role>,
 }
 
 pub(super) async fn list_parties(

@@ -92,10 +92,10 @@ pub(super) fn cors(mut resp: HttpResponse) -> HttpResponse {
 pub(super) fn scan_response(
     req: &HttpRequest,
     s: &State,
-    resolved: Result<crate::domain::NodeId, AppError>,
+    resolved: Result<crate::core::domain::NodeId, AppError>,
 ) -> HttpResponse {
     if wants_html(req) {
-        let mut page = crate::web::file(req, "q.html");
+        let mut page = super::static_files::file(req, "q.html");
         if resolved.is_err() && page.status() == StatusCode::OK {
             *page.status_mut() = StatusCode::NOT_FOUND;
         }

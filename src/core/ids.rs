@@ -3,7 +3,7 @@
 //! Inside boardtrail every record has a dense `u32` id (its position in the graph). Outside,
 //! a record is named `{prefix}_{26 base32 characters}`: the 16-byte block
 //! `kind ‖ id (u32 BE) ‖ 11 zero bytes`, enciphered with AES-128 under a key kept in the
-//! store (see [`crate::store::Store::id_key`]). AES is a keyed pseudorandom permutation, so
+//! store (see `Store::id_key` in the store module). AES is a keyed pseudorandom permutation, so
 //! two records created back to back get unrelated ids, and an id reveals neither how many
 //! records exist, nor when it was made, nor (without the prefix the caller was given) its
 //! kind. Decoding deciphers the block and checks the kind byte against the prefix and the
@@ -13,7 +13,7 @@
 //! The kind byte inside the block means a lot's id with its prefix changed to `bat_` is
 //! not a batch id: it simply does not decode, exactly like an id that never existed.
 
-use crate::domain::{NodeId, NodeKind};
+use crate::core::domain::{NodeId, NodeKind};
 use aes::cipher::{generic_array::GenericArray, BlockDecrypt, BlockEncrypt, KeyInit};
 use aes::Aes128;
 use data_encoding::{Encoding, Specification};

@@ -1,0 +1,473 @@
+//! Pure domain types and rules: no I/O, no clocks, no storage.
+//!
+//! Everything here is deterministic so that replaying the event log rebuilds exactly the
+//! same projection. Quantities are fixed-point (thousandths) so mass balance is exact.
+
+use serde::{Deserialize, Serialize};
+
+mod compliance;
+pub use crate::core::codes::*;
+pub use crate::core::quantity::*;
+pub use compliance::*;
+
+/// Dense node id. Every entity (party, lot, shipment, batch, unit, listing, …) gets the next
+/// integer. It never leaves the process: the public id is opaque (see [`crate::core::ids`]).
+pub type NodeId = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum NodeKind {
+    Party = 0,
+    Lot = 1,
+    Shipment = 2,
+    Batch = 3,
+    Unit = 4,
+    Listing = 5,
+    /// An API key of a party.
+    Key = 6,
+    Inspection = 7,
+    /// A compliance declaration about a party.
+    Declaration = 8,
+    Action = 9,
+    Case = 10,
+    /// A seller's standing permission for a platform to link its batches to listings.
+    Grant = 11,
+}
+
+impl NodeKind {
+    pub const ALL: [NodeKind; 12] = [
+        NodeKind::Party,
+        NodeKind::Lot,
+        NodeKind::Shipment,
+        NodeKind::Batch,
+        NodeKind::Unit,
+        NodeKind::Listing,
+        NodeKind::Key,
+        NodeKind::Inspection,
+        NodeKind::Declaration,
+        NodeKind::Action,
+        NodeKind::Case,
+        NodeKind::Grant,
+    ];
+
+    pub fn prefix(self) -> &'static str {
+        match self {
+            NodeKind::Party => "pty",
+            NodeKind::Lot => "lot",
+            NodeKind::Shipment => "shp",
+            NodeKind::Batch => "bat",
+            NodeKind::Unit => "unt",
+            NodeKind::Listing => "lst",
+            NodeKind::Key => "key",
+            NodeKind::Inspection => "ins",
+            NodeKind::Declaration => "dec",
+            NodeKind::Action => "act",
+            NodeKind::Case => "case",
+            NodeKind::Grant => "gnt",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Party => "party",
+            NodeKind::Lot => "lot",
+            NodeKind::Shipment => "shipment",
+            NodeKind::Batch => "batch",
+            NodeKind::Unit => "unit",
+            NodeKind::Listing => "listing",
+            NodeKind::Key => "key",
+            NodeKind::Inspection => "inspection",
+            NodeKind::Declaration => "declaration",
+            NodeKind::Action => "action",
+            NodeKind::Case => "case",
+            NodeKind::Grant => "grant",
+        }
+    }
+
+    pub fn from_prefix(p: &str) -> Option<NodeKind> {
+        NodeKind::ALL.into_iter().find(|k| k.prefix() == p)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Supplier,
+    Manufacturer,
+    Platform,
+    Regulator,
+    Lab,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Supplier => "supplier",
+            Role::Manufacturer => "manufacturer",
+            Role::Platform => "platform",
+            Role::Regulator => "regulator",
+            Role::Lab => "lab",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Material {
+    Plywood,
+    Particleboard,
+    Mdf,
+    Osb,
+    SolidWood,
+    Veneer,
+    EdgeBanding,
+    Adhesive,
+    Other,
+}
+
+impl Material {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Material::Plywood => "plywood",
+            Material::Particleboard => "particleboard",
+            Material::Mdf => "mdf",
+            Material::Osb => "osb",
+            Material::SolidWood => "solid_wood",
+            Material::Veneer => "veneer",
+            Material::EdgeBanding => "edge_banding",
+            Material::Adhesive => "adhesive",
+            Material::Other => "other",
+        }
+    }
+}
+
+/// Declared formaldehyde emission class (GB/T 39600-2021 grades).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FormaldehydeClass {
+    #[serde(rename = "ENF")]
+    Enf,
+    E0,
+    E1,
+    #[serde(rename = "none")]
+    NotDeclared,
+}
+
+impl FormaldehydeClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FormaldehydeClass::Enf => "ENF",
+            FormaldehydeClass::E0 => "E0",
+            FormaldehydeClass::E1 => "E1",
+            FormaldehydeClass::NotDeclared => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Party {
+    pub name: String,
+    pub role: Role,
+    pub uscc: Uscc,
+    pub city: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    pub lot: NodeId,
+    pub quantity: Quantity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lot {
+    pub producer: NodeId,
+    pub lot_code: String,
+    pub material: Material,
+    pub formaldehyde_class: FormaldehydeClass,
+    pub quantity: Quantity,
+    /// UTC milliseconds.
+    pub produced_at: i64,
+    pub gtin: Option<Gtin>,
+    pub inputs: Vec<Input>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub lot: NodeId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub quantity: Quantity,
+    pub shipped_at: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub name: String,
+    pub model: String,
+    pub gtin: Option<Gtin>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    pub manufacturer: NodeId,
+    pub batch_code: String,
+    pub product: Product,
+    /// Pieces made.
+    pub quantity: u32,
+    pub inputs: Vec<Input>,
+    pub produced_at: i64,
+    /// Units minted for this batch have the ids `first_unit .. first_unit + unit_count`.
+    pub first_unit: NodeId,
+    pub unit_count: u32,
+    pub created_at: i64,
+}
+
+impl Batch {
+    /// The serial of the `n`-th unit (0-based): the batch code and a 1-based, zero-padded
+    /// sequence number, unique within the manufacturer because batch codes are.
+    pub fn serial(&self, n: u32) -> String {
+        let width = self.unit_count.max(1).to_string().len().max(4);
+        format!("{}-{:0width$}", self.batch_code, n + 1, width = width)
+    }
+
+    pub fn unit_ids(&self) -> std::ops::Range<NodeId> {
+        self.first_unit..self.first_unit + self.unit_count
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListingStatus {
+    Active,
+    Deleted,
+    Blocked,
+    Disconnected,
+    Suspended,
+    Terminated,
+}
+
+impl ListingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListingStatus::Active => "active",
+            ListingStatus::Deleted => "deleted",
+            ListingStatus::Blocked => "blocked",
+            ListingStatus::Disconnected => "disconnected",
+            ListingStatus::Suspended => "suspended",
+            ListingStatus::Terminated => "terminated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listing {
+    pub platform: NodeId,
+    pub seller: NodeId,
+    pub shop: String,
+    pub item_id: String,
+    pub url: String,
+    pub title: String,
+    pub batches: Vec<NodeId>,
+    pub status: ListingStatus,
+    pub created_at: i64,
+}
+
+/// An API key: only a keyed hash of its token is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub party: NodeId,
+    pub token_hash: [u8; 32],
+    /// A read-only key may read what its party may read and change nothing.
+    pub read_only: bool,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A seller's standing permission for one platform to link the seller's batches to that
+/// platform's listings (the seller's consent; revocable: links made before stay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub seller: NodeId,
+    pub platform: NodeId,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A stored entity. Units are not stored: they are derived from their batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Record {
+    Party(Party),
+    Lot(Lot),
+    Shipment(Shipment),
+    Batch(Batch),
+    Listing(Listing),
+    Key(ApiKey),
+    Inspection(Inspection),
+    Declaration(Declaration),
+    Action(Action),
+    Case(Case),
+    Grant(Grant),
+}
+
+impl Record {
+    pub fn kind(&self) -> NodeKind {
+        match self {
+            Record::Party(_) => NodeKind::Party,
+            Record::Lot(_) => NodeKind::Lot,
+            Record::Shipment(_) => NodeKind::Shipment,
+            Record::Batch(_) => NodeKind::Batch,
+            Record::Listing(_) => NodeKind::Listing,
+            Record::Key(_) => NodeKind::Key,
+            Record::Inspection(_) => NodeKind::Inspection,
+            Record::Declaration(_) => NodeKind::Declaration,
+            Record::Action(_) => NodeKind::Action,
+            Record::Case(_) => NodeKind::Case,
+            Record::Grant(_) => NodeKind::Grant,
+        }
+    }
+}
+
+/// The natural keys that must be unique.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NaturalKey {
+    Uscc(String),
+    LotCode {
+        producer: NodeId,
+        code: String,
+    },
+    BatchCode {
+        manufacturer: NodeId,
+        code: String,
+    },
+    ListingItem {
+        platform: NodeId,
+        item_id: String,
+    },
+    /// The keyed hash of an API token.
+    TokenHash([u8; 32]),
+    /// A lab's report number.
+    Report {
+        lab: NodeId,
+        report_no: String,
+    },
+    /// GTIN and batch/lot code (GS1 AI 01 + 10): what a Digital Link resolves.
+    GtinLot {
+        gtin14: String,
+        code: String,
+    },
+}
+
+impl NaturalKey {
+    /// Byte encoding used as a storage key; the tag byte keeps the spaces apart and the
+    /// numeric part is big-endian so keys of one parent sort together.
+    pub fn encode(&self) -> Vec<u8> {
+        if let NaturalKey::TokenHash(h) = self {
+            let mut out = Vec::with_capacity(33);
+            out.push(b'k');
+            out.extend_from_slice(h);
+            return out;
+        }
+        let (tag, parent, text) = match self {
+            NaturalKey::Uscc(s) => (b'u', None, s.as_str()),
+            NaturalKey::LotCode { producer, code } => (b'l', Some(*producer), code.as_str()),
+            NaturalKey::BatchCode { manufacturer, code } => {
+                (b'b', Some(*manufacturer), code.as_str())
+            }
+            NaturalKey::ListingItem { platform, item_id } => {
+                (b'i', Some(*platform), item_id.as_str())
+            }
+            NaturalKey::TokenHash(_) => (b'k', None, ""),
+            NaturalKey::Report { lab, report_no } => (b'r', Some(*lab), report_no.as_str()),
+            NaturalKey::GtinLot { gtin14, code } => {
+                let mut out = Vec::with_capacity(16 + code.len());
+                out.push(b'g');
+                out.extend_from_slice(gtin14.as_bytes());
+                out.push(0);
+                out.extend_from_slice(code.as_bytes());
+                return out;
+            }
+        };
+        let mut out = Vec::with_capacity(6 + text.len());
+        out.push(tag);
+        if let Some(p) = parent {
+            out.extend_from_slice(&p.to_be_bytes());
+        }
+        out.extend_from_slice(text.as_bytes());
+        out
+    }
+}
+
+/// Which natural keys a record claims.
+pub fn natural_keys(record: &Record) -> Vec<NaturalKey> {
+    match record {
+        Record::Party(p) => vec![NaturalKey::Uscc(p.uscc.to_string())],
+        Record::Lot(l) => {
+            let mut keys = vec![NaturalKey::LotCode {
+                producer: l.producer,
+                code: l.lot_code.clone(),
+            }];
+            if let Some(g) = &l.gtin {
+                keys.push(NaturalKey::GtinLot {
+                    gtin14: g.to_string(),
+                    code: l.lot_code.clone(),
+                });
+            }
+            keys
+        }
+        Record::Batch(b) => {
+            let mut keys = vec![NaturalKey::BatchCode {
+                manufacturer: b.manufacturer,
+                code: b.batch_code.clone(),
+            }];
+            if let Some(g) = &b.product.gtin {
+                keys.push(NaturalKey::GtinLot {
+                    gtin14: g.to_string(),
+                    code: b.batch_code.clone(),
+                });
+            }
+            keys
+        }
+        Record::Listing(l) => vec![NaturalKey::ListingItem {
+            platform: l.platform,
+            item_id: l.item_id.clone(),
+        }],
+        Record::Key(k) => vec![NaturalKey::TokenHash(k.token_hash)],
+        Record::Inspection(i) => vec![NaturalKey::Report {
+            lab: i.lab,
+            report_no: i.report_no.clone(),
+        }],
+        Record::Shipment(_)
+        | Record::Declaration(_)
+        | Record::Action(_)
+        | Record::Case(_)
+        | Record::Grant(_) => vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_are_padded_and_ordered() {
+        let b = Batch {
+            manufacturer: 1,
+            batch_code: "B1".into(),
+            product: Product {
+                name: "wardrobe".into(),
+                model: "W1".into(),
+                gtin: None,
+            },
+            quantity: 3,
+            inputs: vec![],
+            produced_at: 0,
+            first_unit: 10,
+            unit_count: 3,
+            created_at: 0,
+        };
+        assert_eq!(b.serial(0), "B1-0001");
+        assert_eq!(b.unit_ids(), 10..13);
+    }
+}
