@@ -4,6 +4,7 @@
 
 mod account;
 pub mod compliance;
+mod decide;
 pub mod dto;
 pub mod grants;
 pub mod import;
@@ -47,6 +48,23 @@ pub const MAX_PAGE: usize = 1000;
 const FUTURE_SLACK_MS: i64 = 24 * 3600 * 1000;
 /// Earliest accepted time: 2000-01-01T00:00:00Z.
 const EARLIEST_MS: i64 = 946_684_800_000;
+
+/// What a command decides against: the world as it is (held unchanged by the writer lock),
+/// the public ids, the id the next created record gets and the event's time. Nothing else:
+/// no storage, no clock.
+pub struct Ctx<'w> {
+    pub w: &'w crate::core::World,
+    pub ids: &'w IdCodec,
+    pub id: NodeId,
+    pub now: i64,
+}
+
+impl<'w> Ctx<'w> {
+    /// The access rules over this world.
+    pub fn policy(&self) -> policy::Policy<'w> {
+        policy::Policy::new(self.w)
+    }
+}
 
 /// Who is calling. The operator may act for any party.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,14 +267,15 @@ impl App {
     }
 
     /// Validates and commits one event under the writer lock, then waits for durability.
-    /// `build` gets the id the new entity would get and the event time.
+    /// `build` decides: from the [`Ctx`] (the world as it is, the id the new entity would
+    /// get, the event time) it returns the event, or the rejection.
     fn write<T: serde::Serialize>(
         &self,
         caller: &Caller,
-        build: impl FnOnce(NodeId, i64) -> AppResult<(EventBody, Option<NodeId>, T)>,
+        build: impl FnOnce(&Ctx<'_>) -> AppResult<(EventBody, Option<NodeId>, T)>,
     ) -> AppResult<T> {
-        self.write_if(caller, |id, now| {
-            build(id, now).map(|(body, acting_for, out)| (Some(body), acting_for, out))
+        self.write_if(caller, |cx| {
+            build(cx).map(|(body, acting_for, out)| (Some(body), acting_for, out))
         })
     }
 
@@ -268,7 +287,7 @@ impl App {
     fn write_if<T: serde::Serialize>(
         &self,
         caller: &Caller,
-        build: impl FnOnce(NodeId, i64) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
+        build: impl FnOnce(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
     ) -> AppResult<T> {
         self.write_answering(caller, |out: &T| Ok(Some(serde_json::to_vec(out))), build)
     }
@@ -280,7 +299,7 @@ impl App {
         &self,
         caller: &Caller,
         answer: impl FnOnce(&T) -> AppResult<Option<Result<Vec<u8>, serde_json::Error>>>,
-        build: impl FnOnce(NodeId, i64) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
+        build: impl FnOnce(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
     ) -> AppResult<T> {
         self.check_write(caller)
             .map_err(|d| d.into_error(|| AppError::Forbidden("this key is read-only".into())))?;
@@ -298,7 +317,18 @@ impl App {
                 }
             }
             let now = now_ms();
-            let (body, acting_for, out) = build(self.store.next_id(), now)?;
+            // Decide against the world as it is: the writer lock keeps it so until the
+            // event is appended.
+            let decided = {
+                let world = self.store.world();
+                build(&Ctx {
+                    w: &world,
+                    ids: &self.ids,
+                    id: world.next_id(),
+                    now,
+                })
+            };
+            let (body, acting_for, out) = decided?;
             let Some(body) = body else {
                 return Ok(out);
             };

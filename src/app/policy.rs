@@ -24,11 +24,17 @@
 //! A caller that may not read an entity is told exactly what it would be told if the
 //! entity did not exist ([`Denied::Hidden`]); one that may read it but not do what it asked
 //! gets 403 ([`Denied::Forbidden`]).
+//!
+//! The rules are pure: a [`Policy`] answers from a [`World`] and a [`Caller`] alone, so a
+//! command decides its access against exactly the state it decides the rest against.
+//! `App` has one delegate per rule for its read paths (each takes the world for one
+//! answer).
 
 use super::{App, Caller};
-use crate::domain::{NodeId, NodeKind, Role};
+use crate::core::domain::{NodeId, NodeKind, Role};
+use crate::core::graph::role_from_code;
+use crate::core::World;
 use crate::error::AppError;
-use crate::graph::role_from_code;
 
 /// How much of a downstream trace a caller sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,27 +97,37 @@ fn forbid(what: impl Into<String>) -> Access {
 /// (bureaus, labs and platforms), so no bureau can mint a key for another.
 const REGULATED: [Role; 2] = [Role::Supplier, Role::Manufacturer];
 
-impl App {
+/// The access rules over one state of the world.
+#[derive(Clone, Copy)]
+pub struct Policy<'w> {
+    w: &'w World,
+}
+
+impl<'w> Policy<'w> {
+    pub fn new(w: &'w World) -> Policy<'w> {
+        Policy { w }
+    }
+
     /// May the caller read this entity at all?
     pub(crate) fn can_read(&self, caller: &Caller, id: NodeId) -> bool {
         if caller.sees_all() {
-            return self.store.meta(id).is_some();
+            return self.w.meta(id).is_some();
         }
         let Some(me) = caller.party else {
             return false;
         };
-        let Some(m) = self.store.meta(id) else {
+        let Some(m) = self.w.meta(id) else {
             return false;
         };
         match m.kind {
             NodeKind::Party => true,
             NodeKind::Lot => {
-                let h = self.store.holding(id, me);
+                let h = self.w.holding(id, me);
                 m.a == me || h.received.0 > 0 || h.produced.0 > 0
             }
             NodeKind::Shipment => {
                 m.b == me
-                    || matches!(self.store.record_arc(id).as_deref(), Some(crate::domain::Record::Shipment(s)) if s.from == me)
+                    || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Shipment(s)) if s.from == me)
             }
             NodeKind::Batch => m.a == me || self.sells_batch(me, id),
             NodeKind::Unit => self.can_read(caller, m.a),
@@ -119,7 +135,7 @@ impl App {
             NodeKind::Key => m.a == me,
             NodeKind::Inspection => {
                 m.b == me
-                    || matches!(self.store.record_arc(id).as_deref(), Some(crate::domain::Record::Inspection(i)) if i.sampled_by == me)
+                    || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Inspection(i)) if i.sampled_by == me)
             }
             NodeKind::Declaration => m.a == me,
             NodeKind::Action => m.b == me,
@@ -131,10 +147,10 @@ impl App {
 
     /// Does `platform` have a listing that sells `batch`? (Links are authorised by the
     /// batch's seller, so this is a right the seller gave.)
-    fn sells_batch(&self, platform: NodeId, batch: NodeId) -> bool {
+    pub(crate) fn sells_batch(&self, platform: NodeId, batch: NodeId) -> bool {
         self.party_role(platform) == Some(Role::Platform)
-            && self.store.outputs(batch).into_iter().any(|l| {
-                self.store
+            && self.w.outputs(batch).iter().copied().any(|l| {
+                self.w
                     .meta(l)
                     .is_some_and(|m| m.kind == NodeKind::Listing && m.a == platform)
             })
@@ -165,14 +181,12 @@ impl App {
             return Ok(());
         }
         let me = caller.me();
-        let Some(m) = self.store.meta(id) else {
+        let Some(m) = self.w.meta(id) else {
             return Err(Denied::Hidden);
         };
         let allowed = match (caller.role, m.kind) {
             (Some(Role::Manufacturer), NodeKind::Batch) => m.a == me,
-            (Some(Role::Manufacturer), NodeKind::Unit) => {
-                self.store.meta(m.a).map(|b| b.a) == Some(me)
-            }
+            (Some(Role::Manufacturer), NodeKind::Unit) => self.w.meta(m.a).map(|b| b.a) == Some(me),
             (Some(Role::Manufacturer), NodeKind::Lot) => m.a == me,
             (Some(Role::Manufacturer), NodeKind::Listing) => m.b == me,
             (Some(Role::Supplier), NodeKind::Lot) => m.a == me,
@@ -193,14 +207,10 @@ impl App {
     /// shipped to.
     pub(crate) fn check_downstream(&self, caller: &Caller, id: NodeId) -> Result<Scope, Denied> {
         if caller.sees_all() {
-            return self
-                .store
-                .meta(id)
-                .map(|_| Scope::Full)
-                .ok_or(Denied::Hidden);
+            return self.w.meta(id).map(|_| Scope::Full).ok_or(Denied::Hidden);
         }
         let me = caller.me();
-        let Some(m) = self.store.meta(id) else {
+        let Some(m) = self.w.meta(id) else {
             return Err(Denied::Hidden);
         };
         let own = match m.kind {
@@ -219,12 +229,12 @@ impl App {
 
     /// Is `id` part of what a party sees downstream: a record of its own, or one it holds?
     pub(crate) fn own_downstream(&self, me: NodeId, id: NodeId) -> bool {
-        let Some(m) = self.store.meta(id) else {
+        let Some(m) = self.w.meta(id) else {
             return false;
         };
         match m.kind {
             NodeKind::Lot => {
-                let h = self.store.holding(id, me);
+                let h = self.w.holding(id, me);
                 m.a == me || h.received.0 > 0 || h.produced.0 > 0
             }
             NodeKind::Batch => m.a == me,
@@ -323,7 +333,7 @@ impl App {
         seller: NodeId,
         batch: NodeId,
     ) -> Access {
-        let Some(m) = self.store.meta(batch) else {
+        let Some(m) = self.w.meta(batch) else {
             return Err(Denied::Hidden);
         };
         if m.kind != NodeKind::Batch || m.a != seller {
@@ -340,8 +350,8 @@ impl App {
 
     /// The seller's active grant to `platform`, if any.
     pub(crate) fn active_grant(&self, seller: NodeId, platform: NodeId) -> Option<NodeId> {
-        self.store.attached(seller).into_iter().find(|&g| {
-            self.store.meta(g).is_some_and(|m| {
+        self.w.attached(seller).iter().copied().find(|&g| {
+            self.w.meta(g).is_some_and(|m| {
                 m.kind == NodeKind::Grant && m.a == seller && m.b == platform && m.flag == 0
             })
         })
@@ -349,7 +359,7 @@ impl App {
 
     /// Changing a listing (linking batches): its platform or its seller.
     pub(crate) fn check_listing_write(&self, caller: &Caller, listing: NodeId) -> Access {
-        let Some(m) = self.store.meta(listing) else {
+        let Some(m) = self.w.meta(listing) else {
             return Err(Denied::Hidden);
         };
         if caller.operator || caller.is(m.a) || caller.is(m.b) {
@@ -374,7 +384,7 @@ impl App {
 
     /// Revoking a grant: the seller that gave it.
     pub(crate) fn check_revoke_grant(&self, caller: &Caller, grant: NodeId) -> Access {
-        let Some(m) = self.store.meta(grant) else {
+        let Some(m) = self.w.meta(grant) else {
             return Err(Denied::Hidden);
         };
         if caller.operator || caller.is(m.a) {
@@ -394,7 +404,7 @@ impl App {
     pub(crate) fn check_case_member(
         &self,
         caller: &Caller,
-        case: &crate::domain::Case,
+        case: &crate::core::domain::Case,
         accepting: bool,
     ) -> Access {
         if caller.operator {
@@ -438,11 +448,51 @@ impl App {
 
     /// The role of a party id.
     pub fn party_role(&self, id: NodeId) -> Option<Role> {
-        self.store
+        self.w
             .meta(id)
             .filter(|m| m.kind == NodeKind::Party)
             .map(|m| role_from_code(m.flag))
     }
+}
+
+/// `App` delegates: each rule answered over the world as it is now.
+macro_rules! delegate {
+    ($($(#[$doc:meta])* $vis:vis fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+        impl App {
+            $(
+                $(#[$doc])*
+                $vis fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    Policy::new(&self.store.world()).$name($($arg),*)
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    pub(crate) fn can_read(&self, caller: &Caller, id: NodeId) -> bool;
+    pub(crate) fn check_read(&self, caller: &Caller, id: NodeId) -> Access;
+    pub(crate) fn check_upstream(&self, caller: &Caller, id: NodeId) -> Access;
+    pub(crate) fn check_downstream(&self, caller: &Caller, id: NodeId) -> Result<Scope, Denied>;
+    pub(crate) fn own_downstream(&self, me: NodeId, id: NodeId) -> bool;
+    pub(crate) fn check_act_for(&self, caller: &Caller, party: NodeId, what: &str) -> Access;
+    pub(crate) fn check_role(&self, caller: &Caller, roles: &[Role], what: &str) -> Access;
+    pub(crate) fn check_register(&self, caller: &Caller, role: Role) -> Access;
+    pub(crate) fn check_issue_key(&self, caller: &Caller, party: NodeId) -> Access;
+    pub(crate) fn check_manage_keys(&self, caller: &Caller, party: NodeId) -> Access;
+    pub(crate) fn check_revoke_key(&self, caller: &Caller, key: NodeId, owner: NodeId) -> Access;
+    pub(crate) fn check_write(&self, caller: &Caller) -> Access;
+    pub(crate) fn check_link(&self, caller: &Caller, platform: NodeId, seller: NodeId, batch: NodeId) -> Access;
+    pub(crate) fn active_grant(&self, seller: NodeId, platform: NodeId) -> Option<NodeId>;
+    pub(crate) fn check_listing_write(&self, caller: &Caller, listing: NodeId) -> Access;
+    pub(crate) fn check_grant(&self, caller: &Caller, seller: NodeId) -> Access;
+    pub(crate) fn check_revoke_grant(&self, caller: &Caller, grant: NodeId) -> Access;
+    pub(crate) fn check_case_member(&self, caller: &Caller, case: &crate::core::domain::Case, accepting: bool) -> Access;
+    pub(crate) fn check_compliance_read(&self, caller: &Caller, party: NodeId) -> Access;
+    pub(crate) fn check_ack(&self, caller: &Caller, platform: NodeId) -> Access;
+    pub(crate) fn may_see_stats(&self, caller: Option<&Caller>) -> bool;
+    /// The role of a party id.
+    pub fn party_role(&self, id: NodeId) -> Option<Role>;
 }
 
 impl From<Denied> for AppError {

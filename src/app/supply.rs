@@ -12,13 +12,14 @@ impl App {
         let name = clean_text("name", &req.name, 200).map_err(|e| AppError::rule("name", e))?;
         let city = clean_text("city", &req.city, 100).map_err(|e| AppError::rule("city", e))?;
         let uscc = Uscc::parse(&req.uscc).map_err(|e| AppError::rule("uscc", e))?;
-        self.write(caller, |id, now| {
-            if let Some(existing) = self.store.lookup(&NaturalKey::Uscc(uscc.to_string()))? {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
+            if let Some(existing) = cx.w.lookup(&NaturalKey::Uscc(uscc.to_string())) {
                 return Err(AppError::conflict(
                     "uscc",
                     format!(
                         "a party with USCC {uscc} is already registered as {}",
-                        self.ids.format(NodeKind::Party, existing)
+                        cx.ids.format(NodeKind::Party, existing)
                     ),
                 ));
             }
@@ -29,7 +30,7 @@ impl App {
                 city,
                 created_at: now,
             };
-            let view = PartyView::new(&self.ids, id, &party);
+            let view = PartyView::new(cx.ids, id, &party);
             Ok((
                 EventBody::Created {
                     id,
@@ -76,134 +77,6 @@ impl App {
         }
     }
 
-    /// A GTIN with a batch or lot code must be unique: it is what a GS1 Digital Link names.
-    pub(crate) fn check_gtin_lot(
-        &self,
-        caller: &Caller,
-        gtin: &Option<Gtin>,
-        code: &str,
-        field: &str,
-    ) -> AppResult<()> {
-        let Some(g) = gtin else { return Ok(()) };
-        let key = NaturalKey::GtinLot {
-            gtin14: g.to_string(),
-            code: code.to_string(),
-        };
-        match self.store.lookup(&key)? {
-            // GTIN and batch/lot code are printed on the goods: the clash itself is no
-            // secret, but whose record holds them is, unless the caller may read it.
-            Some(existing) => Err(AppError::conflict(
-                field,
-                match self.store.meta(existing) {
-                    Some(m) if self.can_read(caller, existing) => format!(
-                        "GTIN {g} with batch/lot '{code}' is already recorded ({})",
-                        self.ids.format(m.kind, existing)
-                    ),
-                    _ => format!("GTIN {g} with batch/lot '{code}' is already recorded"),
-                },
-            )),
-            None => Ok(()),
-        }
-    }
-
-    /// Validates inputs consumed by `consumer` for an output made at `made_at`: each lot
-    /// exists, units match, no lot twice, each was made no later than the output, and the
-    /// consumer holds enough of it (made it, or received it by shipment, minus what it
-    /// already consumed or shipped on).
-    pub(crate) fn check_inputs(
-        &self,
-        caller: &Caller,
-        consumer: NodeId,
-        made_at: i64,
-        inputs: &[InputIn],
-    ) -> AppResult<Vec<Input>> {
-        if inputs.len() > MAX_INPUTS {
-            return Err(AppError::rule(
-                "inputs",
-                format!(
-                    "at most {MAX_INPUTS} inputs are allowed (got {})",
-                    inputs.len()
-                ),
-            ));
-        }
-        let consumer_name = self.party_name(consumer);
-        let mut out: Vec<Input> = Vec::with_capacity(inputs.len());
-        for (i, inp) in inputs.iter().enumerate() {
-            let field = format!("inputs[{i}]");
-            let lot_id = self.resolve(caller, &format!("{field}.lot"), &inp.lot, NodeKind::Lot)?;
-            if out.iter().any(|o| o.lot == lot_id) {
-                return Err(AppError::rule(
-                    format!("{field}.lot"),
-                    format!(
-                        "lot {} is listed twice; give it once with the total quantity",
-                        inp.lot
-                    ),
-                ));
-            }
-            let lot = self.lot(lot_id)?;
-            let q = Self::quantity(&format!("{field}.quantity"), inp.quantity)?;
-            if q.unit != lot.quantity.unit {
-                return Err(AppError::rule(
-                    format!("{field}.quantity.unit"),
-                    format!(
-                        "lot {} ({}) is counted in {}, not {}",
-                        inp.lot,
-                        lot.lot_code,
-                        lot.quantity.unit.as_str(),
-                        q.unit.as_str()
-                    ),
-                ));
-            }
-            if lot.produced_at > made_at {
-                return Err(AppError::rule(
-                    format!("{field}.lot"),
-                    format!(
-                        "lot {} ({}) was produced at {}, after this output ({})",
-                        inp.lot,
-                        lot.lot_code,
-                        fmt_time(lot.produced_at),
-                        fmt_time(made_at)
-                    ),
-                ));
-            }
-            let h = self.store.holding(lot_id, consumer);
-            if h.produced.0 == 0 && h.received.0 == 0 {
-                return Err(AppError::rule(
-                    format!("{field}.lot"),
-                    format!(
-                        "lot {} ({}) was never shipped to {} ({}); a maker may only consume lots shipped to it or made by it",
-                        inp.lot, lot.lot_code, self.ids.format(NodeKind::Party, consumer), consumer_name
-                    ),
-                ));
-            }
-            let available = h.available();
-            if q.amount > available {
-                let unit = lot.quantity.unit.as_str();
-                return Err(AppError::rule(
-                    format!("{field}.quantity.value"),
-                    format!(
-                        "{} ({}) holds {} {unit} of lot {} ({}): {} {unit} {} minus {} {unit} consumed and {} {unit} shipped on; {} {unit} requested",
-                        self.ids.format(NodeKind::Party, consumer),
-                        consumer_name,
-                        available,
-                        inp.lot,
-                        lot.lot_code,
-                        Milli(h.produced.0 + h.received.0),
-                        if h.produced.0 > 0 { "made" } else { "received" },
-                        h.consumed,
-                        h.shipped,
-                        q.amount
-                    ),
-                ));
-            }
-            out.push(Input {
-                lot: lot_id,
-                quantity: q,
-            });
-        }
-        Ok(out)
-    }
-
     pub fn create_lot(&self, caller: &Caller, req: NewLot) -> AppResult<LotView> {
         let (producer, _) = self.resolve_party(
             "producer",
@@ -216,24 +89,25 @@ impl App {
             .map_err(|e| AppError::rule("lot_code", e))?;
         let quantity = Self::quantity("quantity", req.quantity)?;
         let gtin = Self::gtin("gtin", &req.gtin)?;
-        self.write(caller, |id, now| {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
             let produced_at = Self::time("produced_at", &req.produced_at, now)?;
             let key = NaturalKey::LotCode {
                 producer,
                 code: lot_code.clone(),
             };
-            if let Some(existing) = self.store.lookup(&key)? {
+            if let Some(existing) = cx.w.lookup(&key) {
                 return Err(AppError::conflict(
                     "lot_code",
                     format!(
                         "{} already has a lot with code '{lot_code}': {}",
                         req.producer,
-                        self.ids.format(NodeKind::Lot, existing)
+                        cx.ids.format(NodeKind::Lot, existing)
                     ),
                 ));
             }
-            self.check_gtin_lot(caller, &gtin, &lot_code, "lot_code")?;
-            let inputs = self.check_inputs(caller, producer, produced_at, &req.inputs)?;
+            cx.check_gtin_lot(caller, &gtin, &lot_code, "lot_code")?;
+            let inputs = cx.check_inputs(caller, producer, produced_at, &req.inputs)?;
             let lot = Lot {
                 producer,
                 lot_code,
@@ -245,7 +119,7 @@ impl App {
                 inputs,
                 created_at: now,
             };
-            let view = LotView::new(&self.ids, id, &lot);
+            let view = LotView::new(cx.ids, id, &lot);
             Ok((
                 EventBody::Created {
                     id,
@@ -280,9 +154,10 @@ impl App {
             ));
         }
         let quantity = Self::quantity("quantity", req.quantity)?;
-        self.write(caller, |id, now| {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
             let shipped_at = Self::time("shipped_at", &req.shipped_at, now)?;
-            let lot = self.lot(lot_id)?;
+            let lot = cx.lot(lot_id)?;
             let unit = lot.quantity.unit.as_str();
             if quantity.unit != lot.quantity.unit {
                 return Err(AppError::rule("quantity.unit", format!("lot {} ({}) is counted in {unit}, not {}", req.lot, lot.lot_code, quantity.unit.as_str())));
@@ -290,7 +165,7 @@ impl App {
             if shipped_at < lot.produced_at {
                 return Err(AppError::rule("shipped_at", format!("lot {} was produced at {}, after the shipping time {}", req.lot, fmt_time(lot.produced_at), fmt_time(shipped_at))));
             }
-            let h = self.store.holding(lot_id, from);
+            let h = cx.w.holding(lot_id, from);
             if h.produced.0 == 0 && h.received.0 == 0 {
                 return Err(AppError::rule("from", format!("{} ({}) neither made nor received lot {} ({})", req.from, from_party.name, req.lot, lot.lot_code)));
             }
@@ -308,7 +183,7 @@ impl App {
                 ));
             }
             let s = Shipment { lot: lot_id, from, to, quantity, shipped_at, created_at: now };
-            let view = ShipmentView::new(&self.ids, id, &s);
+            let view = ShipmentView::new(cx.ids, id, &s);
             Ok((EventBody::Created { id, record: Record::Shipment(s) }, Some(from), view))
         })
     }
@@ -354,24 +229,25 @@ impl App {
                 "a batch must name the lots it consumed",
             ));
         }
-        self.write(caller, |id, now| {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
             let produced_at = Self::time("produced_at", &req.produced_at, now)?;
             let key = NaturalKey::BatchCode {
                 manufacturer,
                 code: batch_code.clone(),
             };
-            if let Some(existing) = self.store.lookup(&key)? {
+            if let Some(existing) = cx.w.lookup(&key) {
                 return Err(AppError::conflict(
                     "batch_code",
                     format!(
                         "{} already has a batch with code '{batch_code}': {}",
                         req.manufacturer,
-                        self.ids.format(NodeKind::Batch, existing)
+                        cx.ids.format(NodeKind::Batch, existing)
                     ),
                 ));
             }
-            self.check_gtin_lot(caller, &product.gtin, &batch_code, "batch_code")?;
-            let inputs = self.check_inputs(caller, manufacturer, produced_at, &req.inputs)?;
+            cx.check_gtin_lot(caller, &product.gtin, &batch_code, "batch_code")?;
+            let inputs = cx.check_inputs(caller, manufacturer, produced_at, &req.inputs)?;
             let unit_count = if req.serials { req.quantity } else { 0 };
             let batch = Batch {
                 manufacturer,
@@ -384,7 +260,7 @@ impl App {
                 unit_count,
                 created_at: now,
             };
-            let view = BatchView::new(&self.ids, id, &batch);
+            let view = BatchView::new(cx.ids, id, &batch);
             Ok((
                 EventBody::Created {
                     id,
@@ -461,18 +337,19 @@ impl App {
             ));
         }
         let batches = self.check_batches(caller, platform, seller, &req.batches)?;
-        self.write(caller, |id, now| {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
             let key = NaturalKey::ListingItem {
                 platform,
                 item_id: item_id.clone(),
             };
-            if let Some(existing) = self.store.lookup(&key)? {
+            if let Some(existing) = cx.w.lookup(&key) {
                 return Err(AppError::conflict(
                     "item_id",
                     format!(
                         "{} already has a listing with item id '{item_id}': {}",
                         req.platform,
-                        self.ids.format(NodeKind::Listing, existing)
+                        cx.ids.format(NodeKind::Listing, existing)
                     ),
                 ));
             }
@@ -487,7 +364,7 @@ impl App {
                 status: ListingStatus::Active,
                 created_at: now,
             };
-            let view = ListingView::new(&self.ids, id, &listing);
+            let view = ListingView::new(cx.ids, id, &listing);
             Ok((
                 EventBody::Created {
                     id,
@@ -519,15 +396,15 @@ impl App {
             return Err(AppError::rule("batches", "name at least one batch to link"));
         }
         let batches = self.check_batches(caller, listing.platform, listing.seller, &req.batches)?;
-        let done = self.write_if(caller, |_, _| {
-            let mut current = self.listing(id)?;
+        let done = self.write_if(caller, |cx| {
+            let mut current = cx.listing(id)?.clone();
             let new: Vec<NodeId> = batches
                 .iter()
                 .copied()
                 .filter(|b| !current.batches.contains(b))
                 .collect();
             if new.is_empty() {
-                let view = ListingView::new(&self.ids, id, &current);
+                let view = ListingView::new(cx.ids, id, &current);
                 return Ok((
                     None,
                     None,
@@ -539,7 +416,7 @@ impl App {
             }
             let platform = current.platform;
             current.batches.extend(&new);
-            let view = ListingView::new(&self.ids, id, &current);
+            let view = ListingView::new(cx.ids, id, &current);
             Ok((
                 Some(EventBody::ListingBatchesLinked {
                     listing: id,
