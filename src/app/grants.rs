@@ -58,13 +58,14 @@ impl App {
         self.check_grant(caller, seller)?;
         let (platform, _) =
             self.resolve_party("platform", &req.platform, &[Role::Platform], "the grantee")?;
-        self.write(caller, |id, now| {
-            if let Some(existing) = self.active_grant(seller, platform) {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
+            if let Some(existing) = cx.policy().active_grant(seller, platform) {
                 return Err(AppError::conflict(
                     "platform",
                     format!(
                         "this platform already holds an active grant: {}",
-                        self.ids.format(NodeKind::Grant, existing)
+                        cx.ids.format(NodeKind::Grant, existing)
                     ),
                 ));
             }
@@ -117,7 +118,8 @@ impl App {
             .ok_or_else(unknown)?;
         self.check_revoke_grant(caller, id)
             .map_err(|d| d.into_error(unknown))?;
-        self.write_if(caller, |_, now| {
+        self.write_if(caller, |cx| {
+            let now = cx.now;
             let mut g = self.grant(id)?;
             let body = g
                 .revoked_at

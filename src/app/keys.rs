@@ -57,10 +57,11 @@ impl App {
         self.write_answering(
             caller,
             |_: &IssuedKey| Ok(None),
-            |id, now| {
+            |cx| {
+                let (id, now) = (cx.id, cx.now);
                 let issued = IssuedKey {
-                    id: self.ids.format(NodeKind::Key, id),
-                    party: self.ids.format(NodeKind::Party, party),
+                    id: cx.ids.format(NodeKind::Key, id),
+                    party: cx.ids.format(NodeKind::Party, party),
                     read_only,
                     token,
                     created_at: fmt_time(now),
@@ -106,8 +107,8 @@ impl App {
         let owner = self.store.meta(key).map(|m| m.a).ok_or_else(unknown)?;
         self.check_revoke_key(caller, key, owner)
             .map_err(|d| d.into_error(unknown))?;
-        self.write_if(caller, |_, _| {
-            let revoked = self.store.meta(key).map(|m| m.flag != 0).unwrap_or(false);
+        self.write_if(caller, |cx| {
+            let revoked = cx.w.meta(key).map(|m| m.flag != 0).unwrap_or(false);
             let body = (!revoked).then_some(EventBody::KeyRevoked { key });
             Ok((body, Some(owner), ()))
         })

@@ -483,11 +483,9 @@ delegate! {
     pub(crate) fn check_revoke_key(&self, caller: &Caller, key: NodeId, owner: NodeId) -> Access;
     pub(crate) fn check_write(&self, caller: &Caller) -> Access;
     pub(crate) fn check_link(&self, caller: &Caller, platform: NodeId, seller: NodeId, batch: NodeId) -> Access;
-    pub(crate) fn active_grant(&self, seller: NodeId, platform: NodeId) -> Option<NodeId>;
     pub(crate) fn check_listing_write(&self, caller: &Caller, listing: NodeId) -> Access;
     pub(crate) fn check_grant(&self, caller: &Caller, seller: NodeId) -> Access;
     pub(crate) fn check_revoke_grant(&self, caller: &Caller, grant: NodeId) -> Access;
-    pub(crate) fn check_case_member(&self, caller: &Caller, case: &crate::core::domain::Case, accepting: bool) -> Access;
     pub(crate) fn check_compliance_read(&self, caller: &Caller, party: NodeId) -> Access;
     pub(crate) fn check_ack(&self, caller: &Caller, platform: NodeId) -> Access;
     pub(crate) fn may_see_stats(&self, caller: Option<&Caller>) -> bool;

@@ -36,7 +36,8 @@ impl App {
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
         let case = self.opt_case(caller, "case", &req.case)?;
-        self.write(caller, |id, now| {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
             let due_at = Self::due("due_at", &req.due_at, now)?;
             let m = self
                 .store
@@ -59,7 +60,7 @@ impl App {
                     format!(
                         "listing {} already has a pending action {}",
                         req.listing,
-                        self.ids.format(NodeKind::Action, *p)
+                        cx.ids.format(NodeKind::Action, *p)
                     ),
                 ));
             }
@@ -68,7 +69,7 @@ impl App {
                 platform: m.a,
                 ..pending_action(req.kind, reason, case, due_at, caller, now)
             };
-            let view = ActionView::new(&self.ids, id, &a, now);
+            let view = ActionView::new(cx.ids, id, &a, now);
             Ok((
                 EventBody::Created {
                     id,
@@ -89,7 +90,8 @@ impl App {
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
         let case = self.opt_case(caller, "case", &req.case)?;
-        self.write_if(caller, |first, now| {
+        self.write_if(caller, |cx| {
+            let (first, now) = (cx.id, cx.now);
             let due_at = Self::due("due_at", &req.due_at, now)?;
             let mut records = Vec::new();
             let mut result = BulkResult {
@@ -103,7 +105,7 @@ impl App {
                     result.skipped_pending += 1;
                     continue;
                 }
-                let Some(m) = self.store.meta(l) else {
+                let Some(m) = cx.w.meta(l) else {
                     continue;
                 };
                 let id = first + records.len() as NodeId;
@@ -117,9 +119,9 @@ impl App {
                 ));
                 *result
                     .by_platform
-                    .entry(self.ids.format(NodeKind::Party, m.a))
+                    .entry(cx.ids.format(NodeKind::Party, m.a))
                     .or_default() += 1;
-                result.actions.push(self.ids.format(NodeKind::Action, id));
+                result.actions.push(cx.ids.format(NodeKind::Action, id));
             }
             result.created = records.len() as u64;
             let body = (!records.is_empty()).then_some(EventBody::CreatedMany { records });
@@ -245,7 +247,8 @@ impl App {
             AckResult::Done => ActionStatus::Done,
             AckResult::Rejected => ActionStatus::Rejected,
         };
-        let done = self.write_if(caller, |_, now| {
+        let done = self.write_if(caller, |cx| {
+            let now = cx.now;
             let Record::Action(mut a) = self.load(n)? else {
                 return Err(AppError::Internal("not an action".into()));
             };

@@ -52,7 +52,8 @@ impl App {
             ));
         }
         let note = req.note.trim().to_string();
-        self.write(caller, |id, now| {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
             let c = Case {
                 title,
                 kind,
@@ -70,7 +71,7 @@ impl App {
                 }],
                 created_at: now,
             };
-            let view = CaseView::new(&self.ids, id, &c, |n| self.kind_of(n));
+            let view = CaseView::new(cx.ids, id, &c, |n| self.kind_of(n));
             Ok((
                 EventBody::Created {
                     id,
@@ -104,9 +105,11 @@ impl App {
         if note.chars().count() > 4000 {
             return Err(AppError::rule("note", "note has more than 4000 characters"));
         }
-        self.write(caller, |_, now| {
+        self.write(caller, |cx| {
+            let now = cx.now;
             let c = self.case(n)?;
-            self.check_case_member(caller, &c, false)
+            cx.policy()
+                .check_case_member(caller, &c, false)
                 .map_err(|d| d.into_error(|| crate::app::unknown_id(None, "case", id)))?;
             if c.holder == to {
                 return Err(AppError::rule(
@@ -157,10 +160,12 @@ impl App {
                 "give a note, a status or a bureau to join",
             ));
         }
-        self.write(caller, |_, now| {
+        self.write(caller, |cx| {
+            let now = cx.now;
             let c = self.case(n)?;
             let accepting = join.is_some() && join == caller.party;
-            self.check_case_member(caller, &c, accepting)
+            cx.policy()
+                .check_case_member(caller, &c, accepting)
                 .map_err(|d| d.into_error(|| crate::app::unknown_id(None, "case", id)))?;
             let step = match (join, req.status) {
                 (Some(b), _) if c.bureaus.contains(&b) => {

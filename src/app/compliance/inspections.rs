@@ -130,18 +130,19 @@ impl App {
         } else {
             vec![]
         };
-        let view = self.write(caller, |id, now| {
+        let view = self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
             let sampled_at = Self::time("sampled_at", &req.sampled_at, now)?;
-            if let Some(existing) = self.store.lookup(&NaturalKey::Report {
+            if let Some(existing) = cx.w.lookup(&NaturalKey::Report {
                 lab,
                 report_no: report_no.clone(),
-            })? {
+            }) {
                 return Err(AppError::conflict(
                     "report_no",
                     format!(
                         "{} already recorded report '{report_no}' as {}",
                         req.lab,
-                        self.ids.format(NodeKind::Inspection, existing)
+                        cx.ids.format(NodeKind::Inspection, existing)
                     ),
                 ));
             }

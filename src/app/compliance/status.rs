@@ -75,7 +75,8 @@ impl App {
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
         let case = self.opt_case(caller, "case", &req.case)?;
-        self.write(caller, |id, now| {
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
             let d = Declaration {
                 party,
                 status: req.status,
@@ -88,7 +89,7 @@ impl App {
             // decides the status (no inspection is newer).
             let mut view = self.compliance_view(party)?;
             view.status = d.status.as_str();
-            view.history.push(DeclarationView::new(&self.ids, id, &d));
+            view.history.push(DeclarationView::new(cx.ids, id, &d));
             Ok((
                 EventBody::Created {
                     id,
