@@ -93,8 +93,16 @@ impl<L: EventLog> Ledger<L> {
             bulk: AtomicBool::new(false),
             snapshot_seq: Mutex::new(0),
         };
-        ledger.check_tail(TAIL_CHECK)?;
-        let replayed = ledger.load_world(use_snapshot)?;
+        // The tail's hash chain is checked while the snapshot loads (each on its own core);
+        // nothing is served unless both succeed.
+        let (tail, replayed) = std::thread::scope(|s| {
+            let tail = s.spawn(|| ledger.check_tail(TAIL_CHECK));
+            let replayed = ledger.load_world(use_snapshot);
+            let tail = tail.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (tail, replayed)
+        });
+        tail?;
+        let replayed = replayed?;
         if use_snapshot && replayed > SNAPSHOT_AFTER {
             ledger.save_snapshot()?;
         }
@@ -108,8 +116,11 @@ impl<L: EventLog> Ledger<L> {
 
     /// Checks the hash chain of the last `n` events up to the head.
     fn check_tail(&self, n: u64) -> Result<(), StoreError> {
-        let head = self.head.lock();
-        let from = head.seq.saturating_sub(n).max(1);
+        let (head_seq, head_hash) = {
+            let h = self.head.lock();
+            (h.seq, h.hash)
+        };
+        let from = head_seq.saturating_sub(n).max(1);
         let mut prev: Option<Hash> = None;
         let mut last = from - 1;
         self.log.scan(from, &mut |seq, raw| {
@@ -135,10 +146,9 @@ impl<L: EventLog> Ledger<L> {
             last = seq;
             Ok(true)
         })?;
-        if last != head.seq || prev.unwrap_or(GENESIS) != head.hash {
+        if last != head_seq || prev.unwrap_or(GENESIS) != head_hash {
             return Err(StoreError::Corrupt(format!(
-                "the head names event {} but the log ends at event {last}",
-                head.seq
+                "the head names event {head_seq} but the log ends at event {last}"
             )));
         }
         Ok(())
