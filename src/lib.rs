@@ -15,10 +15,10 @@ pub mod digital_link;
 pub mod error;
 pub mod http;
 pub mod qr;
-pub mod rules;
+pub(crate) mod rules;
 pub mod secret;
 pub mod server;
-pub mod sheet;
+pub(crate) mod sheet;
 pub mod store;
 
 /// The core's modules under their short names (the library's API since before `core/`).

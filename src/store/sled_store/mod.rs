@@ -6,7 +6,7 @@
 //! - `meta`: the id key and the fingerprints of the secrets beside the store.
 //! - `idem`: answers to writes made with an `Idempotency-Key`, written with their event.
 //!
-//! Beside sled's directory: `db.head`, the last durable head (see [`head`]), and
+//! Beside sled's directory: `db.head`, the last durable head (see `head.rs`), and
 //! `db.snapshot`, the [`World`] as of some event (see [`crate::store::snapshot`]).
 //! Flushes are grouped: a writer that finds a flush in flight waits for it and the next one
 //! covers everybody who arrived meanwhile. sled's own flush writes with `sync_file_range`,
