@@ -38,8 +38,7 @@ fn png_round_trips_through_a_decoder() {
 #[test]
 fn png_has_a_quiet_zone_of_four_modules() {
     let img = luma("https://t.example/u/abc", Ecc::M, 256).unwrap();
-    let code =
-        QrCode::with_error_correction_level("https://t.example/u/abc", EcLevel::M).unwrap();
+    let code = QrCode::with_error_correction_level("https://t.example/u/abc", EcLevel::M).unwrap();
     let modules = code.width() as u32 + 8;
     let m = 256 / modules;
     let offset = (256 - modules * m) / 2;

@@ -28,7 +28,7 @@ impl<'w> Ctx<'w> {
         Ok(id)
     }
 
-    fn record(&self, id: NodeId) -> AppResult<&'w Record> {
+    pub(crate) fn record(&self, id: NodeId) -> AppResult<&'w Record> {
         self.w
             .record(id)
             .map(|r| &**r)
@@ -47,6 +47,63 @@ impl<'w> Ctx<'w> {
             Record::Listing(l) => Ok(l),
             _ => Err(AppError::Internal(format!("{id} is not a listing"))),
         }
+    }
+
+    pub(crate) fn kind_of(&self, id: NodeId) -> NodeKind {
+        self.w.meta(id).map(|m| m.kind).unwrap_or(NodeKind::Party)
+    }
+
+    pub(crate) fn case(&self, id: NodeId) -> AppResult<&'w crate::core::domain::Case> {
+        match self.record(id)? {
+            Record::Case(c) => Ok(c),
+            _ => Err(AppError::Internal(format!("{id} is not a case"))),
+        }
+    }
+
+    pub(crate) fn grant(&self, id: NodeId) -> AppResult<&'w crate::core::domain::Grant> {
+        match self.record(id)? {
+            Record::Grant(g) => Ok(g),
+            _ => Err(AppError::Internal(format!("{id} is not a grant"))),
+        }
+    }
+
+    /// Pending actions on a listing.
+    pub(crate) fn pending_actions(&self, listing: NodeId) -> Vec<NodeId> {
+        self.w
+            .attached(listing)
+            .iter()
+            .copied()
+            .filter(|&n| {
+                self.w.meta(n).is_some_and(|m| {
+                    m.kind == NodeKind::Action
+                        && m.flag == crate::core::domain::ActionStatus::Pending as u8
+                })
+            })
+            .collect()
+    }
+
+    /// Active listings downstream of the suppliers, each with the supplier it is reached
+    /// from (the first, when several), sorted by id; optionally one platform's only.
+    pub(crate) fn affected(
+        &self,
+        suppliers: &[NodeId],
+        platform: Option<NodeId>,
+    ) -> Vec<(NodeId, NodeId)> {
+        let mut map: BTreeMap<NodeId, NodeId> = BTreeMap::new();
+        for &s in suppliers {
+            for l in self.w.downstream(s).listings {
+                let Some(m) = self.w.meta(l) else {
+                    continue;
+                };
+                if status_from_code(m.flag) != ListingStatus::Active
+                    || platform.is_some_and(|p| p != m.a)
+                {
+                    continue;
+                }
+                map.entry(l).or_insert(s);
+            }
+        }
+        map.into_iter().collect()
     }
 
     pub(crate) fn party_name(&self, id: NodeId) -> &'w str {

@@ -32,13 +32,6 @@ impl App {
         }
     }
 
-    fn grant(&self, id: NodeId) -> AppResult<Grant> {
-        match self.load(id)? {
-            Record::Grant(g) => Ok(g),
-            _ => Err(AppError::Internal(format!("{id} is not a grant"))),
-        }
-    }
-
     /// A seller grants a platform the right to link the seller's batches. Granting again
     /// while a grant is active is a conflict naming the active grant.
     pub fn create_grant(&self, caller: &Caller, req: NewGrant) -> AppResult<GrantView> {
@@ -103,7 +96,8 @@ impl App {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids.into_iter().rev() {
             if self.can_read(caller, id) {
-                out.push(self.grant_view(id, &self.grant(id)?));
+                let g = self.read_ctx(|cx| cx.grant(id).cloned())?;
+                out.push(self.grant_view(id, &g));
             }
         }
         Ok(out)
@@ -120,7 +114,7 @@ impl App {
             .map_err(|d| d.into_error(unknown))?;
         self.write_if(caller, |cx| {
             let now = cx.now;
-            let mut g = self.grant(id)?;
+            let mut g = cx.grant(id)?.clone();
             let body = g
                 .revoked_at
                 .is_none()

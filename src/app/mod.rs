@@ -59,6 +59,19 @@ pub struct Ctx<'w> {
     pub now: i64,
 }
 
+impl App {
+    /// Answers `f` over the world as it is now (reads: the time is not used).
+    pub(crate) fn read_ctx<T>(&self, f: impl FnOnce(&Ctx<'_>) -> T) -> T {
+        let w = self.store.world();
+        f(&Ctx {
+            w: &w,
+            ids: &self.ids,
+            id: w.next_id(),
+            now: 0,
+        })
+    }
+}
+
 impl<'w> Ctx<'w> {
     /// The access rules over this world.
     pub fn policy(&self) -> policy::Policy<'w> {

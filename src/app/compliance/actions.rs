@@ -3,19 +3,6 @@
 use super::*;
 
 impl App {
-    /// Pending actions on a listing.
-    pub(crate) fn pending_actions(&self, listing: NodeId) -> Vec<NodeId> {
-        self.store
-            .attached(listing)
-            .into_iter()
-            .filter(|&n| {
-                self.store.meta(n).is_some_and(|m| {
-                    m.kind == NodeKind::Action && m.flag == ActionStatus::Pending as u8
-                })
-            })
-            .collect()
-    }
-
     pub(crate) fn due(
         field: &str,
         t: &Option<DateTime<FixedOffset>>,
@@ -54,7 +41,7 @@ impl App {
                     ),
                 ));
             }
-            if let Some(p) = self.pending_actions(listing).first() {
+            if let Some(p) = cx.pending_actions(listing).first() {
                 return Err(AppError::conflict(
                     "listing",
                     format!(
@@ -100,8 +87,8 @@ impl App {
                 by_platform: BTreeMap::new(),
                 actions: vec![],
             };
-            for (l, _) in self.affected(&[supplier], None)? {
-                if !self.pending_actions(l).is_empty() {
+            for (l, _) in cx.affected(&[supplier], None) {
+                if !cx.pending_actions(l).is_empty() {
                     result.skipped_pending += 1;
                     continue;
                 }
@@ -249,7 +236,7 @@ impl App {
         };
         let done = self.write_if(caller, |cx| {
             let now = cx.now;
-            let Record::Action(mut a) = self.load(n)? else {
+            let Record::Action(mut a) = cx.record(n)?.clone() else {
                 return Err(AppError::Internal("not an action".into()));
             };
             if a.status == status {

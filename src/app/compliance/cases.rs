@@ -71,7 +71,7 @@ impl App {
                 }],
                 created_at: now,
             };
-            let view = CaseView::new(cx.ids, id, &c, |n| self.kind_of(n));
+            let view = CaseView::new(cx.ids, id, &c, |n| cx.kind_of(n));
             Ok((
                 EventBody::Created {
                     id,
@@ -107,7 +107,7 @@ impl App {
         }
         self.write(caller, |cx| {
             let now = cx.now;
-            let c = self.case(n)?;
+            let c = cx.case(n)?.clone();
             cx.policy()
                 .check_case_member(caller, &c, false)
                 .map_err(|d| d.into_error(|| crate::app::unknown_id(None, "case", id)))?;
@@ -162,7 +162,7 @@ impl App {
         }
         self.write(caller, |cx| {
             let now = cx.now;
-            let c = self.case(n)?;
+            let c = cx.case(n)?.clone();
             let accepting = join.is_some() && join == caller.party;
             cx.policy()
                 .check_case_member(caller, &c, accepting)

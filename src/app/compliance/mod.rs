@@ -548,10 +548,7 @@ pub(crate) fn month_of(ms: i64) -> String {
 
 impl App {
     pub(crate) fn kind_of(&self, id: NodeId) -> NodeKind {
-        self.store
-            .meta(id)
-            .map(|m| m.kind)
-            .unwrap_or(NodeKind::Party)
+        self.read_ctx(|cx| cx.kind_of(id))
     }
 
     /// Resolves an optional case id given in a body.

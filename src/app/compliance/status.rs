@@ -163,28 +163,13 @@ impl App {
         }
     }
 
-    /// Active listings downstream of the suppliers, each with the supplier it is reached
-    /// from (the first, when several), sorted by id; optionally one platform's only.
+    /// Active listings downstream of the suppliers (see [`Ctx::affected`]).
     pub(crate) fn affected(
         &self,
         suppliers: &[NodeId],
         platform: Option<NodeId>,
     ) -> AppResult<Vec<(NodeId, NodeId)>> {
-        let mut map: BTreeMap<NodeId, NodeId> = BTreeMap::new();
-        for &s in suppliers {
-            for l in self.store.downstream(s)?.listings {
-                let Some(m) = self.store.meta(l) else {
-                    continue;
-                };
-                if status_from_code(m.flag) != ListingStatus::Active
-                    || platform.is_some_and(|p| p != m.a)
-                {
-                    continue;
-                }
-                map.entry(l).or_insert(s);
-            }
-        }
-        Ok(map.into_iter().collect())
+        Ok(self.read_ctx(|cx| cx.affected(suppliers, platform)))
     }
 
     pub(crate) fn impact_scope(
