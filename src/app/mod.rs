@@ -10,6 +10,7 @@ pub(crate) mod grants;
 pub mod import;
 pub(crate) mod keys;
 pub(crate) mod policy;
+mod qr_index;
 mod qr_refs;
 mod reads;
 pub(crate) mod scan;
@@ -206,7 +207,7 @@ pub struct App {
     /// Keys the hashes of API tokens (persistent for a server: see `server::open`).
     token_key: [u8; 32],
     /// QR tokens and rendering (see `scan`); None until `with_qr`.
-    qr: Option<scan::QrState>,
+    qr: Option<qr_index::QrState>,
     /// Serialises validate-and-append so that checks (mass balance, uniqueness) see every
     /// earlier write. Durability waits happen outside it, grouped by the store.
     writer: Mutex<()>,
