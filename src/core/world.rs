@@ -421,22 +421,8 @@ impl World {
                 h.update(&v.to_be_bytes());
             }
         }
-        let mut marks: Vec<_> = self.marks.iter().collect();
-        marks.sort_unstable_by_key(|(k, _)| **k);
-        for (k, v) in marks {
-            h.update(&k.to_be_bytes());
-            for x in v {
-                h.update(&x.to_be_bytes());
-            }
-        }
-        let mut touched: Vec<_> = self.touched.iter().collect();
-        touched.sort_unstable_by_key(|(k, _)| **k);
-        for (k, v) in touched {
-            h.update(&k.to_be_bytes());
-            for x in v {
-                h.update(&x.to_be_bytes());
-            }
-        }
+        hash_lists(&mut h, &self.marks);
+        hash_lists(&mut h, &self.touched);
         let mut keys: Vec<_> = self.keys.iter().collect();
         keys.sort_unstable();
         for (k, v) in keys {
@@ -444,6 +430,18 @@ impl World {
             h.update(&v.to_be_bytes());
         }
         *h.finalize().as_bytes()
+    }
+}
+
+/// Hashes a map of lists in key order (for [`World::digest`]).
+fn hash_lists<X: Copy + Into<u64>>(h: &mut blake3::Hasher, m: &Map<NodeId, Vec<X>>) {
+    let mut entries: Vec<_> = m.iter().collect();
+    entries.sort_unstable_by_key(|(k, _)| **k);
+    for (k, v) in entries {
+        h.update(&k.to_be_bytes());
+        for &x in v {
+            h.update(&x.into().to_be_bytes());
+        }
     }
 }
 
