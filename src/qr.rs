@@ -174,18 +174,21 @@ fn decode_token(token: &str) -> Option<[u8; TOKEN_BYTES]> {
     }
 }
 
-/// Maps tokens back to node ids in O(1). Build it at start with [`TokenIndex::insert`] for
-/// every node id and insert new nodes as they are created; wrap it in a lock to share it.
+/// Maps tokens back to node ids. The ids that exist at start are indexed in bulk
+/// ([`TokenIndex::build`]): their MACs computed on every core and kept as one sorted array
+/// (binary search, 20 bytes an entry); ids created later are inserted into a small map
+/// ([`TokenIndex::insert`]). Wrap it in a lock to share it.
 ///
-/// Cost measured by `benches/qr.rs` on the 2-core development machine: about 0.75 s to
-/// build the index of 1.5 million nodes (0.2 µs per MAC, the rest is the map), about 80 ns
-/// to resolve a token. Memory: 21 bytes per bucket and 2^21 buckets for 1.5 million
-/// entries, about 44 MB.
+/// Cost measured by `benches/qr.rs` on the 2-core development machine (see BENCHMARKS.md):
+/// the bulk build is the MACs (0.2 µs each, split over the cores) and one sort, instead of a
+/// hash insert per id.
 #[derive(Debug, Clone)]
 pub struct TokenIndex {
     key: QrKey,
-    /// Keyed by MAC outputs nobody can choose: foldhash, not SipHash.
-    map: HashMap<[u8; TOKEN_BYTES], u32, foldhash::fast::RandomState>,
+    /// Tokens of the bulk build, sorted.
+    sorted: Vec<([u8; TOKEN_BYTES], u32)>,
+    /// Tokens inserted one at a time. Keyed by MAC outputs nobody can choose: foldhash.
+    extra: HashMap<[u8; TOKEN_BYTES], u32, foldhash::fast::RandomState>,
 }
 
 impl TokenIndex {
@@ -196,24 +199,76 @@ impl TokenIndex {
     pub fn with_capacity(key: QrKey, capacity: usize) -> TokenIndex {
         TokenIndex {
             key,
-            map: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+            sorted: Vec::new(),
+            extra: HashMap::with_capacity_and_hasher(capacity, Default::default()),
+        }
+    }
+
+    /// The index of `ids` (each once), built on up to `threads` threads.
+    pub fn build(key: QrKey, ids: &[u32], threads: usize) -> TokenIndex {
+        let threads = threads.clamp(1, 16);
+        let chunk = ids.len().div_ceil(threads).max(1);
+        let mut sorted: Vec<([u8; TOKEN_BYTES], u32)> = std::thread::scope(|s| {
+            let parts: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    let key = &key;
+                    s.spawn(move || {
+                        let mut v: Vec<_> =
+                            part.iter().map(|&id| (token_bytes(key, id), id)).collect();
+                        v.sort_unstable();
+                        v
+                    })
+                })
+                .collect();
+            let mut all = Vec::with_capacity(ids.len());
+            for p in parts {
+                match p.join() {
+                    Ok(v) => all.extend(v),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            all
+        });
+        // The parts are sorted runs: the sort merges them.
+        sorted.sort_unstable();
+        sorted.dedup_by_key(|(t, _)| *t);
+        TokenIndex {
+            key,
+            sorted,
+            extra: HashMap::default(),
+        }
+    }
+
+    /// Adds node `id`; inserting an id twice is harmless.
+    pub fn insert(&mut self, id: u32) {
+        let t = token_bytes(&self.key, id);
+        if self.find(&t).is_none() {
+            self.extra.insert(t, id);
         }
     }
 
     /// Moves every entry of `other` (an index under the same key) into this one.
     pub fn absorb(&mut self, other: TokenIndex) {
-        self.map.extend(other.map);
+        if self.sorted.is_empty() {
+            self.sorted = other.sorted;
+        } else {
+            self.extra.extend(other.sorted);
+        }
+        self.extra.extend(other.extra);
     }
 
-    /// Adds node `id`; inserting an id twice is harmless.
-    pub fn insert(&mut self, id: u32) {
-        self.map.insert(token_bytes(&self.key, id), id);
+    fn find(&self, t: &[u8; TOKEN_BYTES]) -> Option<u32> {
+        match self.sorted.binary_search_by(|(s, _)| s.cmp(t)) {
+            Ok(i) => Some(self.sorted[i].1),
+            Err(_) => self.extra.get(t).copied(),
+        }
     }
 
     /// The node id a scanned token belongs to, case-insensitively; `None` for a malformed
     /// or unknown token.
     pub fn resolve(&self, token: &str) -> Option<u32> {
-        decode_token(token).and_then(|t| self.map.get(&t).copied())
+        decode_token(token).and_then(|t| self.find(&t))
     }
 
     /// The token of `id` under this index's key (the same as [`token`]).
@@ -222,11 +277,11 @@ impl TokenIndex {
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.sorted.len() + self.extra.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len() == 0
     }
 }
 

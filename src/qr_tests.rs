@@ -251,3 +251,29 @@ fn etag_is_quoted_and_content_bound() {
     assert_eq!(e, etag(b"abc"));
     assert_ne!(e, etag(b"abd"));
 }
+
+#[test]
+fn a_bulk_built_index_resolves_like_one_built_by_inserts() {
+    let k = QrKey::from_secret("bulk");
+    let ids: Vec<u32> = (0..5000).map(|i| i * 3).collect();
+    for threads in [1, 2, 7] {
+        let mut bulk = TokenIndex::build(k.clone(), &ids, threads);
+        assert_eq!(bulk.len(), ids.len());
+        for &id in &ids {
+            assert_eq!(bulk.resolve(&token(&k, id)), Some(id), "{threads} threads");
+        }
+        assert_eq!(bulk.resolve(&token(&k, 1)), None);
+        // Later ids, and an id already there, inserted one at a time.
+        bulk.insert(1);
+        bulk.insert(3);
+        assert_eq!(bulk.len(), ids.len() + 1);
+        assert_eq!(bulk.resolve(&token(&k, 1)), Some(1));
+    }
+    // An index that took inserts while the bulk build ran keeps both.
+    let mut shared = TokenIndex::new(k.clone());
+    shared.insert(99_999);
+    shared.absorb(TokenIndex::build(k.clone(), &ids, 2));
+    assert_eq!(shared.len(), ids.len() + 1);
+    assert_eq!(shared.resolve(&token(&k, 99_999)), Some(99_999));
+    assert_eq!(shared.resolve(&token(&k, 42)), Some(42));
+}

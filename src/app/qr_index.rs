@@ -59,16 +59,19 @@ impl App {
         let (store, index, ready) = (self.store.clone(), state.index.clone(), state.ready.clone());
         let end = self.store.next_id();
         let build = move || {
-            let mut built = TokenIndex::with_capacity(key, end as usize);
-            // In chunks, so that writers waiting for the world are not held up long.
+            // The coded ids first (in chunks, so that writers waiting for the world are
+            // not held up long), then their tokens on every core.
+            let mut ids = Vec::new();
             for start in (0..end).step_by(1 << 16) {
                 let w = store.world();
                 for id in start..end.min(start.saturating_add(1 << 16)) {
                     if w.meta(id).is_some_and(|m| qr_able(m.kind)) {
-                        built.insert(id);
+                        ids.push(id);
                     }
                 }
             }
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let built = TokenIndex::build(key, &ids, threads);
             index.write().absorb(built);
             let (done, cv) = &*ready;
             *done.lock() = true;
