@@ -100,3 +100,49 @@ fn the_core_imports_nothing_else_of_the_crate() {
         assert!(!store.contains(outer), "store imports {outer}");
     }
 }
+
+/// Commands decide from their `Ctx` alone (the world as it is, the ids, the next id, the
+/// time): the closure a command hands to `App::write…` never reaches back into the app
+/// (`self.`), which is where storage and the clock are.
+#[test]
+fn commands_decide_from_their_ctx_alone() {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join("app");
+    let mut files = Vec::new();
+    sources(&app, &mut files);
+    let mut closures = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (at, _) in text.match_indices("|cx| {") {
+            // Only the closures handed to the write path.
+            let before = &text[..at];
+            let call = before.rfind("self.write").unwrap_or(0);
+            if call == 0 || before[call..].matches(';').count() > 0 {
+                continue;
+            }
+            let body = &text[at + 6..];
+            let mut depth = 1;
+            let end = body
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .expect("a closed closure");
+            closures += 1;
+            assert!(
+                !body[..end].contains("self."),
+                "{}: a command's decision reaches into the app: {}",
+                f.display(),
+                &body[..end.min(300)]
+            );
+        }
+    }
+    assert!(closures >= 15, "found {closures} decisions");
+}

@@ -21,11 +21,11 @@ pub struct GrantView {
 }
 
 impl App {
-    fn grant_view(&self, id: NodeId, g: &Grant) -> GrantView {
+    fn grant_view(ids: &crate::core::ids::IdCodec, id: NodeId, g: &Grant) -> GrantView {
         GrantView {
-            id: self.ids.format(NodeKind::Grant, id),
-            seller: self.ids.format(NodeKind::Party, g.seller),
-            platform: self.ids.format(NodeKind::Party, g.platform),
+            id: ids.format(NodeKind::Grant, id),
+            seller: ids.format(NodeKind::Party, g.seller),
+            platform: ids.format(NodeKind::Party, g.platform),
             active: g.revoked_at.is_none(),
             created_at: fmt_time(g.created_at),
             revoked_at: g.revoked_at.map(fmt_time),
@@ -68,7 +68,7 @@ impl App {
                 created_at: now,
                 revoked_at: None,
             };
-            let view = self.grant_view(id, &g);
+            let view = Self::grant_view(cx.ids, id, &g);
             Ok((
                 EventBody::Created {
                     id,
@@ -97,7 +97,7 @@ impl App {
         for id in ids.into_iter().rev() {
             if self.can_read(caller, id) {
                 let g = self.read_ctx(|cx| cx.grant(id).cloned())?;
-                out.push(self.grant_view(id, &g));
+                out.push(Self::grant_view(&self.ids, id, &g));
             }
         }
         Ok(out)
@@ -122,7 +122,7 @@ impl App {
             // The answer is the grant as the event leaves it.
             g.revoked_at.get_or_insert(now);
             let seller = g.seller;
-            Ok((body, Some(seller), self.grant_view(id, &g)))
+            Ok((body, Some(seller), Self::grant_view(cx.ids, id, &g)))
         })
     }
 }

@@ -180,7 +180,7 @@ impl App {
             let Record::Action(act) = self.load(a)? else {
                 continue;
             };
-            let view = self.action_view(caller, a, &act, now);
+            let view = Self::action_view(&self.ids, caller, a, &act, now);
             if q.overdue == Some(true) && !view.overdue {
                 continue;
             }
@@ -195,13 +195,13 @@ impl App {
 
     /// An action as `caller` sees it: the case behind it only for the bureaus.
     pub(crate) fn action_view(
-        &self,
+        ids: &IdCodec,
         caller: &Caller,
         id: NodeId,
         a: &Action,
         now: i64,
     ) -> ActionView {
-        let mut view = ActionView::new(&self.ids, id, a, now);
+        let mut view = ActionView::new(ids, id, a, now);
         if !caller.sees_all() {
             view.case = None;
         }
@@ -211,7 +211,7 @@ impl App {
     pub fn get_action(&self, caller: &Caller, id: &str) -> AppResult<ActionView> {
         let n = self.visible(caller, id, NodeKind::Action)?;
         match self.load(n)? {
-            Record::Action(a) => Ok(self.action_view(caller, n, &a, now_ms())),
+            Record::Action(a) => Ok(Self::action_view(&self.ids, caller, n, &a, now_ms())),
             _ => Err(AppError::Internal("not an action".into())),
         }
     }
@@ -240,7 +240,7 @@ impl App {
                 return Err(AppError::Internal("not an action".into()));
             };
             if a.status == status {
-                let view = self.action_view(caller, n, &a, now);
+                let view = Self::action_view(cx.ids, caller, n, &a, now);
                 return Ok((
                     None,
                     None,
@@ -260,7 +260,7 @@ impl App {
             a.status = status;
             a.note = Some(note.clone());
             a.acked_at = Some(now);
-            let view = self.action_view(caller, n, &a, now);
+            let view = Self::action_view(cx.ids, caller, n, &a, now);
             Ok((
                 Some(EventBody::ActionAcknowledged {
                     action: n,

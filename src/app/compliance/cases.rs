@@ -127,19 +127,13 @@ impl App {
                 note,
             };
             let holder = c.holder;
-            let view = self.case_after(n, c, &entry);
+            let view = cx.case_after(n, c, &entry);
             Ok((
                 EventBody::CaseUpdated { case: n, entry },
                 Some(holder),
                 view,
             ))
         })
-    }
-
-    /// A case as an event's step leaves it (the answer to that step).
-    pub(crate) fn case_after(&self, n: NodeId, mut c: Case, entry: &CaseEntry) -> CaseView {
-        c.apply(entry.clone());
-        CaseView::new(&self.ids, n, &c, |x| self.kind_of(x))
     }
 
     /// A note, a status change, an invitation (`join` naming another bureau) or an
@@ -187,7 +181,7 @@ impl App {
                 step,
                 note,
             };
-            let view = self.case_after(n, c, &entry);
+            let view = cx.case_after(n, c, &entry);
             Ok((
                 EventBody::CaseUpdated { case: n, entry },
                 caller.party,

@@ -157,7 +157,7 @@ impl App {
                 marked,
                 created_at: now,
             };
-            let view = self.inspection_view(caller, id, &ins);
+            let view = cx.inspection_view(caller, id, &ins);
             Ok((
                 EventBody::Created {
                     id,
@@ -176,27 +176,6 @@ impl App {
             Record::Inspection(i) => Ok(self.inspection_view(caller, n, &i)),
             _ => Err(AppError::Internal("not an inspection".into())),
         }
-    }
-
-    /// An inspection as `caller` may see it: the lots and suppliers it marked suspect are
-    /// the subject's upstream, so a lab or a sampling platform sees only those it may read
-    /// (its own inspection and verdict, not the supply chain behind the sample).
-    pub(crate) fn inspection_view(
-        &self,
-        caller: &Caller,
-        id: NodeId,
-        ins: &Inspection,
-    ) -> InspectionView {
-        let mut view = InspectionView::new(&self.ids, id, ins, |n| self.kind_of(n));
-        if !caller.sees_all() {
-            view.marked = ins
-                .marked
-                .iter()
-                .filter(|&&m| self.kind_of(m) != NodeKind::Party && self.can_read(caller, m))
-                .map(|&m| self.ids.format(self.kind_of(m), m))
-                .collect();
-        }
-        view
     }
 
     /// Adds the compliance mark and the latest inspection to a trace node.

@@ -7,6 +7,7 @@
 
 mod actions;
 mod cases;
+mod derive;
 mod inspections;
 mod stats;
 mod status;

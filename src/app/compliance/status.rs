@@ -3,65 +3,26 @@
 use super::*;
 
 impl App {
-    /// A party's effective compliance status: a non-compliant declaration stands; otherwise
-    /// the newer of the latest declaration and the latest suspect mark decides.
+    /// A party's effective compliance status (see [`Ctx::compliance_status`]).
     pub(crate) fn compliance_status(
         &self,
         party: NodeId,
     ) -> (ComplianceStatus, Vec<NodeId>, Vec<NodeId>) {
-        let decls: Vec<NodeId> = self
-            .store
-            .attached(party)
-            .into_iter()
-            .filter(|&n| self.kind_of(n) == NodeKind::Declaration)
-            .collect();
-        let marks = self.store.marks(party);
-        let latest_decl = decls.iter().max().copied();
-        let latest_mark = marks.iter().max().copied();
-        let decl_status = latest_decl
-            .and_then(|d| self.store.meta(d))
-            .map(|m| match m.flag {
-                0 => ComplianceStatus::Compliant,
-                1 => ComplianceStatus::Suspect,
-                _ => ComplianceStatus::Noncompliant,
-            });
-        let status = match (decl_status, latest_decl, latest_mark) {
-            (Some(ComplianceStatus::Noncompliant), _, _) => ComplianceStatus::Noncompliant,
-            (_, d, Some(m)) if d.is_none_or(|d| m > d) => ComplianceStatus::Suspect,
-            (Some(s), _, _) => s,
-            _ => ComplianceStatus::Compliant,
-        };
-        (status, marks, decls)
+        self.read_ctx(|cx| cx.compliance_status(party))
     }
 
     pub(crate) fn compliance_view(&self, party: NodeId) -> AppResult<ComplianceView> {
-        self.compliance_view_of(party, self.compliance_status(party))
+        self.read_ctx(|cx| cx.compliance_view(party))
     }
 
-    /// The view of a status already computed by [`App::compliance_status`].
-    pub(crate) fn compliance_view_of(
+    /// An inspection as `caller` may see it (see [`Ctx::inspection_view`]).
+    pub(crate) fn inspection_view(
         &self,
-        party: NodeId,
-        (status, marks, decls): (ComplianceStatus, Vec<NodeId>, Vec<NodeId>),
-    ) -> AppResult<ComplianceView> {
-        let p = self.party(party)?;
-        let mut history = Vec::with_capacity(decls.len());
-        for d in decls {
-            if let Record::Declaration(x) = self.load(d)? {
-                history.push(DeclarationView::new(&self.ids, d, &x));
-            }
-        }
-        Ok(ComplianceView {
-            party: self.ids.format(NodeKind::Party, party),
-            name: p.name,
-            city: p.city,
-            status: status.as_str(),
-            evidence: marks
-                .iter()
-                .map(|&m| self.ids.format(NodeKind::Inspection, m))
-                .collect(),
-            history,
-        })
+        caller: &Caller,
+        id: NodeId,
+        ins: &Inspection,
+    ) -> InspectionView {
+        self.read_ctx(|cx| cx.inspection_view(caller, id, ins))
     }
 
     pub fn declare_compliance(
@@ -87,7 +48,7 @@ impl App {
             };
             // The answer is the record as this declaration leaves it: the newest declaration
             // decides the status (no inspection is newer).
-            let mut view = self.compliance_view(party)?;
+            let mut view = cx.compliance_view(party)?;
             view.status = d.status.as_str();
             view.history.push(DeclarationView::new(cx.ids, id, &d));
             Ok((
@@ -131,17 +92,19 @@ impl App {
             &[Role::Regulator],
             "list suppliers by compliance status",
         )?;
-        let mut out = Vec::new();
-        for p in self.store.ids_of(NodeKind::Party) {
-            if self.party_role(p) != Some(Role::Supplier) {
-                continue;
+        self.read_ctx(|cx| {
+            let mut out = Vec::new();
+            for &p in cx.w.ids_of(NodeKind::Party) {
+                if cx.policy().party_role(p) != Some(Role::Supplier) {
+                    continue;
+                }
+                let status = cx.compliance_status(p);
+                if q.status.is_none_or(|s| s == status.0) {
+                    out.push(cx.compliance_view_of(p, status)?);
+                }
             }
-            let status = self.compliance_status(p);
-            if q.status.is_none_or(|s| s == status.0) {
-                out.push(self.compliance_view_of(p, status)?);
-            }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// Suppliers an impact query covers: the one named, or every non-compliant one.

@@ -1,0 +1,102 @@
+//! What the compliance commands and reads derive from the world, over a [`Ctx`]: a party's
+//! compliance status and its view, an inspection as a caller may see it, a case after a
+//! step. Pure: the same world gives the same answer.
+
+use super::*;
+use crate::app::Ctx;
+
+impl<'w> Ctx<'w> {
+    /// A party's effective compliance status: a non-compliant declaration stands; otherwise
+    /// the newer of the latest declaration and the latest suspect mark decides.
+    pub(crate) fn compliance_status(
+        &self,
+        party: NodeId,
+    ) -> (ComplianceStatus, Vec<NodeId>, Vec<NodeId>) {
+        let decls: Vec<NodeId> = self
+            .w
+            .attached(party)
+            .iter()
+            .copied()
+            .filter(|&n| self.kind_of(n) == NodeKind::Declaration)
+            .collect();
+        let marks = self.w.marks(party).to_vec();
+        let latest_decl = decls.iter().max().copied();
+        let latest_mark = marks.iter().max().copied();
+        let decl_status = latest_decl
+            .and_then(|d| self.w.meta(d))
+            .map(|m| match m.flag {
+                0 => ComplianceStatus::Compliant,
+                1 => ComplianceStatus::Suspect,
+                _ => ComplianceStatus::Noncompliant,
+            });
+        let status = match (decl_status, latest_decl, latest_mark) {
+            (Some(ComplianceStatus::Noncompliant), _, _) => ComplianceStatus::Noncompliant,
+            (_, d, Some(m)) if d.is_none_or(|d| m > d) => ComplianceStatus::Suspect,
+            (Some(s), _, _) => s,
+            _ => ComplianceStatus::Compliant,
+        };
+        (status, marks, decls)
+    }
+
+    pub(crate) fn compliance_view(&self, party: NodeId) -> AppResult<ComplianceView> {
+        self.compliance_view_of(party, self.compliance_status(party))
+    }
+
+    /// The view of a status already computed by [`Ctx::compliance_status`].
+    pub(crate) fn compliance_view_of(
+        &self,
+        party: NodeId,
+        (status, marks, decls): (ComplianceStatus, Vec<NodeId>, Vec<NodeId>),
+    ) -> AppResult<ComplianceView> {
+        let p = match self.record(party)? {
+            Record::Party(p) => p,
+            _ => return Err(AppError::Internal(format!("{party} is not a party"))),
+        };
+        let mut history = Vec::with_capacity(decls.len());
+        for d in decls {
+            if let Record::Declaration(x) = self.record(d)? {
+                history.push(DeclarationView::new(self.ids, d, x));
+            }
+        }
+        Ok(ComplianceView {
+            party: self.ids.format(NodeKind::Party, party),
+            name: p.name.clone(),
+            city: p.city.clone(),
+            status: status.as_str(),
+            evidence: marks
+                .iter()
+                .map(|&m| self.ids.format(NodeKind::Inspection, m))
+                .collect(),
+            history,
+        })
+    }
+
+    /// An inspection as `caller` may see it: the lots and suppliers it marked suspect are
+    /// the subject's upstream, so a lab or a sampling platform sees only those it may read
+    /// (its own inspection and verdict, not the supply chain behind the sample).
+    pub(crate) fn inspection_view(
+        &self,
+        caller: &Caller,
+        id: NodeId,
+        ins: &Inspection,
+    ) -> InspectionView {
+        let mut view = InspectionView::new(self.ids, id, ins, |n| self.kind_of(n));
+        if !caller.sees_all() {
+            view.marked = ins
+                .marked
+                .iter()
+                .filter(|&&m| {
+                    self.kind_of(m) != NodeKind::Party && self.policy().can_read(caller, m)
+                })
+                .map(|&m| self.ids.format(self.kind_of(m), m))
+                .collect();
+        }
+        view
+    }
+
+    /// A case as an event's step leaves it (the answer to that step).
+    pub(crate) fn case_after(&self, n: NodeId, mut c: Case, entry: &CaseEntry) -> CaseView {
+        c.apply(entry.clone());
+        CaseView::new(self.ids, n, &c, |x| self.kind_of(x))
+    }
+}
