@@ -10,6 +10,7 @@ use actix_web::{middleware, web, HttpServer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -190,9 +191,20 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
 /// How often the snapshot thread looks at the log, and how far the log may grow past the
 /// snapshot (in events, or in time while anything was written) before it writes a new one:
 /// a restart then replays at most about that much.
-const SNAPSHOT_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+const SNAPSHOT_POLL: Duration = Duration::from_secs(5);
 const SNAPSHOT_EVERY_EVENTS: u64 = 50_000;
-const SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(600);
+/// Writers wait while a snapshot is written (≈0.8 s at S = 1): snapshots are at least this
+/// many times their own duration apart, so that under a sustained load writes wait at most
+/// about 1/30 of the time.
+const SNAPSHOT_SPACING: u32 = 30;
+
+/// Whether the snapshot thread writes one now: `behind` events since the last, `since` the
+/// time since it, which took `took`.
+fn snapshot_due(behind: u64, since: Duration, took: Duration) -> bool {
+    (behind >= SNAPSHOT_EVERY_EVENTS && since >= took * SNAPSHOT_SPACING)
+        || (behind > 0 && since >= SNAPSHOT_EVERY)
+}
 
 /// Writes snapshots in the background while the log grows (ends with the store).
 fn spawn_snapshots(store: &Arc<SledStore>) {
@@ -200,20 +212,24 @@ fn spawn_snapshots(store: &Arc<SledStore>) {
     let spawned = std::thread::Builder::new()
         .name("snapshots".into())
         .spawn(move || {
-            let mut last = std::time::Instant::now();
+            let (mut last, mut took) = (Instant::now(), Duration::ZERO);
             loop {
                 std::thread::sleep(SNAPSHOT_POLL);
                 let Some(store) = weak.upgrade() else { return };
-                let behind = store.since_snapshot();
-                let due = behind >= SNAPSHOT_EVERY_EVENTS || (behind > 0 && last.elapsed() >= SNAPSHOT_EVERY);
-                if due && store.failure().is_none()
+                if !snapshot_due(store.since_snapshot(), last.elapsed(), took)
+                    || store.failure().is_some()
                 {
-                    match store.save_snapshot() {
-                        Ok(seq) => tracing::debug!(seq, "periodic snapshot"),
-                        Err(e) => tracing::warn!(error = %e, "periodic snapshot failed; the previous one stays"),
-                    }
-                    last = std::time::Instant::now();
+                    continue;
                 }
+                let started = Instant::now();
+                match store.save_snapshot() {
+                    Ok(seq) => tracing::debug!(seq, "periodic snapshot"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "periodic snapshot failed; the previous one stays")
+                    }
+                }
+                took = started.elapsed();
+                last = Instant::now();
             }
         });
     if let Err(e) = spawned {
@@ -232,4 +248,23 @@ pub async fn run_until_stopped(running: Running) -> std::io::Result<()> {
         Err(e) => tracing::error!(error = %e, "final flush did not run"),
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_are_spaced_by_their_own_cost() {
+        let s = Duration::from_secs;
+        // Far enough behind, and the last one was cheap: now.
+        assert!(snapshot_due(60_000, s(6), Duration::from_millis(100)));
+        // Far enough behind, but the last one took 1 s: not before 30 s.
+        assert!(!snapshot_due(60_000, s(20), s(1)));
+        assert!(snapshot_due(60_000, s(30), s(1)));
+        // A few events: only after ten minutes; none: never.
+        assert!(!snapshot_due(10, s(599), Duration::ZERO));
+        assert!(snapshot_due(10, s(600), Duration::ZERO));
+        assert!(!snapshot_due(0, s(6000), Duration::ZERO));
+    }
 }
