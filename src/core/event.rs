@@ -1,8 +1,10 @@
 //! Events: every accepted command becomes one, appended to a blake3 hash chain.
 //!
-//! A stored log entry is `prev_hash (32) ‖ hash (32) ‖ encoded event`, and
-//! `hash = blake3(DOMAIN ‖ prev_hash ‖ encoded event)`, so verification recomputes the
-//! chain from the stored bytes themselves without re-encoding anything.
+//! A stored log entry is `hash (32) ‖ encoded event`, and
+//! `hash = blake3(DOMAIN ‖ previous entry's hash ‖ encoded event)` (the first links to
+//! [`GENESIS`]), so verification recomputes the chain from the stored bytes themselves
+//! without re-encoding anything. The previous hash is not stored again: it is the previous
+//! entry's.
 
 use crate::core::codec::{self, CodecError};
 use crate::core::domain::{ActionStatus, CaseEntry, NodeId, Record};
@@ -105,8 +107,7 @@ pub fn chain_hash(prev: &Hash, encoded_event: &[u8]) -> Hash {
 pub fn seal(prev: &Hash, event: &Event) -> Result<(Vec<u8>, Hash), CodecError> {
     let body = codec::encode(event)?;
     let hash = chain_hash(prev, &body);
-    let mut entry = Vec::with_capacity(64 + body.len());
-    entry.extend_from_slice(prev);
+    let mut entry = Vec::with_capacity(32 + body.len());
     entry.extend_from_slice(&hash);
     entry.extend_from_slice(&body);
     Ok((entry, hash))
@@ -114,23 +115,19 @@ pub fn seal(prev: &Hash, event: &Event) -> Result<(Vec<u8>, Hash), CodecError> {
 
 /// A log entry split into its parts.
 pub struct Entry<'a> {
-    pub prev: Hash,
     pub hash: Hash,
     pub body: &'a [u8],
 }
 
 pub fn split_entry(entry: &[u8]) -> Option<Entry<'_>> {
-    if entry.len() < 64 {
+    if entry.len() < 32 {
         return None;
     }
-    let mut prev = [0u8; 32];
     let mut hash = [0u8; 32];
-    prev.copy_from_slice(&entry[..32]);
-    hash.copy_from_slice(&entry[32..64]);
+    hash.copy_from_slice(&entry[..32]);
     Some(Entry {
-        prev,
         hash,
-        body: &entry[64..],
+        body: &entry[32..],
     })
 }
 
@@ -167,14 +164,16 @@ mod tests {
         let (e2, h2) = seal(&h1, &ev(2)).unwrap();
         let p1 = split_entry(&e1).unwrap();
         let p2 = split_entry(&e2).unwrap();
-        assert_eq!(p1.prev, GENESIS);
-        assert_eq!(p2.prev, h1);
-        assert_eq!(chain_hash(&p2.prev, p2.body), h2);
+        assert_eq!(chain_hash(&GENESIS, p1.body), h1);
+        assert_eq!(chain_hash(&h1, p2.body), h2);
+        // The second entry does not follow another first one.
+        let (_, other) = seal(&GENESIS, &ev(3)).unwrap();
+        assert_ne!(chain_hash(&other, p2.body), h2);
         let mut tampered = e2.clone();
         let last = tampered.len() - 1;
         tampered[last] ^= 1;
         let t = split_entry(&tampered).unwrap();
-        assert_ne!(chain_hash(&t.prev, t.body), t.hash);
+        assert_ne!(chain_hash(&h1, t.body), t.hash);
         let decoded: Event = crate::core::codec::decode(p2.body).unwrap();
         assert_eq!(decoded, ev(2));
     }

@@ -22,6 +22,10 @@ pub const TAIL_CHECK: u64 = 10_000;
 /// An open that replayed more events than this after the snapshot writes a new one.
 pub const SNAPSHOT_AFTER: u64 = 10_000;
 const ID_KEY: &str = "id_key";
+/// The layout of the log's entries (see [`crate::core::event`]): kept with the log, so that
+/// a log of another layout is refused by name instead of failing its hash chain.
+const LOG_FORMAT: &str = "log_format";
+const FORMAT: &[u8] = b"2";
 
 struct Head {
     seq: u64,
@@ -83,6 +87,17 @@ impl<L: EventLog> Ledger<L> {
                 ))
             }
         };
+        match log.meta(LOG_FORMAT)? {
+            Some(v) if v == FORMAT => {}
+            None if seq == 0 => log.set_meta(LOG_FORMAT, FORMAT)?,
+            found => {
+                return Err(StoreError::Corrupt(format!(
+                    "the log is in entry format {} but this boardtrail reads format {}: it was written by another version (keep using that one, or move the data with it)",
+                    found.map_or("1".to_string(), |v| String::from_utf8_lossy(&v).into_owned()),
+                    String::from_utf8_lossy(FORMAT)
+                )))
+            }
+        }
         let ledger = Ledger {
             log,
             world: RwLock::new(World::default()),
@@ -121,32 +136,34 @@ impl<L: EventLog> Ledger<L> {
             (h.seq, h.hash)
         };
         let from = head_seq.saturating_sub(n).max(1);
-        let mut prev: Option<Hash> = None;
+        // The chain is checked from the hash of the event before the window.
+        let mut prev = match from - 1 {
+            0 => GENESIS,
+            before => self.hash_at(before)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("event {before} is missing from the log"))
+            })?,
+        };
         let mut last = from - 1;
         self.log.scan(from, &mut |seq, raw| {
             let entry = event::split_entry(raw)
                 .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
-            if event::chain_hash(&entry.prev, entry.body) != entry.hash {
+            if seq != last + 1 {
                 return Err(StoreError::Corrupt(format!(
-                    "event {seq} does not match its hash: the store is damaged (run `boardtrail verify`)"
+                    "event {seq} follows event {last}: the log has a gap (run `boardtrail verify`)"
+                )));
+            }
+            if event::chain_hash(&prev, entry.body) != entry.hash {
+                return Err(StoreError::Corrupt(format!(
+                    "event {seq} does not match its hash: the store is damaged or the event changed (run `boardtrail verify`)"
                 )));
             }
             codec::decode::<Event>(entry.body)
                 .map_err(|e| StoreError::Corrupt(format!("event {seq} cannot be decoded: {e}")))?;
-            let linked = match prev {
-                Some(p) => p == entry.prev,
-                None => seq != 1 || entry.prev == GENESIS,
-            };
-            if seq != last + 1 || !linked {
-                return Err(StoreError::Corrupt(format!(
-                    "event {seq} does not follow event {last}: the log has a gap or a changed event"
-                )));
-            }
-            prev = Some(entry.hash);
+            prev = entry.hash;
             last = seq;
             Ok(true)
         })?;
-        if last != head_seq || prev.unwrap_or(GENESIS) != head_hash {
+        if last != head_seq || prev != head_hash {
             return Err(StoreError::Corrupt(format!(
                 "the head names event {head_seq} but the log ends at event {last}"
             )));

@@ -238,4 +238,19 @@ mod tests {
         log.sync(1).unwrap();
         assert_eq!(log.crashed().last().unwrap().map(|(s, _)| s), Some(1));
     }
+
+    #[test]
+    fn a_log_of_another_entry_format_is_refused_by_name() {
+        let log = MemLog::default();
+        log.set_meta("id_key", &[1u8; 32]).unwrap();
+        log.append(1, vec![0; 80], None).unwrap();
+        let err = Ledger::over(log, true).err().expect("refused");
+        assert!(err.to_string().contains("entry format 1"), "{err}");
+        // A new log is marked with the format it is written in.
+        let fresh = MemStore::new([2u8; 32]);
+        assert_eq!(
+            fresh.log().meta("log_format").unwrap().as_deref(),
+            Some(&b"2"[..])
+        );
+    }
 }
