@@ -106,6 +106,24 @@ impl<'w> Ctx<'w> {
         map.into_iter().collect()
     }
 
+    /// A natural key the command would take must be free; else a conflict on `field`, its
+    /// text from `taken` given the holder's public id (of kind `kind`).
+    pub(crate) fn unclaimed(
+        &self,
+        key: &NaturalKey,
+        field: &str,
+        kind: NodeKind,
+        taken: impl FnOnce(&str) -> String,
+    ) -> AppResult<()> {
+        match self.w.lookup(key) {
+            Some(holder) => Err(AppError::conflict(
+                field,
+                taken(&self.ids.format(kind, holder)),
+            )),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn party_name(&self, id: NodeId) -> &'w str {
         match self.w.record(id).map(|r| &**r) {
             Some(Record::Party(p)) => &p.name,

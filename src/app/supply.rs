@@ -14,15 +14,12 @@ impl App {
         let uscc = Uscc::parse(&req.uscc).map_err(|e| AppError::rule("uscc", e))?;
         self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
-            if let Some(existing) = cx.w.lookup(&NaturalKey::Uscc(uscc.to_string())) {
-                return Err(AppError::conflict(
-                    "uscc",
-                    format!(
-                        "a party with USCC {uscc} is already registered as {}",
-                        cx.ids.format(NodeKind::Party, existing)
-                    ),
-                ));
-            }
+            cx.unclaimed(
+                &NaturalKey::Uscc(uscc.to_string()),
+                "uscc",
+                NodeKind::Party,
+                |held| format!("a party with USCC {uscc} is already registered as {held}"),
+            )?;
             let party = Party {
                 name,
                 role: req.role,
@@ -96,16 +93,12 @@ impl App {
                 producer,
                 code: lot_code.clone(),
             };
-            if let Some(existing) = cx.w.lookup(&key) {
-                return Err(AppError::conflict(
-                    "lot_code",
-                    format!(
-                        "{} already has a lot with code '{lot_code}': {}",
-                        req.producer,
-                        cx.ids.format(NodeKind::Lot, existing)
-                    ),
-                ));
-            }
+            cx.unclaimed(&key, "lot_code", NodeKind::Lot, |held| {
+                format!(
+                    "{} already has a lot with code '{lot_code}': {held}",
+                    req.producer
+                )
+            })?;
             cx.check_gtin_lot(caller, &gtin, &lot_code, "lot_code")?;
             let inputs = cx.check_inputs(caller, producer, produced_at, &req.inputs)?;
             let lot = Lot {
@@ -236,16 +229,12 @@ impl App {
                 manufacturer,
                 code: batch_code.clone(),
             };
-            if let Some(existing) = cx.w.lookup(&key) {
-                return Err(AppError::conflict(
-                    "batch_code",
-                    format!(
-                        "{} already has a batch with code '{batch_code}': {}",
-                        req.manufacturer,
-                        cx.ids.format(NodeKind::Batch, existing)
-                    ),
-                ));
-            }
+            cx.unclaimed(&key, "batch_code", NodeKind::Batch, |held| {
+                format!(
+                    "{} already has a batch with code '{batch_code}': {held}",
+                    req.manufacturer
+                )
+            })?;
             cx.check_gtin_lot(caller, &product.gtin, &batch_code, "batch_code")?;
             let inputs = cx.check_inputs(caller, manufacturer, produced_at, &req.inputs)?;
             let unit_count = if req.serials { req.quantity } else { 0 };
@@ -343,16 +332,12 @@ impl App {
                 platform,
                 item_id: item_id.clone(),
             };
-            if let Some(existing) = cx.w.lookup(&key) {
-                return Err(AppError::conflict(
-                    "item_id",
-                    format!(
-                        "{} already has a listing with item id '{item_id}': {}",
-                        req.platform,
-                        cx.ids.format(NodeKind::Listing, existing)
-                    ),
-                ));
-            }
+            cx.unclaimed(&key, "item_id", NodeKind::Listing, |held| {
+                format!(
+                    "{} already has a listing with item id '{item_id}': {held}",
+                    req.platform
+                )
+            })?;
             let listing = Listing {
                 platform,
                 seller,

@@ -133,19 +133,16 @@ impl App {
         let view = self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
             let sampled_at = Self::time("sampled_at", &req.sampled_at, now)?;
-            if let Some(existing) = cx.w.lookup(&NaturalKey::Report {
+            let key = NaturalKey::Report {
                 lab,
                 report_no: report_no.clone(),
-            }) {
-                return Err(AppError::conflict(
-                    "report_no",
-                    format!(
-                        "{} already recorded report '{report_no}' as {}",
-                        req.lab,
-                        cx.ids.format(NodeKind::Inspection, existing)
-                    ),
-                ));
-            }
+            };
+            cx.unclaimed(&key, "report_no", NodeKind::Inspection, |held| {
+                format!(
+                    "{} already recorded report '{report_no}' as {held}",
+                    req.lab
+                )
+            })?;
             let ins = Inspection {
                 subject,
                 lab,
