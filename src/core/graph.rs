@@ -119,17 +119,6 @@ pub struct UpReach {
 }
 
 impl Graph {
-    pub fn with_capacity(n: usize) -> Graph {
-        Graph {
-            meta: Vec::with_capacity(n),
-            up: Vec::with_capacity(n),
-            down: Vec::with_capacity(n),
-            edge_count: 0,
-            by_kind: Default::default(),
-            attached: Default::default(),
-        }
-    }
-
     /// Ids of a low-volume kind (parties, inspections, declarations, actions, cases).
     pub fn ids_of(&self, kind: NodeKind) -> &[NodeId] {
         self.by_kind

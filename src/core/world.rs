@@ -42,8 +42,8 @@ pub enum WorldError {
 }
 
 /// The resident state: every record, the graph over them, holdings, suspect marks and
-/// natural keys. Changed only by [`World::apply`] (or, for a store rebuilding from its own
-/// projection, [`World::load`]); reads never touch storage.
+/// natural keys. Changed only by [`World::apply`] (or [`World::project`] then
+/// [`World::commit`]); reads never touch storage.
 #[derive(Default)]
 pub struct World {
     pub(crate) graph: Graph,
@@ -88,9 +88,8 @@ impl World {
         self.records.get(id as usize).and_then(Option::as_ref)
     }
 
-    /// Folds one stored record into the resident state (graph, holdings, records): for a
-    /// store that rebuilds the world from its projection instead of replaying its log.
-    pub fn load(&mut self, id: NodeId, record: Arc<Record>) {
+    /// Folds one new record into the resident state (graph, holdings, records).
+    fn load(&mut self, id: NodeId, record: Arc<Record>) {
         self.apply_new(id, &record);
         self.keep(id, record);
     }
@@ -180,14 +179,6 @@ impl World {
 }
 
 impl World {
-    /// A world sized for `n` ids.
-    pub fn with_capacity(n: usize) -> World {
-        World {
-            graph: Graph::with_capacity(n),
-            ..World::default()
-        }
-    }
-
     /// What `ev` writes, computed from the current state; nothing changes. Refused if an
     /// amount would overflow (mass balance sums stay exact).
     pub fn project(&self, ev: &Event) -> Result<Projection, WorldError> {
@@ -295,11 +286,6 @@ impl World {
 
     pub fn lookup(&self, key: &NaturalKey) -> Option<NodeId> {
         self.keys.get(&key_digest(&key.encode())).copied()
-    }
-
-    /// Whether an encoded natural key is taken, and by whom.
-    pub fn key_holder(&self, encoded: &[u8]) -> Option<NodeId> {
-        self.keys.get(&key_digest(encoded)).copied()
     }
 
     pub fn holding(&self, lot: NodeId, party: NodeId) -> Holding {

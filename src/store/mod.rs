@@ -34,8 +34,6 @@ pub enum StoreError {
     KeyTaken(NodeId),
     #[error("the store is inconsistent: {0}")]
     Corrupt(String),
-    #[error("the record {0} to update does not exist")]
-    Missing(NodeId),
     #[error(transparent)]
     World(crate::core::WorldError),
     /// The log's head is not the one the append expected: another writer appended first.
