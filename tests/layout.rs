@@ -146,3 +146,43 @@ fn commands_decide_from_their_ctx_alone() {
     }
     assert!(closures >= 15, "found {closures} decisions");
 }
+
+/// Reads over a read-only `Ctx` hold the world's read lock for their whole answer: nothing
+/// inside may go back through the app (a second read lock of the same thread can wait
+/// forever behind a queued writer).
+#[test]
+fn reads_over_a_ctx_do_not_lock_the_world_again() {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join("app");
+    let mut files = Vec::new();
+    sources(&app, &mut files);
+    let mut reads = 0;
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (at, _) in text.match_indices("read_ctx(|cx|") {
+            let args = &text[at + "read_ctx(".len()..];
+            let mut depth = 1;
+            let end = args
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .expect("a closed call");
+            reads += 1;
+            assert!(
+                !args[..end].contains("self."),
+                "{}: a read over a Ctx reaches into the app: {}",
+                f.display(),
+                &args[..end.min(300)]
+            );
+        }
+    }
+    assert!(reads >= 8, "found {reads} reads over a Ctx");
+}

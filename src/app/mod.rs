@@ -16,6 +16,7 @@ mod reads;
 pub(crate) mod scan;
 mod supply;
 mod trace;
+mod upstream;
 pub mod views;
 
 use crate::core::domain::{
@@ -433,12 +434,6 @@ impl App {
     }
 
     /// A record shared from the store's resident image (no copy).
-    fn load_arc(&self, id: NodeId) -> AppResult<Arc<Record>> {
-        self.store
-            .record_arc(id)
-            .ok_or_else(|| AppError::Internal(format!("record {id} is missing from the store")))
-    }
-
     fn load(&self, id: NodeId) -> AppResult<Record> {
         self.store
             .record(id)?

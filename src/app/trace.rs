@@ -3,111 +3,6 @@
 use super::*;
 
 impl App {
-    /// Builds the trace node of `id`, caching records read (lots and batches are needed
-    /// again for edge quantities).
-    pub(crate) fn trace_node(
-        &self,
-        id: NodeId,
-        cache: &mut HashMap<NodeId, Arc<Record>>,
-    ) -> AppResult<TraceNode> {
-        let meta = self
-            .store
-            .meta(id)
-            .ok_or_else(|| AppError::Internal(format!("node {id} vanished")))?;
-        if meta.kind == NodeKind::Unit {
-            let arc = match cache.get(&meta.a) {
-                Some(r) => r.clone(),
-                None => self.load_arc(meta.a)?,
-            };
-            let Record::Batch(batch) = &*arc else {
-                return Err(AppError::Internal(format!("{} is not a batch", meta.a)));
-            };
-            let serial = batch.serial(meta.b);
-            return Ok(TraceNode {
-                mark: None,
-                inspection: None,
-                id: self.ids.format(NodeKind::Unit, id),
-                kind: NodeKind::Unit.name(),
-                label: serial.clone(),
-                fields: NodeFields::Unit {
-                    serial,
-                    batch: self.ids.format(NodeKind::Batch, meta.a),
-                },
-            });
-        }
-        let record = self.load_arc(id)?;
-        let node = match &*record {
-            Record::Party(p) => TraceNode {
-                mark: None,
-                inspection: None,
-                id: self.ids.format(NodeKind::Party, id),
-                kind: "party",
-                label: p.name.clone(),
-                fields: NodeFields::Party {
-                    role: p.role.as_str(),
-                    uscc: p.uscc.to_string(),
-                    city: p.city.clone(),
-                },
-            },
-            Record::Lot(l) => TraceNode {
-                mark: None,
-                inspection: None,
-                id: self.ids.format(NodeKind::Lot, id),
-                kind: "lot",
-                label: l.lot_code.clone(),
-                fields: NodeFields::Lot {
-                    lot_code: l.lot_code.clone(),
-                    producer: self.ids.format(NodeKind::Party, l.producer),
-                    material: l.material.as_str(),
-                    formaldehyde_class: l.formaldehyde_class.as_str(),
-                    quantity: l.quantity.into(),
-                    produced_at: fmt_time(l.produced_at),
-                },
-            },
-            Record::Batch(b) => TraceNode {
-                mark: None,
-                inspection: None,
-                id: self.ids.format(NodeKind::Batch, id),
-                kind: "batch",
-                label: format!("{} {}", b.batch_code, b.product.name),
-                fields: NodeFields::Batch {
-                    batch_code: b.batch_code.clone(),
-                    manufacturer: self.ids.format(NodeKind::Party, b.manufacturer),
-                    product: b.product.name.clone(),
-                    model: b.product.model.clone(),
-                    quantity: b.quantity,
-                    produced_at: fmt_time(b.produced_at),
-                },
-            },
-            Record::Listing(l) => TraceNode {
-                mark: None,
-                inspection: None,
-                id: self.ids.format(NodeKind::Listing, id),
-                kind: "listing",
-                label: l.title.clone(),
-                fields: NodeFields::Listing {
-                    platform: self.ids.format(NodeKind::Party, l.platform),
-                    seller: self.ids.format(NodeKind::Party, l.seller),
-                    shop: l.shop.clone(),
-                    item_id: l.item_id.clone(),
-                    url: l.url.clone(),
-                    status: l.status.as_str(),
-                },
-            },
-            Record::Shipment(_)
-            | Record::Key(_)
-            | Record::Grant(_)
-            | Record::Inspection(_)
-            | Record::Declaration(_)
-            | Record::Action(_)
-            | Record::Case(_) => {
-                return Err(AppError::Internal(format!("{id} is not a trace node")))
-            }
-        };
-        cache.insert(id, record);
-        Ok(node)
-    }
-
     /// The whole upstream DAG of a unit, batch, lot or listing.
     pub fn upstream(&self, caller: &Caller, id: &str) -> AppResult<UpstreamView> {
         let (kind, root) = self.resolve_any(id)?;
@@ -125,79 +20,7 @@ impl App {
                 ),
             ));
         }
-        let reach = self.store.upstream(root)?;
-        let mut cache = HashMap::with_capacity(reach.nodes.len());
-        let mut nodes = Vec::with_capacity(reach.nodes.len());
-        for &n in &reach.nodes {
-            let mut node = self.trace_node(n, &mut cache)?;
-            self.annotate(caller, &mut node, n);
-            nodes.push(node);
-        }
-        // Every edge names two of the nodes: their ids are formatted once.
-        let named: HashMap<NodeId, &str> = reach
-            .nodes
-            .iter()
-            .zip(&nodes)
-            .map(|(&n, v)| (n, v.id.as_str()))
-            .collect();
-        let mut edges = Vec::with_capacity(reach.edges.len());
-        for &(from, to) in &reach.edges {
-            let from_kind = self.store.meta(from).map(|m| m.kind);
-            let (kind, quantity) = match (from_kind, cache.get(&to).map(|r| &**r)) {
-                (Some(NodeKind::Party), Some(Record::Lot(l))) => {
-                    ("produced", Some(l.quantity.into()))
-                }
-                (_, Some(Record::Lot(l))) => ("input", input_qty(&l.inputs, from)),
-                (_, Some(Record::Batch(b))) => ("input", input_qty(&b.inputs, from)),
-                (_, Some(Record::Listing(_))) => ("listed", None),
-                _ => ("unit", None),
-            };
-            let name = |n: NodeId, k: Option<NodeKind>| match named.get(&n) {
-                Some(s) => s.to_string(),
-                None => self.ids.format(k.unwrap_or(NodeKind::Lot), n),
-            };
-            let to_kind = self.store.meta(to).map(|m| m.kind);
-            edges.push(TraceEdge {
-                from: name(from, from_kind),
-                to: name(to, to_kind),
-                kind,
-                quantity,
-            });
-        }
-        // Suppliers: producers of the raw lots (lots made from no other lot).
-        let mut suppliers: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
-        for &n in &reach.nodes {
-            if let Some(Record::Lot(l)) = cache.get(&n).map(|r| &**r) {
-                if l.inputs.is_empty() {
-                    suppliers
-                        .entry(l.producer)
-                        .or_default()
-                        .push(self.ids.format(NodeKind::Lot, n));
-                }
-            }
-        }
-        let suppliers = suppliers
-            .into_iter()
-            .map(|(p, lots)| {
-                let party = match cache.get(&p).map(|r| &**r) {
-                    Some(Record::Party(p)) => p.clone(),
-                    _ => self.party(p)?,
-                };
-                Ok(SupplierView {
-                    id: self.ids.format(NodeKind::Party, p),
-                    name: party.name,
-                    uscc: party.uscc.to_string(),
-                    city: party.city,
-                    lots,
-                })
-            })
-            .collect::<AppResult<Vec<_>>>()?;
-        Ok(UpstreamView {
-            root: self.ids.format(kind, root),
-            nodes,
-            edges,
-            suppliers,
-        })
+        self.read_ctx(|cx| cx.upstream_view(caller, kind, root))
     }
 
     /// Everything downstream of a party, lot or batch (or listing), with listings counted
@@ -470,7 +293,7 @@ impl App {
     }
 }
 
-fn input_qty(inputs: &[Input], lot: NodeId) -> Option<QuantityView> {
+pub(super) fn input_qty(inputs: &[Input], lot: NodeId) -> Option<QuantityView> {
     inputs
         .iter()
         .find(|i| i.lot == lot)

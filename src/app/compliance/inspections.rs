@@ -175,20 +175,7 @@ impl App {
         }
     }
 
-    /// Adds the compliance mark and the latest inspection to a trace node.
-    pub(crate) fn annotate(
-        &self,
-        caller: &Caller,
-        node: &mut crate::app::views::TraceNode,
-        id: NodeId,
-    ) {
-        let (mark, inspection) = self.marks_of(Some(caller), id);
-        node.mark = mark;
-        node.inspection = inspection;
-    }
-
-    /// The mark of a node (`failed`: its latest inspection failed; `suspect`: upstream of a
-    /// failed product; `noncompliant`: a party declared so) and its latest inspection.
+    /// The mark and latest inspection of a node (see [`Ctx::marks_of`]).
     pub(crate) fn marks_of(
         &self,
         caller: Option<&Caller>,
@@ -197,51 +184,11 @@ impl App {
         Option<&'static str>,
         Option<crate::app::views::LatestInspection>,
     ) {
-        if self.kind_of(id) == NodeKind::Party {
-            let mark = match self.compliance_status(id).0 {
-                ComplianceStatus::Noncompliant => Some("noncompliant"),
-                ComplianceStatus::Suspect => Some("suspect"),
-                ComplianceStatus::Compliant => None,
-            };
-            return (mark, None);
-        }
-        let latest = self
-            .inspections_of(id)
-            .first()
-            .and_then(|&i| match self.store.record(i) {
-                Ok(Some(Record::Inspection(ins))) => Some((i, ins)),
-                _ => None,
-            });
-        let mut mark = None;
-        let inspection = latest.map(|(i, ins)| {
-            if ins.verdict == Verdict::Fail {
-                mark = Some("failed");
-            }
-            crate::app::views::LatestInspection {
-                id: caller
-                    .filter(|c| self.can_read(c, i))
-                    .map(|_| self.ids.format(NodeKind::Inspection, i)),
-                verdict: ins.verdict.as_str(),
-                report_no: ins.report_no.clone(),
-                sampled_at: fmt_time(ins.sampled_at),
-                failed: failed_items(&ins),
-            }
-        });
-        if mark.is_none() && !self.store.marks(id).is_empty() {
-            mark = Some("suspect");
-        }
-        (mark, inspection)
+        self.read_ctx(|cx| cx.marks_of(caller, id))
     }
 
     /// Inspections of a node, newest first.
     pub(crate) fn inspections_of(&self, id: NodeId) -> Vec<NodeId> {
-        let mut v: Vec<NodeId> = self
-            .store
-            .attached(id)
-            .into_iter()
-            .filter(|&n| self.kind_of(n) == NodeKind::Inspection)
-            .collect();
-        v.sort_unstable_by(|a, b| b.cmp(a));
-        v
+        self.read_ctx(|cx| cx.inspections_of(id))
     }
 }

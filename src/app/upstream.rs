@@ -1,0 +1,269 @@
+//! The upstream view, built over one state of the world ([`Ctx`]): the DAG from a unit,
+//! batch, lot or listing to the mills, every node with its label and fields, every edge
+//! with its quantity, and the suppliers. One read of the world for the whole view; records
+//! are borrowed from it, not copied.
+
+use super::trace::input_qty;
+use super::*;
+use crate::app::compliance::failed_items;
+use crate::core::domain::{ComplianceStatus, Verdict};
+
+impl<'w> Ctx<'w> {
+    /// Builds the trace node of `id`, caching records read (lots and batches are needed
+    /// again for edge quantities).
+    pub(crate) fn trace_node(
+        &self,
+        id: NodeId,
+        cache: &mut HashMap<NodeId, &'w Record>,
+    ) -> AppResult<TraceNode> {
+        let meta = self
+            .w
+            .meta(id)
+            .ok_or_else(|| AppError::Internal(format!("node {id} vanished")))?;
+        if meta.kind == NodeKind::Unit {
+            let rec = match cache.get(&meta.a) {
+                Some(r) => *r,
+                None => self.record(meta.a)?,
+            };
+            let Record::Batch(batch) = rec else {
+                return Err(AppError::Internal(format!("{} is not a batch", meta.a)));
+            };
+            let serial = batch.serial(meta.b);
+            return Ok(TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Unit, id),
+                kind: NodeKind::Unit.name(),
+                label: serial.clone(),
+                fields: NodeFields::Unit {
+                    serial,
+                    batch: self.ids.format(NodeKind::Batch, meta.a),
+                },
+            });
+        }
+        let record = self.record(id)?;
+        let node = match record {
+            Record::Party(p) => TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Party, id),
+                kind: "party",
+                label: p.name.clone(),
+                fields: NodeFields::Party {
+                    role: p.role.as_str(),
+                    uscc: p.uscc.to_string(),
+                    city: p.city.clone(),
+                },
+            },
+            Record::Lot(l) => TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Lot, id),
+                kind: "lot",
+                label: l.lot_code.clone(),
+                fields: NodeFields::Lot {
+                    lot_code: l.lot_code.clone(),
+                    producer: self.ids.format(NodeKind::Party, l.producer),
+                    material: l.material.as_str(),
+                    formaldehyde_class: l.formaldehyde_class.as_str(),
+                    quantity: l.quantity.into(),
+                    produced_at: fmt_time(l.produced_at),
+                },
+            },
+            Record::Batch(b) => TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Batch, id),
+                kind: "batch",
+                label: format!("{} {}", b.batch_code, b.product.name),
+                fields: NodeFields::Batch {
+                    batch_code: b.batch_code.clone(),
+                    manufacturer: self.ids.format(NodeKind::Party, b.manufacturer),
+                    product: b.product.name.clone(),
+                    model: b.product.model.clone(),
+                    quantity: b.quantity,
+                    produced_at: fmt_time(b.produced_at),
+                },
+            },
+            Record::Listing(l) => TraceNode {
+                mark: None,
+                inspection: None,
+                id: self.ids.format(NodeKind::Listing, id),
+                kind: "listing",
+                label: l.title.clone(),
+                fields: NodeFields::Listing {
+                    platform: self.ids.format(NodeKind::Party, l.platform),
+                    seller: self.ids.format(NodeKind::Party, l.seller),
+                    shop: l.shop.clone(),
+                    item_id: l.item_id.clone(),
+                    url: l.url.clone(),
+                    status: l.status.as_str(),
+                },
+            },
+            Record::Shipment(_)
+            | Record::Key(_)
+            | Record::Grant(_)
+            | Record::Inspection(_)
+            | Record::Declaration(_)
+            | Record::Action(_)
+            | Record::Case(_) => {
+                return Err(AppError::Internal(format!("{id} is not a trace node")))
+            }
+        };
+        cache.insert(id, record);
+        Ok(node)
+    }
+
+    /// The upstream view of `root` (of `kind`), for a caller already allowed to read it.
+    pub(crate) fn upstream_view(
+        &self,
+        caller: &Caller,
+        kind: NodeKind,
+        root: NodeId,
+    ) -> AppResult<UpstreamView> {
+        let reach = self.w.upstream(root);
+        let mut cache = HashMap::with_capacity(reach.nodes.len());
+        let mut nodes = Vec::with_capacity(reach.nodes.len());
+        for &n in &reach.nodes {
+            let mut node = self.trace_node(n, &mut cache)?;
+            self.annotate(caller, &mut node, n);
+            nodes.push(node);
+        }
+        // Every edge names two of the nodes: their ids are formatted once.
+        let named: HashMap<NodeId, &str> = reach
+            .nodes
+            .iter()
+            .zip(&nodes)
+            .map(|(&n, v)| (n, v.id.as_str()))
+            .collect();
+        let mut edges = Vec::with_capacity(reach.edges.len());
+        for &(from, to) in &reach.edges {
+            let from_kind = self.w.meta(from).map(|m| m.kind);
+            let (kind, quantity) = match (from_kind, cache.get(&to).copied()) {
+                (Some(NodeKind::Party), Some(Record::Lot(l))) => {
+                    ("produced", Some(l.quantity.into()))
+                }
+                (_, Some(Record::Lot(l))) => ("input", input_qty(&l.inputs, from)),
+                (_, Some(Record::Batch(b))) => ("input", input_qty(&b.inputs, from)),
+                (_, Some(Record::Listing(_))) => ("listed", None),
+                _ => ("unit", None),
+            };
+            let name = |n: NodeId, k: Option<NodeKind>| match named.get(&n) {
+                Some(s) => s.to_string(),
+                None => self.ids.format(k.unwrap_or(NodeKind::Lot), n),
+            };
+            let to_kind = self.w.meta(to).map(|m| m.kind);
+            edges.push(TraceEdge {
+                from: name(from, from_kind),
+                to: name(to, to_kind),
+                kind,
+                quantity,
+            });
+        }
+        // Suppliers: producers of the raw lots (lots made from no other lot).
+        let mut suppliers: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+        for &n in &reach.nodes {
+            if let Some(Record::Lot(l)) = cache.get(&n).copied() {
+                if l.inputs.is_empty() {
+                    suppliers
+                        .entry(l.producer)
+                        .or_default()
+                        .push(self.ids.format(NodeKind::Lot, n));
+                }
+            }
+        }
+        let suppliers = suppliers
+            .into_iter()
+            .map(|(p, lots)| {
+                let party = match self.record(p)? {
+                    Record::Party(p) => p,
+                    _ => return Err(AppError::Internal(format!("{p} is not a party"))),
+                };
+                Ok(SupplierView {
+                    id: self.ids.format(NodeKind::Party, p),
+                    name: party.name.clone(),
+                    uscc: party.uscc.to_string(),
+                    city: party.city.clone(),
+                    lots,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(UpstreamView {
+            root: self.ids.format(kind, root),
+            nodes,
+            edges,
+            suppliers,
+        })
+    }
+
+    /// Adds the compliance mark and the latest inspection to a trace node.
+    pub(crate) fn annotate(
+        &self,
+        caller: &Caller,
+        node: &mut crate::app::views::TraceNode,
+        id: NodeId,
+    ) {
+        let (mark, inspection) = self.marks_of(Some(caller), id);
+        node.mark = mark;
+        node.inspection = inspection;
+    }
+
+    /// The mark of a node (`failed`: its latest inspection failed; `suspect`: upstream of a
+    /// failed product; `noncompliant`: a party declared so) and its latest inspection.
+    pub(crate) fn marks_of(
+        &self,
+        caller: Option<&Caller>,
+        id: NodeId,
+    ) -> (
+        Option<&'static str>,
+        Option<crate::app::views::LatestInspection>,
+    ) {
+        if self.kind_of(id) == NodeKind::Party {
+            let mark = match self.compliance_status(id).0 {
+                ComplianceStatus::Noncompliant => Some("noncompliant"),
+                ComplianceStatus::Suspect => Some("suspect"),
+                ComplianceStatus::Compliant => None,
+            };
+            return (mark, None);
+        }
+        let latest =
+            self.inspections_of(id)
+                .first()
+                .and_then(|&i| match self.w.record(i).map(|r| &**r) {
+                    Some(Record::Inspection(ins)) => Some((i, ins)),
+                    _ => None,
+                });
+        let mut mark = None;
+        let inspection = latest.map(|(i, ins)| {
+            if ins.verdict == Verdict::Fail {
+                mark = Some("failed");
+            }
+            crate::app::views::LatestInspection {
+                id: caller
+                    .filter(|c| self.policy().can_read(c, i))
+                    .map(|_| self.ids.format(NodeKind::Inspection, i)),
+                verdict: ins.verdict.as_str(),
+                report_no: ins.report_no.clone(),
+                sampled_at: fmt_time(ins.sampled_at),
+                failed: failed_items(ins),
+            }
+        });
+        if mark.is_none() && !self.w.marks(id).is_empty() {
+            mark = Some("suspect");
+        }
+        (mark, inspection)
+    }
+
+    /// Inspections of a node, newest first.
+    pub(crate) fn inspections_of(&self, id: NodeId) -> Vec<NodeId> {
+        let mut v: Vec<NodeId> = self
+            .w
+            .attached(id)
+            .iter()
+            .copied()
+            .filter(|&n| self.kind_of(n) == NodeKind::Inspection)
+            .collect();
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        v
+    }
+}
