@@ -19,6 +19,23 @@ fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// Where the bracket opened just before `text` closes (brackets in strings are not told
+/// apart: the sources checked have none that are unbalanced).
+fn closing(text: &str, open: char, close: char) -> usize {
+    let mut depth = 1;
+    text.char_indices()
+        .find(|&(_, c)| {
+            if c == open {
+                depth += 1;
+            } else if c == close {
+                depth -= 1;
+            }
+            depth == 0
+        })
+        .map(|(i, _)| i)
+        .expect("a closed bracket")
+}
+
 /// Top-level module → the top-level modules its code names as `crate::x`.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -122,19 +139,7 @@ fn commands_decide_from_their_ctx_alone() {
                 continue;
             }
             let body = &text[at + 6..];
-            let mut depth = 1;
-            let end = body
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '{' => depth += 1,
-                        '}' => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0
-                })
-                .map(|(i, _)| i)
-                .expect("a closed closure");
+            let end = closing(body, '{', '}');
             closures += 1;
             assert!(
                 !body[..end].contains("self."),
@@ -162,19 +167,7 @@ fn reads_over_a_ctx_do_not_lock_the_world_again() {
         let text = std::fs::read_to_string(&f).unwrap();
         for (at, _) in text.match_indices("read_ctx(|cx|") {
             let args = &text[at + "read_ctx(".len()..];
-            let mut depth = 1;
-            let end = args
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0
-                })
-                .map(|(i, _)| i)
-                .expect("a closed call");
+            let end = closing(args, '(', ')');
             reads += 1;
             assert!(
                 !args[..end].contains("self."),
