@@ -172,9 +172,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Verify { data } => verify(&config(&data)),
         Command::Import { data, file } => import(&data, &file),
         Command::Reindex { data } => {
-            // The whole log replayed, the snapshot not even read: it may be the damage.
+            // Opened without its snapshot (it may be the damage): the open replays the whole
+            // log, and that world is saved as the new snapshot.
             let store = server::open_store_with(&config(&data), false)?;
-            let n = store.reindex()?;
+            let n = store.save_snapshot()?;
             println!("reindex: replayed {n} events and wrote the snapshot");
             Ok(ExitCode::SUCCESS)
         }

@@ -268,25 +268,6 @@ impl<L: EventLog> Ledger<L> {
         self.head.lock().seq.saturating_sub(at)
     }
 
-    /// Replays the whole log into a fresh world, makes it the resident one and saves it as
-    /// the snapshot (`boardtrail reindex`: the way back from a damaged or lost snapshot).
-    /// Returns the number of events replayed.
-    pub fn reindex(&self) -> Result<u64, StoreError> {
-        let mut world = World::default();
-        let mut n = 0;
-        {
-            let _head = self.head.lock();
-            self.log.scan(1, &mut |seq, raw| {
-                world.apply(&decode(seq, raw)?)?;
-                n += 1;
-                Ok(true)
-            })?;
-            *self.world.write() = world;
-        }
-        self.save_snapshot()?;
-        Ok(n)
-    }
-
     /// Makes everything durable and, if the log grew since the snapshot, saves a new one
     /// (a graceful stop: the next open replays nothing).
     pub fn flush(&self) -> Result<(), StoreError> {
