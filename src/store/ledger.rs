@@ -53,7 +53,8 @@ fn decode(seq: u64, raw: &[u8]) -> Result<Event, StoreError> {
     Ok(codec::decode(entry.body)?)
 }
 
-fn entry_hash(seq: u64, raw: &[u8]) -> Result<Hash, StoreError> {
+/// The chain hash a stored entry of event `seq` carries.
+pub(crate) fn entry_hash(seq: u64, raw: &[u8]) -> Result<Hash, StoreError> {
     event::split_entry(raw)
         .map(|e| e.hash)
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))

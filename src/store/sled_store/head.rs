@@ -79,7 +79,7 @@ impl SledLog {
             Some(GENESIS)
         } else {
             log.get(rec_seq.to_be_bytes())?
-                .and_then(|v| event::split_entry(&v).map(|e| e.hash))
+                .and_then(|v| entry_hash(rec_seq, &v).ok())
         };
         if stored != Some(rec_hash) || (rec_seq == seq && rec_hash != *hash) {
             return Err(StoreError::Corrupt(format!(

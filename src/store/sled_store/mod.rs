@@ -13,11 +13,11 @@
 //! which survives a crash of the process but not of the machine, so the flush leader also
 //! fdatasyncs sled's file and any blob files (values sled keeps outside its log).
 
-use super::ledger::Ledger;
+use super::ledger::{entry_hash, Ledger};
 use super::log::{EventLog, Visit};
 use super::snapshot::{self, Snapshot};
 use super::StoreError;
-use crate::core::event::{self, Hash, GENESIS};
+use crate::core::event::{Hash, GENESIS};
 use crate::core::World;
 use parking_lot::{Condvar, Mutex};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -99,12 +99,6 @@ fn seq_of(k: &[u8]) -> Result<u64, StoreError> {
     })?))
 }
 
-fn hash_of(seq: u64, raw: &[u8]) -> Result<Hash, StoreError> {
-    event::split_entry(raw)
-        .map(|e| e.hash)
-        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))
-}
-
 impl Ledger<SledLog> {
     /// Opens (or creates) the store at `cfg.path`.
     pub fn open(cfg: &SledConfig) -> Result<SledStore, StoreError> {
@@ -142,7 +136,7 @@ impl SledLog {
         let (seq, hash) = match log.last()? {
             Some((k, v)) => {
                 let seq = seq_of(&k)?;
-                (seq, hash_of(seq, &v)?)
+                (seq, entry_hash(seq, &v)?)
             }
             None => (0, GENESIS),
         };
@@ -199,7 +193,7 @@ impl SledLog {
             } else {
                 self.log
                     .get(target.to_be_bytes())?
-                    .map(|v| hash_of(target, &v))
+                    .map(|v| entry_hash(target, &v))
                     .transpose()?
             };
             if let Some(h) = h {
@@ -232,7 +226,7 @@ impl EventLog for SledLog {
                 head: appended.0,
             });
         }
-        let hash = hash_of(seq, &entry)?;
+        let hash = entry_hash(seq, &entry)?;
         if entry.len() >= BLOB_HINT || answer.is_some_and(|(_, v)| v.len() >= BLOB_HINT) {
             self.blobs.note_large(seq);
         }
