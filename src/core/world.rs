@@ -99,27 +99,17 @@ impl World {
         for k in natural_keys(record) {
             self.keys.insert(key_digest(&k.encode()), id);
         }
+        // Checked by `check_amounts` before the event was accepted: the sums fit.
+        let Ok(()) = each_flow(id, record, |lot, party, flow, q| {
+            *flow.of(self.holding_mut(lot, party)) += q;
+            Ok::<(), std::convert::Infallible>(())
+        });
         match record {
-            Record::Lot(l) => {
-                let q = l.quantity.amount;
-                self.holding_mut(id, l.producer).produced.0 += q.0;
-                for i in &l.inputs {
-                    self.holding_mut(i.lot, l.producer).consumed.0 += i.quantity.amount.0;
-                }
-            }
             Record::Shipment(s) => {
                 self.shipped_by.entry(s.from).or_default().push(id);
-                let q = s.quantity.amount.0;
-                self.holding_mut(s.lot, s.from).shipped.0 += q;
-                self.holding_mut(s.lot, s.to).received.0 += q;
                 let r = self.recipients.entry(s.lot).or_default();
                 if !r.contains(&s.to) {
                     r.push(s.to);
-                }
-            }
-            Record::Batch(b) => {
-                for i in &b.inputs {
-                    self.holding_mut(i.lot, b.manufacturer).consumed.0 += i.quantity.amount.0;
                 }
             }
             Record::Inspection(i) => {
@@ -128,6 +118,8 @@ impl World {
                 }
             }
             Record::Party(_)
+            | Record::Lot(_)
+            | Record::Batch(_)
             | Record::Listing(_)
             | Record::Key(_)
             | Record::Grant(_)
@@ -205,46 +197,14 @@ impl World {
     /// shipped` within `u64` (so `available` is exact).
     fn check_amounts(&self, puts: &[(NodeId, Record)]) -> Result<(), WorldError> {
         let mut delta: Map<(NodeId, NodeId), Holding> = Map::default();
-        let mut add = |lot: NodeId, party: NodeId, f: fn(&mut Holding) -> &mut u64, q: u64| {
-            let h = delta.entry((lot, party)).or_default();
-            let slot = f(h);
-            match slot.checked_add(q) {
-                Some(v) => {
-                    *slot = v;
-                    Ok(())
-                }
-                None => Err(WorldError::Overflow { lot, party }),
-            }
-        };
         for (id, r) in puts {
-            match r {
-                Record::Lot(l) => {
-                    add(*id, l.producer, |h| &mut h.produced.0, l.quantity.amount.0)?;
-                    for i in &l.inputs {
-                        add(
-                            i.lot,
-                            l.producer,
-                            |h| &mut h.consumed.0,
-                            i.quantity.amount.0,
-                        )?;
-                    }
-                }
-                Record::Shipment(s) => {
-                    add(s.lot, s.from, |h| &mut h.shipped.0, s.quantity.amount.0)?;
-                    add(s.lot, s.to, |h| &mut h.received.0, s.quantity.amount.0)?;
-                }
-                Record::Batch(b) => {
-                    for i in &b.inputs {
-                        add(
-                            i.lot,
-                            b.manufacturer,
-                            |h| &mut h.consumed.0,
-                            i.quantity.amount.0,
-                        )?;
-                    }
-                }
-                _ => {}
-            }
+            each_flow(*id, r, |lot, party, flow, q| {
+                let slot = flow.of(delta.entry((lot, party)).or_default());
+                *slot = slot
+                    .checked_add(q)
+                    .ok_or(WorldError::Overflow { lot, party })?;
+                Ok(())
+            })?;
         }
         for ((lot, party), d) in delta {
             let h = self.holding(lot, party);
@@ -417,6 +377,56 @@ impl World {
         }
         *h.finalize().as_bytes()
     }
+}
+
+/// Which amount of a holding a record moves.
+#[derive(Clone, Copy)]
+enum Flow {
+    Produced,
+    Received,
+    Consumed,
+    Shipped,
+}
+
+impl Flow {
+    fn of(self, h: &mut Holding) -> &mut u64 {
+        match self {
+            Flow::Produced => &mut h.produced.0,
+            Flow::Received => &mut h.received.0,
+            Flow::Consumed => &mut h.consumed.0,
+            Flow::Shipped => &mut h.shipped.0,
+        }
+    }
+}
+
+/// What a new record `id` does to the holdings, once per (lot, party, amount, thousandths):
+/// a lot is produced by its producer and consumes its inputs, a shipment moves a lot from
+/// one party to another, a batch consumes its inputs. The one place that says so, for
+/// applying and for the overflow check before it.
+fn each_flow<E>(
+    id: NodeId,
+    r: &Record,
+    mut f: impl FnMut(NodeId, NodeId, Flow, u64) -> Result<(), E>,
+) -> Result<(), E> {
+    match r {
+        Record::Lot(l) => {
+            f(id, l.producer, Flow::Produced, l.quantity.amount.0)?;
+            for i in &l.inputs {
+                f(i.lot, l.producer, Flow::Consumed, i.quantity.amount.0)?;
+            }
+        }
+        Record::Shipment(s) => {
+            f(s.lot, s.from, Flow::Shipped, s.quantity.amount.0)?;
+            f(s.lot, s.to, Flow::Received, s.quantity.amount.0)?;
+        }
+        Record::Batch(b) => {
+            for i in &b.inputs {
+                f(i.lot, b.manufacturer, Flow::Consumed, i.quantity.amount.0)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Hashes a map of lists in key order (for [`World::digest`]).
