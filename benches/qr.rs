@@ -8,7 +8,8 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::time::Duration;
 
-use boardtrail::qr::{self, Ecc, QrCache, QrKey, TokenIndex};
+use boardtrail::domain::NodeKind;
+use boardtrail::qr::{self, Ecc, QrCache, QrKey, Tokens};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
 const SIZE: u32 = 256;
@@ -64,6 +65,7 @@ fn render(c: &mut Criterion) {
 
 fn tokens(c: &mut Criterion) {
     let key = QrKey::from_secret("bench");
+    let tokens = Tokens::new(&key);
     let mut g = c.benchmark_group("tokens");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
@@ -73,48 +75,21 @@ fn tokens(c: &mut Criterion) {
     g.bench_function("token_100k", |b| {
         b.iter(|| {
             for id in 0..100_000u32 {
-                black_box(qr::token(&key, id));
+                black_box(tokens.token(NodeKind::Unit, id));
             }
-        })
-    });
-    g.bench_function("index_build_100k", |b| {
-        b.iter(|| {
-            let mut idx = TokenIndex::with_capacity(key.clone(), 100_000);
-            for id in 0..100_000u32 {
-                idx.insert(id);
-            }
-            idx
         })
     });
 
-    // The start-up cost for a store of 1.5 million nodes.
-    g.throughput(Throughput::Elements(1_500_000));
-    g.measurement_time(Duration::from_secs(10));
-    g.bench_function("index_build_1_5m", |b| {
-        b.iter(|| {
-            let mut idx = TokenIndex::with_capacity(key.clone(), 1_500_000);
-            for id in 0..1_500_000u32 {
-                idx.insert(id);
-            }
-            idx
-        })
-    });
-    // What a start does: the bulk build (MACs on every core, one sorted array).
-    let all: Vec<u32> = (0..1_500_000u32).collect();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    g.bench_function("index_bulk_build_1_5m", |b| {
-        b.iter(|| TokenIndex::build(key.clone(), &all, cores))
-    });
-
-    let idx = TokenIndex::build(key.clone(), &all, cores);
-    let scanned: Vec<String> = (0..1024u32).map(|i| qr::token(&key, i * 1409)).collect();
+    // A scan: one block decryption (there is no index to build at start).
+    let scanned: Vec<String> = (0..1024u32)
+        .map(|i| tokens.token(NodeKind::Unit, i * 1409))
+        .collect();
     let i = Cell::new(0usize);
     g.throughput(Throughput::Elements(1));
-    g.measurement_time(Duration::from_secs(3));
-    g.bench_function("resolve_in_1_5m", |b| {
+    g.bench_function("resolve", |b| {
         b.iter(|| {
             i.set((i.get() + 1) % scanned.len());
-            idx.resolve(black_box(&scanned[i.get()]))
+            tokens.resolve(black_box(&scanned[i.get()]))
         })
     });
     g.finish();

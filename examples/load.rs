@@ -382,7 +382,7 @@ fn load(
                             .path
                             .replace("{unit}", unit_id)
                             .replace("{n}", &u.to_string())
-                            .replace("{token}", &qr_key.map(|k| boardtrail::qr::token(k, u)).unwrap_or_default());
+                            .replace("{token}", &qr_key.map(|k| boardtrail::qr::token(k, NodeKind::Unit, u)).unwrap_or_default());
                         let req = format!(
                             "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: application/json\r\n\r\n"
                         );

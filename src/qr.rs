@@ -1,11 +1,11 @@
 //! QR codes for labels: unguessable per-node tokens, SVG/PNG rendering, a render cache and
 //! a parallel renderer for label sheets.
 //!
-//! - **Tokens** ([`token`], [`TokenIndex`]): a keyed blake3 MAC of the node id, 120 bits,
-//!   lowercase base32 (24 characters). They are stable for a key, reveal nothing about the
-//!   id and cannot be enumerated without the key ([`QrKey`], kept in `data_dir/qr.key` or
-//!   derived from `BOARDTRAIL_QR_KEY`). A MAC cannot be inverted, so the server keeps a
-//!   [`TokenIndex`] from token to id, built at start from every node id.
+//! - **Tokens** ([`Tokens`]): the record's kind and id sealed in one AES-128 block under a
+//!   key derived from the QR key, lowercase base32 (26 characters). They are stable for a
+//!   key, reveal nothing about the id, cannot be enumerated or made up without the key
+//!   ([`QrKey`], kept in `data_dir/qr.key` or derived from `BOARDTRAIL_QR_KEY`), and
+//!   decrypt back to the record: no index from tokens to ids is kept.
 //! - **Rendering** ([`svg`], [`png`]): the `qrcode` crate, with the 4-module quiet zone of
 //!   ISO/IEC 18004, integer module sizes (crisp edges), and the image padded with light
 //!   pixels to exactly `size_px` square.
@@ -17,7 +17,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use data_encoding::BASE32_NOPAD;
+use crate::core::domain::{NodeId, NodeKind};
+use crate::core::ids::IdCodec;
 use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, GrayImage, ImageEncoder, Luma};
 use parking_lot::Mutex;
@@ -28,12 +29,10 @@ use thiserror::Error;
 pub const KEY_FILE: &str = "qr.key";
 /// Context string for deriving a key from a configured secret (blake3 `derive_key`).
 const KEY_CONTEXT: &str = "boardtrail qr key v1";
-/// Domain separation prefix of the token MAC input.
-const TOKEN_DOMAIN: &[u8] = b"boardtrail/qr-token/v1/node-id\0";
-/// Bytes of MAC kept in a token (120 bits).
-pub const TOKEN_BYTES: usize = 15;
-/// Characters of a token: 120 bits in base32, no padding.
-pub const TOKEN_LEN: usize = 24;
+/// Context for deriving the token cipher's key from the QR key (blake3 `derive_key`).
+const TOKEN_CONTEXT: &str = "boardtrail 2026-12 qr tokens v2";
+/// Characters of a token: one 128-bit block in base32, no padding.
+pub const TOKEN_LEN: usize = crate::core::ids::ID_CHARS;
 /// Smallest and largest accepted image sizes, in pixels.
 pub const MIN_SIZE_PX: u32 = 64;
 pub const MAX_SIZE_PX: u32 = 2048;
@@ -94,7 +93,8 @@ impl QrError {
 // Key
 // ---------------------------------------------------------------------------------------
 
-/// The 256-bit secret key of the token MAC. Its `Debug` output does not show the key.
+/// The 256-bit secret the token cipher's key is derived from. Its `Debug` output does not
+/// show the key.
 #[derive(Clone)]
 pub struct QrKey([u8; 32]);
 
@@ -138,151 +138,52 @@ impl QrKey {
 // Tokens
 // ---------------------------------------------------------------------------------------
 
-fn token_bytes(key: &QrKey, id: u32) -> [u8; TOKEN_BYTES] {
-    let mut hasher = blake3::Hasher::new_keyed(&key.0);
-    hasher.update(TOKEN_DOMAIN);
-    hasher.update(&id.to_be_bytes());
-    let mut out = [0u8; TOKEN_BYTES];
-    hasher.finalize_xof().fill(&mut out);
-    out
+/// Turns records into QR tokens and tokens back into records, under the QR key. A token
+/// is the record's kind and dense id sealed in one AES-128 block (the construction of the
+/// public ids, [`IdCodec`], under a key of its own derived from the QR key): 26 base32
+/// characters, unrelated for neighbouring ids, and refused unless the 88 zero bits inside
+/// decrypt as zeros, so a made-up token resolves with probability 2^-88. Nothing has to
+/// be indexed: resolving a token is one block decryption.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    codec: IdCodec,
 }
 
-/// The QR token of node `id`: 24 lowercase base32 characters (RFC 4648 alphabet, no
-/// padding) carrying 120 bits of a keyed blake3 MAC of the id.
-pub fn token(key: &QrKey, id: u32) -> String {
-    BASE32_NOPAD
-        .encode(&token_bytes(key, id))
-        .to_ascii_lowercase()
+impl Tokens {
+    pub fn new(key: &QrKey) -> Tokens {
+        Tokens {
+            codec: IdCodec::derived(TOKEN_CONTEXT, &key.0),
+        }
+    }
+
+    /// The token of record `id` of `kind`: 26 lowercase base32 characters.
+    pub fn token(&self, kind: NodeKind, id: NodeId) -> String {
+        // The alphabet is ASCII.
+        self.codec
+            .code(kind, id)
+            .iter()
+            .map(|&c| c as char)
+            .collect()
+    }
+
+    /// The record a scanned token names, in either case; `None` for a malformed token
+    /// or one this key did not make. Whether the record exists is the caller's business.
+    pub fn resolve(&self, token: &str) -> Option<(NodeKind, NodeId)> {
+        let bytes = token.as_bytes();
+        if bytes.len() != TOKEN_LEN {
+            return None;
+        }
+        let mut lower = [0u8; TOKEN_LEN];
+        for (l, b) in lower.iter_mut().zip(bytes) {
+            *l = b.to_ascii_lowercase();
+        }
+        self.codec.parse_code(&lower)
+    }
 }
 
-/// Decodes a token, in either case, to its 15 bytes. `None` unless it is exactly 24 base32
-/// characters. Since 24 × 5 = 120 bits exactly, every character counts: no two spellings
-/// (other than case) decode to the same bytes.
-fn decode_token(token: &str) -> Option<[u8; TOKEN_BYTES]> {
-    let bytes = token.as_bytes();
-    if bytes.len() != TOKEN_LEN {
-        return None;
-    }
-    let mut upper = [0u8; TOKEN_LEN];
-    for (u, b) in upper.iter_mut().zip(bytes) {
-        *u = b.to_ascii_uppercase();
-    }
-    let mut out = [0u8; TOKEN_BYTES];
-    match BASE32_NOPAD.decode_mut(&upper, &mut out) {
-        Ok(TOKEN_BYTES) => Some(out),
-        _ => None,
-    }
-}
-
-/// Maps tokens back to node ids. The ids that exist at start are indexed in bulk
-/// ([`TokenIndex::build`]): their MACs computed on every core and kept as one sorted array
-/// (binary search, 20 bytes an entry); ids created later are inserted into a small map
-/// ([`TokenIndex::insert`]). Wrap it in a lock to share it.
-///
-/// Cost measured by `benches/qr.rs` on the 2-core development machine (see BENCHMARKS.md):
-/// the bulk build is the MACs (0.2 µs each, split over the cores) and one sort, instead of a
-/// hash insert per id.
-#[derive(Debug, Clone)]
-pub struct TokenIndex {
-    key: QrKey,
-    /// Tokens of the bulk build, sorted.
-    sorted: Vec<([u8; TOKEN_BYTES], u32)>,
-    /// Tokens inserted one at a time. Keyed by MAC outputs nobody can choose: foldhash.
-    extra: HashMap<[u8; TOKEN_BYTES], u32, foldhash::fast::RandomState>,
-}
-
-impl TokenIndex {
-    pub fn new(key: QrKey) -> TokenIndex {
-        TokenIndex::with_capacity(key, 0)
-    }
-
-    pub fn with_capacity(key: QrKey, capacity: usize) -> TokenIndex {
-        TokenIndex {
-            key,
-            sorted: Vec::new(),
-            extra: HashMap::with_capacity_and_hasher(capacity, Default::default()),
-        }
-    }
-
-    /// The index of `ids` (each once), built on up to `threads` threads.
-    pub fn build(key: QrKey, ids: &[u32], threads: usize) -> TokenIndex {
-        let threads = threads.clamp(1, 16);
-        let chunk = ids.len().div_ceil(threads).max(1);
-        let mut sorted: Vec<([u8; TOKEN_BYTES], u32)> = std::thread::scope(|s| {
-            let parts: Vec<_> = ids
-                .chunks(chunk)
-                .map(|part| {
-                    let key = &key;
-                    s.spawn(move || {
-                        let mut v: Vec<_> =
-                            part.iter().map(|&id| (token_bytes(key, id), id)).collect();
-                        v.sort_unstable();
-                        v
-                    })
-                })
-                .collect();
-            let mut all = Vec::with_capacity(ids.len());
-            for p in parts {
-                match p.join() {
-                    Ok(v) => all.extend(v),
-                    Err(e) => std::panic::resume_unwind(e),
-                }
-            }
-            all
-        });
-        // The parts are sorted runs: the sort merges them.
-        sorted.sort_unstable();
-        sorted.dedup_by_key(|(t, _)| *t);
-        TokenIndex {
-            key,
-            sorted,
-            extra: HashMap::default(),
-        }
-    }
-
-    /// Adds node `id`; inserting an id twice is harmless.
-    pub fn insert(&mut self, id: u32) {
-        let t = token_bytes(&self.key, id);
-        if self.find(&t).is_none() {
-            self.extra.insert(t, id);
-        }
-    }
-
-    /// Moves every entry of `other` (an index under the same key) into this one.
-    pub fn absorb(&mut self, other: TokenIndex) {
-        if self.sorted.is_empty() {
-            self.sorted = other.sorted;
-        } else {
-            self.extra.extend(other.sorted);
-        }
-        self.extra.extend(other.extra);
-    }
-
-    fn find(&self, t: &[u8; TOKEN_BYTES]) -> Option<u32> {
-        match self.sorted.binary_search_by(|(s, _)| s.cmp(t)) {
-            Ok(i) => Some(self.sorted[i].1),
-            Err(_) => self.extra.get(t).copied(),
-        }
-    }
-
-    /// The node id a scanned token belongs to, case-insensitively; `None` for a malformed
-    /// or unknown token.
-    pub fn resolve(&self, token: &str) -> Option<u32> {
-        decode_token(token).and_then(|t| self.find(&t))
-    }
-
-    /// The token of `id` under this index's key (the same as [`token`]).
-    pub fn token(&self, id: u32) -> String {
-        token(&self.key, id)
-    }
-
-    pub fn len(&self) -> usize {
-        self.sorted.len() + self.extra.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+/// The QR token of record `id` of `kind` under `key` (see [`Tokens`]).
+pub fn token(key: &QrKey, kind: NodeKind, id: NodeId) -> String {
+    Tokens::new(key).token(kind, id)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -126,34 +126,47 @@ fn inputs_are_validated() {
 #[test]
 fn tokens_are_stable_keyed_and_not_sequential() {
     let k = key(1);
-    let t = token(&k, 42);
+    let t = token(&k, NodeKind::Unit, 42);
     assert_eq!(t.len(), TOKEN_LEN);
     assert!(t
         .bytes()
         .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)));
-    assert_eq!(t, token(&k, 42));
-    assert_ne!(t, token(&k, 43));
-    assert_ne!(t, token(&key(2), 42));
+    assert_eq!(t, token(&k, NodeKind::Unit, 42));
+    assert_ne!(t, token(&k, NodeKind::Unit, 43));
+    assert_ne!(t, token(&k, NodeKind::Batch, 42));
+    assert_ne!(t, token(&key(2), NodeKind::Unit, 42));
     // Neighbouring ids share no visible structure.
-    let (a, b) = (token(&k, 1000), token(&k, 1001));
+    let (a, b) = (
+        token(&k, NodeKind::Lot, 1000),
+        token(&k, NodeKind::Lot, 1001),
+    );
     let same = a.bytes().zip(b.bytes()).filter(|(x, y)| x == y).count();
     assert!(same < 8, "{a} vs {b}");
 }
 
 #[test]
-fn token_index_resolves_and_rejects_any_change() {
+fn tokens_resolve_to_their_record_and_refuse_any_change() {
     let k = QrKey::from_secret("test secret");
-    let mut idx = TokenIndex::with_capacity(k.clone(), 1000);
-    for id in 0..1000 {
-        idx.insert(id);
+    let tokens = Tokens::new(&k);
+    for kind in [
+        NodeKind::Lot,
+        NodeKind::Batch,
+        NodeKind::Unit,
+        NodeKind::Listing,
+    ] {
+        for id in [0, 1, 777, 1_000_000, u32::MAX] {
+            let t = tokens.token(kind, id);
+            assert_eq!(t, token(&k, kind, id));
+            assert_eq!(tokens.resolve(&t), Some((kind, id)));
+            assert_eq!(tokens.resolve(&t.to_ascii_uppercase()), Some((kind, id)));
+        }
     }
-    idx.insert(7); // idempotent
-    assert_eq!(idx.len(), 1000);
-    let t = token(&k, 777);
-    assert_eq!(idx.token(777), t);
-    assert_eq!(idx.resolve(&t), Some(777));
-    assert_eq!(idx.resolve(&t.to_ascii_uppercase()), Some(777));
-    assert_eq!(idx.resolve(&token(&k, 5000)), None);
+    // Another key's token, and a public id's code (another purpose, another key), do
+    // not resolve.
+    let t = tokens.token(NodeKind::Unit, 777);
+    assert_eq!(Tokens::new(&key(9)).resolve(&t), None);
+    let public = crate::core::ids::IdCodec::new(&k.0).format(NodeKind::Unit, 777);
+    assert_eq!(tokens.resolve(&public["unt_".len()..]), None);
 
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
     let bytes = t.as_bytes();
@@ -165,13 +178,31 @@ fn token_index_resolves_and_rejects_any_change() {
             let mut changed = bytes.to_vec();
             changed[pos] = c;
             let changed = String::from_utf8(changed).unwrap();
-            assert_eq!(idx.resolve(&changed), None, "{changed}");
+            assert_eq!(tokens.resolve(&changed), None, "{changed}");
         }
     }
-    assert_eq!(idx.resolve(&t[..23]), None);
-    assert_eq!(idx.resolve(&format!("{t}a")), None);
-    assert_eq!(idx.resolve(""), None);
-    assert_eq!(idx.resolve("ö".repeat(12).as_str()), None);
+    assert_eq!(tokens.resolve(&t[..TOKEN_LEN - 1]), None);
+    assert_eq!(tokens.resolve(&format!("{t}a")), None);
+    assert_eq!(tokens.resolve(""), None);
+    assert_eq!(tokens.resolve("ö".repeat(13).as_str()), None);
+}
+
+#[test]
+fn made_up_tokens_do_not_resolve() {
+    let tokens = Tokens::new(&key(5));
+    let mut hits = 0;
+    for i in 0u32..50_000 {
+        let h = blake3::hash(&i.to_le_bytes());
+        let mut block = [0u8; 16];
+        block.copy_from_slice(&h.as_bytes()[..16]);
+        let made_up = data_encoding::BASE32_NOPAD
+            .encode(&block)
+            .to_ascii_lowercase();
+        if tokens.resolve(&made_up).is_some() {
+            hits += 1;
+        }
+    }
+    assert_eq!(hits, 0);
 }
 
 #[test]
@@ -186,7 +217,7 @@ fn key_file_is_created_once_and_keeps_tokens_stable() {
     let dir = tempfile::tempdir().unwrap();
     let k1 = QrKey::load_or_create(dir.path()).unwrap();
     let k2 = QrKey::load_or_create(dir.path()).unwrap();
-    assert_eq!(token(&k1, 9), token(&k2, 9));
+    assert_eq!(token(&k1, NodeKind::Unit, 9), token(&k2, NodeKind::Unit, 9));
     let missing = dir.path().join("no-such-dir");
     assert!(matches!(
         QrKey::load_or_create(&missing),
@@ -250,30 +281,4 @@ fn etag_is_quoted_and_content_bound() {
     assert!(e.starts_with('"') && e.ends_with('"'));
     assert_eq!(e, etag(b"abc"));
     assert_ne!(e, etag(b"abd"));
-}
-
-#[test]
-fn a_bulk_built_index_resolves_like_one_built_by_inserts() {
-    let k = QrKey::from_secret("bulk");
-    let ids: Vec<u32> = (0..5000).map(|i| i * 3).collect();
-    for threads in [1, 2, 7] {
-        let mut bulk = TokenIndex::build(k.clone(), &ids, threads);
-        assert_eq!(bulk.len(), ids.len());
-        for &id in &ids {
-            assert_eq!(bulk.resolve(&token(&k, id)), Some(id), "{threads} threads");
-        }
-        assert_eq!(bulk.resolve(&token(&k, 1)), None);
-        // Later ids, and an id already there, inserted one at a time.
-        bulk.insert(1);
-        bulk.insert(3);
-        assert_eq!(bulk.len(), ids.len() + 1);
-        assert_eq!(bulk.resolve(&token(&k, 1)), Some(1));
-    }
-    // An index that took inserts while the bulk build ran keeps both.
-    let mut shared = TokenIndex::new(k.clone());
-    shared.insert(99_999);
-    shared.absorb(TokenIndex::build(k.clone(), &ids, 2));
-    assert_eq!(shared.len(), ids.len() + 1);
-    assert_eq!(shared.resolve(&token(&k, 99_999)), Some(99_999));
-    assert_eq!(shared.resolve(&token(&k, 42)), Some(42));
 }

@@ -223,7 +223,7 @@ export const TEXT = {
   'scan.photo_unsupported': ['此浏览器不能识别图片中的二维码，请输入标签上印的代码或链接。', 'This browser cannot read QR codes in pictures; type the code or link printed on the label.'],
   'scan.photo_none': ['图片中没有找到二维码，请重拍或输入代码。', 'No QR code found in the picture; try again or type the code.'],
   'scan.code': ['代码或链接', 'Code or link'],
-  'scan.code_hint': ['例如标签上的链接、24 位代码、GS1 码或编号（如 unt_ 开头的 30 位编号）。', 'A label link, the 24-character code, a GS1 code or an id such as unt_ followed by 26 characters.'],
+  'scan.code_hint': ['例如标签上的链接、26 位代码、GS1 码或编号（如 unt_ 开头的 30 位编号）。', 'A label link, the 26-character code, a GS1 code or an id such as unt_ followed by 26 characters.'],
   'scan.go': ['查看', 'Look up'],
   'scan.unknown': ['无法识别此代码：请粘贴完整链接或标签上的代码。', 'Not a code we know: paste the whole link or the code from the label.'],
   'scan.found': ['识别到：{code}', 'Read: {code}'],

@@ -3,8 +3,8 @@
 import { t, el, $, replace, chrome, field, clearErrors, fieldError, apiKey } from './app.js';
 
 const main = $('main');
-const TOKEN = /^[a-z2-7]{24}$/;
-const ID = /^(pty|lot|bat|unt|lst|shp)_\d+$/;
+const TOKEN = /^[a-z2-7]{26}$/;
+const ID = /^(pty|lot|bat|unt|lst|shp)_[a-z2-7]{26}$/;
 
 /**
  * Where a scanned or typed code leads: a same-site path, or null when it is not ours.
@@ -24,9 +24,9 @@ export function targetOf(raw) {
     if (code.startsWith('/')) path = code;
   }
   if (path) {
-    if (/^\/q\/[a-z2-7]{24}$/i.test(path)) return path.toLowerCase();
+    if (/^\/q\/[a-z2-7]{26}$/i.test(path)) return path.toLowerCase();
     if (/^\/01\/\d{8,14}(\/|$)/.test(path)) return path;
-    const m = /^\/trace\/([a-z]+_\d+)/.exec(path);
+    const m = /^\/trace\/([a-z]+_[a-z2-7]{26})/.exec(path);
     if (m) return `/trace/${m[1]}`;
     return null;
   }

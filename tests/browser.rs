@@ -186,8 +186,16 @@ fn a_scan_link_without_a_key_shows_the_mill_behind_the_product() {
     // Opening the link directly works too, and so does an unknown code (a clear message).
     b.goto(&format!("{}{path}", w.base));
     b.wait_text("#q-lots", w.name(&w.ids.mill_a));
-    b.goto(&format!("{}/q/aaaaaaaaaaaaaaaaaaaaaaaa", w.base));
+    b.goto(&format!("{}/q/{}", w.base, "a".repeat(26)));
     b.wait_text("#q-missing", "未找到");
+
+    // A typed public id opens its trace (which asks a caller without a key to sign in
+    // first, and comes back to it).
+    b.goto(&format!("{}/scan", w.base));
+    b.fill("#scan-code", &w.ids.wardrobe_unit);
+    b.click("#scan-go");
+    let next = format!("/?next=%2Ftrace%2F{}", w.ids.wardrobe_unit);
+    b.wait_for("the trace page", |b| b.url().ends_with(&next).then_some(()));
 
     // The English switch is remembered by the browser.
     b.goto(&format!("{}{path}", w.base));

@@ -92,6 +92,36 @@ fn demo_world_shows_the_whole_workflow() {
         .downstream(&op, &ids.mill_a, &DownstreamQuery::default())
         .unwrap();
     assert_eq!((down.listings.total, down.listings.active), (3, 2));
+
+    // A QR token decrypts to its record; one naming the right id with another kind, or
+    // a record that does not exist, is a 404 like a made-up one.
+    let key = boardtrail::qr::QrKey::from_secret("demo");
+    let tok = |kind, id| boardtrail::qr::token(&key, kind, id);
+    use boardtrail::domain::NodeKind;
+    let lot = app.ids().parse_kind(&ids.lot_mdf, NodeKind::Lot).unwrap();
+    assert_eq!(app.resolve_token(&tok(NodeKind::Lot, lot)).unwrap(), lot);
+    assert_eq!(
+        app.resolve_token(&tok(NodeKind::Lot, lot).to_ascii_uppercase())
+            .unwrap(),
+        lot
+    );
+    assert_eq!(app.resolve_token(&tok(NodeKind::Unit, unit)).unwrap(), unit);
+    for wrong in [
+        tok(NodeKind::Unit, lot),
+        tok(NodeKind::Lot, unit),
+        tok(NodeKind::Unit, store.next_id() + 5),
+        // A party has no code, even if its id is sealed correctly.
+        tok(
+            NodeKind::Party,
+            app.ids().parse_kind(&ids.mill_a, NodeKind::Party).unwrap(),
+        ),
+    ] {
+        let e = app.resolve_token(&wrong).unwrap_err();
+        assert!(
+            matches!(e, boardtrail::error::AppError::NotFound { .. }),
+            "{e}"
+        );
+    }
     assert!(store.verify().unwrap().ok());
 }
 

@@ -168,7 +168,7 @@ fn codes_decode_and_lead_to_the_supplier() {
     let plain = c.get(&format!("/api/v1/batches/{}", w.plain_batch));
     let unit = plain.ok(200)["units"][0].clone();
     let token = unit["qr"]["token"].as_str().unwrap().to_string();
-    assert_eq!(token.len(), 24);
+    assert_eq!(token.len(), 26);
     let (_, _, png) = get_bytes(
         c,
         &format!("/api/v1/qr/{}.png", unit["id"].as_str().unwrap()),

@@ -10,8 +10,8 @@ pub(crate) mod grants;
 pub mod import;
 pub(crate) mod keys;
 pub(crate) mod policy;
-mod qr_index;
 mod qr_refs;
+mod qr_state;
 mod reads;
 pub(crate) mod scan;
 mod supply;
@@ -208,7 +208,7 @@ pub struct App {
     /// Keys the hashes of API tokens (persistent for a server: see `server::open`).
     token_key: [u8; 32],
     /// QR tokens and rendering (see `scan`); None until `with_qr`.
-    qr: Option<qr_index::QrState>,
+    qr: Option<qr_state::QrState>,
     /// Serialises validate-and-append so that checks (mass balance, uniqueness) see every
     /// earlier write. Durability waits happen outside it, grouped by the store.
     writer: Mutex<()>,
@@ -360,7 +360,6 @@ impl App {
                 )),
                 None => None,
             };
-            let first = self.store.next_id();
             let committed = self
                 .store
                 .append_with(now, caller.actor(acting_for), body, answer)
@@ -377,7 +376,6 @@ impl App {
                     },
                     other => other.into(),
                 })?;
-            self.index_qr(first, self.store.next_id());
             (committed.seq, out)
         };
         self.store.sync(seq)?;

@@ -2,7 +2,7 @@
 //! listing; GS1 Digital Link URIs for products with a GTIN; the public scan view; label
 //! sheets; `GET /api/v1/me` and a party's stock (for the web app).
 
-use super::qr_index::qr_able;
+use super::qr_state::qr_able;
 use super::views::fmt_time;
 use super::{App, Caller};
 use crate::core::domain::{Batch, NaturalKey, NodeId, NodeKind, Record};
@@ -149,7 +149,7 @@ impl App {
         if !qr_able(kind) {
             return None;
         }
-        let token = q.index.read().token(id);
+        let token = q.tokens.token(kind, id);
         let url = match self.digital_link(id) {
             Some(dl) => digital_link::format(&q.public_url, &dl),
             None => format!("{}/q/{token}", q.public_url),
@@ -265,7 +265,10 @@ impl App {
     /// The RFC 9264 linkset of a resolved Digital Link.
     pub fn linkset(&self, id: NodeId, dl: &DigitalLink) -> AppResult<serde_json::Value> {
         let q = self.qr_state()?;
-        let token = q.index.read().token(id);
+        let kind = self.store.meta(id).map(|m| m.kind).ok_or_else(|| {
+            AppError::Internal(format!("record {id} of a resolved link is missing"))
+        })?;
+        let token = q.tokens.token(kind, id);
         let scan = format!("{}/q/{token}", q.public_url);
         let links = vec![
             (

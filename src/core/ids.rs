@@ -47,7 +47,13 @@ impl IdCodec {
     /// A codec keyed by a store's 32-byte id secret (the AES key is derived from it, so the
     /// secret itself is never used for two purposes).
     pub fn new(secret: &[u8; 32]) -> IdCodec {
-        let derived = blake3::derive_key("boardtrail 2026-12 public record ids v1", secret);
+        IdCodec::derived("boardtrail 2026-12 public record ids v1", secret)
+    }
+
+    /// A codec whose AES key is derived from `secret` under `context` (a blake3
+    /// `derive_key` context: one per purpose, so that two purposes never share a key).
+    pub fn derived(context: &str, secret: &[u8; 32]) -> IdCodec {
+        let derived = blake3::derive_key(context, secret);
         let cipher = Aes128::new(GenericArray::from_slice(&derived[..16]));
         IdCodec {
             cipher,
@@ -55,8 +61,9 @@ impl IdCodec {
         }
     }
 
-    /// The public id of record `id` of `kind`.
-    pub fn format(&self, kind: NodeKind, id: NodeId) -> String {
+    /// The 26 base32 characters naming record `id` of `kind` (the public id without its
+    /// prefix).
+    pub fn code(&self, kind: NodeKind, id: NodeId) -> [u8; ID_CHARS] {
         let mut block = [0u8; 16];
         block[0] = kind as u8;
         block[1..5].copy_from_slice(&id.to_be_bytes());
@@ -64,6 +71,12 @@ impl IdCodec {
         self.cipher.encrypt_block(&mut b);
         let mut code = [0u8; ID_CHARS];
         self.base32.encode_mut(&b, &mut code);
+        code
+    }
+
+    /// The public id of record `id` of `kind`.
+    pub fn format(&self, kind: NodeKind, id: NodeId) -> String {
+        let code = self.code(kind, id);
         let mut out = String::with_capacity(kind.prefix().len() + 1 + ID_CHARS);
         out.push_str(kind.prefix());
         out.push('_');
@@ -72,26 +85,38 @@ impl IdCodec {
         out
     }
 
-    /// The kind and dense id a public id names, if it is one this codec made. Whether the
-    /// record exists is the store's business.
-    pub fn parse(&self, s: &str) -> Option<(NodeKind, NodeId)> {
-        let (prefix, code) = s.split_once('_')?;
-        let kind = NodeKind::from_prefix(prefix)?;
-        if code.len() != ID_CHARS || !code.bytes().all(|c| matches!(c, b'a'..=b'z' | b'2'..=b'7')) {
+    /// The kind and dense id that 26 lowercase base32 characters name, if this codec made
+    /// them (see [`IdCodec::code`]).
+    pub fn parse_code(&self, code: &[u8]) -> Option<(NodeKind, NodeId)> {
+        if code.len() != ID_CHARS || !code.iter().all(|c| matches!(c, b'a'..=b'z' | b'2'..=b'7')) {
             return None;
         }
         let mut block = [0u8; 16];
         if self.base32.decode_len(ID_CHARS).ok()? != 16 {
             return None;
         }
-        self.base32.decode_mut(code.as_bytes(), &mut block).ok()?;
+        // Strict decoding: the two bits past the 128 must be zero, so one block has
+        // exactly one spelling.
+        self.base32.decode_mut(code, &mut block).ok()?;
         let mut b = GenericArray::from(block);
         self.cipher.decrypt_block(&mut b);
-        if b[0] != kind as u8 || b[5..].iter().any(|&x| x != 0) {
+        if b[5..].iter().any(|&x| x != 0) {
             return None;
         }
+        let kind = NodeKind::ALL.into_iter().find(|k| *k as u8 == b[0])?;
         let id = NodeId::from_be_bytes([b[1], b[2], b[3], b[4]]);
         Some((kind, id))
+    }
+
+    /// The kind and dense id a public id names, if it is one this codec made. Whether the
+    /// record exists is the store's business.
+    pub fn parse(&self, s: &str) -> Option<(NodeKind, NodeId)> {
+        let (prefix, code) = s.split_once('_')?;
+        let kind = NodeKind::from_prefix(prefix)?;
+        match self.parse_code(code.as_bytes()) {
+            Some((k, id)) if k == kind => Some((kind, id)),
+            _ => None,
+        }
     }
 
     /// The dense id of a public id of kind `want`; `None` for anything else.
