@@ -308,7 +308,7 @@ impl Sim {
                 }
                 if let Record::Lot(l) = &r {
                     assert!(
-                        l.inputs.iter().all(|i| i.lot < id),
+                        l.inputs.iter().all(|i| i.lot.raw() < id),
                         "{when}: a lot made from a later lot"
                     );
                 }

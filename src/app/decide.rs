@@ -3,6 +3,7 @@
 //! touched and no clock read: the same world and command give the same event or rejection.
 
 use super::*;
+use crate::core::domain::Id;
 
 impl<'w> Ctx<'w> {
     /// An id of kind `want` that exists (see [`App::resolve`] for the caller's view).
@@ -186,7 +187,7 @@ impl<'w> Ctx<'w> {
         for (i, inp) in inputs.iter().enumerate() {
             let field = format!("inputs[{i}]");
             let lot_id = self.resolve(caller, &format!("{field}.lot"), &inp.lot, NodeKind::Lot)?;
-            if out.iter().any(|o| o.lot == lot_id) {
+            if out.iter().any(|o| o.lot == Id::new(lot_id)) {
                 return Err(AppError::rule(
                     format!("{field}.lot"),
                     format!(
@@ -252,7 +253,7 @@ impl<'w> Ctx<'w> {
                 ));
             }
             out.push(Input {
-                lot: lot_id,
+                lot: Id::new(lot_id),
                 quantity: q,
             });
         }

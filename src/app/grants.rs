@@ -4,6 +4,7 @@
 
 use super::views::fmt_time;
 use super::{dto::NewGrant, unknown_id, App, Caller};
+use crate::core::domain::Id;
 use crate::core::domain::{Grant, NodeId, NodeKind, Record, Role};
 use crate::core::event::EventBody;
 use crate::error::{AppError, AppResult};
@@ -24,8 +25,8 @@ impl App {
     fn grant_view(ids: &crate::core::ids::IdCodec, id: NodeId, g: &Grant) -> GrantView {
         GrantView {
             id: ids.format(NodeKind::Grant, id),
-            seller: ids.format(NodeKind::Party, g.seller),
-            platform: ids.format(NodeKind::Party, g.platform),
+            seller: ids.id(g.seller),
+            platform: ids.id(g.platform),
             active: g.revoked_at.is_none(),
             created_at: fmt_time(g.created_at),
             revoked_at: g.revoked_at.map(fmt_time),
@@ -63,8 +64,8 @@ impl App {
                 ));
             }
             let g = Grant {
-                seller,
-                platform,
+                seller: Id::new(seller),
+                platform: Id::new(platform),
                 created_at: now,
                 revoked_at: None,
             };
@@ -118,11 +119,11 @@ impl App {
             let body = g
                 .revoked_at
                 .is_none()
-                .then_some(EventBody::GrantRevoked { grant: id });
+                .then_some(EventBody::GrantRevoked { grant: Id::new(id) });
             // The answer is the grant as the event leaves it.
             g.revoked_at.get_or_insert(now);
             let seller = g.seller;
-            Ok((body, Some(seller), Self::grant_view(cx.ids, id, &g)))
+            Ok((body, Some(seller.raw()), Self::grant_view(cx.ids, id, &g)))
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use super::views::fmt_time;
 use super::{App, Caller};
+use crate::core::domain::Id;
 use crate::core::domain::{ApiKey, NaturalKey, NodeKind, Record};
 use crate::core::event::EventBody;
 use crate::error::{AppError, AppResult};
@@ -67,7 +68,7 @@ impl App {
                     created_at: fmt_time(now),
                 };
                 let record = Record::Key(ApiKey {
-                    party,
+                    party: Id::new(party),
                     token_hash,
                     read_only,
                     created_at: now,
@@ -90,7 +91,7 @@ impl App {
             if let Some(Record::Key(k)) = self.store.record(id)? {
                 out.push(KeyView {
                     id: self.ids.format(NodeKind::Key, id),
-                    party: self.ids.format(NodeKind::Party, k.party),
+                    party: self.ids.id(k.party),
                     read_only: k.read_only,
                     created_at: fmt_time(k.created_at),
                     revoked_at: k.revoked_at.map(fmt_time),
@@ -109,7 +110,7 @@ impl App {
             .map_err(|d| d.into_error(unknown))?;
         self.write_if(caller, |cx| {
             let revoked = cx.w.meta(key).map(|m| m.flag != 0).unwrap_or(false);
-            let body = (!revoked).then_some(EventBody::KeyRevoked { key });
+            let body = (!revoked).then_some(EventBody::KeyRevoked { key: Id::new(key) });
             Ok((body, Some(owner), ()))
         })
     }

@@ -19,6 +19,7 @@ mod trace;
 mod upstream;
 pub mod views;
 
+use crate::core::domain::Id;
 use crate::core::domain::{
     clean_text, Batch, Gtin, Input, Listing, ListingStatus, Lot, Milli, NaturalKey, NodeId,
     NodeKind, Party, Product, Quantity, Record, Role, Shipment, Uscc,
@@ -191,7 +192,7 @@ impl Caller {
 
     fn actor(&self, acting_for: Option<NodeId>) -> Actor {
         Actor {
-            party: self.party.or(acting_for),
+            party: self.party.or(acting_for).map(Id::new),
             key: self.key_id.clone(),
         }
     }

@@ -31,6 +31,7 @@
 //! answer).
 
 use super::{App, Caller};
+use crate::core::domain::Id;
 use crate::core::domain::{NodeId, NodeKind, Role};
 use crate::core::graph::role_from_code;
 use crate::core::World;
@@ -127,7 +128,7 @@ impl<'w> Policy<'w> {
             }
             NodeKind::Shipment => {
                 m.b == me
-                    || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Shipment(s)) if s.from == me)
+                    || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Shipment(s)) if s.from == Id::new(me))
             }
             NodeKind::Batch => m.a == me || self.sells_batch(me, id),
             NodeKind::Unit => self.can_read(caller, m.a),
@@ -135,7 +136,7 @@ impl<'w> Policy<'w> {
             NodeKind::Key => m.a == me,
             NodeKind::Inspection => {
                 m.b == me
-                    || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Inspection(i)) if i.sampled_by == me)
+                    || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Inspection(i)) if i.sampled_by == Id::new(me))
             }
             NodeKind::Declaration => m.a == me,
             NodeKind::Action => m.b == me,
@@ -414,9 +415,10 @@ impl<'w> Policy<'w> {
         if caller.role != Some(Role::Regulator) {
             return Err(Denied::Hidden);
         }
-        if case.bureaus.contains(&me) || (accepting && case.invited.contains(&me)) {
+        if case.bureaus.contains(&Id::new(me)) || (accepting && case.invited.contains(&Id::new(me)))
+        {
             Ok(())
-        } else if case.invited.contains(&me) {
+        } else if case.invited.contains(&Id::new(me)) {
             forbid("this bureau is invited to the case: accept by joining it first")
         } else {
             forbid("only the bureau holding the case, or one that accepted it as a joint case, changes it")

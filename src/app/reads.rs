@@ -1,6 +1,7 @@
 //! Reads of single records (for whoever may read them), the party directory, and the events of a record.
 
 use super::*;
+use crate::core::domain::Id;
 
 impl App {
     /// The party directory (public business-licence data, readable by every signed-in
@@ -26,8 +27,8 @@ impl App {
         let n = self.visible(caller, id, NodeKind::Lot)?;
         let mut lot = self.lot(n)?;
         // Whoever received an intermediate lot sees what it is, not the maker's inputs.
-        if !caller.sees_all() && caller.party != Some(lot.producer) {
-            lot.inputs.retain(|i| self.can_read(caller, i.lot));
+        if !caller.sees_all() && caller.party != Some(lot.producer.raw()) {
+            lot.inputs.retain(|i| self.can_read(caller, i.lot.raw()));
         }
         Ok(self.with_qr_ref(LotView::new(&self.ids, n, &lot)))
     }
@@ -103,17 +104,17 @@ impl App {
                 let named: Vec<(NodeKind, NodeId)> = match &e.body {
                     EventBody::Created { id, record } => vec![(record.kind(), *id)],
                     EventBody::ListingBatchesLinked { listing, .. } => {
-                        vec![(NodeKind::Listing, *listing)]
+                        vec![(NodeKind::Listing, listing.raw())]
                     }
-                    EventBody::KeyRevoked { key } => vec![(NodeKind::Key, *key)],
-                    EventBody::GrantRevoked { grant } => vec![(NodeKind::Grant, *grant)],
+                    EventBody::KeyRevoked { key } => vec![(NodeKind::Key, key.raw())],
+                    EventBody::GrantRevoked { grant } => vec![(NodeKind::Grant, grant.raw())],
                     EventBody::CreatedMany { records } => {
                         records.iter().map(|(id, r)| (r.kind(), *id)).collect()
                     }
                     EventBody::ActionAcknowledged { action, .. } => {
-                        vec![(NodeKind::Action, *action)]
+                        vec![(NodeKind::Action, action.raw())]
                     }
-                    EventBody::CaseUpdated { case, .. } => vec![(NodeKind::Case, *case)],
+                    EventBody::CaseUpdated { case, .. } => vec![(NodeKind::Case, case.raw())],
                 };
                 let visible: Vec<String> = named
                     .iter()
@@ -125,12 +126,12 @@ impl App {
                 } else {
                     visible.join(",")
                 };
-                let own_key = e.actor.party.is_some() && e.actor.party == caller.party;
+                let own_key = e.actor.party.is_some() && e.actor.party == caller.party.map(Id::new);
                 EventView {
                     seq: e.seq,
                     at: fmt_time(e.at),
                     kind: e.body.name(),
-                    actor_party: e.actor.party.map(|p| self.ids.format(NodeKind::Party, p)),
+                    actor_party: e.actor.party.map(|p| self.ids.id(p)),
                     actor_key: (all || own_key).then_some(e.actor.key),
                     subject,
                 }

@@ -327,7 +327,7 @@ impl App {
             });
             view.batch_code = Some(b.batch_code.clone());
             view.produced_at = Some(fmt_time(b.produced_at));
-            view.maker = Some(party(b.manufacturer));
+            view.maker = Some(party(b.manufacturer.raw()));
         };
         // Listings that sell the product (for a unit or batch: of its batch).
         let mut listing_ids: Vec<NodeId> = vec![];
@@ -345,11 +345,11 @@ impl App {
                 view.title = l.lot_code.clone();
                 view.batch_code = Some(l.lot_code.clone());
                 view.produced_at = Some(fmt_time(l.produced_at));
-                view.maker = Some(party(l.producer));
+                view.maker = Some(party(l.producer.raw()));
             }
             Some(Record::Listing(l)) => {
                 if let Some(&b) = l.batches.first() {
-                    if let Record::Batch(b) = self.load(b)? {
+                    if let Record::Batch(b) = self.load(b.raw())? {
                         batch_info(&mut view, &b);
                     }
                 }
@@ -368,7 +368,7 @@ impl App {
         for &l in &listing_ids {
             if let Ok(Some(Record::Listing(x))) = self.store.record(l) {
                 view.listings.push(PublicListing {
-                    platform: self.party_name(x.platform),
+                    platform: self.party_name(x.platform.raw()),
                     shop: x.shop,
                     status: x.status.as_str(),
                 });
@@ -391,7 +391,7 @@ impl App {
                 lot_code: l.lot_code.clone(),
                 material: l.material.as_str(),
                 formaldehyde_class: l.formaldehyde_class.as_str(),
-                supplier: party(l.producer),
+                supplier: party(l.producer.raw()),
                 mark,
                 inspection: latest,
             });
@@ -448,7 +448,7 @@ impl App {
                 "this batch has no serialised units; create it with \"serials\": true",
             ));
         }
-        let maker = self.party_name(b.manufacturer);
+        let maker = self.party_name(b.manufacturer.raw());
         let urls: Vec<String> = b
             .unit_ids()
             .filter_map(|u| self.qr_ref(u).map(|r| r.url))
@@ -491,18 +491,18 @@ fn unit_by_serial(b: &Batch, serial: &str) -> Option<NodeId> {
     if n == 0 || n > b.unit_count || b.serial(n - 1) != serial {
         return None;
     }
-    Some(b.first_unit + n - 1)
+    Some(b.first_unit.raw() + n - 1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::domain::Product;
+    use crate::core::domain::{Id, Product};
 
     #[test]
     fn serials_resolve_to_units() {
         let b = Batch {
-            manufacturer: 0,
+            manufacturer: Id::new(0),
             batch_code: "A/B 1".into(),
             product: Product {
                 name: "x".into(),
@@ -512,7 +512,7 @@ mod tests {
             quantity: 12,
             inputs: vec![],
             produced_at: 0,
-            first_unit: 100,
+            first_unit: Id::new(100),
             unit_count: 12,
             created_at: 0,
         };

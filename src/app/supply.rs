@@ -1,6 +1,7 @@
 //! Supply: registering parties, lots, shipments, batches and listings, and linking batches to listings (with the seller's consent).
 
 use super::*;
+use crate::core::domain::Id;
 
 impl App {
     // -----------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ impl App {
             let (id, now) = (cx.id, cx.now);
             let produced_at = Self::time("produced_at", &req.produced_at, now)?;
             let key = NaturalKey::LotCode {
-                producer,
+                producer: Id::new(producer),
                 code: lot_code.clone(),
             };
             cx.unclaimed(&key, "lot_code", NodeKind::Lot, |held| {
@@ -102,7 +103,7 @@ impl App {
             cx.check_gtin_lot(caller, &gtin, &lot_code, "lot_code")?;
             let inputs = cx.check_inputs(caller, producer, produced_at, &req.inputs)?;
             let lot = Lot {
-                producer,
+                producer: Id::new(producer),
                 lot_code,
                 material: req.material,
                 formaldehyde_class: req.formaldehyde_class,
@@ -175,7 +176,7 @@ impl App {
                     ),
                 ));
             }
-            let s = Shipment { lot: lot_id, from, to, quantity, shipped_at, created_at: now };
+            let s = Shipment { lot: Id::new(lot_id), from: Id::new(from), to: Id::new(to), quantity, shipped_at, created_at: now };
             let view = ShipmentView::new(cx.ids, id, &s);
             Ok((EventBody::Created { id, record: Record::Shipment(s) }, Some(from), view))
         })
@@ -226,7 +227,7 @@ impl App {
             let (id, now) = (cx.id, cx.now);
             let produced_at = Self::time("produced_at", &req.produced_at, now)?;
             let key = NaturalKey::BatchCode {
-                manufacturer,
+                manufacturer: Id::new(manufacturer),
                 code: batch_code.clone(),
             };
             cx.unclaimed(&key, "batch_code", NodeKind::Batch, |held| {
@@ -239,13 +240,13 @@ impl App {
             let inputs = cx.check_inputs(caller, manufacturer, produced_at, &req.inputs)?;
             let unit_count = if req.serials { req.quantity } else { 0 };
             let batch = Batch {
-                manufacturer,
+                manufacturer: Id::new(manufacturer),
                 batch_code,
                 product,
                 quantity: req.quantity,
                 inputs,
                 produced_at,
-                first_unit: id + 1,
+                first_unit: Id::new(id + 1),
                 unit_count,
                 created_at: now,
             };
@@ -329,7 +330,7 @@ impl App {
         self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
             let key = NaturalKey::ListingItem {
-                platform,
+                platform: Id::new(platform),
                 item_id: item_id.clone(),
             };
             cx.unclaimed(&key, "item_id", NodeKind::Listing, |held| {
@@ -339,13 +340,13 @@ impl App {
                 )
             })?;
             let listing = Listing {
-                platform,
-                seller,
+                platform: Id::new(platform),
+                seller: Id::new(seller),
                 shop,
                 item_id,
                 url,
                 title,
-                batches,
+                batches: batches.into_iter().map(Id::new).collect(),
                 status: ListingStatus::Active,
                 created_at: now,
             };
@@ -380,12 +381,17 @@ impl App {
         if req.batches.is_empty() {
             return Err(AppError::rule("batches", "name at least one batch to link"));
         }
-        let batches = self.check_batches(caller, listing.platform, listing.seller, &req.batches)?;
+        let batches = self.check_batches(
+            caller,
+            listing.platform.raw(),
+            listing.seller.raw(),
+            &req.batches,
+        )?;
         let done = self.write_if(caller, |cx| {
             let mut current = cx.listing(id)?.clone();
-            let new: Vec<NodeId> = batches
+            let new: Vec<Id<Batch>> = batches
                 .iter()
-                .copied()
+                .map(|&b| Id::new(b))
                 .filter(|b| !current.batches.contains(b))
                 .collect();
             if new.is_empty() {
@@ -404,10 +410,10 @@ impl App {
             let view = ListingView::new(cx.ids, id, &current);
             Ok((
                 Some(EventBody::ListingBatchesLinked {
-                    listing: id,
+                    listing: Id::new(id),
                     batches: new,
                 }),
-                Some(platform),
+                Some(platform.raw()),
                 Changed {
                     view,
                     changed: true,

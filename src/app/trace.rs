@@ -1,6 +1,7 @@
 //! Traces: the upstream DAG of a unit, batch, lot or listing, and what lies downstream of a party, lot, batch or listing (as far as the caller may see).
 
 use super::*;
+use crate::core::domain::Id;
 
 impl App {
     /// The whole upstream DAG of a unit, batch, lot or listing.
@@ -159,7 +160,7 @@ impl App {
                 Record::Batch(b) => PageItem::Batch(BatchSummary {
                     id: self.ids.format(NodeKind::Batch, n),
                     batch_code: b.batch_code,
-                    manufacturer: self.ids.format(NodeKind::Party, b.manufacturer),
+                    manufacturer: self.ids.id(b.manufacturer),
                     product: b.product.name,
                     model: b.product.model,
                     quantity: b.quantity,
@@ -169,7 +170,7 @@ impl App {
                 Record::Lot(l) => PageItem::Lot(LotSummary {
                     id: self.ids.format(NodeKind::Lot, n),
                     lot_code: l.lot_code,
-                    producer: self.ids.format(NodeKind::Party, l.producer),
+                    producer: self.ids.id(l.producer),
                     material: l.material.as_str(),
                     formaldehyde_class: l.formaldehyde_class.as_str(),
                     quantity: l.quantity.into(),
@@ -296,6 +297,6 @@ impl App {
 pub(super) fn input_qty(inputs: &[Input], lot: NodeId) -> Option<QuantityView> {
     inputs
         .iter()
-        .find(|i| i.lot == lot)
+        .find(|i| i.lot == Id::new(lot))
         .map(|i| i.quantity.into())
 }

@@ -63,7 +63,7 @@ impl<'w> Ctx<'w> {
                 label: l.lot_code.clone(),
                 fields: NodeFields::Lot {
                     lot_code: l.lot_code.clone(),
-                    producer: self.ids.format(NodeKind::Party, l.producer),
+                    producer: self.ids.id(l.producer),
                     material: l.material.as_str(),
                     formaldehyde_class: l.formaldehyde_class.as_str(),
                     quantity: l.quantity.into(),
@@ -78,7 +78,7 @@ impl<'w> Ctx<'w> {
                 label: format!("{} {}", b.batch_code, b.product.name),
                 fields: NodeFields::Batch {
                     batch_code: b.batch_code.clone(),
-                    manufacturer: self.ids.format(NodeKind::Party, b.manufacturer),
+                    manufacturer: self.ids.id(b.manufacturer),
                     product: b.product.name.clone(),
                     model: b.product.model.clone(),
                     quantity: b.quantity,
@@ -92,8 +92,8 @@ impl<'w> Ctx<'w> {
                 kind: "listing",
                 label: l.title.clone(),
                 fields: NodeFields::Listing {
-                    platform: self.ids.format(NodeKind::Party, l.platform),
-                    seller: self.ids.format(NodeKind::Party, l.seller),
+                    platform: self.ids.id(l.platform),
+                    seller: self.ids.id(l.seller),
                     shop: l.shop.clone(),
                     item_id: l.item_id.clone(),
                     url: l.url.clone(),
@@ -166,7 +166,7 @@ impl<'w> Ctx<'w> {
             if let Some(Record::Lot(l)) = cache.get(&n).copied() {
                 if l.inputs.is_empty() {
                     suppliers
-                        .entry(l.producer)
+                        .entry(l.producer.raw())
                         .or_default()
                         .push(self.ids.format(NodeKind::Lot, n));
                 }

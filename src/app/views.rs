@@ -58,7 +58,7 @@ fn inputs(ids: &IdCodec, inputs: &[crate::core::domain::Input]) -> Vec<InputView
     inputs
         .iter()
         .map(|i| InputView {
-            lot: ids.format(NodeKind::Lot, i.lot),
+            lot: ids.id(i.lot),
             quantity: i.quantity.into(),
         })
         .collect()
@@ -86,7 +86,7 @@ impl LotView {
     pub fn new(ids: &IdCodec, id: NodeId, l: &Lot) -> LotView {
         LotView {
             id: ids.format(NodeKind::Lot, id),
-            producer: ids.format(NodeKind::Party, l.producer),
+            producer: ids.id(l.producer),
             lot_code: l.lot_code.clone(),
             material: l.material.as_str(),
             formaldehyde_class: l.formaldehyde_class.as_str(),
@@ -115,9 +115,9 @@ impl ShipmentView {
     pub fn new(ids: &IdCodec, id: NodeId, s: &Shipment) -> ShipmentView {
         ShipmentView {
             id: ids.format(NodeKind::Shipment, id),
-            lot: ids.format(NodeKind::Lot, s.lot),
-            from: ids.format(NodeKind::Party, s.from),
-            to: ids.format(NodeKind::Party, s.to),
+            lot: ids.id(s.lot),
+            from: ids.id(s.from),
+            to: ids.id(s.to),
             quantity: s.quantity.into(),
             shipped_at: fmt_time(s.shipped_at),
             created_at: fmt_time(s.created_at),
@@ -165,7 +165,7 @@ impl BatchView {
     pub fn new(ids: &IdCodec, id: NodeId, b: &Batch) -> BatchView {
         BatchView {
             id: ids.format(NodeKind::Batch, id),
-            manufacturer: ids.format(NodeKind::Party, b.manufacturer),
+            manufacturer: ids.id(b.manufacturer),
             batch_code: b.batch_code.clone(),
             product: ProductView {
                 name: b.product.name.clone(),
@@ -213,7 +213,7 @@ impl UnitView {
             serial: b.serial(n),
             batch: ids.format(NodeKind::Batch, batch_id),
             batch_code: b.batch_code.clone(),
-            manufacturer: ids.format(NodeKind::Party, b.manufacturer),
+            manufacturer: ids.id(b.manufacturer),
             product: ProductView {
                 name: b.product.name.clone(),
                 model: b.product.model.clone(),
@@ -246,17 +246,13 @@ impl ListingView {
     pub fn new(ids: &IdCodec, id: NodeId, l: &Listing) -> ListingView {
         ListingView {
             id: ids.format(NodeKind::Listing, id),
-            platform: ids.format(NodeKind::Party, l.platform),
-            seller: ids.format(NodeKind::Party, l.seller),
+            platform: ids.id(l.platform),
+            seller: ids.id(l.seller),
             shop: l.shop.clone(),
             item_id: l.item_id.clone(),
             url: l.url.clone(),
             title: l.title.clone(),
-            batches: l
-                .batches
-                .iter()
-                .map(|&b| ids.format(NodeKind::Batch, b))
-                .collect(),
+            batches: l.batches.iter().map(|&b| ids.id(b)).collect(),
             status: l.status.as_str(),
             created_at: fmt_time(l.created_at),
             qr: None,

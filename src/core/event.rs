@@ -7,7 +7,9 @@
 //! entry's.
 
 use crate::core::codec::{self, CodecError};
-use crate::core::domain::{ActionStatus, CaseEntry, NodeId, Record};
+use crate::core::domain::{
+    Action, ActionStatus, ApiKey, Batch, Case, CaseEntry, Grant, Id, Listing, NodeId, Party, Record,
+};
 use serde::{Deserialize, Serialize};
 
 pub type Hash = [u8; 32];
@@ -20,7 +22,7 @@ const DOMAIN: &[u8] = b"boardtrail/event/v1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Actor {
     /// The party the caller acted as (None for the operator acting for nobody in particular).
-    pub party: Option<NodeId>,
+    pub party: Option<Id<Party>>,
     /// Public id of the key used (never the token), or "operator".
     pub key: String,
 }
@@ -40,23 +42,23 @@ pub enum EventBody {
     Created { id: NodeId, record: Record },
     /// More batches were linked to a listing.
     ListingBatchesLinked {
-        listing: NodeId,
-        batches: Vec<NodeId>,
+        listing: Id<Listing>,
+        batches: Vec<Id<Batch>>,
     },
     /// An API key was revoked (at the event's time).
-    KeyRevoked { key: NodeId },
+    KeyRevoked { key: Id<ApiKey> },
     /// A seller withdrew a platform's grant to link its batches (at the event's time).
-    GrantRevoked { grant: NodeId },
+    GrantRevoked { grant: Id<Grant> },
     /// Several records at once (a bulk action: one action per affected listing).
     CreatedMany { records: Vec<(NodeId, Record)> },
     /// A platform acknowledged an action; if done, the listing takes the action's status.
     ActionAcknowledged {
-        action: NodeId,
+        action: Id<Action>,
         status: ActionStatus,
         note: String,
     },
     /// A step in a case's timeline (transfer, join, note, status).
-    CaseUpdated { case: NodeId, entry: CaseEntry },
+    CaseUpdated { case: Id<Case>, entry: CaseEntry },
 }
 
 impl EventBody {

@@ -6,7 +6,9 @@
 //! batch → listing. Units are not stored as edges: a batch's units are the `unit_count`
 //! ids right after it, and a unit's header names its batch.
 
-use crate::core::domain::{ListingStatus, NodeId, NodeKind, Record, Role, Verdict};
+use crate::core::domain::{
+    Batch, Id, Listing, ListingStatus, NodeId, NodeKind, Record, Role, Verdict,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeMeta {
@@ -226,13 +228,13 @@ impl Graph {
                     NodeMeta {
                         kind: NodeKind::Lot,
                         flag: 0,
-                        a: l.producer,
+                        a: l.producer.raw(),
                         b: 0,
                     },
                 );
-                self.link(l.producer, id);
+                self.link(l.producer.raw(), id);
                 for i in &l.inputs {
-                    self.link(i.lot, id);
+                    self.link(i.lot.raw(), id);
                 }
             }
             Record::Shipment(s) => {
@@ -241,8 +243,8 @@ impl Graph {
                     NodeMeta {
                         kind: NodeKind::Shipment,
                         flag: 0,
-                        a: s.lot,
-                        b: s.to,
+                        a: s.lot.raw(),
+                        b: s.to.raw(),
                     },
                 );
             }
@@ -252,12 +254,12 @@ impl Graph {
                     NodeMeta {
                         kind: NodeKind::Batch,
                         flag: 0,
-                        a: b.manufacturer,
+                        a: b.manufacturer.raw(),
                         b: b.unit_count,
                     },
                 );
                 for i in &b.inputs {
-                    self.link(i.lot, id);
+                    self.link(i.lot.raw(), id);
                 }
                 for (n, u) in b.unit_ids().enumerate() {
                     self.set(
@@ -277,11 +279,11 @@ impl Graph {
                     NodeMeta {
                         kind: NodeKind::Key,
                         flag: k.revoked_at.is_some() as u8,
-                        a: k.party,
+                        a: k.party.raw(),
                         b: 0,
                     },
                 );
-                self.attach(k.party, id);
+                self.attach(k.party.raw(), id);
             }
             Record::Grant(g) => {
                 self.set(
@@ -289,12 +291,12 @@ impl Graph {
                     NodeMeta {
                         kind: NodeKind::Grant,
                         flag: g.revoked_at.is_some() as u8,
-                        a: g.seller,
-                        b: g.platform,
+                        a: g.seller.raw(),
+                        b: g.platform.raw(),
                     },
                 );
-                self.attach(g.seller, id);
-                self.attach(g.platform, id);
+                self.attach(g.seller.raw(), id);
+                self.attach(g.platform.raw(), id);
             }
             Record::Inspection(i) => {
                 self.set(
@@ -303,7 +305,7 @@ impl Graph {
                         kind: NodeKind::Inspection,
                         flag: (i.verdict == Verdict::Fail) as u8,
                         a: i.subject,
-                        b: i.lab,
+                        b: i.lab.raw(),
                     },
                 );
                 self.attach(i.subject, id);
@@ -314,11 +316,11 @@ impl Graph {
                     NodeMeta {
                         kind: NodeKind::Declaration,
                         flag: d.status as u8,
-                        a: d.party,
+                        a: d.party.raw(),
                         b: 0,
                     },
                 );
-                self.attach(d.party, id);
+                self.attach(d.party.raw(), id);
             }
             Record::Action(a) => {
                 self.set(
@@ -326,19 +328,19 @@ impl Graph {
                     NodeMeta {
                         kind: NodeKind::Action,
                         flag: a.status as u8,
-                        a: a.listing,
-                        b: a.platform,
+                        a: a.listing.raw(),
+                        b: a.platform.raw(),
                     },
                 );
-                self.attach(a.listing, id);
+                self.attach(a.listing.raw(), id);
             }
             Record::Case(c) => self.set(
                 id,
                 NodeMeta {
                     kind: NodeKind::Case,
                     flag: c.status as u8,
-                    a: c.holder,
-                    b: c.opened_by,
+                    a: c.holder.raw(),
+                    b: c.opened_by.raw(),
                 },
             ),
             Record::Listing(l) => {
@@ -347,21 +349,21 @@ impl Graph {
                     NodeMeta {
                         kind: NodeKind::Listing,
                         flag: status_code(l.status),
-                        a: l.platform,
-                        b: l.seller,
+                        a: l.platform.raw(),
+                        b: l.seller.raw(),
                     },
                 );
                 for &b in &l.batches {
-                    self.link(b, id);
+                    self.link(b.raw(), id);
                 }
             }
         }
     }
 
     /// Links more batches to an existing listing.
-    pub fn link_batches(&mut self, listing: NodeId, batches: &[NodeId]) {
+    pub fn link_batches(&mut self, listing: Id<Listing>, batches: &[Id<Batch>]) {
         for &b in batches {
-            self.link(b, listing);
+            self.link(b.raw(), listing.raw());
         }
     }
 

@@ -21,7 +21,7 @@ fn party(role: Role) -> Record {
 
 fn lot(producer: NodeId, inputs: &[NodeId]) -> Record {
     Record::Lot(Lot {
-        producer,
+        producer: Id::new(producer),
         lot_code: "l".into(),
         material: Material::Plywood,
         formaldehyde_class: FormaldehydeClass::E0,
@@ -31,7 +31,7 @@ fn lot(producer: NodeId, inputs: &[NodeId]) -> Record {
         inputs: inputs
             .iter()
             .map(|&l| Input {
-                lot: l,
+                lot: Id::new(l),
                 quantity: q(1),
             })
             .collect(),
@@ -41,7 +41,7 @@ fn lot(producer: NodeId, inputs: &[NodeId]) -> Record {
 
 fn batch(m: NodeId, id: NodeId, inputs: &[NodeId], units: u32) -> Record {
     Record::Batch(Batch {
-        manufacturer: m,
+        manufacturer: Id::new(m),
         batch_code: "b".into(),
         product: Product {
             name: "n".into(),
@@ -52,12 +52,12 @@ fn batch(m: NodeId, id: NodeId, inputs: &[NodeId], units: u32) -> Record {
         inputs: inputs
             .iter()
             .map(|&l| Input {
-                lot: l,
+                lot: Id::new(l),
                 quantity: q(1),
             })
             .collect(),
         produced_at: 0,
-        first_unit: id + 1,
+        first_unit: Id::new(id + 1),
         unit_count: units,
         created_at: 0,
     })
@@ -65,13 +65,13 @@ fn batch(m: NodeId, id: NodeId, inputs: &[NodeId], units: u32) -> Record {
 
 fn listing(platform: NodeId, seller: NodeId, batches: &[NodeId]) -> Record {
     Record::Listing(Listing {
-        platform,
-        seller,
+        platform: Id::new(platform),
+        seller: Id::new(seller),
         shop: "s".into(),
         item_id: "i".into(),
         url: "https://x".into(),
         title: "t".into(),
-        batches: batches.to_vec(),
+        batches: batches.iter().map(|&b| Id::new(b)).collect(),
         status: ListingStatus::Active,
         created_at: 0,
     })
@@ -132,7 +132,7 @@ fn downstream_from_supplier_and_lot() {
 #[test]
 fn linking_and_status() {
     let mut g = sample();
-    g.link_batches(13, &[8]);
+    g.link_batches(Id::new(13), &[Id::new(8)]);
     assert_eq!(g.downstream(0).listings, vec![12, 13]);
     g.set_listing_status(13, ListingStatus::Suspended);
     assert_eq!(

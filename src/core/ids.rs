@@ -13,7 +13,7 @@
 //! The kind byte inside the block means a lot's id with its prefix changed to `bat_` is
 //! not a batch id: it simply does not decode, exactly like an id that never existed.
 
-use crate::core::domain::{NodeId, NodeKind};
+use crate::core::domain::{Id, Kind, NodeId, NodeKind};
 use aes::cipher::{generic_array::GenericArray, BlockDecrypt, BlockEncrypt, KeyInit};
 use aes::Aes128;
 use data_encoding::{Encoding, Specification};
@@ -83,6 +83,16 @@ impl IdCodec {
         // The alphabet is ASCII.
         out.extend(code.iter().map(|&c| c as char));
         out
+    }
+
+    /// The public id of a typed id: its kind comes from its type.
+    pub fn id<K: Kind>(&self, id: Id<K>) -> String {
+        self.format(K::KIND, id.raw())
+    }
+
+    /// The typed id a public id names, if it is a `K` this codec made.
+    pub fn parse_id<K: Kind>(&self, s: &str) -> Option<Id<K>> {
+        self.parse_kind(s, K::KIND).map(Id::new)
     }
 
     /// The kind and dense id that 26 lowercase base32 characters name, if this codec made

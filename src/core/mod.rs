@@ -7,6 +7,7 @@ pub mod codes;
 pub mod domain;
 pub mod event;
 pub mod graph;
+pub mod id;
 pub mod ids;
 pub mod quantity;
 pub mod world;

@@ -7,7 +7,7 @@
 //! [`World::project`] computes what an event writes from the current state (and fails
 //! without changing anything if the event does not apply), [`World::commit`] folds it in.
 
-use crate::core::domain::{natural_keys, NaturalKey, NodeId, NodeKind, Record};
+use crate::core::domain::{natural_keys, Id, Lot, NaturalKey, NodeId, NodeKind, Party, Record};
 use crate::core::event::{Event, EventBody};
 use crate::core::graph::{Graph, NodeMeta, Reach, UpReach};
 use crate::core::quantity::Holding;
@@ -101,15 +101,15 @@ impl World {
         }
         // Checked by `check_amounts` before the event was accepted: the sums fit.
         let Ok(()) = each_flow(id, record, |lot, party, flow, q| {
-            *flow.of(self.holding_mut(lot, party)) += q;
+            *flow.of(self.holding_mut(lot.raw(), party.raw())) += q;
             Ok::<(), std::convert::Infallible>(())
         });
         match record {
             Record::Shipment(s) => {
-                self.shipped_by.entry(s.from).or_default().push(id);
-                let r = self.recipients.entry(s.lot).or_default();
-                if !r.contains(&s.to) {
-                    r.push(s.to);
+                self.shipped_by.entry(s.from.raw()).or_default().push(id);
+                let r = self.recipients.entry(s.lot.raw()).or_default();
+                if !r.contains(&s.to.raw()) {
+                    r.push(s.to.raw());
                 }
             }
             Record::Inspection(i) => {
@@ -141,8 +141,8 @@ impl World {
             EventBody::ListingBatchesLinked { listing, batches } => {
                 self.graph.link_batches(*listing, batches)
             }
-            EventBody::KeyRevoked { key } => self.graph.revoke_key(*key),
-            EventBody::GrantRevoked { grant } => self.graph.revoke_grant(*grant),
+            EventBody::KeyRevoked { key } => self.graph.revoke_key(key.raw()),
+            EventBody::GrantRevoked { grant } => self.graph.revoke_grant(grant.raw()),
             EventBody::ActionAcknowledged { .. } | EventBody::CaseUpdated { .. } => {
                 for (id, r) in puts {
                     match r {
@@ -150,7 +150,7 @@ impl World {
                         Record::Listing(l) => self.graph.set_listing_status(*id, l.status),
                         Record::Case(c) => {
                             self.graph.set_flag(*id, c.status as u8);
-                            self.graph.set_a(*id, c.holder);
+                            self.graph.set_a(*id, c.holder.raw());
                         }
                         _ => {}
                     }
@@ -199,6 +199,7 @@ impl World {
         let mut delta: Map<(NodeId, NodeId), Holding> = Map::default();
         for (id, r) in puts {
             each_flow(*id, r, |lot, party, flow, q| {
+                let (lot, party) = (lot.raw(), party.raw());
                 let slot = flow.of(delta.entry((lot, party)).or_default());
                 *slot = slot
                     .checked_add(q)
@@ -406,11 +407,11 @@ impl Flow {
 fn each_flow<E>(
     id: NodeId,
     r: &Record,
-    mut f: impl FnMut(NodeId, NodeId, Flow, u64) -> Result<(), E>,
+    mut f: impl FnMut(Id<Lot>, Id<Party>, Flow, u64) -> Result<(), E>,
 ) -> Result<(), E> {
     match r {
         Record::Lot(l) => {
-            f(id, l.producer, Flow::Produced, l.quantity.amount.0)?;
+            f(Id::new(id), l.producer, Flow::Produced, l.quantity.amount.0)?;
             for i in &l.inputs {
                 f(i.lot, l.producer, Flow::Consumed, i.quantity.amount.0)?;
             }
@@ -481,8 +482,8 @@ fn project(
             puts: vec![(*id, record.clone())],
         }),
         EventBody::ListingBatchesLinked { listing, batches } => {
-            let Some(Record::Listing(mut l)) = current(*listing) else {
-                return Err(WorldError::Missing(*listing));
+            let Some(Record::Listing(mut l)) = current(listing.raw()) else {
+                return Err(WorldError::Missing(listing.raw()));
             };
             for b in batches {
                 if !l.batches.contains(b) {
@@ -490,7 +491,7 @@ fn project(
                 }
             }
             Ok(Projection {
-                puts: vec![(*listing, Record::Listing(l))],
+                puts: vec![(listing.raw(), Record::Listing(l))],
                 keys: vec![],
             })
         }
@@ -506,11 +507,11 @@ fn project(
             status,
             note,
         } => {
-            let Some(Record::Action(mut a)) = current(*action) else {
-                return Err(WorldError::Missing(*action));
+            let Some(Record::Action(mut a)) = current(action.raw()) else {
+                return Err(WorldError::Missing(action.raw()));
             };
-            let Some(Record::Listing(mut l)) = current(a.listing) else {
-                return Err(WorldError::Missing(a.listing));
+            let Some(Record::Listing(mut l)) = current(a.listing.raw()) else {
+                return Err(WorldError::Missing(a.listing.raw()));
             };
             a.status = *status;
             a.note = Some(note.clone());
@@ -518,38 +519,38 @@ fn project(
             let mut puts = Vec::with_capacity(2);
             if *status == crate::core::domain::ActionStatus::Done {
                 l.status = a.kind.listing_status();
-                puts.push((a.listing, Record::Listing(l)));
+                puts.push((a.listing.raw(), Record::Listing(l)));
             }
-            puts.insert(0, (*action, Record::Action(a)));
+            puts.insert(0, (action.raw(), Record::Action(a)));
             Ok(Projection { puts, keys: vec![] })
         }
         EventBody::CaseUpdated { case, entry } => {
-            let Some(Record::Case(mut c)) = current(*case) else {
-                return Err(WorldError::Missing(*case));
+            let Some(Record::Case(mut c)) = current(case.raw()) else {
+                return Err(WorldError::Missing(case.raw()));
             };
             c.apply(entry.clone());
             Ok(Projection {
-                puts: vec![(*case, Record::Case(c))],
+                puts: vec![(case.raw(), Record::Case(c))],
                 keys: vec![],
             })
         }
         EventBody::KeyRevoked { key } => {
-            let Some(Record::Key(mut k)) = current(*key) else {
-                return Err(WorldError::Missing(*key));
+            let Some(Record::Key(mut k)) = current(key.raw()) else {
+                return Err(WorldError::Missing(key.raw()));
             };
             k.revoked_at.get_or_insert(ev.at);
             Ok(Projection {
-                puts: vec![(*key, Record::Key(k))],
+                puts: vec![(key.raw(), Record::Key(k))],
                 keys: vec![],
             })
         }
         EventBody::GrantRevoked { grant } => {
-            let Some(Record::Grant(mut g)) = current(*grant) else {
-                return Err(WorldError::Missing(*grant));
+            let Some(Record::Grant(mut g)) = current(grant.raw()) else {
+                return Err(WorldError::Missing(grant.raw()));
             };
             g.revoked_at.get_or_insert(ev.at);
             Ok(Projection {
-                puts: vec![(*grant, Record::Grant(g))],
+                puts: vec![(grant.raw(), Record::Grant(g))],
                 keys: vec![],
             })
         }

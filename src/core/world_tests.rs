@@ -43,7 +43,7 @@ fn amounts_that_would_overflow_are_refused_and_change_nothing() {
     let lot = EventBody::Created {
         id: 2,
         record: Record::Lot(Lot {
-            producer: 0,
+            producer: Id::new(0),
             lot_code: "L".into(),
             material: Material::Plywood,
             formaldehyde_class: FormaldehydeClass::E0,
@@ -60,9 +60,9 @@ fn amounts_that_would_overflow_are_refused_and_change_nothing() {
     let back = EventBody::Created {
         id: 3,
         record: Record::Shipment(Shipment {
-            lot: 2,
-            from: 1,
-            to: 0,
+            lot: Id::new(2),
+            from: Id::new(1),
+            to: Id::new(0),
             quantity: q(10),
             shipped_at: 0,
             created_at: 0,

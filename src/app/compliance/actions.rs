@@ -1,6 +1,7 @@
 //! Actions: measures a regulator orders on listings (one or in bulk), the platforms' queues and acknowledgements.
 
 use super::*;
+use crate::core::domain::Id;
 
 impl App {
     pub(crate) fn due(
@@ -52,8 +53,8 @@ impl App {
                 ));
             }
             let a = Action {
-                listing,
-                platform: m.a,
+                listing: Id::new(listing),
+                platform: Id::new(m.a),
                 ..pending_action(req.kind, reason, case, due_at, caller, now)
             };
             let view = ActionView::new(cx.ids, id, &a, now);
@@ -99,8 +100,8 @@ impl App {
                 records.push((
                     id,
                     Record::Action(Action {
-                        listing: l,
-                        platform: m.a,
+                        listing: Id::new(l),
+                        platform: Id::new(m.a),
                         ..pending_action(req.kind, reason.clone(), case, due_at, caller, now)
                     }),
                 ));
@@ -263,7 +264,7 @@ impl App {
             let view = Self::action_view(cx.ids, caller, n, &a, now);
             Ok((
                 Some(EventBody::ActionAcknowledged {
-                    action: n,
+                    action: Id::new(n),
                     status,
                     note,
                 }),
@@ -288,13 +289,13 @@ fn pending_action(
     now: i64,
 ) -> Action {
     Action {
-        listing: 0,
-        platform: 0,
+        listing: Id::new(0),
+        platform: Id::new(0),
         kind,
         reason,
-        case,
+        case: case.map(Id::new),
         due_at,
-        issued_by: caller.party,
+        issued_by: caller.party.map(Id::new),
         status: ActionStatus::Pending,
         note: None,
         acked_at: None,

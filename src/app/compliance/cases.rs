@@ -1,6 +1,7 @@
 //! Cases and clues between bureaus: opening, transfers, invitations, notes.
 
 use super::*;
+use crate::core::domain::Id;
 
 impl App {
     pub(crate) fn bureau(&self, field: &str, s: &str) -> AppResult<NodeId> {
@@ -57,15 +58,15 @@ impl App {
             let c = Case {
                 title,
                 kind,
-                opened_by,
-                holder: opened_by,
-                bureaus: vec![opened_by],
-                invited,
+                opened_by: Id::new(opened_by),
+                holder: Id::new(opened_by),
+                bureaus: vec![Id::new(opened_by)],
+                invited: invited.into_iter().map(Id::new).collect(),
                 subjects,
                 status: CaseStatus::Open,
                 timeline: vec![CaseEntry {
                     at: now,
-                    by: Some(opened_by),
+                    by: Some(Id::new(opened_by)),
                     step: CaseStep::Opened,
                     note,
                 }],
@@ -111,7 +112,7 @@ impl App {
             cx.policy()
                 .check_case_member(caller, &c, false)
                 .map_err(|d| d.into_error(|| crate::app::unknown_id(None, "case", id)))?;
-            if c.holder == to {
+            if c.holder == Id::new(to) {
                 return Err(AppError::rule(
                     "to",
                     "the case is already held by that bureau",
@@ -122,15 +123,21 @@ impl App {
             }
             let entry = CaseEntry {
                 at: now,
-                by: caller.party.or(Some(c.holder)),
-                step: CaseStep::Transferred { from: c.holder, to },
+                by: caller.party.or(Some(c.holder.raw())).map(Id::new),
+                step: CaseStep::Transferred {
+                    from: c.holder,
+                    to: Id::new(to),
+                },
                 note,
             };
             let holder = c.holder;
             let view = cx.case_after(n, c, &entry);
             Ok((
-                EventBody::CaseUpdated { case: n, entry },
-                Some(holder),
+                EventBody::CaseUpdated {
+                    case: Id::new(n),
+                    entry,
+                },
+                Some(holder.raw()),
                 view,
             ))
         })
@@ -162,28 +169,33 @@ impl App {
                 .check_case_member(caller, &c, accepting)
                 .map_err(|d| d.into_error(|| crate::app::unknown_id(None, "case", id)))?;
             let step = match (join, req.status) {
-                (Some(b), _) if c.bureaus.contains(&b) => {
+                (Some(b), _) if c.bureaus.contains(&Id::new(b)) => {
                     return Err(AppError::rule(
                         "join",
                         "that bureau already works on the case",
                     ))
                 }
-                (Some(b), _) if accepting || (caller.operator && c.invited.contains(&b)) => {
-                    CaseStep::Joined { bureau: b }
+                (Some(b), _)
+                    if accepting || (caller.operator && c.invited.contains(&Id::new(b))) =>
+                {
+                    CaseStep::Joined { bureau: Id::new(b) }
                 }
-                (Some(b), _) => CaseStep::Invited { bureau: b },
+                (Some(b), _) => CaseStep::Invited { bureau: Id::new(b) },
                 (None, Some(s)) => CaseStep::Status(s),
                 (None, None) => CaseStep::Noted,
             };
             let entry = CaseEntry {
                 at: now,
-                by: caller.party,
+                by: caller.party.map(Id::new),
                 step,
                 note,
             };
             let view = cx.case_after(n, c, &entry);
             Ok((
-                EventBody::CaseUpdated { case: n, entry },
+                EventBody::CaseUpdated {
+                    case: Id::new(n),
+                    entry,
+                },
                 caller.party,
                 view,
             ))

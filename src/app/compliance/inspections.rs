@@ -1,6 +1,7 @@
 //! Inspections: results judged by the limits table, suspect marks upstream, the marks and latest verdicts shown on traces.
 
 use super::*;
+use crate::core::domain::Id;
 
 impl App {
     /// The lots and suppliers upstream of a subject: what a failed inspection marks.
@@ -134,7 +135,7 @@ impl App {
             let (id, now) = (cx.id, cx.now);
             let sampled_at = Self::time("sampled_at", &req.sampled_at, now)?;
             let key = NaturalKey::Report {
-                lab,
+                lab: Id::new(lab),
                 report_no: report_no.clone(),
             };
             cx.unclaimed(&key, "report_no", NodeKind::Inspection, |held| {
@@ -145,8 +146,8 @@ impl App {
             })?;
             let ins = Inspection {
                 subject,
-                lab,
-                sampled_by,
+                lab: Id::new(lab),
+                sampled_by: Id::new(sampled_by),
                 report_no,
                 sampled_at,
                 results,

@@ -253,8 +253,8 @@ impl InspectionView {
         InspectionView {
             id: ids.format(NodeKind::Inspection, id),
             subject: ids.format(meta_kind(i.subject), i.subject),
-            lab: ids.format(NodeKind::Party, i.lab),
-            sampled_by: ids.format(NodeKind::Party, i.sampled_by),
+            lab: ids.id(i.lab),
+            sampled_by: ids.id(i.sampled_by),
             report_no: i.report_no.clone(),
             sampled_at: fmt_time(i.sampled_at),
             verdict: i.verdict.as_str(),
@@ -292,11 +292,11 @@ impl DeclarationView {
     fn new(ids: &IdCodec, id: NodeId, d: &Declaration) -> DeclarationView {
         DeclarationView {
             id: ids.format(NodeKind::Declaration, id),
-            party: ids.format(NodeKind::Party, d.party),
+            party: ids.id(d.party),
             status: d.status.as_str(),
             reason: d.reason.clone(),
-            case: d.case.map(|c| ids.format(NodeKind::Case, c)),
-            declared_by: d.declared_by.map(|p| ids.format(NodeKind::Party, p)),
+            case: d.case.map(|c| ids.id(c)),
+            declared_by: d.declared_by.map(|p| ids.id(p)),
             created_at: fmt_time(d.created_at),
         }
     }
@@ -339,15 +339,15 @@ impl ActionView {
     pub fn new(ids: &IdCodec, id: NodeId, a: &Action, now: i64) -> ActionView {
         ActionView {
             id: ids.format(NodeKind::Action, id),
-            listing: ids.format(NodeKind::Listing, a.listing),
-            platform: ids.format(NodeKind::Party, a.platform),
+            listing: ids.id(a.listing),
+            platform: ids.id(a.platform),
             kind: a.kind.as_str(),
             reason: a.reason.clone(),
             status: a.status.as_str(),
             overdue: a.status == ActionStatus::Pending && a.due_at.is_some_and(|d| d < now),
-            case: a.case.map(|c| ids.format(NodeKind::Case, c)),
+            case: a.case.map(|c| ids.id(c)),
             due_at: a.due_at.map(fmt_time),
-            issued_by: a.issued_by.map(|p| ids.format(NodeKind::Party, p)),
+            issued_by: a.issued_by.map(|p| ids.id(p)),
             note: a.note.clone(),
             acked_at: a.acked_at.map(fmt_time),
             created_at: fmt_time(a.created_at),
@@ -394,10 +394,10 @@ impl CaseView {
             title: c.title.clone(),
             kind: c.kind.as_str(),
             status: c.status.as_str(),
-            opened_by: p(c.opened_by),
-            holder: p(c.holder),
-            bureaus: c.bureaus.iter().map(|&b| p(b)).collect(),
-            invited: c.invited.iter().map(|&b| p(b)).collect(),
+            opened_by: p(c.opened_by.raw()),
+            holder: p(c.holder.raw()),
+            bureaus: c.bureaus.iter().map(|&b| p(b.raw())).collect(),
+            invited: c.invited.iter().map(|&b| p(b.raw())).collect(),
             subjects: c
                 .subjects
                 .iter()
@@ -410,16 +410,20 @@ impl CaseView {
                     let (step, from, to, status) = match &e.step {
                         CaseStep::Opened => ("opened", None, None, None),
                         CaseStep::Transferred { from, to } => {
-                            ("transferred", Some(p(*from)), Some(p(*to)), None)
+                            ("transferred", Some(p(from.raw())), Some(p(to.raw())), None)
                         }
-                        CaseStep::Invited { bureau } => ("invited", None, Some(p(*bureau)), None),
-                        CaseStep::Joined { bureau } => ("joined", None, Some(p(*bureau)), None),
+                        CaseStep::Invited { bureau } => {
+                            ("invited", None, Some(p(bureau.raw())), None)
+                        }
+                        CaseStep::Joined { bureau } => {
+                            ("joined", None, Some(p(bureau.raw())), None)
+                        }
                         CaseStep::Noted => ("note", None, None, None),
                         CaseStep::Status(s) => ("status", None, None, Some(s.as_str())),
                     };
                     EntryView {
                         at: fmt_time(e.at),
-                        by: e.by.map(p),
+                        by: e.by.map(|b| p(b.raw())),
                         step,
                         from,
                         to,

@@ -39,7 +39,7 @@ impl App {
             let Record::Inspection(ins) = self.load(id)? else {
                 continue;
             };
-            if own_lab.is_some_and(|lab| lab != ins.lab) {
+            if own_lab.is_some_and(|lab| lab != ins.lab.raw()) {
                 continue;
             }
             let month = month_of(ins.sampled_at);
@@ -57,7 +57,7 @@ impl App {
                     let hit = lots.iter().any(|l| {
                         l.inputs.is_empty()
                             && self
-                                .party(l.producer)
+                                .party(l.producer.raw())
                                 .map(|p| p.city.contains(city.as_str()))
                                 .unwrap_or(false)
                     });
@@ -112,12 +112,12 @@ impl App {
             for e in &case.timeline {
                 if let CaseStep::Transferred { from: a, to: b } = e.step {
                     if e.at >= from && e.at < to {
-                        *pairs.entry((a, b)).or_default() += 1;
+                        *pairs.entry((a.raw(), b.raw())).or_default() += 1;
                     }
                 }
             }
             if case.kind == CaseKind::Joint && case.created_at >= from && case.created_at < to {
-                let set: BTreeSet<NodeId> = case.bureaus.iter().copied().collect();
+                let set: BTreeSet<NodeId> = case.bureaus.iter().map(|b| b.raw()).collect();
                 *joint.entry(set.into_iter().collect()).or_default() += 1;
             }
         }

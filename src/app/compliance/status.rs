@@ -1,6 +1,7 @@
 //! Compliance status: declarations, suppliers by status, and the listings a supplier's boards reach (JSON and spreadsheet rows).
 
 use super::*;
+use crate::core::domain::Id;
 
 impl App {
     /// A party's effective compliance status (see [`Ctx::compliance_status`]).
@@ -39,11 +40,11 @@ impl App {
         self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
             let d = Declaration {
-                party,
+                party: Id::new(party),
                 status: req.status,
                 reason,
-                case,
-                declared_by: caller.party,
+                case: case.map(Id::new),
+                declared_by: caller.party.map(Id::new),
                 created_at: now,
             };
             // The answer is the record as this declaration leaves it: the newest declaration
@@ -262,17 +263,17 @@ impl App {
             let batches: Vec<String> = listing
                 .batches
                 .iter()
-                .filter_map(|&b| match self.store.record(b) {
+                .filter_map(|&b| match self.store.record(b.raw()) {
                     Ok(Some(Record::Batch(x))) => Some(x.batch_code),
                     _ => None,
                 })
                 .collect();
             out.push(AffectedRow {
-                platform: self.party_name(listing.platform),
+                platform: self.party_name(listing.platform.raw()),
                 shop: listing.shop,
                 item_id: listing.item_id,
                 url: listing.url,
-                seller: self.party_name(listing.seller),
+                seller: self.party_name(listing.seller.raw()),
                 batches: batches.join("; "),
                 lots: lots.join("; "),
                 supplier: self.party_name(s),

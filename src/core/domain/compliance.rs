@@ -1,7 +1,7 @@
 //! Compliance and enforcement records: inspections, declarations, actions on listings,
 //! cases between the bureaus.
 
-use super::{ListingStatus, NodeId};
+use super::{Id, ListingStatus, NodeId, Party};
 use serde::{Deserialize, Serialize};
 
 // ---------------------------------------------------------------------------------------
@@ -42,8 +42,8 @@ pub struct ItemResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inspection {
     pub subject: NodeId,
-    pub lab: NodeId,
-    pub sampled_by: NodeId,
+    pub lab: Id<Party>,
+    pub sampled_by: Id<Party>,
     pub report_no: String,
     pub sampled_at: i64,
     pub results: Vec<ItemResult>,
@@ -74,12 +74,12 @@ impl ComplianceStatus {
 /// A regulator's declaration of a party's compliance status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Declaration {
-    pub party: NodeId,
+    pub party: Id<Party>,
     pub status: ComplianceStatus,
     pub reason: String,
-    pub case: Option<NodeId>,
+    pub case: Option<Id<Case>>,
     /// The declaring regulator (None: the operator).
-    pub declared_by: Option<NodeId>,
+    pub declared_by: Option<Id<Party>>,
     pub created_at: i64,
 }
 
@@ -137,14 +137,14 @@ impl ActionStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Action {
-    pub listing: NodeId,
-    pub platform: NodeId,
+    pub listing: Id<super::Listing>,
+    pub platform: Id<Party>,
     pub kind: ActionKind,
     pub reason: String,
-    pub case: Option<NodeId>,
+    pub case: Option<Id<Case>>,
     pub due_at: Option<i64>,
     /// The issuing regulator (None: the operator).
-    pub issued_by: Option<NodeId>,
+    pub issued_by: Option<Id<Party>>,
     pub status: ActionStatus,
     pub note: Option<String>,
     pub acked_at: Option<i64>,
@@ -192,16 +192,16 @@ impl CaseStatus {
 pub enum CaseStep {
     Opened,
     Transferred {
-        from: NodeId,
-        to: NodeId,
+        from: Id<Party>,
+        to: Id<Party>,
     },
     /// A bureau on the case invited another to work on it jointly.
     Invited {
-        bureau: NodeId,
+        bureau: Id<Party>,
     },
     /// An invited bureau accepted (it may then annotate, transfer and close the case).
     Joined {
-        bureau: NodeId,
+        bureau: Id<Party>,
     },
     Noted,
     Status(CaseStatus),
@@ -211,7 +211,7 @@ pub enum CaseStep {
 pub struct CaseEntry {
     pub at: i64,
     /// The acting bureau (None: the operator).
-    pub by: Option<NodeId>,
+    pub by: Option<Id<Party>>,
     pub step: CaseStep,
     pub note: String,
 }
@@ -220,14 +220,14 @@ pub struct CaseEntry {
 pub struct Case {
     pub title: String,
     pub kind: CaseKind,
-    pub opened_by: NodeId,
+    pub opened_by: Id<Party>,
     /// The bureau that holds the case now (its inbox).
-    pub holder: NodeId,
+    pub holder: Id<Party>,
     /// The bureaus working on it, who may annotate, transfer and close it: the holder and,
     /// for a joint case, every bureau that accepted (the opener included).
-    pub bureaus: Vec<NodeId>,
+    pub bureaus: Vec<Id<Party>>,
     /// Bureaus invited to a joint case that have not accepted yet.
-    pub invited: Vec<NodeId>,
+    pub invited: Vec<Id<Party>>,
     pub subjects: Vec<NodeId>,
     pub status: CaseStatus,
     pub timeline: Vec<CaseEntry>,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod compliance;
 pub use crate::core::codes::*;
+pub use crate::core::id::{Id, Kind, Unit};
 pub use crate::core::quantity::*;
 pub use compliance::*;
 
@@ -174,13 +175,13 @@ pub struct Party {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Input {
-    pub lot: NodeId,
+    pub lot: Id<Lot>,
     pub quantity: Quantity,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lot {
-    pub producer: NodeId,
+    pub producer: Id<Party>,
     pub lot_code: String,
     pub material: Material,
     pub formaldehyde_class: FormaldehydeClass,
@@ -194,9 +195,9 @@ pub struct Lot {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shipment {
-    pub lot: NodeId,
-    pub from: NodeId,
-    pub to: NodeId,
+    pub lot: Id<Lot>,
+    pub from: Id<Party>,
+    pub to: Id<Party>,
     pub quantity: Quantity,
     pub shipped_at: i64,
     pub created_at: i64,
@@ -211,7 +212,7 @@ pub struct Product {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
-    pub manufacturer: NodeId,
+    pub manufacturer: Id<Party>,
     pub batch_code: String,
     pub product: Product,
     /// Pieces made.
@@ -219,7 +220,7 @@ pub struct Batch {
     pub inputs: Vec<Input>,
     pub produced_at: i64,
     /// Units minted for this batch have the ids `first_unit .. first_unit + unit_count`.
-    pub first_unit: NodeId,
+    pub first_unit: Id<Unit>,
     pub unit_count: u32,
     pub created_at: i64,
 }
@@ -233,7 +234,7 @@ impl Batch {
     }
 
     pub fn unit_ids(&self) -> std::ops::Range<NodeId> {
-        self.first_unit..self.first_unit + self.unit_count
+        self.first_unit.raw()..self.first_unit.raw() + self.unit_count
     }
 }
 
@@ -263,13 +264,13 @@ impl ListingStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Listing {
-    pub platform: NodeId,
-    pub seller: NodeId,
+    pub platform: Id<Party>,
+    pub seller: Id<Party>,
     pub shop: String,
     pub item_id: String,
     pub url: String,
     pub title: String,
-    pub batches: Vec<NodeId>,
+    pub batches: Vec<Id<Batch>>,
     pub status: ListingStatus,
     pub created_at: i64,
 }
@@ -277,7 +278,7 @@ pub struct Listing {
 /// An API key: only a keyed hash of its token is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKey {
-    pub party: NodeId,
+    pub party: Id<Party>,
     pub token_hash: [u8; 32],
     /// A read-only key may read what its party may read and change nothing.
     pub read_only: bool,
@@ -289,8 +290,8 @@ pub struct ApiKey {
 /// platform's listings (the seller's consent; revocable: links made before stay).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
-    pub seller: NodeId,
-    pub platform: NodeId,
+    pub seller: Id<Party>,
+    pub platform: Id<Party>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -334,22 +335,22 @@ impl Record {
 pub enum NaturalKey {
     Uscc(String),
     LotCode {
-        producer: NodeId,
+        producer: Id<Party>,
         code: String,
     },
     BatchCode {
-        manufacturer: NodeId,
+        manufacturer: Id<Party>,
         code: String,
     },
     ListingItem {
-        platform: NodeId,
+        platform: Id<Party>,
         item_id: String,
     },
     /// The keyed hash of an API token.
     TokenHash([u8; 32]),
     /// A lab's report number.
     Report {
-        lab: NodeId,
+        lab: Id<Party>,
         report_no: String,
     },
     /// GTIN and batch/lot code (GS1 AI 01 + 10): what a Digital Link resolves.
@@ -392,7 +393,7 @@ impl NaturalKey {
         let mut out = Vec::with_capacity(6 + text.len());
         out.push(tag);
         if let Some(p) = parent {
-            out.extend_from_slice(&p.to_be_bytes());
+            out.extend_from_slice(&p.raw().to_be_bytes());
         }
         out.extend_from_slice(text.as_bytes());
         out
@@ -453,7 +454,7 @@ mod tests {
     #[test]
     fn serials_are_padded_and_ordered() {
         let b = Batch {
-            manufacturer: 1,
+            manufacturer: Id::new(1),
             batch_code: "B1".into(),
             product: Product {
                 name: "wardrobe".into(),
@@ -463,7 +464,7 @@ mod tests {
             quantity: 3,
             inputs: vec![],
             produced_at: 0,
-            first_unit: 10,
+            first_unit: Id::new(10),
             unit_count: 3,
             created_at: 0,
         };
