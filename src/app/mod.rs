@@ -33,7 +33,7 @@ use chrono::{DateTime, FixedOffset};
 use dto::*;
 use parking_lot::Mutex;
 use policy::Scope;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use views::*;
 

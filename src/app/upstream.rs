@@ -7,6 +7,33 @@ use super::trace::input_qty;
 use super::*;
 use crate::app::compliance::failed_items;
 use crate::core::domain::{ComplianceStatus, Verdict};
+use crate::core::world::Map;
+
+/// The public ids of one view, each formatted (one AES block and base32) once however
+/// many nodes, fields, edges and suppliers name it.
+#[derive(Default)]
+pub(crate) struct Names {
+    formatted: Map<NodeId, Arc<str>>,
+}
+
+impl Names {
+    pub(crate) fn with_capacity(n: usize) -> Names {
+        Names {
+            formatted: Map::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
+    pub(crate) fn of(&mut self, ids: &IdCodec, kind: NodeKind, id: NodeId) -> Arc<str> {
+        self.formatted
+            .entry(id)
+            .or_insert_with(|| ids.format(kind, id).into())
+            .clone()
+    }
+
+    fn party(&mut self, ids: &IdCodec, id: Id<crate::core::domain::Party>) -> Arc<str> {
+        self.of(ids, NodeKind::Party, id.raw())
+    }
+}
 
 impl<'w> Ctx<'w> {
     /// Builds the trace node of `id`, caching records read (lots and batches are needed
@@ -14,7 +41,8 @@ impl<'w> Ctx<'w> {
     pub(crate) fn trace_node(
         &self,
         id: NodeId,
-        cache: &mut HashMap<NodeId, &'w Record>,
+        cache: &mut Map<NodeId, &'w Record>,
+        names: &mut Names,
     ) -> AppResult<TraceNode> {
         let meta = self
             .w
@@ -32,12 +60,12 @@ impl<'w> Ctx<'w> {
             return Ok(TraceNode {
                 mark: None,
                 inspection: None,
-                id: self.ids.format(NodeKind::Unit, id),
+                id: names.of(self.ids, NodeKind::Unit, id),
                 kind: NodeKind::Unit.name(),
                 label: serial.clone(),
                 fields: NodeFields::Unit {
                     serial,
-                    batch: self.ids.format(NodeKind::Batch, meta.a),
+                    batch: names.of(self.ids, NodeKind::Batch, meta.a),
                 },
             });
         }
@@ -46,7 +74,7 @@ impl<'w> Ctx<'w> {
             Record::Party(p) => TraceNode {
                 mark: None,
                 inspection: None,
-                id: self.ids.format(NodeKind::Party, id),
+                id: names.of(self.ids, NodeKind::Party, id),
                 kind: "party",
                 label: p.name.clone(),
                 fields: NodeFields::Party {
@@ -58,12 +86,12 @@ impl<'w> Ctx<'w> {
             Record::Lot(l) => TraceNode {
                 mark: None,
                 inspection: None,
-                id: self.ids.format(NodeKind::Lot, id),
+                id: names.of(self.ids, NodeKind::Lot, id),
                 kind: "lot",
                 label: l.lot_code.clone(),
                 fields: NodeFields::Lot {
                     lot_code: l.lot_code.clone(),
-                    producer: self.ids.id(l.producer),
+                    producer: names.party(self.ids, l.producer),
                     material: l.material.as_str(),
                     formaldehyde_class: l.formaldehyde_class.as_str(),
                     quantity: l.quantity.into(),
@@ -73,12 +101,12 @@ impl<'w> Ctx<'w> {
             Record::Batch(b) => TraceNode {
                 mark: None,
                 inspection: None,
-                id: self.ids.format(NodeKind::Batch, id),
+                id: names.of(self.ids, NodeKind::Batch, id),
                 kind: "batch",
                 label: format!("{} {}", b.batch_code, b.product.name),
                 fields: NodeFields::Batch {
                     batch_code: b.batch_code.clone(),
-                    manufacturer: self.ids.id(b.manufacturer),
+                    manufacturer: names.party(self.ids, b.manufacturer),
                     product: b.product.name.clone(),
                     model: b.product.model.clone(),
                     quantity: b.quantity,
@@ -88,12 +116,12 @@ impl<'w> Ctx<'w> {
             Record::Listing(l) => TraceNode {
                 mark: None,
                 inspection: None,
-                id: self.ids.format(NodeKind::Listing, id),
+                id: names.of(self.ids, NodeKind::Listing, id),
                 kind: "listing",
                 label: l.title.clone(),
                 fields: NodeFields::Listing {
-                    platform: self.ids.id(l.platform),
-                    seller: self.ids.id(l.seller),
+                    platform: names.party(self.ids, l.platform),
+                    seller: names.party(self.ids, l.seller),
                     shop: l.shop.clone(),
                     item_id: l.item_id.clone(),
                     url: l.url.clone(),
@@ -122,53 +150,40 @@ impl<'w> Ctx<'w> {
         root: NodeId,
     ) -> AppResult<UpstreamView> {
         let reach = self.w.upstream(root);
-        let mut cache = HashMap::with_capacity(reach.nodes.len());
+        let mut cache = Map::with_capacity_and_hasher(reach.nodes.len(), Default::default());
+        let mut names = Names::with_capacity(reach.nodes.len() + 4);
         let mut nodes = Vec::with_capacity(reach.nodes.len());
         for &n in &reach.nodes {
-            let mut node = self.trace_node(n, &mut cache)?;
+            let mut node = self.trace_node(n, &mut cache, &mut names)?;
             self.annotate(caller, &mut node, n);
             nodes.push(node);
         }
-        // Every edge names two of the nodes: their ids are formatted once.
-        let named: HashMap<NodeId, &str> = reach
-            .nodes
-            .iter()
-            .zip(&nodes)
-            .map(|(&n, v)| (n, v.id.as_str()))
-            .collect();
         let mut edges = Vec::with_capacity(reach.edges.len());
         for &(from, to) in &reach.edges {
-            let from_kind = self.w.meta(from).map(|m| m.kind);
+            let from_kind = self.kind_of(from);
             let (kind, quantity) = match (from_kind, cache.get(&to).copied()) {
-                (Some(NodeKind::Party), Some(Record::Lot(l))) => {
-                    ("produced", Some(l.quantity.into()))
-                }
+                (NodeKind::Party, Some(Record::Lot(l))) => ("produced", Some(l.quantity.into())),
                 (_, Some(Record::Lot(l))) => ("input", input_qty(&l.inputs, from)),
                 (_, Some(Record::Batch(b))) => ("input", input_qty(&b.inputs, from)),
                 (_, Some(Record::Listing(_))) => ("listed", None),
                 _ => ("unit", None),
             };
-            let name = |n: NodeId, k: Option<NodeKind>| match named.get(&n) {
-                Some(s) => s.to_string(),
-                None => self.ids.format(k.unwrap_or(NodeKind::Lot), n),
-            };
-            let to_kind = self.w.meta(to).map(|m| m.kind);
             edges.push(TraceEdge {
-                from: name(from, from_kind),
-                to: name(to, to_kind),
+                from: names.of(self.ids, from_kind, from),
+                to: names.of(self.ids, self.kind_of(to), to),
                 kind,
                 quantity,
             });
         }
         // Suppliers: producers of the raw lots (lots made from no other lot).
-        let mut suppliers: BTreeMap<NodeId, Vec<String>> = BTreeMap::new();
+        let mut suppliers: BTreeMap<NodeId, Vec<Arc<str>>> = BTreeMap::new();
         for &n in &reach.nodes {
             if let Some(Record::Lot(l)) = cache.get(&n).copied() {
                 if l.inputs.is_empty() {
                     suppliers
                         .entry(l.producer.raw())
                         .or_default()
-                        .push(self.ids.format(NodeKind::Lot, n));
+                        .push(names.of(self.ids, NodeKind::Lot, n));
                 }
             }
         }
@@ -180,7 +195,7 @@ impl<'w> Ctx<'w> {
                     _ => return Err(AppError::Internal(format!("{p} is not a party"))),
                 };
                 Ok(SupplierView {
-                    id: self.ids.format(NodeKind::Party, p),
+                    id: names.of(self.ids, NodeKind::Party, p),
                     name: party.name.clone(),
                     uscc: party.uscc.to_string(),
                     city: party.city.clone(),
@@ -189,7 +204,7 @@ impl<'w> Ctx<'w> {
             })
             .collect::<AppResult<Vec<_>>>()?;
         Ok(UpstreamView {
-            root: self.ids.format(kind, root),
+            root: names.of(self.ids, kind, root).to_string(),
             nodes,
             edges,
             suppliers,
@@ -219,7 +234,7 @@ impl<'w> Ctx<'w> {
         Option<crate::app::views::LatestInspection>,
     ) {
         if self.kind_of(id) == NodeKind::Party {
-            let mark = match self.compliance_status(id).0 {
+            let mark = match self.party_status(id) {
                 ComplianceStatus::Noncompliant => Some("noncompliant"),
                 ComplianceStatus::Suspect => Some("suspect"),
                 ComplianceStatus::Compliant => None,
@@ -227,9 +242,8 @@ impl<'w> Ctx<'w> {
             return (mark, None);
         }
         let latest =
-            self.inspections_of(id)
-                .first()
-                .and_then(|&i| match self.w.record(i).map(|r| &**r) {
+            self.latest_inspection(id)
+                .and_then(|i| match self.w.record(i).map(|r| &**r) {
                     Some(Record::Inspection(ins)) => Some((i, ins)),
                     _ => None,
                 });
@@ -252,6 +266,16 @@ impl<'w> Ctx<'w> {
             mark = Some("suspect");
         }
         (mark, inspection)
+    }
+
+    /// The latest inspection of a node (the highest id: ids grow with time).
+    pub(crate) fn latest_inspection(&self, id: NodeId) -> Option<NodeId> {
+        self.w
+            .attached(id)
+            .iter()
+            .copied()
+            .filter(|&n| self.kind_of(n) == NodeKind::Inspection)
+            .max()
     }
 
     /// Inspections of a node, newest first.

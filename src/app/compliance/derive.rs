@@ -20,8 +20,31 @@ impl<'w> Ctx<'w> {
             .filter(|&n| self.kind_of(n) == NodeKind::Declaration)
             .collect();
         let marks = self.w.marks(party).to_vec();
-        let latest_decl = decls.iter().max().copied();
-        let latest_mark = marks.iter().max().copied();
+        let status = self.status_from(decls.iter().max().copied(), marks.iter().max().copied());
+        (status, marks, decls)
+    }
+
+    /// A party's status alone (what a trace shows on its node), without collecting its
+    /// declarations and marks.
+    pub(crate) fn party_status(&self, party: NodeId) -> ComplianceStatus {
+        let latest_decl = self
+            .w
+            .attached(party)
+            .iter()
+            .copied()
+            .filter(|&n| self.kind_of(n) == NodeKind::Declaration)
+            .max();
+        self.status_from(latest_decl, self.w.marks(party).iter().copied().max())
+    }
+
+    /// The status given a party's latest declaration and latest suspect mark: a
+    /// non-compliant declaration stands; a mark newer than the latest declaration makes
+    /// the party suspect; otherwise the declaration says (compliant without one).
+    fn status_from(
+        &self,
+        latest_decl: Option<NodeId>,
+        latest_mark: Option<NodeId>,
+    ) -> ComplianceStatus {
         let decl_status = latest_decl
             .and_then(|d| self.w.meta(d))
             .map(|m| match m.flag {
@@ -29,13 +52,12 @@ impl<'w> Ctx<'w> {
                 1 => ComplianceStatus::Suspect,
                 _ => ComplianceStatus::Noncompliant,
             });
-        let status = match (decl_status, latest_decl, latest_mark) {
+        match (decl_status, latest_decl, latest_mark) {
             (Some(ComplianceStatus::Noncompliant), _, _) => ComplianceStatus::Noncompliant,
             (_, d, Some(m)) if d.is_none_or(|d| m > d) => ComplianceStatus::Suspect,
             (Some(s), _, _) => s,
             _ => ComplianceStatus::Compliant,
-        };
-        (status, marks, decls)
+        }
     }
 
     pub(crate) fn compliance_view(&self, party: NodeId) -> AppResult<ComplianceView> {
