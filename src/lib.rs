@@ -14,6 +14,7 @@ pub mod demo;
 pub mod digital_link;
 pub mod error;
 pub mod http;
+pub mod migrate;
 pub mod qr;
 pub(crate) mod rules;
 pub mod secret;

@@ -6,7 +6,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use boardtrail::server::{self, Config};
-use boardtrail::store::Store;
+use boardtrail::store::{EventLog, Ledger, Store};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +34,11 @@ struct DataArgs {
     /// directory (qr.key). The store keeps its fingerprint: a different one is refused.
     #[arg(long, env = "BOARDTRAIL_QR_KEY", hide_env_values = true)]
     qr_key: Option<String>,
+    /// Keep the log in PostgreSQL (`postgres://user@host:port/db`) instead of the embedded
+    /// store, shared by every node started with the same URL; the data dir then keeps
+    /// only the secrets, which those nodes share.
+    #[arg(long, env = "BOARDTRAIL_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -75,6 +80,19 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Copy a log from one backend to another (a data dir or a database URL each) and
+    /// verify the copy: same events, same head hash. The destination must be empty.
+    Migrate {
+        /// A data directory (sled) or a postgres:// URL.
+        #[arg(long)]
+        from: String,
+        /// A data directory (sled) or a postgres:// URL.
+        #[arg(long)]
+        to: String,
+        /// sled page cache in MiB.
+        #[arg(long, env = "BOARDTRAIL_CACHE_MB", default_value_t = 128)]
+        cache_mb: u64,
+    },
     /// Bulk-load newline-delimited commands (`{"op": "lot", "body": {...}}` a line; see
     /// README). Each is validated like its API call and recorded as an event. Run it while
     /// the service is stopped (sled allows one process per data directory).
@@ -90,6 +108,7 @@ fn config(data: &DataArgs) -> Config {
     let mut c = Config::new(&data.data_dir);
     c.cache_mb = data.cache_mb;
     c.qr_secret = data.qr_key.clone();
+    c.database_url = data.database_url.clone();
     c
 }
 
@@ -141,35 +160,29 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     .map_err(|e| format!("no randomness: {e}"))?,
             };
             cfg.admin_token = Some(token.clone());
-            let started = std::time::Instant::now();
-            let store = server::open_store(&cfg)?;
-            let stats = store.stats();
-            tracing::info!(
-                events = stats.events,
-                nodes = stats.nodes,
-                edges = stats.edges,
-                ms = started.elapsed().as_millis() as u64,
-                "store opened"
-            );
-            actix_web::rt::System::new().block_on(async move {
-                let running = server::start(&cfg, store)?;
-                if generated {
-                    // Printed once to the terminal, never to the log.
-                    println!("operator token (set BOARDTRAIL_ADMIN_TOKEN to choose one): {token}");
-                }
-                if demo {
-                    let app = running.app.clone();
-                    let loaded =
-                        actix_web::web::block(move || boardtrail::demo::load(&app)).await??;
-                    print_demo(&cfg, &running, loaded);
-                }
-                println!("boardtrail listening on http://{}", running.addr);
-                server::run_until_stopped(running).await?;
-                Ok::<_, Box<dyn std::error::Error>>(())
-            })?;
+            let generated = generated.then_some(token);
+            match cfg.database_url.clone() {
+                Some(url) => serve(
+                    cfg.clone(),
+                    server::open_pg_store(&cfg, &url)?,
+                    generated,
+                    demo,
+                ),
+                None => serve(cfg.clone(), server::open_store(&cfg)?, generated, demo),
+            }
+        }
+        Command::Verify { data } => {
+            let cfg = config(&data);
+            match cfg.database_url.clone() {
+                Some(url) => verify(&cfg, server::open_pg_store(&cfg, &url)),
+                None => verify(&cfg, server::open_store(&cfg)),
+            }
+        }
+        Command::Migrate { from, to, cache_mb } => {
+            let report = boardtrail::migrate::run(&from, &to, cache_mb)?;
+            println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { data } => verify(&config(&data)),
         Command::Import { data, file } => import(&data, &file),
         Command::Reindex { data } => {
             // Opened without its snapshot (it may be the damage): the open replays the whole
@@ -182,11 +195,47 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
 }
 
+/// `boardtrail serve` over an opened store (either backend).
+fn serve<L: EventLog>(
+    cfg: Config,
+    store: std::sync::Arc<Ledger<L>>,
+    generated_token: Option<String>,
+    demo: bool,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let stats = store.stats();
+    tracing::info!(
+        events = stats.events,
+        nodes = stats.nodes,
+        edges = stats.edges,
+        shared = store.log().shared(),
+        "store opened"
+    );
+    actix_web::rt::System::new().block_on(async move {
+        let running = server::start(&cfg, store)?;
+        if let Some(token) = generated_token {
+            // Printed once to the terminal, never to the log.
+            println!("operator token (set BOARDTRAIL_ADMIN_TOKEN to choose one): {token}");
+        }
+        if demo {
+            let app = running.app.clone();
+            let loaded = actix_web::web::block(move || boardtrail::demo::load(&app)).await??;
+            print_demo(&running, loaded);
+        }
+        println!("boardtrail listening on http://{}", running.addr);
+        server::run_until_stopped(running).await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `boardtrail verify`: the whole hash chain, the projection against a replay, the head
 /// record beside the store and the secrets' fingerprints. Exit 0 when all hold, 2 on any
 /// problem (a store that does not even open included), 1 only when verify itself fails.
-fn verify(cfg: &Config) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let store = match server::open_store(cfg) {
+fn verify<S: Store>(
+    cfg: &Config,
+    opened: Result<std::sync::Arc<S>, boardtrail::error::AppError>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let store = match opened {
         Ok(s) => s,
         Err(e) => {
             println!("verify: the store does not open: {e}");
@@ -276,13 +325,12 @@ fn import(data: &DataArgs, file: &std::path::Path) -> Result<ExitCode, Box<dyn s
     }
 }
 
-fn print_demo(cfg: &Config, running: &server::Running, ids: Option<boardtrail::demo::DemoIds>) {
+fn print_demo<L: EventLog>(running: &server::Running<L>, ids: Option<boardtrail::demo::DemoIds>) {
     let base = format!("http://{}", running.addr);
     let Some(ids) = ids else {
         println!("demo: the store already has data; not loading the demo world again");
         return;
     };
-    let _ = cfg;
     println!("demo world loaded. Try (with -H 'Authorization: Bearer <operator token>'):");
     println!(
         "  upstream from a wardrobe unit:   curl {base}/api/v1/trace/upstream/{}",

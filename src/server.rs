@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::http::{self, State};
-use crate::store::{SledConfig, SledStore, Store};
+use crate::store::{EventLog, Ledger, PgConfig, PgLog, SledConfig, SledLog, SledStore, Store};
 use actix_web::{middleware, web, HttpServer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,6 +28,9 @@ pub struct Config {
     pub rate_limit: crate::auth::RateLimit,
     /// Secret for QR tokens (`BOARDTRAIL_QR_KEY`); else `qr.key` in the data dir.
     pub qr_secret: Option<String>,
+    /// The shared PostgreSQL log (`BOARDTRAIL_DATABASE_URL`) instead of the embedded sled
+    /// store; the data dir then keeps only the secrets.
+    pub database_url: Option<String>,
 }
 
 impl Config {
@@ -41,8 +44,25 @@ impl Config {
             workers: 0,
             rate_limit: crate::auth::RateLimit::default(),
             qr_secret: None,
+            database_url: None,
         }
     }
+}
+
+/// Opens the PostgreSQL log at `url` (the schema migrated) and this node's world over it.
+/// The data directory (0700) keeps the secrets, which every node of one database shares.
+pub fn open_pg_store(cfg: &Config, url: &str) -> Result<Arc<Ledger<PgLog>>, AppError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir_err =
+        |e: std::io::Error| AppError::Internal(format!("data dir {}: {e}", cfg.data_dir.display()));
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&cfg.data_dir)
+        .map_err(dir_err)?;
+    restrict(&cfg.data_dir).map_err(dir_err)?;
+    let log = PgLog::open(&PgConfig::new(url))?;
+    Ok(Arc::new(Ledger::over(log, true)?))
 }
 
 /// Opens the sled store under the data directory, which only its owner may enter (0700;
@@ -130,16 +150,25 @@ pub fn open_secrets(cfg: &Config, store: &dyn Store) -> Result<Secrets, AppError
     Ok(Secrets { token_key, qr_key })
 }
 
+/// Runs `f` on a thread of its own and waits for it: blocking I/O (a database client with
+/// a runtime of its own) may not run on an async executor's thread.
+pub fn off_executor<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(p) => std::panic::resume_unwind(p),
+    })
+}
+
 /// A running service.
-pub struct Running {
+pub struct Running<L: EventLog = SledLog> {
     pub server: actix_web::dev::Server,
     pub addr: SocketAddr,
     pub app: Arc<App>,
-    pub store: Arc<SledStore>,
+    pub store: Arc<Ledger<L>>,
 }
 
 /// Binds and builds the HTTP server (not yet polled: await `running.server`).
-pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
+pub fn start<L: EventLog>(cfg: &Config, store: Arc<Ledger<L>>) -> Result<Running<L>, AppError> {
     let listener = std::net::TcpListener::bind(&cfg.bind)
         .map_err(|e| AppError::Internal(format!("cannot bind {}: {e}", cfg.bind)))?;
     let addr = listener
@@ -151,7 +180,8 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
         cfg.public_url.clone()
     };
     let dyn_store: Arc<dyn Store> = store.clone();
-    let Secrets { token_key, qr_key } = open_secrets(cfg, store.as_ref())?;
+    // The store may be a database whose client blocks: not on the caller's executor.
+    let Secrets { token_key, qr_key } = off_executor(|| open_secrets(cfg, store.as_ref()))?;
     let app = Arc::new(App::with_token_key(dyn_store, token_key).with_qr(qr_key, &public_url));
     let auth = Arc::new(Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?);
     let state = State {
@@ -165,6 +195,7 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
     let mut server = HttpServer::new(move || {
         actix_web::App::new()
             .wrap(middleware::from_fn(http::fingerprint))
+            .wrap(middleware::from_fn(http::consistency::read_after))
             .wrap(middleware::from_fn(http::fail_stop))
             .wrap(middleware::Condition::new(
                 access_log,
@@ -180,6 +211,9 @@ pub fn start(cfg: &Config, store: Arc<SledStore>) -> Result<Running, AppError> {
         .listen(listener)
         .map_err(|e| AppError::Internal(format!("cannot listen on {addr}: {e}")))?;
     spawn_snapshots(&store);
+    if store.log().shared() || store.log().recoverable() {
+        spawn_follower(&store);
+    }
     Ok(Running {
         server: server.run(),
         addr,
@@ -206,8 +240,46 @@ fn snapshot_due(behind: u64, since: Duration, took: Duration) -> bool {
         || (behind > 0 && since >= SNAPSHOT_EVERY)
 }
 
+/// How long the follower waits for a notification before it looks for new events anyway.
+const FOLLOW_POLL: Duration = Duration::from_millis(250);
+
+/// On a shared log: takes in the other nodes' events as they are committed (woken by the
+/// log's notifications, and looking every [`FOLLOW_POLL`] regardless), and after a passing
+/// failure of the database reloads the world once it answers again (ends with the store).
+fn spawn_follower<L: EventLog>(store: &Arc<Ledger<L>>) {
+    let weak = Arc::downgrade(store);
+    let spawned = std::thread::Builder::new()
+        .name("follower".into())
+        .spawn(move || loop {
+            let woken = match weak.upgrade() {
+                Some(store) => store.log().wait_for_news(FOLLOW_POLL),
+                None => return,
+            };
+            let Some(store) = weak.upgrade() else { return };
+            if let Err(e) = woken {
+                tracing::debug!(error = %e, "no notifications from the log; polling");
+                std::thread::sleep(FOLLOW_POLL);
+            }
+            if store.failure().is_some() {
+                match store.recover() {
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "the store cannot recover yet"),
+                }
+                continue;
+            }
+            if store.log().shared() {
+                if let Err(e) = store.catch_up() {
+                    tracing::warn!(error = %e, "catching up with the shared log failed");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no follower thread: other nodes' events arrive only with this node's writes");
+    }
+}
+
 /// Writes snapshots in the background while the log grows (ends with the store).
-fn spawn_snapshots(store: &Arc<SledStore>) {
+fn spawn_snapshots<L: EventLog>(store: &Arc<Ledger<L>>) {
     let weak = Arc::downgrade(store);
     let spawned = std::thread::Builder::new()
         .name("snapshots".into())
@@ -238,7 +310,7 @@ fn spawn_snapshots(store: &Arc<SledStore>) {
 }
 
 /// Flushes the store on the way out.
-pub async fn run_until_stopped(running: Running) -> std::io::Result<()> {
+pub async fn run_until_stopped<L: EventLog>(running: Running<L>) -> std::io::Result<()> {
     let store = running.store.clone();
     let res = running.server.await;
     let flushed = web::block(move || store.flush()).await;

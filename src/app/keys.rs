@@ -64,7 +64,7 @@ impl App {
                     id: cx.ids.format(NodeKind::Key, id),
                     party: cx.ids.format(NodeKind::Party, party),
                     read_only,
-                    token,
+                    token: token.clone(),
                     created_at: fmt_time(now),
                 };
                 let record = Record::Key(ApiKey {

@@ -51,6 +51,8 @@ pub const MAX_PAGE: usize = 1000;
 const FUTURE_SLACK_MS: i64 = 24 * 3600 * 1000;
 /// Earliest accepted time: 2000-01-01T00:00:00Z.
 const EARLIEST_MS: i64 = 946_684_800_000;
+/// Tries of one command against a shared log on which other nodes keep appending first.
+const MAX_TRIES: u32 = 64;
 
 /// What a command decides against: the world as it is (held unchanged by the writer lock),
 /// the public ids, the id the next created record gets and the event's time. Nothing else:
@@ -288,7 +290,7 @@ impl App {
     fn write<T: serde::Serialize>(
         &self,
         caller: &Caller,
-        build: impl FnOnce(&Ctx<'_>) -> AppResult<(EventBody, Option<NodeId>, T)>,
+        mut build: impl FnMut(&Ctx<'_>) -> AppResult<(EventBody, Option<NodeId>, T)>,
     ) -> AppResult<T> {
         self.write_if(caller, |cx| {
             build(cx).map(|(body, acting_for, out)| (Some(body), acting_for, out))
@@ -303,7 +305,7 @@ impl App {
     fn write_if<T: serde::Serialize>(
         &self,
         caller: &Caller,
-        build: impl FnOnce(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
+        build: impl FnMut(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
     ) -> AppResult<T> {
         self.write_answering(caller, |out: &T| Ok(Some(serde_json::to_vec(out))), build)
     }
@@ -314,12 +316,19 @@ impl App {
     fn write_answering<T>(
         &self,
         caller: &Caller,
-        answer: impl FnOnce(&T) -> AppResult<Option<Result<Vec<u8>, serde_json::Error>>>,
-        build: impl FnOnce(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
+        mut answer: impl FnMut(&T) -> AppResult<Option<Result<Vec<u8>, serde_json::Error>>>,
+        mut build: impl FnMut(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
     ) -> AppResult<T> {
         self.check_write(caller)
             .map_err(|d| d.into_error(|| AppError::Forbidden("this key is read-only".into())))?;
-        let (seq, out) = {
+        // On a shared log another node may append between this node's decision and its
+        // append: the append then fails with `HeadMoved`, the store has taken the other
+        // events in, and the command is decided again over the world as it now is (as if
+        // this node were alone). Each try is one round; a node cannot lose forever, but
+        // a bound keeps a request from spinning.
+        let mut tries = 0;
+        let (seq, out) = loop {
+            tries += 1;
             let _guard = self.writer.lock();
             if let Some(idem) = &caller.idempotency {
                 if let Some(stored) = self.store.idempotent(&idem.key)? {
@@ -361,23 +370,29 @@ impl App {
                 )),
                 None => None,
             };
-            let committed = self
+            let appended = self
                 .store
-                .append_with(now, caller.actor(acting_for), body, answer)
-                .map_err(|e| match e {
-                    StoreError::KeyTaken(_) => AppError::Conflict {
-                        field: None,
-                        detail: "already recorded".into(),
-                    },
-                    StoreError::World(crate::core::WorldError::Overflow { .. }) => AppError::Rule {
-                        field: Some("quantity".into()),
-                        detail: "the amounts of this lot held by this party would no longer fit \
+                .append_with(now, caller.actor(acting_for), body, answer);
+            if matches!(appended, Err(StoreError::HeadMoved { .. })) && tries < MAX_TRIES {
+                continue;
+            }
+            let committed = appended.map_err(|e| match e {
+                StoreError::KeyTaken(_) => AppError::Conflict {
+                    field: None,
+                    detail: "already recorded".into(),
+                },
+                StoreError::World(crate::core::WorldError::Overflow { .. }) => AppError::Rule {
+                    field: Some("quantity".into()),
+                    detail: "the amounts of this lot held by this party would no longer fit \
                                  (more than 18 446 744 073 709 551 thousandths in all): refused"
-                            .into(),
-                    },
-                    other => other.into(),
-                })?;
-            (committed.seq, out)
+                        .into(),
+                },
+                StoreError::HeadMoved { .. } => AppError::Store(StoreError::Unavailable(format!(
+                    "other nodes kept appending first ({MAX_TRIES} tries)"
+                ))),
+                other => other.into(),
+            })?;
+            break (committed.seq, out);
         };
         self.store.sync(seq)?;
         Ok(out)

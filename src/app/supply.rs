@@ -22,10 +22,10 @@ impl App {
                 |held| format!("a party with USCC {uscc} is already registered as {held}"),
             )?;
             let party = Party {
-                name,
+                name: name.clone(),
                 role: req.role,
-                uscc,
-                city,
+                uscc: uscc.clone(),
+                city: city.clone(),
                 created_at: now,
             };
             let view = PartyView::new(cx.ids, id, &party);
@@ -104,12 +104,12 @@ impl App {
             let inputs = cx.check_inputs(caller, producer, produced_at, &req.inputs)?;
             let lot = Lot {
                 producer: Id::new(producer),
-                lot_code,
+                lot_code: lot_code.clone(),
                 material: req.material,
                 formaldehyde_class: req.formaldehyde_class,
                 quantity,
                 produced_at,
-                gtin,
+                gtin: gtin.clone(),
                 inputs,
                 created_at: now,
             };
@@ -241,8 +241,8 @@ impl App {
             let unit_count = if req.serials { req.quantity } else { 0 };
             let batch = Batch {
                 manufacturer: Id::new(manufacturer),
-                batch_code,
-                product,
+                batch_code: batch_code.clone(),
+                product: product.clone(),
                 quantity: req.quantity,
                 inputs,
                 produced_at,
@@ -342,11 +342,11 @@ impl App {
             let listing = Listing {
                 platform: Id::new(platform),
                 seller: Id::new(seller),
-                shop,
-                item_id,
-                url,
-                title,
-                batches: batches.into_iter().map(Id::new).collect(),
+                shop: shop.clone(),
+                item_id: item_id.clone(),
+                url: url.clone(),
+                title: title.clone(),
+                batches: batches.clone().into_iter().map(Id::new).collect(),
                 status: ListingStatus::Active,
                 created_at: now,
             };

@@ -83,7 +83,9 @@ impl ResponseError for AppError {
             AppError::Store(StoreError::Failed(f)) if f.disk_full => {
                 StatusCode::INSUFFICIENT_STORAGE
             }
-            AppError::Store(StoreError::Failed(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Store(StoreError::Failed(_) | StoreError::Unavailable(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Replayed { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::OK)
@@ -95,6 +97,18 @@ impl ResponseError for AppError {
         let status = self.status_code();
         if let AppError::Store(StoreError::Failed(f)) = self {
             return stopped(f);
+        }
+        if let AppError::Store(StoreError::Unavailable(why)) = self {
+            tracing::warn!(reason = %why, "write refused: the database is not available");
+            let mut resp = problem(
+                status,
+                "the database is not available: nothing was written; retry in a moment (with \
+                 the same Idempotency-Key, a retry is safe)",
+                None,
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+            return resp;
         }
         if let AppError::Replayed { body, .. } = self {
             // The first answer again, as it was sent.
@@ -436,6 +450,7 @@ macro_rules! query_route {
 }
 
 mod compliance;
+pub mod consistency;
 mod scan;
 pub mod static_files;
 mod supply;

@@ -157,7 +157,9 @@ pub(super) async fn events(
     c: Caller,
     q: web::Query<EventsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    s.app
-        .events(&c, &q)
+    // The log may be a database: read it off the executor.
+    let (app, q) = (s.app.clone(), q.into_inner());
+    blocking(move || app.events(&c, &q))
+        .await
         .map(|v| HttpResponse::Ok().json(serde_json::json!({ "events": v })))
 }

@@ -21,6 +21,9 @@ mod verify;
 pub const TAIL_CHECK: u64 = 10_000;
 /// An open that replayed more events than this after the snapshot writes a new one.
 pub const SNAPSHOT_AFTER: u64 = 10_000;
+/// Events taken in at a time when catching up with other writers (readers wait at most
+/// for one batch).
+const CATCH_UP_BATCH: usize = 10_000;
 const ID_KEY: &str = "id_key";
 /// The layout of the log's entries (see [`crate::core::event`]): kept with the log, so that
 /// a log of another layout is refused by name instead of failing its hash chain.
@@ -76,11 +79,14 @@ impl<L: EventLog> Ledger<L> {
                 .map_err(|_| StoreError::Corrupt("the id key has the wrong length".into()))?,
             None if seq == 0 => {
                 // A new store: its ids are keyed by a fresh secret, durable before any id
-                // is handed out.
+                // is handed out (of nodes starting together on a new shared log, the
+                // first one's).
                 let key = crate::secret::random32()
                     .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
-                log.set_meta(ID_KEY, &key)?;
-                key
+                log.init_meta(ID_KEY, &key)?
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("the id key has the wrong length".into()))?
             }
             None => {
                 return Err(StoreError::Corrupt(
@@ -90,7 +96,7 @@ impl<L: EventLog> Ledger<L> {
         };
         match log.meta(LOG_FORMAT)? {
             Some(v) if v == FORMAT => {}
-            None if seq == 0 => log.set_meta(LOG_FORMAT, FORMAT)?,
+            None if seq == 0 && log.init_meta(LOG_FORMAT, FORMAT)? == FORMAT => {}
             found => {
                 return Err(StoreError::Corrupt(format!(
                     "the log is in entry format {} but this boardtrail reads format {}: it was written by another version (keep using that one, or move the data with it)",
@@ -113,7 +119,7 @@ impl<L: EventLog> Ledger<L> {
         // nothing is served unless both succeed.
         let (tail, replayed) = std::thread::scope(|s| {
             let tail = s.spawn(|| ledger.check_tail(TAIL_CHECK));
-            let replayed = ledger.load_world(use_snapshot);
+            let replayed = ledger.load_world(seq, use_snapshot);
             let tail = tail.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             (tail, replayed)
         });
@@ -174,8 +180,7 @@ impl<L: EventLog> Ledger<L> {
 
     /// Loads the snapshot, if there is a usable one, and replays the log after it into the
     /// resident world. Returns the number of events replayed.
-    fn load_world(&self, use_snapshot: bool) -> Result<u64, StoreError> {
-        let head_seq = self.head.lock().seq;
+    fn load_world(&self, head_seq: u64, use_snapshot: bool) -> Result<u64, StoreError> {
         let snap = if use_snapshot {
             self.log.load_snapshot()?
         } else {
@@ -263,6 +268,89 @@ impl<L: EventLog> Ledger<L> {
         Ok(head.seq)
     }
 
+    /// Takes in the events other writers appended to a shared log after this node's head
+    /// (their hash chain checked), and returns the new head.
+    pub fn catch_up(&self) -> Result<u64, StoreError> {
+        let mut head = self.head.lock();
+        if let Some(f) = self.failure() {
+            return Err(StoreError::Failed(f));
+        }
+        self.catch_up_locked(&mut head)
+    }
+
+    fn catch_up_locked(&self, head: &mut Head) -> Result<u64, StoreError> {
+        loop {
+            let (mut prev, mut last) = (head.hash, head.seq);
+            let mut batch = Vec::new();
+            self.log
+                .scan(head.seq + 1, &mut |seq, raw| {
+                    let entry = event::split_entry(raw)
+                        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+                    if seq != last + 1 {
+                        return Err(StoreError::Corrupt(format!(
+                            "event {seq} follows event {last}: the shared log has a gap"
+                        )));
+                    }
+                    if event::chain_hash(&prev, entry.body) != entry.hash {
+                        return Err(StoreError::Corrupt(format!(
+                        "event {seq} does not follow this node's event {last} on the hash chain"
+                    )));
+                    }
+                    batch.push(codec::decode::<Event>(entry.body)?);
+                    (prev, last) = (entry.hash, seq);
+                    Ok(batch.len() < CATCH_UP_BATCH)
+                })
+                .map_err(|e| match e {
+                    e @ StoreError::Unavailable(_) => e,
+                    e => self.stop(e),
+                })?;
+            if batch.is_empty() {
+                return Ok(head.seq);
+            }
+            {
+                let mut w = self.world.write();
+                for ev in &batch {
+                    // It applied on the node that appended it; if it does not here, the
+                    // two worlds differ and this one must not serve.
+                    w.apply(ev).map_err(|e| {
+                        self.stop(StoreError::Corrupt(format!(
+                            "event {} of another node does not apply here: {e}",
+                            ev.seq
+                        )))
+                    })?;
+                }
+            }
+            (head.seq, head.hash) = (last, prev);
+            if batch.len() < CATCH_UP_BATCH {
+                return Ok(head.seq);
+            }
+        }
+    }
+
+    /// After a passing failure of a recoverable log (a database that restarted): reloads
+    /// the world from what the log holds (snapshot and events after it, the tail's chain
+    /// checked) and serves again. `false` if the log is not recoverable or the ledger is
+    /// not stopped.
+    pub fn recover(&self) -> Result<bool, StoreError> {
+        if !self.log.recoverable() || !self.stopped.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let mut head = self.head.lock();
+        self.log.reset()?;
+        let (seq, hash) = match self.log.last()? {
+            Some((seq, raw)) => (seq, entry_hash(seq, &raw)?),
+            None => (0, GENESIS),
+        };
+        (head.seq, head.hash) = (seq, hash);
+        drop(head);
+        self.check_tail(TAIL_CHECK)?;
+        self.load_world(seq, true)?;
+        *self.failure.lock() = None;
+        self.stopped.store(false, Ordering::Release);
+        tracing::warn!(seq, "store recovered: the world was reloaded from the log");
+        Ok(true)
+    }
+
     /// Events appended since the saved snapshot was taken.
     pub fn since_snapshot(&self) -> u64 {
         let at = *self.snapshot_seq.lock();
@@ -299,7 +387,15 @@ impl<L: EventLog> Store for Ledger<L> {
     }
 
     fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError> {
-        self.log.set_meta(&format!("fp/{name}"), &fp)
+        // Set once: of nodes starting together on a new shared log, the first one's
+        // secret is the store's, and another one is refused like a wrong secret.
+        let kept = self.log.init_meta(&format!("fp/{name}"), &fp)?;
+        if kept != fp {
+            return Err(StoreError::Corrupt(format!(
+                "the {name} secret is not the one this store was made with (another node recorded a different one): give every node the same secrets"
+            )));
+        }
+        Ok(())
     }
 
     fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
@@ -329,9 +425,19 @@ impl<L: EventLog> Store for Ledger<L> {
         // log only keeps it.
         let projection = self.world.read().project(&ev)?;
         let answer = answer.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice()));
-        match self.log.append(seq, entry, answer) {
+        match self.log.append(seq, &head.hash, entry, answer) {
             Ok(()) => {}
-            Err(e @ StoreError::HeadMoved { .. }) => return Err(e),
+            Err(e @ StoreError::HeadMoved { .. }) => {
+                // Another node appended first: take its events in, so that the caller
+                // decides again over the world as it now is.
+                if self.log.shared() {
+                    self.catch_up_locked(&mut head)?;
+                }
+                return Err(e);
+            }
+            // The database is away and nothing of this node was lost: refuse this write,
+            // stay up.
+            Err(e @ StoreError::Unavailable(_)) => return Err(e),
             Err(e) => return Err(self.stop(e)),
         }
         self.world.write().commit(&ev, &projection.puts);
@@ -412,6 +518,21 @@ impl<L: EventLog> Store for Ledger<L> {
             graph_bytes: w.heap_bytes() as u64,
             head_hash: event::hex(&head.hash),
         }
+    }
+
+    fn head_seq(&self) -> u64 {
+        self.head.lock().seq
+    }
+
+    fn catch_up(&self) -> Result<u64, StoreError> {
+        if !self.log.shared() {
+            return Ok(self.head_seq());
+        }
+        Ledger::catch_up(self)
+    }
+
+    fn recover(&self) -> Result<bool, StoreError> {
+        Ledger::recover(self)
     }
 
     fn failure(&self) -> Option<Failure> {

@@ -3,7 +3,7 @@
 //! values. Everything else — the resident [`World`], deciding whether an event applies,
 //! fail-stop, replay, verification — is the backend-independent [`super::Ledger`] on top.
 //!
-//! Entries are opaque bytes here (`prev ‖ hash ‖ encoded event`): a backend never decodes or
+//! Entries are opaque bytes here (`hash ‖ encoded event`): a backend never decodes or
 //! judges them, it keeps them in order and makes them durable.
 
 use super::snapshot::Snapshot;
@@ -13,16 +13,21 @@ use crate::core::World;
 
 /// What [`EventLog::scan`] calls with each entry (`seq`, bytes); `false` stops the scan.
 pub type Visit<'a> = dyn FnMut(u64, &[u8]) -> Result<bool, StoreError> + 'a;
+/// What [`EventLog::each_answer`] calls with each answer (key, value).
+pub type AnswerVisit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError> + 'a;
 
 pub trait EventLog: Send + Sync + 'static {
     /// The last entry, if any: `(seq, entry)`.
     fn last(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
-    /// Appends `entry` as event `seq`, only if the log's head is `seq - 1` (otherwise
-    /// [`StoreError::HeadMoved`]: another writer appended first). With `answer`, also
-    /// records it (key, value) in the same atomic write. Not yet durable: see [`Self::sync`].
+    /// Appends `entry` as event `seq`, only if the log's head is `seq - 1` with chain hash
+    /// `prev` (otherwise [`StoreError::HeadMoved`]: another writer appended first). With
+    /// `answer`, also records it (key, value) in the same atomic write; if another writer
+    /// recorded an answer under that key first, nothing is appended (`HeadMoved`: the
+    /// caller looks again). Not yet durable: see [`Self::sync`].
     fn append(
         &self,
         seq: u64,
+        prev: &Hash,
         entry: Vec<u8>,
         answer: Option<(&[u8], &[u8])>,
     ) -> Result<(), StoreError>;
@@ -38,15 +43,54 @@ pub trait EventLog: Send + Sync + 'static {
     fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError>;
     /// The answer recorded under an idempotency key.
     fn answer(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Calls `f` with every recorded answer (key, value), to copy them to another log.
+    fn each_answer(&self, f: &mut AnswerVisit<'_>) -> Result<(), StoreError>;
+    /// Records an answer copied from another log (its event is already there).
+    fn import_answer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
     /// A named value kept with the log (the id key, secrets' fingerprints).
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Sets a named value, durably.
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Sets a named value unless it is set, and returns the value kept: of several nodes
+    /// starting on one new log, one sets it and all use it.
+    fn init_meta(&self, name: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        match self.meta(name)? {
+            Some(v) => Ok(v),
+            None => {
+                self.set_meta(name, value)?;
+                Ok(value.to_vec())
+            }
+        }
+    }
     /// Saves `world` as the snapshot taken at event `seq` with chain hash `hash`, replacing
     /// the previous one atomically. The caller has made every entry up to `seq` durable.
     fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError>;
     /// The saved snapshot, if any (an error if it is damaged).
     fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError>;
+    /// Other writers (other nodes) may append to this log: the ledger then catches up with
+    /// them when an append finds the head moved, and a follower tails it.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// A failure of this log can pass (a database that restarts): once it answers again,
+    /// the ledger may [`Self::reset`] it and reload its world from it instead of staying
+    /// stopped until a restart.
+    fn recoverable(&self) -> bool {
+        false
+    }
+    /// Forgets everything not durable and reconnects (see [`Self::recoverable`]).
+    fn reset(&self) -> Result<(), StoreError> {
+        Err(StoreError::Corrupt(
+            "this log cannot be reset: restart the service".into(),
+        ))
+    }
+    /// Waits until other writers may have appended (a shared log's notification) or
+    /// `timeout` passes; `true` if told so. Nothing may depend on being told: a follower
+    /// looks for new entries either way.
+    fn wait_for_news(&self, timeout: std::time::Duration) -> Result<bool, StoreError> {
+        std::thread::sleep(timeout);
+        Ok(false)
+    }
     /// A bulk import starts: appends may be staged and written in large chunks, and `sync`
     /// need not wait until [`Self::end_bulk`] made all of them durable.
     fn begin_bulk(&self) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 //! check that replay after a crash gives back exactly the acknowledged state.
 
 use super::ledger::Ledger;
-use super::log::{EventLog, Visit};
+use super::log::{AnswerVisit, EventLog, Visit};
 use super::snapshot::{self, Snapshot};
 use super::StoreError;
 use crate::core::event::Hash;
@@ -120,6 +120,7 @@ impl EventLog for MemLog {
     fn append(
         &self,
         seq: u64,
+        _prev: &Hash,
         entry: Vec<u8>,
         answer: Option<(&[u8], &[u8])>,
     ) -> Result<(), StoreError> {
@@ -186,6 +187,28 @@ impl EventLog for MemLog {
         Ok(self.inner.lock().idem.get(key).map(|(_, v)| v.clone()))
     }
 
+    fn each_answer(&self, f: &mut AnswerVisit<'_>) -> Result<(), StoreError> {
+        let answers: Vec<_> = self
+            .inner
+            .lock()
+            .idem
+            .iter()
+            .map(|(k, (_, v))| (k.clone(), v.clone()))
+            .collect();
+        for (k, v) in answers {
+            f(&k, &v)?;
+        }
+        Ok(())
+    }
+
+    fn import_answer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.inner
+            .lock()
+            .idem
+            .insert(key.to_vec(), (0, value.to_vec()));
+        Ok(())
+    }
+
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.inner.lock().meta.get(name).cloned())
     }
@@ -220,21 +243,22 @@ impl EventLog for MemLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::event::GENESIS;
 
     #[test]
     fn an_append_after_another_head_is_refused_and_changes_nothing() {
         let log = MemLog::default();
-        log.append(1, vec![1; 64], None).unwrap();
+        log.append(1, &GENESIS, vec![1; 64], None).unwrap();
         for seq in [1, 3] {
             assert!(matches!(
-                log.append(seq, vec![2; 64], Some((b"k", b"v"))),
+                log.append(seq, &GENESIS, vec![2; 64], Some((b"k", b"v"))),
                 Err(StoreError::HeadMoved { head: 1, .. })
             ));
         }
         assert_eq!(log.last().unwrap().map(|(s, _)| s), Some(1));
         assert_eq!(log.answer(b"k").unwrap(), None);
         // Only what was synced survives a crash.
-        log.append(2, vec![3; 64], None).unwrap();
+        log.append(2, &GENESIS, vec![3; 64], None).unwrap();
         log.sync(1).unwrap();
         assert_eq!(log.crashed().last().unwrap().map(|(s, _)| s), Some(1));
     }
@@ -243,7 +267,7 @@ mod tests {
     fn a_log_of_another_entry_format_is_refused_by_name() {
         let log = MemLog::default();
         log.set_meta("id_key", &[1u8; 32]).unwrap();
-        log.append(1, vec![0; 80], None).unwrap();
+        log.append(1, &GENESIS, vec![0; 80], None).unwrap();
         let err = Ledger::over(log, true).err().expect("refused");
         assert!(err.to_string().contains("entry format 1"), "{err}");
         // A new log is marked with the format it is written in.

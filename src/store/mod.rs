@@ -8,6 +8,7 @@
 pub mod ledger;
 pub mod log;
 pub mod memory;
+pub mod pg;
 pub mod sled_store;
 pub mod snapshot;
 
@@ -20,6 +21,7 @@ pub use crate::core::quantity::Holding;
 pub use ledger::Ledger;
 pub use log::EventLog;
 pub use memory::{Fault, MemLog, MemStore};
+pub use pg::{PgConfig, PgLog};
 pub use sled_store::{SledConfig, SledLog, SledStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,13 @@ pub enum StoreError {
     /// The log's head is not the one the append expected: another writer appended first.
     #[error("the log moved on: expected head {expected}, found {head}")]
     HeadMoved { expected: u64, head: u64 },
+    /// The database cannot be reached (or refused this write for a passing reason):
+    /// nothing was written, a retry may succeed (503).
+    #[error("the database is not available: {0}")]
+    Unavailable(String),
+    /// The database reported an error.
+    #[error("database: {0}")]
+    Database(String),
     /// The snapshot could not be written (the previous one stays; nothing is lost).
     #[error("snapshot: {0}")]
     Snapshot(String),
@@ -217,5 +226,12 @@ pub trait Store: Send + Sync + 'static {
     /// Set once an append or a flush failed: the store then refuses every write, and the
     /// service every request, until it is restarted (nothing unacknowledged is served).
     fn failure(&self) -> Option<Failure>;
+    /// The last event this node holds (applied to its world).
+    fn head_seq(&self) -> u64;
+    /// Takes in what other nodes appended to a shared log; returns the new head.
+    fn catch_up(&self) -> Result<u64, StoreError>;
+    /// Serves again after a passing failure, if the log allows (see
+    /// [`Ledger::recover`]).
+    fn recover(&self) -> Result<bool, StoreError>;
     fn verify(&self) -> Result<VerifyReport, StoreError>;
 }

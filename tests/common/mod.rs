@@ -86,6 +86,8 @@ pub struct Client {
     pub base: String,
     pub token: Option<String>,
     agent: ureq::Agent,
+    /// Sent with every request (see [`Client::with_header`]).
+    extra: Vec<(String, String)>,
 }
 
 /// A response: status, content type and JSON body (Null if not JSON).
@@ -143,7 +145,15 @@ impl Client {
             agent: ureq::AgentBuilder::new()
                 .timeout(Duration::from_secs(60))
                 .build(),
+            extra: Vec::new(),
         }
+    }
+
+    /// This client, also sending `name: value` with every request.
+    pub fn with_header(&self, name: &str, value: &str) -> Client {
+        let mut c = self.clone();
+        c.extra.push((name.to_string(), value.to_string()));
+        c
     }
 
     pub fn with_token(&self, token: Option<&str>) -> Client {
@@ -158,6 +168,9 @@ impl Client {
             .request(method, &format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
             r = r.set("Authorization", &format!("Bearer {t}"));
+        }
+        for (k, v) in &self.extra {
+            r = r.set(k, v);
         }
         r
     }
@@ -318,6 +331,16 @@ pub fn assert_verifies(dir: &std::path::Path) {
 /// Starts `boardtrail serve` on the data dir with the given operator token; its stderr (the
 /// log) goes to `log` when given. Returns once it listens.
 pub fn spawn_binary(dir: &std::path::Path, token: &str, log: Option<&std::path::Path>) -> Proc {
+    spawn_binary_with(dir, token, log, &[])
+}
+
+/// [`spawn_binary`] with more arguments (e.g. `--database-url`).
+pub fn spawn_binary_with(
+    dir: &std::path::Path,
+    token: &str,
+    log: Option<&std::path::Path>,
+    extra: &[&str],
+) -> Proc {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let stderr = match log {
@@ -336,6 +359,7 @@ pub fn spawn_binary(dir: &std::path::Path, token: &str, log: Option<&std::path::
         ])
         .arg("--data-dir")
         .arg(dir)
+        .args(extra)
         .env("BOARDTRAIL_ADMIN_TOKEN", token)
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
@@ -347,10 +371,14 @@ pub fn spawn_binary(dir: &std::path::Path, token: &str, log: Option<&std::path::
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let base = loop {
         assert!(std::time::Instant::now() < deadline, "server did not start");
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .expect("read");
+        let Some(line) = lines.next() else {
+            let said = log
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .map(|l| l.lines().rev().take(8).collect::<Vec<_>>().join("\n"))
+                .unwrap_or_default();
+            panic!("server exited before listening; the end of its log:\n{said}");
+        };
+        let line = line.expect("read");
         if let Some(addr) = line.strip_prefix("boardtrail listening on ") {
             break addr.trim().to_string();
         }

@@ -55,7 +55,7 @@ impl App {
             let a = Action {
                 listing: Id::new(listing),
                 platform: Id::new(m.a),
-                ..pending_action(req.kind, reason, case, due_at, caller, now)
+                ..pending_action(req.kind, reason.clone(), case, due_at, caller, now)
             };
             let view = ActionView::new(cx.ids, id, &a, now);
             Ok((
@@ -266,7 +266,7 @@ impl App {
                 Some(EventBody::ActionAcknowledged {
                     action: Id::new(n),
                     status,
-                    note,
+                    note: note.clone(),
                 }),
                 Some(platform),
                 crate::app::Changed {

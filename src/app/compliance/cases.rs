@@ -56,19 +56,19 @@ impl App {
         self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
             let c = Case {
-                title,
+                title: title.clone(),
                 kind,
                 opened_by: Id::new(opened_by),
                 holder: Id::new(opened_by),
                 bureaus: vec![Id::new(opened_by)],
-                invited: invited.into_iter().map(Id::new).collect(),
-                subjects,
+                invited: invited.clone().into_iter().map(Id::new).collect(),
+                subjects: subjects.clone(),
                 status: CaseStatus::Open,
                 timeline: vec![CaseEntry {
                     at: now,
                     by: Some(Id::new(opened_by)),
                     step: CaseStep::Opened,
-                    note,
+                    note: note.clone(),
                 }],
                 created_at: now,
             };
@@ -128,7 +128,7 @@ impl App {
                     from: c.holder,
                     to: Id::new(to),
                 },
-                note,
+                note: note.clone(),
             };
             let holder = c.holder;
             let view = cx.case_after(n, c, &entry);
@@ -188,7 +188,7 @@ impl App {
                 at: now,
                 by: caller.party.map(Id::new),
                 step,
-                note,
+                note: note.clone(),
             };
             let view = cx.case_after(n, c, &entry);
             Ok((

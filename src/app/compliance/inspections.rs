@@ -148,11 +148,11 @@ impl App {
                 subject,
                 lab: Id::new(lab),
                 sampled_by: Id::new(sampled_by),
-                report_no,
+                report_no: report_no.clone(),
                 sampled_at,
-                results,
+                results: results.clone(),
                 verdict,
-                marked,
+                marked: marked.clone(),
                 created_at: now,
             };
             let view = cx.inspection_view(caller, id, &ins);

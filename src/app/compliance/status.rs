@@ -42,7 +42,7 @@ impl App {
             let d = Declaration {
                 party: Id::new(party),
                 status: req.status,
-                reason,
+                reason: reason.clone(),
                 case: case.map(Id::new),
                 declared_by: caller.party.map(Id::new),
                 created_at: now,

@@ -14,7 +14,7 @@
 //! fdatasyncs sled's file and any blob files (values sled keeps outside its log).
 
 use super::ledger::{entry_hash, Ledger};
-use super::log::{EventLog, Visit};
+use super::log::{AnswerVisit, EventLog, Visit};
 use super::snapshot::{self, Snapshot};
 use super::StoreError;
 use crate::core::event::{Hash, GENESIS};
@@ -216,6 +216,7 @@ impl EventLog for SledLog {
     fn append(
         &self,
         seq: u64,
+        _prev: &Hash,
         entry: Vec<u8>,
         answer: Option<(&[u8], &[u8])>,
     ) -> Result<(), StoreError> {
@@ -314,6 +315,19 @@ impl EventLog for SledLog {
 
     fn answer(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.idem.get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn each_answer(&self, f: &mut AnswerVisit<'_>) -> Result<(), StoreError> {
+        for kv in self.idem.iter() {
+            let (k, v) = kv?;
+            f(&k, &v)?;
+        }
+        Ok(())
+    }
+
+    fn import_answer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.idem.insert(key, value)?;
+        Ok(())
     }
 
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {

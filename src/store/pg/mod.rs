@@ -1,0 +1,603 @@
+//! PostgreSQL as the shared log of several boardtrail nodes ([`PgLog`]).
+//!
+//! One table of events (`bt_events`: sequence number, previous hash, hash, encoded event,
+//! time, actor) is the shared, ordered log. Each node keeps its own resident `World` over
+//! it (the [`super::Ledger`]) and appends after the head it knows:
+//!
+//! - An append is one `INSERT … WHERE` the previous event is there with the expected hash
+//!   `… ON CONFLICT (seq) DO NOTHING` inside the node's open transaction: if another node
+//!   appended that sequence number first, nothing is inserted and the ledger hears
+//!   [`StoreError::HeadMoved`], catches up and decides again. A conflicting insert waits
+//!   for the other node's transaction (the primary key), so two nodes never both hold one
+//!   sequence number, and a gap cannot be committed (the previous event must exist).
+//! - [`EventLog::sync`] commits the open transaction: every append made since the last
+//!   commit becomes durable at once (group commit), with a `NOTIFY` that wakes the other
+//!   nodes. Commits are made one after another on one connection, so what is committed is
+//!   always a prefix of what was appended.
+//! - Entries appended but not yet committed are kept here too, so that this node reads
+//!   its own writes before they are durable, like the embedded log.
+//!
+//! Connection failures are [`StoreError::Unavailable`] (503): if nothing uncommitted was
+//! lost the node simply answers 503 until the database is back; if an open transaction
+//! was lost the ledger stops and reloads from the database once it answers again
+//! ([`EventLog::recoverable`]). Portable SQL only (no extensions); `ON CONFLICT` is the one
+//! PostgreSQL-dialect clause, which Postgres-wire engines support.
+
+mod schema;
+
+use super::log::{AnswerVisit, EventLog, Visit};
+use super::snapshot::{self, Snapshot, SnapshotError};
+use super::StoreError;
+use crate::core::event::{self, Event, Hash};
+use crate::core::{codec, World};
+use parking_lot::Mutex;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::Type;
+use postgres::{Client, NoTls, Statement};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The channel a commit notifies.
+pub const CHANNEL: &str = "bt_log";
+/// Rows read per query when scanning the log.
+const PAGE: i64 = 5_000;
+/// A snapshot is stored in parts of this many bytes (one row each).
+const SNAPSHOT_PART: usize = 8 << 20;
+
+const INSERT_EVENT: &str = "INSERT INTO bt_events (seq, prev_hash, hash, body, at_ms, actor)
+ SELECT $1, $2, $3, $4, $5, $6
+ WHERE $1 = 1 OR EXISTS (SELECT 1 FROM bt_events WHERE seq = $1 - 1 AND hash = $2)
+ ON CONFLICT (seq) DO NOTHING";
+const INSERT_ANSWER: &str =
+    "INSERT INTO bt_answers (key, seq, answer) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
+
+/// Where the database is, and how long to wait for it.
+#[derive(Debug, Clone)]
+pub struct PgConfig {
+    /// A libpq-style URL or key=value string (`postgres://user@host:port/db`).
+    pub url: String,
+    pub connect_timeout: Duration,
+}
+
+impl PgConfig {
+    pub fn new(url: impl Into<String>) -> PgConfig {
+        PgConfig {
+            url: url.into(),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// A new connection with this node's session settings: a transaction left open by a
+    /// node that hangs is aborted by the server instead of blocking the others' appends.
+    pub fn connect(&self) -> Result<Client, StoreError> {
+        let mut cfg: postgres::Config = self
+            .url
+            .parse()
+            .map_err(|e: postgres::Error| StoreError::Database(format!("database URL: {e}")))?;
+        cfg.connect_timeout(self.connect_timeout);
+        cfg.application_name("boardtrail");
+        let mut c = cfg.connect(NoTls).map_err(pg_err)?;
+        c.batch_execute(
+            "SET idle_in_transaction_session_timeout = '15s'; SET lock_timeout = '15s'",
+        )
+        .map_err(pg_err)?;
+        Ok(c)
+    }
+}
+
+/// A `postgres` error as a store error: lost or refused connections are `Unavailable`
+/// (503, retried), errors the server reports carry its message and code.
+pub(crate) fn pg_err(e: postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(db) => StoreError::Database(format!("{} ({})", db.message(), db.code().code())),
+        None => StoreError::Unavailable(format!("PostgreSQL: {e}")),
+    }
+}
+
+struct Writer {
+    client: Option<Client>,
+    insert_event: Option<Statement>,
+    insert_answer: Option<Statement>,
+    /// A transaction is open on `client`.
+    open: bool,
+}
+
+/// Appended but not yet committed (read by this node's own reads).
+#[derive(Default)]
+struct Uncommitted {
+    entries: BTreeMap<u64, Vec<u8>>,
+    answers: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+pub struct PgLog {
+    cfg: PgConfig,
+    writer: Mutex<Writer>,
+    uncommitted: Mutex<Uncommitted>,
+    /// Reads (get, scan, answers, meta).
+    reader: Mutex<Option<Client>>,
+    /// LISTENs on [`CHANNEL`] for other nodes' commits.
+    listener: Mutex<Option<Client>>,
+    /// Every event up to this one is committed.
+    durable: AtomicU64,
+}
+
+impl PgLog {
+    /// Connects, creates or upgrades the tables (migrations run in one transaction, one
+    /// node at a time) and returns the log.
+    pub fn open(cfg: &PgConfig) -> Result<PgLog, StoreError> {
+        let mut c = cfg.connect()?;
+        schema::migrate(&mut c)?;
+        let log = PgLog {
+            cfg: cfg.clone(),
+            writer: Mutex::new(Writer {
+                client: None,
+                insert_event: None,
+                insert_answer: None,
+                open: false,
+            }),
+            uncommitted: Mutex::new(Uncommitted::default()),
+            reader: Mutex::new(Some(c)),
+            listener: Mutex::new(None),
+            durable: AtomicU64::new(0),
+        };
+        let head = log.last()?.map_or(0, |(s, _)| s);
+        log.durable.store(head, Ordering::Release);
+        Ok(log)
+    }
+
+    /// Runs `f` on the reader connection, connecting first if needed; a connection that
+    /// failed is dropped so that the next call connects again.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        let mut slot = self.reader.lock();
+        if slot.as_ref().is_none_or(|c| c.is_closed()) {
+            *slot = Some(self.cfg.connect()?);
+        }
+        let Some(c) = slot.as_mut() else {
+            return Err(StoreError::Unavailable("no connection".into()));
+        };
+        f(c).map_err(|e| {
+            if e.as_db_error().is_none() {
+                *slot = None;
+            }
+            pg_err(e)
+        })
+    }
+
+    /// Waits until another node may have committed events (a notification on
+    /// [`CHANNEL`]) or `timeout` passes; `true` if notified. Correctness never depends on
+    /// it: the caller looks for new events either way.
+    fn listen(&self, timeout: Duration) -> Result<bool, StoreError> {
+        let mut slot = self.listener.lock();
+        if slot.as_ref().is_none_or(|c| c.is_closed()) {
+            let mut c = self.cfg.connect()?;
+            c.batch_execute(&format!("LISTEN {CHANNEL}"))
+                .map_err(pg_err)?;
+            *slot = Some(c);
+        }
+        let Some(c) = slot.as_mut() else {
+            return Ok(false);
+        };
+        let mut notes = c.notifications();
+        let first = notes.timeout_iter(timeout).next();
+        let first = match first {
+            Ok(n) => n.is_some(),
+            Err(e) => {
+                drop(notes);
+                *slot = None;
+                return Err(pg_err(e));
+            }
+        };
+        // Drain what else arrived: one catch-up covers them all.
+        while let Ok(Some(_)) = notes.iter().next() {}
+        Ok(first)
+    }
+
+    fn with_uncommitted_from(&self, from: u64) -> Vec<(u64, Vec<u8>)> {
+        self.uncommitted
+            .lock()
+            .entries
+            .range(from..)
+            .map(|(s, e)| (*s, e.clone()))
+            .collect()
+    }
+}
+
+fn entry_of(hash: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut e = Vec::with_capacity(hash.len() + body.len());
+    e.extend_from_slice(hash);
+    e.extend_from_slice(body);
+    e
+}
+
+impl Writer {
+    fn client(&mut self, cfg: &PgConfig) -> Result<&mut Client, StoreError> {
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            self.open = false;
+            self.insert_event = None;
+            self.insert_answer = None;
+            let mut c = cfg.connect()?;
+            self.insert_event = Some(
+                c.prepare_typed(
+                    INSERT_EVENT,
+                    &[
+                        Type::INT8,
+                        Type::BYTEA,
+                        Type::BYTEA,
+                        Type::BYTEA,
+                        Type::INT8,
+                        Type::TEXT,
+                    ],
+                )
+                .map_err(pg_err)?,
+            );
+            self.insert_answer = Some(
+                c.prepare_typed(INSERT_ANSWER, &[Type::BYTEA, Type::INT8, Type::BYTEA])
+                    .map_err(pg_err)?,
+            );
+            self.client = Some(c);
+        }
+        self.client
+            .as_mut()
+            .ok_or_else(|| StoreError::Unavailable("no connection".into()))
+    }
+}
+
+impl EventLog for PgLog {
+    fn last(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        if let Some((s, e)) = self.uncommitted.lock().entries.last_key_value() {
+            return Ok(Some((*s, e.clone())));
+        }
+        let row = self.read(|c| {
+            c.query_opt(
+                "SELECT seq, hash, body FROM bt_events ORDER BY seq DESC LIMIT 1",
+                &[],
+            )
+        })?;
+        Ok(row.map(|r| {
+            let seq: i64 = r.get(0);
+            (seq as u64, entry_of(r.get(1), r.get(2)))
+        }))
+    }
+
+    fn append(
+        &self,
+        seq: u64,
+        prev: &Hash,
+        entry: Vec<u8>,
+        answer: Option<(&[u8], &[u8])>,
+    ) -> Result<(), StoreError> {
+        let split = event::split_entry(&entry)
+            .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+        let ev: Event = codec::decode(split.body)?;
+        let actor = ev.actor.key.as_str();
+        let mut w = self.writer.lock();
+        let began = (|| {
+            let open = w.open && w.client.as_ref().is_some_and(|c| !c.is_closed());
+            let c = w.client(&self.cfg)?;
+            if !open {
+                c.batch_execute("BEGIN").map_err(pg_err)?;
+            }
+            Ok::<(), StoreError>(())
+        })();
+        if let Err(e) = began {
+            w.open = false;
+            return Err(self.failed_append(e));
+        }
+        w.open = true;
+        let (Some(ins), Some(ins_answer)) = (w.insert_event.clone(), w.insert_answer.clone())
+        else {
+            return Err(StoreError::Unavailable("no prepared statements".into()));
+        };
+        let run = |c: &mut Client| -> Result<bool, postgres::Error> {
+            let n = c.execute(
+                &ins,
+                &[
+                    &(seq as i64),
+                    &prev.as_slice(),
+                    &&split.hash[..],
+                    &split.body,
+                    &ev.at,
+                    &actor,
+                ],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            if let Some((k, v)) = answer {
+                if c.execute(&ins_answer, &[&k, &(seq as i64), &v])? == 0 {
+                    // Another node recorded an answer under this key: the command is to
+                    // be answered from it, not appended.
+                    c.execute("DELETE FROM bt_events WHERE seq = $1", &[&(seq as i64)])?;
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        let outcome = match w.client.as_mut() {
+            Some(c) => run(c),
+            None => return Err(StoreError::Unavailable("no connection".into())),
+        };
+        match outcome {
+            Ok(true) => {
+                let mut u = self.uncommitted.lock();
+                u.entries.insert(seq, entry);
+                if let Some((k, v)) = answer {
+                    u.answers.push((k.to_vec(), v.to_vec()));
+                }
+                Ok(())
+            }
+            Ok(false) => Err(StoreError::HeadMoved {
+                expected: seq - 1,
+                head: seq,
+            }),
+            Err(e) => {
+                // The statement failed inside the transaction: the transaction is lost.
+                if let Some(c) = w.client.as_mut() {
+                    let _ = c.batch_execute("ROLLBACK");
+                }
+                w.open = false;
+                Err(self.failed_append(pg_err(e)))
+            }
+        }
+    }
+
+    fn sync(&self, seq: u64) -> Result<(), StoreError> {
+        if self.durable.load(Ordering::Acquire) >= seq {
+            return Ok(());
+        }
+        let mut w = self.writer.lock();
+        if self.durable.load(Ordering::Acquire) >= seq {
+            return Ok(());
+        }
+        if !w.open {
+            return Err(StoreError::Corrupt(format!(
+                "event {seq} was neither committed nor in the open transaction"
+            )));
+        }
+        let committed = w
+            .client
+            .as_mut()
+            .ok_or_else(|| StoreError::Unavailable("no connection".into()))
+            .and_then(|c| {
+                c.batch_execute(&format!("NOTIFY {CHANNEL}; COMMIT"))
+                    .map_err(pg_err)
+            });
+        w.open = false;
+        let mut u = self.uncommitted.lock();
+        let top = u.entries.last_key_value().map_or(0, |(s, _)| *s);
+        u.entries.clear();
+        u.answers.clear();
+        match committed {
+            Ok(()) => {
+                self.durable.fetch_max(top, Ordering::AcqRel);
+                Ok(())
+            }
+            // Whether the commit happened is unknown: the ledger stops and reloads what
+            // the database holds.
+            Err(e) => {
+                w.client = None;
+                Err(e)
+            }
+        }
+    }
+
+    fn sync_all(&self) -> Result<(), StoreError> {
+        let top = self
+            .uncommitted
+            .lock()
+            .entries
+            .last_key_value()
+            .map_or(0, |(s, _)| *s);
+        if top == 0 {
+            return Ok(());
+        }
+        self.sync(top)
+    }
+
+    fn get(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(e) = self.uncommitted.lock().entries.get(&seq) {
+            return Ok(Some(e.clone()));
+        }
+        let row = self.read(|c| {
+            c.query_opt(
+                "SELECT hash, body FROM bt_events WHERE seq = $1",
+                &[&(seq as i64)],
+            )
+        })?;
+        Ok(row.map(|r| entry_of(r.get(0), r.get(1))))
+    }
+
+    fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError> {
+        let mut next = from.max(1);
+        loop {
+            let rows = self.read(|c| {
+                c.query(
+                    "SELECT seq, hash, body FROM bt_events WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                    &[&(next as i64), &PAGE],
+                )
+            })?;
+            let n = rows.len();
+            for r in rows {
+                let seq = r.get::<_, i64>(0) as u64;
+                if !f(seq, &entry_of(r.get(1), r.get(2)))? {
+                    return Ok(());
+                }
+                next = seq + 1;
+            }
+            if (n as i64) < PAGE {
+                break;
+            }
+        }
+        for (seq, e) in self.with_uncommitted_from(next) {
+            if !f(seq, &e)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn answer(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some((_, v)) = self
+            .uncommitted
+            .lock()
+            .answers
+            .iter()
+            .find(|(k, _)| k == key)
+        {
+            return Ok(Some(v.clone()));
+        }
+        let row =
+            self.read(|c| c.query_opt("SELECT answer FROM bt_answers WHERE key = $1", &[&key]))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn each_answer(&self, f: &mut AnswerVisit<'_>) -> Result<(), StoreError> {
+        let rows =
+            self.read(|c| c.query("SELECT key, answer FROM bt_answers ORDER BY key", &[]))?;
+        for r in rows {
+            f(r.get(0), r.get(1))?;
+        }
+        Ok(())
+    }
+
+    fn import_answer(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.execute(
+                "INSERT INTO bt_answers (key, seq, answer) VALUES ($1, 0, $2) ON CONFLICT (key) DO NOTHING",
+                &[&key, &value],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row =
+            self.read(|c| c.query_opt("SELECT value FROM bt_meta WHERE name = $1", &[&name]))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.execute(
+                "INSERT INTO bt_meta (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                &[&name, &value],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn init_meta(&self, name: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.read(|c| {
+            c.execute(
+                "INSERT INTO bt_meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                &[&name, &value],
+            )?;
+            c.query_one("SELECT value FROM bt_meta WHERE name = $1", &[&name])
+                .map(|r| r.get(0))
+        })
+    }
+
+    fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        snapshot::encode(&mut bytes, seq, hash, world)
+            .map_err(|e| StoreError::Snapshot(e.to_string()))?;
+        let bytes = bytes.into_inner();
+        // Its own connection: a large snapshot does not hold up this node's reads.
+        let mut c = self.cfg.connect()?;
+        let mut t = c.transaction().map_err(pg_err)?;
+        t.batch_execute("LOCK TABLE bt_snapshot IN EXCLUSIVE MODE")
+            .map_err(pg_err)?;
+        let newest: Option<i64> = t
+            .query_one("SELECT max(seq) FROM bt_snapshot", &[])
+            .map_err(pg_err)?
+            .get(0);
+        if newest.is_some_and(|n| n as u64 >= seq) {
+            // Another node saved one at least as recent.
+            return Ok(());
+        }
+        t.execute("DELETE FROM bt_snapshot", &[]).map_err(pg_err)?;
+        for (i, part) in bytes.chunks(SNAPSHOT_PART).enumerate() {
+            t.execute(
+                "INSERT INTO bt_snapshot (part, seq, data) VALUES ($1, $2, $3)",
+                &[&(i as i32), &(seq as i64), &part],
+            )
+            .map_err(pg_err)?;
+        }
+        t.commit().map_err(pg_err)
+    }
+
+    fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError> {
+        let rows =
+            self.read(|c| c.query("SELECT seq, data FROM bt_snapshot ORDER BY part", &[]))?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        let first: i64 = rows[0].get(0);
+        for r in &rows {
+            if r.get::<_, i64>(0) != first {
+                return Err(StoreError::Corrupt(
+                    "the snapshot's parts were taken at different events".into(),
+                ));
+            }
+            bytes.extend_from_slice(r.get::<_, &[u8]>(1));
+        }
+        match snapshot::decode(&bytes) {
+            Ok(s) => Ok(Some(s)),
+            Err(SnapshotError::Outdated) => Ok(None),
+            Err(e) => Err(StoreError::Corrupt(e.to_string())),
+        }
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn wait_for_news(&self, timeout: Duration) -> Result<bool, StoreError> {
+        self.listen(timeout)
+    }
+
+    fn recoverable(&self) -> bool {
+        true
+    }
+
+    fn reset(&self) -> Result<(), StoreError> {
+        let mut w = self.writer.lock();
+        if let Some(c) = w.client.as_mut() {
+            let _ = c.batch_execute("ROLLBACK");
+        }
+        w.client = None;
+        w.open = false;
+        let mut u = self.uncommitted.lock();
+        u.entries.clear();
+        u.answers.clear();
+        *self.reader.lock() = None;
+        let head = self.last()?.map_or(0, |(s, _)| s);
+        self.durable.store(head, Ordering::Release);
+        Ok(())
+    }
+}
+
+impl PgLog {
+    /// The error of an append that failed with `e`, after which no transaction is open.
+    /// If appends of this node were waiting in the lost transaction, they are gone with
+    /// it while the world already shows them: a hard error, on which the ledger stops and
+    /// later reloads. Otherwise nothing is lost and nothing to undo: the database is just
+    /// not answering as it should (503, retried).
+    fn failed_append(&self, e: StoreError) -> StoreError {
+        if !self.uncommitted.lock().entries.is_empty() {
+            return StoreError::Database(format!(
+                "{e}; appends not yet committed were lost with the transaction"
+            ));
+        }
+        match e {
+            StoreError::Unavailable(_) => e,
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}
