@@ -9,6 +9,35 @@ use std::time::Duration;
 
 pub const TOKEN: &str = "test-operator-token-0123456789";
 
+/// With `BOARDTRAIL_TEST_DATABASE_URL` set (a PostgreSQL server's URL, as
+/// `scripts/test.sh` sets for its second pass), every test server runs on a database of
+/// its own in it instead of sled: the black-box suite runs against both backends. The
+/// database's URL is kept in the data dir, so that a server started again on that dir
+/// finds its log.
+fn test_database(dir: &std::path::Path) -> Option<String> {
+    let server = std::env::var("BOARDTRAIL_TEST_DATABASE_URL").ok()?;
+    let kept = dir.join("test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&kept) {
+        return Some(url);
+    }
+    let name = format!(
+        "bt_{}",
+        dir.file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+    );
+    let mut c = postgres::Client::connect(&server, postgres::NoTls).expect("the test database server");
+    c.batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    let url = format!("{base}/{name}");
+    std::fs::write(&kept, &url).expect("keep the test database's URL");
+    Some(url)
+}
+
 pub struct TestServer {
     pub base: String,
     handle: actix_web::dev::ServerHandle,
@@ -34,14 +63,29 @@ impl TestServer {
         cfg.workers = 2;
         cfg.cache_mb = 16;
         adjust(&mut cfg);
+        if cfg.database_url.is_none() {
+            cfg.database_url = test_database(dir.path());
+        }
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let store = server::open_store(&cfg).expect("open store");
-                let running = server::start(&cfg, store).expect("start");
-                tx.send((running.addr, running.server.handle()))
-                    .expect("send");
-                server::run_until_stopped(running).await.expect("server");
+                match cfg.database_url.clone() {
+                    Some(url) => {
+                        let store = server::off_executor(|| server::open_pg_store(&cfg, &url))
+                            .expect("open the PostgreSQL store");
+                        let running = server::start(&cfg, store).expect("start");
+                        tx.send((running.addr, running.server.handle()))
+                            .expect("send");
+                        server::run_until_stopped(running).await.expect("server");
+                    }
+                    None => {
+                        let store = server::open_store(&cfg).expect("open store");
+                        let running = server::start(&cfg, store).expect("start");
+                        tx.send((running.addr, running.server.handle()))
+                            .expect("send");
+                        server::run_until_stopped(running).await.expect("server");
+                    }
+                }
             })
         });
         let (addr, handle) = rx
