@@ -246,7 +246,7 @@ const FOLLOW_POLL: Duration = Duration::from_millis(250);
 /// On a shared log: takes in the other nodes' events as they are committed (woken by the
 /// log's notifications, and looking every [`FOLLOW_POLL`] regardless), and after a passing
 /// failure of the database reloads the world once it answers again (ends with the store).
-fn spawn_follower<L: EventLog>(store: &Arc<Ledger<L>>) {
+pub fn spawn_follower<L: EventLog>(store: &Arc<Ledger<L>>) {
     let weak = Arc::downgrade(store);
     let spawned = std::thread::Builder::new()
         .name("follower".into())

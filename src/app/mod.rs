@@ -353,6 +353,11 @@ impl App {
                     now,
                 })
             };
+            // Decided again after another node appended first, and now nothing to
+            // append (refused, or nothing to do): the log lets go of what it held.
+            if tries > 1 && !matches!(decided, Ok((Some(_), _, _))) {
+                self.store.release();
+            }
             let (body, acting_for, out) = decided?;
             let Some(body) = body else {
                 return Ok(out);

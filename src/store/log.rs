@@ -78,6 +78,9 @@ pub trait EventLog: Send + Sync + 'static {
     fn recoverable(&self) -> bool {
         false
     }
+    /// An append that found the head moved was not followed by another (the command no
+    /// longer applied): let go of what the log held for it (a shared log's append lock).
+    fn release(&self) {}
     /// Forgets everything not durable and reconnects (see [`Self::recoverable`]).
     fn reset(&self) -> Result<(), StoreError> {
         Err(StoreError::Corrupt(

@@ -228,6 +228,9 @@ pub trait Store: Send + Sync + 'static {
     fn failure(&self) -> Option<Failure>;
     /// The last event this node holds (applied to its world).
     fn head_seq(&self) -> u64;
+    /// A write that was decided again after `HeadMoved` ended without an append: let the
+    /// log release what it held for it.
+    fn release(&self) {}
     /// Takes in what other nodes appended to a shared log; returns the new head.
     fn catch_up(&self) -> Result<u64, StoreError>;
     /// Serves again after a passing failure, if the log allows (see

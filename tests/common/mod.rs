@@ -29,7 +29,8 @@ fn test_database(dir: &std::path::Path) -> Option<String> {
             .filter(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
     );
-    let mut c = postgres::Client::connect(&server, postgres::NoTls).expect("the test database server");
+    let mut c =
+        postgres::Client::connect(&server, postgres::NoTls).expect("the test database server");
     c.batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create a test database");
     let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);

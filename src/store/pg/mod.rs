@@ -42,6 +42,8 @@ use std::time::Duration;
 pub const CHANNEL: &str = "bt_log";
 /// Rows read per query when scanning the log.
 const PAGE: i64 = 5_000;
+/// How many times (30 µs each) a commit lets waiting appends in first.
+const COMMIT_DEFERRALS: u32 = 10;
 /// A snapshot is stored in parts of this many bytes (one row each).
 const SNAPSHOT_PART: usize = 8 << 20;
 
@@ -99,8 +101,10 @@ struct Writer {
     client: Option<Client>,
     insert_event: Option<Statement>,
     insert_answer: Option<Statement>,
-    /// A transaction is open on `client`.
+    /// A transaction is open on `client`; it holds the append lock.
     open: bool,
+    /// The log's head as this transaction sees it (what it appended included).
+    txn_head: u64,
 }
 
 /// Appended but not yet committed (read by this node's own reads).
@@ -120,6 +124,8 @@ pub struct PgLog {
     listener: Mutex<Option<Client>>,
     /// Every event up to this one is committed.
     durable: AtomicU64,
+    /// Appends waiting for the connection (a commit lets them in first).
+    appending: std::sync::atomic::AtomicUsize,
 }
 
 impl PgLog {
@@ -135,11 +141,13 @@ impl PgLog {
                 insert_event: None,
                 insert_answer: None,
                 open: false,
+                txn_head: 0,
             }),
             uncommitted: Mutex::new(Uncommitted::default()),
             reader: Mutex::new(Some(c)),
             listener: Mutex::new(None),
             durable: AtomicU64::new(0),
+            appending: std::sync::atomic::AtomicUsize::new(0),
         };
         let head = log.last()?.map_or(0, |(s, _)| s);
         log.durable.store(head, Ordering::Release);
@@ -274,20 +282,52 @@ impl EventLog for PgLog {
             .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
         let ev: Event = codec::decode(split.body)?;
         let actor = ev.actor.key.as_str();
+        self.appending.fetch_add(1, Ordering::AcqRel);
         let mut w = self.writer.lock();
+        self.appending.fetch_sub(1, Ordering::AcqRel);
         let began = (|| {
             let open = w.open && w.client.as_ref().is_some_and(|c| !c.is_closed());
             let c = w.client(&self.cfg)?;
-            if !open {
-                c.batch_execute("BEGIN").map_err(pg_err)?;
+            if open {
+                return Ok(None);
             }
-            Ok::<(), StoreError>(())
+            // The append lock: nodes take turns, a transaction at a time, so that a node
+            // whose head is behind catches up once and then appends (no node starves
+            // behind another's ever-open transaction). The head is read after the lock
+            // is held, by a statement of its own (a fresh snapshot).
+            // `bt_head.seq` is set by every commit; an UPDATE that waited for the lock
+            // returns the row as the last holder committed it.
+            let msgs = c
+                .simple_query("BEGIN; UPDATE bt_head SET seq = seq WHERE id = 1 RETURNING seq")
+                .map_err(pg_err)?;
+            let head = msgs
+                .iter()
+                .find_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(r) => {
+                        r.get(0).and_then(|v| v.parse::<u64>().ok())
+                    }
+                    _ => None,
+                })
+                .ok_or_else(|| StoreError::Corrupt("bt_head has no row".into()))?;
+            Ok::<Option<u64>, StoreError>(Some(head))
         })();
-        if let Err(e) = began {
-            w.open = false;
-            return Err(self.failed_append(e));
+        match began {
+            Err(e) => {
+                w.open = false;
+                return Err(self.failed_append(e));
+            }
+            Ok(Some(head)) => w.txn_head = head,
+            Ok(None) => {}
         }
         w.open = true;
+        if seq != w.txn_head + 1 {
+            // Another node appended since this node's head: it catches up and decides
+            // again, still holding the lock (or lets it go: `release`).
+            return Err(StoreError::HeadMoved {
+                expected: seq - 1,
+                head: w.txn_head,
+            });
+        }
         let (Some(ins), Some(ins_answer)) = (w.insert_event.clone(), w.insert_answer.clone())
         else {
             return Err(StoreError::Unavailable("no prepared statements".into()));
@@ -323,6 +363,7 @@ impl EventLog for PgLog {
         };
         match outcome {
             Ok(true) => {
+                w.txn_head = seq;
                 let mut u = self.uncommitted.lock();
                 u.entries.insert(seq, entry);
                 if let Some((k, v)) = answer {
@@ -350,6 +391,15 @@ impl EventLog for PgLog {
             return Ok(());
         }
         let mut w = self.writer.lock();
+        // Group commit: while another append waits for the connection, let it into this
+        // transaction first (a bounded delay, like PostgreSQL's commit_delay).
+        let mut deferred = 0;
+        while self.appending.load(Ordering::Acquire) > 0 && deferred < COMMIT_DEFERRALS {
+            drop(w);
+            std::thread::sleep(Duration::from_micros(30));
+            deferred += 1;
+            w = self.writer.lock();
+        }
         if self.durable.load(Ordering::Acquire) >= seq {
             return Ok(());
         }
@@ -358,13 +408,16 @@ impl EventLog for PgLog {
                 "event {seq} was neither committed nor in the open transaction"
             )));
         }
+        let head = w.txn_head;
         let committed = w
             .client
             .as_mut()
             .ok_or_else(|| StoreError::Unavailable("no connection".into()))
             .and_then(|c| {
-                c.batch_execute(&format!("NOTIFY {CHANNEL}; COMMIT"))
-                    .map_err(pg_err)
+                c.batch_execute(&format!(
+                    "UPDATE bt_head SET seq = {head} WHERE id = 1; NOTIFY {CHANNEL}; COMMIT"
+                ))
+                .map_err(pg_err)
             });
         w.open = false;
         let mut u = self.uncommitted.lock();
@@ -412,6 +465,9 @@ impl EventLog for PgLog {
     }
 
     fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError> {
+        // This node's uncommitted entries are copied before the committed ones are read:
+        // what commits in between is then in both (and taken once), never in neither.
+        let pending = self.with_uncommitted_from(from);
         let mut next = from.max(1);
         loop {
             let rows = self.read(|c| {
@@ -432,7 +488,7 @@ impl EventLog for PgLog {
                 break;
             }
         }
-        for (seq, e) in self.with_uncommitted_from(next) {
+        for (seq, e) in pending.into_iter().filter(|(seq, _)| *seq >= next) {
             if !f(seq, &e)? {
                 break;
             }
@@ -566,6 +622,16 @@ impl EventLog for PgLog {
         true
     }
 
+    fn release(&self) {
+        let mut w = self.writer.lock();
+        if w.open && self.uncommitted.lock().entries.is_empty() {
+            if let Some(c) = w.client.as_mut() {
+                let _ = c.batch_execute("ROLLBACK");
+            }
+            w.open = false;
+        }
+    }
+
     fn reset(&self) -> Result<(), StoreError> {
         let mut w = self.writer.lock();
         if let Some(c) = w.client.as_mut() {
@@ -573,9 +639,12 @@ impl EventLog for PgLog {
         }
         w.client = None;
         w.open = false;
-        let mut u = self.uncommitted.lock();
-        u.entries.clear();
-        u.answers.clear();
+        {
+            let mut u = self.uncommitted.lock();
+            u.entries.clear();
+            u.answers.clear();
+        }
+        drop(w);
         *self.reader.lock() = None;
         let head = self.last()?.map_or(0, |(s, _)| s);
         self.durable.store(head, Ordering::Release);

@@ -7,9 +7,10 @@ use crate::store::StoreError;
 use postgres::Client;
 
 /// `(version, statements)`, in order. Never edit a released one: add the next.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "CREATE TABLE bt_events (
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE bt_events (
         seq bigint PRIMARY KEY CHECK (seq > 0),
         prev_hash bytea NOT NULL CHECK (length(prev_hash) = 32),
         hash bytea NOT NULL CHECK (length(hash) = 32),
@@ -31,7 +32,16 @@ const MIGRATIONS: &[(i32, &str)] = &[(
         seq bigint NOT NULL,
         data bytea NOT NULL
     );",
-)];
+    ),
+    (
+        2,
+        // The append lock (one row): a node's transaction holds it from its first append to
+        // its commit.
+        // Its `seq` is the committed head, set by every commit.
+        "CREATE TABLE bt_head (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL);
+    INSERT INTO bt_head (id, seq) SELECT 1, coalesce(max(seq), 0) FROM bt_events;",
+    ),
+];
 
 /// The newest schema version this boardtrail knows.
 pub const VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
