@@ -51,6 +51,20 @@ pub const MAX_PAGE: usize = 1000;
 const FUTURE_SLACK_MS: i64 = 24 * 3600 * 1000;
 /// Earliest accepted time: 2000-01-01T00:00:00Z.
 const EARLIEST_MS: i64 = 946_684_800_000;
+/// Releases what the log holds for a retried write unless the write appended.
+struct Retrying<'a> {
+    store: &'a dyn Store,
+    armed: bool,
+}
+
+impl Drop for Retrying<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.store.release();
+        }
+    }
+}
+
 /// Tries of one command against a shared log on which other nodes keep appending first.
 const MAX_TRIES: u32 = 64;
 
@@ -327,6 +341,12 @@ impl App {
         // this node were alone). Each try is one round; a node cannot lose forever, but
         // a bound keeps a request from spinning.
         let mut tries = 0;
+        // After a `HeadMoved`, the log may hold something for the retry (a shared log's
+        // append lock): let go of it on every way out that does not append.
+        let mut retrying = Retrying {
+            store: self.store.as_ref(),
+            armed: false,
+        };
         let (seq, out) = loop {
             tries += 1;
             let _guard = self.writer.lock();
@@ -353,11 +373,6 @@ impl App {
                     now,
                 })
             };
-            // Decided again after another node appended first, and now nothing to
-            // append (refused, or nothing to do): the log lets go of what it held.
-            if tries > 1 && !matches!(decided, Ok((Some(_), _, _))) {
-                self.store.release();
-            }
             let (body, acting_for, out) = decided?;
             let Some(body) = body else {
                 return Ok(out);
@@ -378,7 +393,8 @@ impl App {
             let appended = self
                 .store
                 .append_with(now, caller.actor(acting_for), body, answer);
-            if matches!(appended, Err(StoreError::HeadMoved { .. })) && tries < MAX_TRIES {
+            retrying.armed = matches!(appended, Err(StoreError::HeadMoved { .. }));
+            if retrying.armed && tries < MAX_TRIES {
                 continue;
             }
             let committed = appended.map_err(|e| match e {

@@ -126,6 +126,9 @@ pub struct PgLog {
     durable: AtomicU64,
     /// Appends waiting for the connection (a commit lets them in first).
     appending: std::sync::atomic::AtomicUsize,
+    /// This node's name in its notifications (random hex), so that it is not woken by
+    /// its own commits.
+    node: String,
 }
 
 impl PgLog {
@@ -148,6 +151,9 @@ impl PgLog {
             listener: Mutex::new(None),
             durable: AtomicU64::new(0),
             appending: std::sync::atomic::AtomicUsize::new(0),
+            node: crate::secret::random32()
+                .map(|b| b[..8].iter().map(|x| format!("{x:02x}")).collect())
+                .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?,
         };
         let head = log.last()?.map_or(0, |(s, _)| s);
         log.durable.store(head, Ordering::Release);
@@ -190,17 +196,35 @@ impl PgLog {
             return Ok(false);
         };
         let mut notes = c.notifications();
-        let first = notes.timeout_iter(timeout).next();
-        let first = match first {
-            Ok(n) => n.is_some(),
-            Err(e) => {
-                drop(notes);
-                *slot = None;
-                return Err(pg_err(e));
+        let until = std::time::Instant::now() + timeout;
+        let mut news = false;
+        let mut failed = None;
+        // This node's own commits are no news to it.
+        while !news {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
             }
-        };
-        // Drain what else arrived: one catch-up covers them all.
-        while let Ok(Some(_)) = notes.iter().next() {}
+            let next = notes.timeout_iter(left).next();
+            match next {
+                Ok(Some(n)) => news = n.payload() != self.node,
+                Ok(None) => break,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if failed.is_none() {
+            // Drain what else arrived: one catch-up covers them all.
+            while let Ok(Some(_)) = notes.iter().next() {}
+        }
+        drop(notes);
+        if let Some(e) = failed {
+            *slot = None;
+            return Err(pg_err(e));
+        }
+        let first = news;
         Ok(first)
     }
 
@@ -415,7 +439,8 @@ impl EventLog for PgLog {
             .ok_or_else(|| StoreError::Unavailable("no connection".into()))
             .and_then(|c| {
                 c.batch_execute(&format!(
-                    "UPDATE bt_head SET seq = {head} WHERE id = 1; NOTIFY {CHANNEL}; COMMIT"
+                    "UPDATE bt_head SET seq = {head} WHERE id = 1; NOTIFY {CHANNEL}, '{}'; COMMIT",
+                    self.node
                 ))
                 .map_err(pg_err)
             });
