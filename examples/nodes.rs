@@ -206,13 +206,13 @@ fn main() -> Result<(), String> {
         bt1 / pg1,
         bt2 / pg16
     );
-    // Both nodes hold the same log.
-    let head = sa.head_seq();
+    // Both nodes hold the same log (each wrote last in turn: wait until they agree on the
+    // head, then compare the hashes).
     let until = Instant::now() + Duration::from_secs(10);
-    while sb.head_seq() < head && Instant::now() < until {
+    while sa.head_seq() != sb.head_seq() && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let same = sa.stats().head_hash == sb.stats().head_hash;
+    let same = sa.head_seq() == sb.head_seq() && sa.stats().head_hash == sb.stats().head_hash;
 
     // Visibility on B of a write acknowledged on A, at rest.
     let mut vis = Vec::with_capacity(args.samples);
