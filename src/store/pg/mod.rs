@@ -4,16 +4,17 @@
 //! time, actor) is the shared, ordered log. Each node keeps its own resident `World` over
 //! it (the [`super::Ledger`]) and appends after the head it knows:
 //!
-//! - An append is one `INSERT … WHERE` the previous event is there with the expected hash
-//!   `… ON CONFLICT (seq) DO NOTHING` inside the node's open transaction: if another node
-//!   appended that sequence number first, nothing is inserted and the ledger hears
-//!   [`StoreError::HeadMoved`], catches up and decides again. A conflicting insert waits
-//!   for the other node's transaction (the primary key), so two nodes never both hold one
-//!   sequence number, and a gap cannot be committed (the previous event must exist).
-//! - [`EventLog::sync`] commits the open transaction: every append made since the last
-//!   commit becomes durable at once (group commit), with a `NOTIFY` that wakes the other
-//!   nodes. Commits are made one after another on one connection, so what is committed is
-//!   always a prefix of what was appended.
+//! - A node's transaction begins with the append lock (the one row of `bt_head`, whose
+//!   `seq` is the committed head): nodes take turns a transaction at a time. If the head
+//!   moved past this node's, the append answers [`StoreError::HeadMoved`] (still holding
+//!   the lock): the ledger catches up and the command is decided again.
+//! - Appends under the lock are kept here; [`EventLog::sync`] writes them with multi-row
+//!   INSERTs (the first row only after its predecessor with the hash it names; the
+//!   primary key refuses a sequence number twice) and commits with a `NOTIFY` that wakes
+//!   the other nodes: every append since the last commit becomes durable at once (group
+//!   commit; the commit waits a little while appends keep arriving). Commits are made one
+//!   after another on one connection, so what is committed is always a prefix of what was
+//!   appended.
 //! - Entries appended but not yet committed are kept here too, so that this node reads
 //!   its own writes before they are durable, like the embedded log.
 //!
@@ -32,8 +33,7 @@ use crate::core::event::{self, Event, Hash};
 use crate::core::{codec, World};
 use parking_lot::Mutex;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::Type;
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, NoTls};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -42,15 +42,12 @@ use std::time::Duration;
 pub const CHANNEL: &str = "bt_log";
 /// Rows read per query when scanning the log.
 const PAGE: i64 = 5_000;
-/// How many times (30 µs each) a commit lets waiting appends in first.
-const COMMIT_DEFERRALS: u32 = 10;
+/// How long a commit waits for more appends, and at most how many times.
+const COMMIT_WAIT: Duration = Duration::from_micros(40);
+const COMMIT_DEFERRALS: u32 = 25;
 /// A snapshot is stored in parts of this many bytes (one row each).
 const SNAPSHOT_PART: usize = 8 << 20;
 
-const INSERT_EVENT: &str = "INSERT INTO bt_events (seq, prev_hash, hash, body, at_ms, actor)
- SELECT $1, $2, $3, $4, $5, $6
- WHERE $1 = 1 OR EXISTS (SELECT 1 FROM bt_events WHERE seq = $1 - 1 AND hash = $2)
- ON CONFLICT (seq) DO NOTHING";
 const INSERT_ANSWER: &str =
     "INSERT INTO bt_answers (key, seq, answer) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
 
@@ -99,12 +96,84 @@ pub(crate) fn pg_err(e: postgres::Error) -> StoreError {
 
 struct Writer {
     client: Option<Client>,
-    insert_event: Option<Statement>,
-    insert_answer: Option<Statement>,
     /// A transaction is open on `client`; it holds the append lock.
     open: bool,
     /// The log's head as this transaction sees it (what it appended included).
     txn_head: u64,
+    /// The events and answers of the open transaction, written when it commits.
+    rows: Vec<Row>,
+    answers: Vec<(Vec<u8>, i64, Vec<u8>)>,
+}
+
+/// One event's row in `bt_events`.
+struct Row {
+    seq: i64,
+    prev: Vec<u8>,
+    hash: Vec<u8>,
+    body: Vec<u8>,
+    at: i64,
+    actor: String,
+}
+
+/// Rows per INSERT statement (6 parameters each; PostgreSQL takes at most 65,535).
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Writes the rows of a transaction: multi-row INSERTs. The first row of each is written
+/// only if its predecessor is in the log with the hash it names (the rest chain on it),
+/// and every row must be written: under the append lock this always holds, so anything
+/// else (a writer that ignored the lock) fails the commit instead of forking or
+/// gapping the log.
+fn insert_rows(
+    c: &mut Client,
+    rows: &[Row],
+    answers: &[(Vec<u8>, i64, Vec<u8>)],
+) -> Result<(), StoreError> {
+    use postgres::types::ToSql;
+    use std::fmt::Write as _;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO bt_events (seq, prev_hash, hash, body, at_ms, actor) SELECT v.* FROM (VALUES ",
+        );
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 6);
+        for (i, r) in chunk.iter().enumerate() {
+            let n = i * 6;
+            let _ = write!(
+                sql,
+                "{}(${}::bigint, ${}::bytea, ${}::bytea, ${}::bytea, ${}::bigint, ${}::text)",
+                if i == 0 { "" } else { ", " },
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6
+            );
+            params.extend([
+                &r.seq as &(dyn ToSql + Sync),
+                &r.prev,
+                &r.hash,
+                &r.body,
+                &r.at,
+                &r.actor,
+            ]);
+        }
+        sql.push_str(
+            ") AS v(seq, prev_hash, hash, body, at_ms, actor) \
+             WHERE $1 = 1 OR EXISTS (SELECT 1 FROM bt_events e WHERE e.seq = $1 - 1 AND e.hash = $2)",
+        );
+        let written = c.execute(sql.as_str(), &params).map_err(pg_err)?;
+        if written != chunk.len() as u64 {
+            return Err(StoreError::Database(format!(
+                "event {} does not follow the log's head: {written} of {} events written",
+                chunk[0].seq,
+                chunk.len()
+            )));
+        }
+    }
+    for (k, seq, v) in answers {
+        c.execute(INSERT_ANSWER, &[k, seq, v]).map_err(pg_err)?;
+    }
+    Ok(())
 }
 
 /// Appended but not yet committed (read by this node's own reads).
@@ -141,10 +210,10 @@ impl PgLog {
             cfg: cfg.clone(),
             writer: Mutex::new(Writer {
                 client: None,
-                insert_event: None,
-                insert_answer: None,
                 open: false,
                 txn_head: 0,
+                rows: Vec::new(),
+                answers: Vec::new(),
             }),
             uncommitted: Mutex::new(Uncommitted::default()),
             reader: Mutex::new(Some(c)),
@@ -249,28 +318,7 @@ impl Writer {
     fn client(&mut self, cfg: &PgConfig) -> Result<&mut Client, StoreError> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
             self.open = false;
-            self.insert_event = None;
-            self.insert_answer = None;
-            let mut c = cfg.connect()?;
-            self.insert_event = Some(
-                c.prepare_typed(
-                    INSERT_EVENT,
-                    &[
-                        Type::INT8,
-                        Type::BYTEA,
-                        Type::BYTEA,
-                        Type::BYTEA,
-                        Type::INT8,
-                        Type::TEXT,
-                    ],
-                )
-                .map_err(pg_err)?,
-            );
-            self.insert_answer = Some(
-                c.prepare_typed(INSERT_ANSWER, &[Type::BYTEA, Type::INT8, Type::BYTEA])
-                    .map_err(pg_err)?,
-            );
-            self.client = Some(c);
+            self.client = Some(cfg.connect()?);
         }
         self.client
             .as_mut()
@@ -311,6 +359,13 @@ impl EventLog for PgLog {
         self.appending.fetch_sub(1, Ordering::AcqRel);
         let began = (|| {
             let open = w.open && w.client.as_ref().is_some_and(|c| !c.is_closed());
+            if !open && !w.rows.is_empty() {
+                // The transaction (and its append lock) went with a lost connection while
+                // it held appends: another node may have appended since.
+                return Err(StoreError::Unavailable(
+                    "the connection to PostgreSQL was lost in a transaction".into(),
+                ));
+            }
             let c = w.client(&self.cfg)?;
             if open {
                 return Ok(None);
@@ -352,62 +407,26 @@ impl EventLog for PgLog {
                 head: w.txn_head,
             });
         }
-        let (Some(ins), Some(ins_answer)) = (w.insert_event.clone(), w.insert_answer.clone())
-        else {
-            return Err(StoreError::Unavailable("no prepared statements".into()));
-        };
-        let run = |c: &mut Client| -> Result<bool, postgres::Error> {
-            let n = c.execute(
-                &ins,
-                &[
-                    &(seq as i64),
-                    &prev.as_slice(),
-                    &&split.hash[..],
-                    &split.body,
-                    &ev.at,
-                    &actor,
-                ],
-            )?;
-            if n == 0 {
-                return Ok(false);
-            }
-            if let Some((k, v)) = answer {
-                if c.execute(&ins_answer, &[&k, &(seq as i64), &v])? == 0 {
-                    // Another node recorded an answer under this key: the command is to
-                    // be answered from it, not appended.
-                    c.execute("DELETE FROM bt_events WHERE seq = $1", &[&(seq as i64)])?;
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        };
-        let outcome = match w.client.as_mut() {
-            Some(c) => run(c),
-            None => return Err(StoreError::Unavailable("no connection".into())),
-        };
-        match outcome {
-            Ok(true) => {
-                w.txn_head = seq;
-                let mut u = self.uncommitted.lock();
-                u.entries.insert(seq, entry);
-                if let Some((k, v)) = answer {
-                    u.answers.push((k.to_vec(), v.to_vec()));
-                }
-                Ok(())
-            }
-            Ok(false) => Err(StoreError::HeadMoved {
-                expected: seq - 1,
-                head: seq,
-            }),
-            Err(e) => {
-                // The statement failed inside the transaction: the transaction is lost.
-                if let Some(c) = w.client.as_mut() {
-                    let _ = c.batch_execute("ROLLBACK");
-                }
-                w.open = false;
-                Err(self.failed_append(pg_err(e)))
-            }
+        // This transaction holds the append lock and saw the head: the sequence number
+        // is this node's. The rows are written by the commit, all at once (`sync`).
+        w.txn_head = seq;
+        w.rows.push(Row {
+            seq: seq as i64,
+            prev: prev.to_vec(),
+            hash: split.hash.to_vec(),
+            body: split.body.to_vec(),
+            at: ev.at,
+            actor: actor.to_string(),
+        });
+        if let Some((k, v)) = answer {
+            w.answers.push((k.to_vec(), seq as i64, v.to_vec()));
         }
+        let mut u = self.uncommitted.lock();
+        u.entries.insert(seq, entry);
+        if let Some((k, v)) = answer {
+            u.answers.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(())
     }
 
     fn sync(&self, seq: u64) -> Result<(), StoreError> {
@@ -415,14 +434,23 @@ impl EventLog for PgLog {
             return Ok(());
         }
         let mut w = self.writer.lock();
-        // Group commit: while another append waits for the connection, let it into this
-        // transaction first (a bounded delay, like PostgreSQL's commit_delay).
+        // Group commit: while appends keep arriving (each is local until the commit), let
+        // them into this transaction first — a bounded delay, like PostgreSQL's
+        // commit_delay: another round only while the last one brought a new append.
         let mut deferred = 0;
-        while self.appending.load(Ordering::Acquire) > 0 && deferred < COMMIT_DEFERRALS {
+        loop {
+            let before = w.rows.len();
             drop(w);
-            std::thread::sleep(Duration::from_micros(30));
-            deferred += 1;
+            std::thread::sleep(COMMIT_WAIT);
             w = self.writer.lock();
+            deferred += 1;
+            if self.durable.load(Ordering::Acquire) >= seq {
+                return Ok(());
+            }
+            let waiting = self.appending.load(Ordering::Acquire) > 0;
+            if (w.rows.len() == before && !waiting) || deferred >= COMMIT_DEFERRALS {
+                break;
+            }
         }
         if self.durable.load(Ordering::Acquire) >= seq {
             return Ok(());
@@ -433,14 +461,17 @@ impl EventLog for PgLog {
             )));
         }
         let head = w.txn_head;
+        let rows = std::mem::take(&mut w.rows);
+        let answers = std::mem::take(&mut w.answers);
+        let node = self.node.clone();
         let committed = w
             .client
             .as_mut()
             .ok_or_else(|| StoreError::Unavailable("no connection".into()))
             .and_then(|c| {
+                insert_rows(c, &rows, &answers)?;
                 c.batch_execute(&format!(
-                    "UPDATE bt_head SET seq = {head} WHERE id = 1; NOTIFY {CHANNEL}, '{}'; COMMIT",
-                    self.node
+                    "UPDATE bt_head SET seq = {head} WHERE id = 1; NOTIFY {CHANNEL}, '{node}'; COMMIT"
                 ))
                 .map_err(pg_err)
             });
@@ -664,6 +695,8 @@ impl EventLog for PgLog {
         }
         w.client = None;
         w.open = false;
+        w.rows.clear();
+        w.answers.clear();
         {
             let mut u = self.uncommitted.lock();
             u.entries.clear();
