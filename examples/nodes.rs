@@ -29,7 +29,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use boardtrail::app::dto::NewParty;
 use boardtrail::app::{App, Caller};
-use boardtrail::domain::{uscc_check_char, Role};
+use boardtrail::domain::Role;
 use boardtrail::store::{Ledger, PgConfig, PgLog, Store};
 use clap::Parser;
 use serde_json::json;
@@ -53,23 +53,6 @@ struct Args {
     samples: usize,
 }
 
-const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-
-/// A valid, distinct USCC for every `n`.
-fn uscc(n: u64) -> String {
-    let mut body = String::from("91330100MA");
-    let mut x = n;
-    let mut tail = [b'0'; 7];
-    for c in tail.iter_mut().rev() {
-        *c = ALPHABET[(x % 31) as usize];
-        x /= 31;
-    }
-    body.push_str(std::str::from_utf8(&tail).unwrap_or("0000000"));
-    let check = uscc_check_char(&body).unwrap_or('0');
-    body.push(check);
-    body
-}
-
 static N: AtomicU64 = AtomicU64::new(1);
 
 fn party(app: &App) -> Result<u64, String> {
@@ -79,7 +62,7 @@ fn party(app: &App) -> Result<u64, String> {
         NewParty {
             name: format!("平台 {n}"),
             role: Role::Platform,
-            uscc: uscc(n),
+            uscc: synth::uscc("330100", n),
             city: "杭州".into(),
         },
     )

@@ -49,18 +49,25 @@ impl Config {
     }
 }
 
-/// Opens the PostgreSQL log at `url` (the schema migrated) and this node's world over it.
-/// The data directory (0700) keeps the secrets, which every node of one database shares.
-pub fn open_pg_store(cfg: &Config, url: &str) -> Result<Arc<Ledger<PgLog>>, AppError> {
+/// The data directory, made if missing; only its owner may enter it (0700).
+fn make_data_dir(cfg: &Config) -> Result<(), AppError> {
     use std::os::unix::fs::DirBuilderExt;
-    let dir_err =
-        |e: std::io::Error| AppError::Internal(format!("data dir {}: {e}", cfg.data_dir.display()));
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(&cfg.data_dir)
-        .map_err(dir_err)?;
-    restrict(&cfg.data_dir).map_err(dir_err)?;
+        .map_err(|e| data_dir_error(cfg, e))
+}
+
+fn data_dir_error(cfg: &Config, e: std::io::Error) -> AppError {
+    AppError::Internal(format!("data dir {}: {e}", cfg.data_dir.display()))
+}
+
+/// Opens the PostgreSQL log at `url` (the schema migrated) and this node's world over it.
+/// The data directory (0700) keeps the secrets, which every node of one database shares.
+pub fn open_pg_store(cfg: &Config, url: &str) -> Result<Arc<Ledger<PgLog>>, AppError> {
+    make_data_dir(cfg)?;
+    restrict(&cfg.data_dir).map_err(|e| data_dir_error(cfg, e))?;
     let log = PgLog::open(&PgConfig::new(url))?;
     Ok(Arc::new(Ledger::over(log, true)?))
 }
@@ -73,19 +80,12 @@ pub fn open_store(cfg: &Config) -> Result<Arc<SledStore>, AppError> {
 
 /// [`open_store`], optionally without reading the snapshot (the whole log is replayed).
 pub fn open_store_with(cfg: &Config, use_snapshot: bool) -> Result<Arc<SledStore>, AppError> {
-    use std::os::unix::fs::DirBuilderExt;
-    let dir_err =
-        |e: std::io::Error| AppError::Internal(format!("data dir {}: {e}", cfg.data_dir.display()));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&cfg.data_dir)
-        .map_err(dir_err)?;
+    make_data_dir(cfg)?;
     let mut sc = SledConfig::new(cfg.data_dir.join("db"));
     sc.cache_bytes = cfg.cache_mb * 1024 * 1024;
     sc.use_snapshot = use_snapshot;
     let store = SledStore::open(&sc)?;
-    restrict(&cfg.data_dir).map_err(dir_err)?;
+    restrict(&cfg.data_dir).map_err(|e| data_dir_error(cfg, e))?;
     Ok(Arc::new(store))
 }
 

@@ -464,7 +464,7 @@ const WORDS: [&str; 16] = [
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// A valid USCC for party number `n` in the region `region` (6 digits).
-fn uscc(region: &str, n: u64) -> String {
+pub fn uscc(region: &str, n: u64) -> String {
     let mut body = String::with_capacity(18);
     body.push_str("91");
     body.push_str(region);

@@ -24,16 +24,23 @@
 //! ([`EventLog::recoverable`]). Portable SQL only (no extensions); `ON CONFLICT` is the one
 //! PostgreSQL-dialect clause, which Postgres-wire engines support.
 
+mod conn;
+mod rows;
 mod schema;
+mod snapshots;
+
+pub(crate) use conn::pg_err;
+pub use conn::PgConfig;
+use rows::{insert_rows, Row};
 
 use super::log::{AnswerVisit, EventLog, Visit};
-use super::snapshot::{self, Snapshot, SnapshotError};
+use super::snapshot::Snapshot;
 use super::StoreError;
 use crate::core::event::{self, Event, Hash};
 use crate::core::{codec, World};
 use parking_lot::Mutex;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls};
+use postgres::Client;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -45,54 +52,9 @@ const PAGE: i64 = 5_000;
 /// How long a commit waits for more appends, and at most how many times.
 const COMMIT_WAIT: Duration = Duration::from_micros(40);
 const COMMIT_DEFERRALS: u32 = 25;
-/// A snapshot is stored in parts of this many bytes (one row each).
-const SNAPSHOT_PART: usize = 8 << 20;
 
-const INSERT_ANSWER: &str =
+pub(super) const INSERT_ANSWER: &str =
     "INSERT INTO bt_answers (key, seq, answer) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
-
-/// Where the database is, and how long to wait for it.
-#[derive(Debug, Clone)]
-pub struct PgConfig {
-    /// A libpq-style URL or key=value string (`postgres://user@host:port/db`).
-    pub url: String,
-    pub connect_timeout: Duration,
-}
-
-impl PgConfig {
-    pub fn new(url: impl Into<String>) -> PgConfig {
-        PgConfig {
-            url: url.into(),
-            connect_timeout: Duration::from_secs(5),
-        }
-    }
-
-    /// A new connection with this node's session settings: a transaction left open by a
-    /// node that hangs is aborted by the server instead of blocking the others' appends.
-    pub fn connect(&self) -> Result<Client, StoreError> {
-        let mut cfg: postgres::Config = self
-            .url
-            .parse()
-            .map_err(|e: postgres::Error| StoreError::Database(format!("database URL: {e}")))?;
-        cfg.connect_timeout(self.connect_timeout);
-        cfg.application_name("boardtrail");
-        let mut c = cfg.connect(NoTls).map_err(pg_err)?;
-        c.batch_execute(
-            "SET idle_in_transaction_session_timeout = '15s'; SET lock_timeout = '15s'",
-        )
-        .map_err(pg_err)?;
-        Ok(c)
-    }
-}
-
-/// A `postgres` error as a store error: lost or refused connections are `Unavailable`
-/// (503, retried), errors the server reports carry its message and code.
-pub(crate) fn pg_err(e: postgres::Error) -> StoreError {
-    match e.as_db_error() {
-        Some(db) => StoreError::Database(format!("{} ({})", db.message(), db.code().code())),
-        None => StoreError::Unavailable(format!("PostgreSQL: {e}")),
-    }
-}
 
 struct Writer {
     client: Option<Client>,
@@ -103,77 +65,6 @@ struct Writer {
     /// The events and answers of the open transaction, written when it commits.
     rows: Vec<Row>,
     answers: Vec<(Vec<u8>, i64, Vec<u8>)>,
-}
-
-/// One event's row in `bt_events`.
-struct Row {
-    seq: i64,
-    prev: Vec<u8>,
-    hash: Vec<u8>,
-    body: Vec<u8>,
-    at: i64,
-    actor: String,
-}
-
-/// Rows per INSERT statement (6 parameters each; PostgreSQL takes at most 65,535).
-const ROWS_PER_INSERT: usize = 1_000;
-
-/// Writes the rows of a transaction: multi-row INSERTs. The first row of each is written
-/// only if its predecessor is in the log with the hash it names (the rest chain on it),
-/// and every row must be written: under the append lock this always holds, so anything
-/// else (a writer that ignored the lock) fails the commit instead of forking or
-/// gapping the log.
-fn insert_rows(
-    c: &mut Client,
-    rows: &[Row],
-    answers: &[(Vec<u8>, i64, Vec<u8>)],
-) -> Result<(), StoreError> {
-    use postgres::types::ToSql;
-    use std::fmt::Write as _;
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO bt_events (seq, prev_hash, hash, body, at_ms, actor) SELECT v.* FROM (VALUES ",
-        );
-        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 6);
-        for (i, r) in chunk.iter().enumerate() {
-            let n = i * 6;
-            let _ = write!(
-                sql,
-                "{}(${}::bigint, ${}::bytea, ${}::bytea, ${}::bytea, ${}::bigint, ${}::text)",
-                if i == 0 { "" } else { ", " },
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6
-            );
-            params.extend([
-                &r.seq as &(dyn ToSql + Sync),
-                &r.prev,
-                &r.hash,
-                &r.body,
-                &r.at,
-                &r.actor,
-            ]);
-        }
-        sql.push_str(
-            ") AS v(seq, prev_hash, hash, body, at_ms, actor) \
-             WHERE $1 = 1 OR EXISTS (SELECT 1 FROM bt_events e WHERE e.seq = $1 - 1 AND e.hash = $2)",
-        );
-        let written = c.execute(sql.as_str(), &params).map_err(pg_err)?;
-        if written != chunk.len() as u64 {
-            return Err(StoreError::Database(format!(
-                "event {} does not follow the log's head: {written} of {} events written",
-                chunk[0].seq,
-                chunk.len()
-            )));
-        }
-    }
-    for (k, seq, v) in answers {
-        c.execute(INSERT_ANSWER, &[k, seq, v]).map_err(pg_err)?;
-    }
-    Ok(())
 }
 
 /// Appended but not yet committed (read by this node's own reads).
@@ -615,55 +506,13 @@ impl EventLog for PgLog {
     }
 
     fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
-        let mut bytes = std::io::Cursor::new(Vec::new());
-        snapshot::encode(&mut bytes, seq, hash, world)
-            .map_err(|e| StoreError::Snapshot(e.to_string()))?;
-        let bytes = bytes.into_inner();
-        // Its own connection: a large snapshot does not hold up this node's reads.
-        let mut c = self.cfg.connect()?;
-        let mut t = c.transaction().map_err(pg_err)?;
-        t.batch_execute("LOCK TABLE bt_snapshot IN EXCLUSIVE MODE")
-            .map_err(pg_err)?;
-        let newest: Option<i64> = t
-            .query_one("SELECT max(seq) FROM bt_snapshot", &[])
-            .map_err(pg_err)?
-            .get(0);
-        if newest.is_some_and(|n| n as u64 >= seq) {
-            // Another node saved one at least as recent.
-            return Ok(());
-        }
-        t.execute("DELETE FROM bt_snapshot", &[]).map_err(pg_err)?;
-        for (i, part) in bytes.chunks(SNAPSHOT_PART).enumerate() {
-            t.execute(
-                "INSERT INTO bt_snapshot (part, seq, data) VALUES ($1, $2, $3)",
-                &[&(i as i32), &(seq as i64), &part],
-            )
-            .map_err(pg_err)?;
-        }
-        t.commit().map_err(pg_err)
+        snapshots::save(&self.cfg, seq, hash, world)
     }
 
     fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError> {
         let rows =
             self.read(|c| c.query("SELECT seq, data FROM bt_snapshot ORDER BY part", &[]))?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let mut bytes = Vec::new();
-        let first: i64 = rows[0].get(0);
-        for r in &rows {
-            if r.get::<_, i64>(0) != first {
-                return Err(StoreError::Corrupt(
-                    "the snapshot's parts were taken at different events".into(),
-                ));
-            }
-            bytes.extend_from_slice(r.get::<_, &[u8]>(1));
-        }
-        match snapshot::decode(&bytes) {
-            Ok(s) => Ok(Some(s)),
-            Err(SnapshotError::Outdated) => Ok(None),
-            Err(e) => Err(StoreError::Corrupt(e.to_string())),
-        }
+        snapshots::decode(rows)
     }
 
     fn shared(&self) -> bool {
