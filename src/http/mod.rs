@@ -140,18 +140,29 @@ impl ResponseError for AppError {
 
 /// The answer to every request once the store stopped (fail-stop): 507 when the disk is
 /// full, else 503. The write that failed was acknowledged to nobody; nothing is served until
-/// a restart, so nothing unacknowledged is ever read.
+/// a restart (or, on a shared database, until the node reloaded from it), so nothing
+/// unacknowledged is ever read.
 fn stopped(f: &Failure) -> HttpResponse {
     let status = if f.disk_full {
         StatusCode::INSUFFICIENT_STORAGE
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    let when = if f.recovers {
+        "in a moment"
+    } else {
+        "after the restart"
+    };
+    let full = if f.disk_full {
+        " The disk holding the data is full: free space on it first."
+    } else {
+        ""
+    };
     problem(
         status,
         format!(
-            "{f}. The request was not acknowledged; retry it after the restart (with the same \
-             Idempotency-Key, a write that did reach the disk answers as it first did)"
+            "{f}.{full} The request was not acknowledged; retry it {when} (with the same \
+             Idempotency-Key, a write that did reach the log answers as it first did)"
         ),
         None,
     )

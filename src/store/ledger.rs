@@ -234,6 +234,7 @@ impl<L: EventLog> Ledger<L> {
         let failure = Failure {
             reason: e.to_string(),
             disk_full: e.disk_full(),
+            recovers: self.log.recoverable(),
         };
         tracing::error!(reason = %failure.reason, disk_full = failure.disk_full, "store stopped");
         let first = self.failure.lock().get_or_insert(failure).clone();

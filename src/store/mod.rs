@@ -72,15 +72,26 @@ pub struct Failure {
     pub reason: String,
     /// The device is full (ENOSPC): 507 rather than 503.
     pub disk_full: bool,
+    /// The store serves again by itself once the cause passes (a shared database that
+    /// answers again); otherwise it needs a restart.
+    pub recovers: bool,
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the store stopped after a failed write ({}): restart the service once the cause is fixed",
-            self.reason
-        )
+        if self.recovers {
+            write!(
+                f,
+                "the store stopped after a failed write ({}): it reloads from the database and serves again once the database answers",
+                self.reason
+            )
+        } else {
+            write!(
+                f,
+                "the store stopped after a failed write ({}): restart the service once the cause is fixed",
+                self.reason
+            )
+        }
     }
 }
 
@@ -237,4 +248,25 @@ pub trait Store: Send + Sync + 'static {
     /// [`Ledger::recover`]).
     fn recover(&self) -> Result<bool, StoreError>;
     fn verify(&self) -> Result<VerifyReport, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+
+    #[test]
+    fn a_stopped_store_says_whether_it_needs_a_restart() {
+        let f = |recovers| {
+            Failure {
+                reason: "gone".into(),
+                disk_full: false,
+                recovers,
+            }
+            .to_string()
+        };
+        assert!(f(false).contains("restart the service"), "{}", f(false));
+        assert!(!f(true).contains("restart"), "{}", f(true));
+        assert!(f(true).contains("serves again"), "{}", f(true));
+        assert!(f(true).contains("gone") && f(false).contains("gone"));
+    }
 }
