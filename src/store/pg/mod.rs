@@ -86,6 +86,8 @@ pub struct PgLog {
     durable: AtomicU64,
     /// Appends waiting for the connection (a commit lets them in first).
     appending: std::sync::atomic::AtomicUsize,
+    /// Events of the last commit (1: a lone writer, whose commits do not wait).
+    last_group: std::sync::atomic::AtomicUsize,
     /// This node's name in its notifications (random hex), so that it is not woken by
     /// its own commits.
     node: String,
@@ -111,6 +113,7 @@ impl PgLog {
             listener: Mutex::new(None),
             durable: AtomicU64::new(0),
             appending: std::sync::atomic::AtomicUsize::new(0),
+            last_group: std::sync::atomic::AtomicUsize::new(0),
             node: crate::secret::random32()
                 .map(|b| b[..8].iter().map(|x| format!("{x:02x}")).collect())
                 .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?,
@@ -327,9 +330,12 @@ impl EventLog for PgLog {
         let mut w = self.writer.lock();
         // Group commit: while appends keep arriving (each is local until the commit), let
         // them into this transaction first — a bounded delay, like PostgreSQL's
-        // commit_delay: another round only while the last one brought a new append.
+        // commit_delay: another round only while the last one brought a new append. A lone
+        // writer (the last commit held one event, and no append waits) does not wait.
+        let lone = self.last_group.load(Ordering::Acquire) <= 1
+            && self.appending.load(Ordering::Acquire) == 0;
         let mut deferred = 0;
-        loop {
+        while !lone && deferred < COMMIT_DEFERRALS {
             let before = w.rows.len();
             drop(w);
             std::thread::sleep(COMMIT_WAIT);
@@ -339,7 +345,7 @@ impl EventLog for PgLog {
                 return Ok(());
             }
             let waiting = self.appending.load(Ordering::Acquire) > 0;
-            if (w.rows.len() == before && !waiting) || deferred >= COMMIT_DEFERRALS {
+            if w.rows.len() == before && !waiting {
                 break;
             }
         }
@@ -353,6 +359,7 @@ impl EventLog for PgLog {
         }
         let head = w.txn_head;
         let rows = std::mem::take(&mut w.rows);
+        self.last_group.store(rows.len(), Ordering::Release);
         let answers = std::mem::take(&mut w.answers);
         let node = self.node.clone();
         let committed = w
