@@ -15,8 +15,6 @@ use crate::store::ledger::entry_hash;
 use crate::store::{EventLog, Ledger, PgConfig, PgLog, SledConfig, SledLog, Store, StoreError};
 use std::time::Instant;
 
-/// The named values a log keeps (see [`crate::store::Ledger`]).
-const META: &[&str] = &["id_key", "log_format", "fp/token.key", "fp/qr"];
 /// Entries made durable at a time in the destination.
 const CHUNK: u64 = 10_000;
 
@@ -64,9 +62,9 @@ pub fn copy<A: EventLog, B: EventLog>(src: A, dst: B) -> Result<String, MigrateE
         Some((seq, raw)) => (seq, entry_hash(seq, &raw)?),
         None => (0, GENESIS),
     };
-    for name in META {
-        if let Some(v) = src.meta(name)? {
-            dst.set_meta(name, &v)?;
+    for name in crate::store::ledger::named_values() {
+        if let Some(v) = src.meta(&name)? {
+            dst.set_meta(&name, &v)?;
         }
     }
     let mut prev = GENESIS;

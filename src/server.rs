@@ -127,16 +127,18 @@ pub fn open_secrets(cfg: &Config, store: &dyn Store) -> Result<Secrets, AppError
         Some(secret) => crate::qr::QrKey::from_secret(secret),
         None => crate::qr::QrKey::load_or_create_if(&cfg.data_dir, fresh).map_err(|e| err(&e))?,
     };
+    // In the order of the names the store keeps fingerprints under.
+    let [token_name, qr_name] = crate::store::ledger::SECRETS;
     for (name, fp) in [
-        ("token.key", crate::secret::fingerprint(&token_key)),
-        ("qr", qr_key.fingerprint()),
+        (token_name, crate::secret::fingerprint(&token_key)),
+        (qr_name, qr_key.fingerprint()),
     ] {
         match store.secret_fingerprint(name)? {
             Some(known) if known != fp => {
                 return Err(AppError::Internal(format!(
                 "the {name} secret is not the one this store was made with: restore the original \
                      (a different one voids every {} it keyed)",
-                if name == "qr" {
+                if name == qr_name {
                     "printed QR code"
                 } else {
                     "issued API key"

@@ -23,6 +23,19 @@ pub const TAIL_CHECK: u64 = 10_000;
 /// An open that replayed more events than this after the snapshot writes a new one.
 pub const SNAPSHOT_AFTER: u64 = 10_000;
 const ID_KEY: &str = "id_key";
+/// The secrets whose fingerprints the log keeps (`fp/<name>`).
+pub(crate) const SECRETS: [&str; 2] = ["token.key", "qr"];
+
+/// Every named value a log keeps, as a copy of it must have them.
+pub(crate) fn named_values() -> Vec<String> {
+    let mut names = vec![ID_KEY.to_string(), LOG_FORMAT.to_string()];
+    names.extend(SECRETS.iter().map(|s| fingerprint_name(s)));
+    names
+}
+
+fn fingerprint_name(secret: &str) -> String {
+    format!("fp/{secret}")
+}
 /// The layout of the log's entries (see [`crate::core::event`]): kept with the log, so that
 /// a log of another layout is refused by name instead of failing its hash chain.
 const LOG_FORMAT: &str = "log_format";
@@ -294,7 +307,7 @@ impl<L: EventLog> Store for Ledger<L> {
     }
 
     fn secret_fingerprint(&self, name: &str) -> Result<Option<[u8; 16]>, StoreError> {
-        match self.log.meta(&format!("fp/{name}"))? {
+        match self.log.meta(&fingerprint_name(name))? {
             None => Ok(None),
             Some(v) => Ok(Some(v.as_slice().try_into().map_err(|_| {
                 StoreError::Corrupt(format!("the fingerprint of {name} has the wrong length"))
@@ -305,7 +318,7 @@ impl<L: EventLog> Store for Ledger<L> {
     fn record_secret_fingerprint(&self, name: &str, fp: [u8; 16]) -> Result<(), StoreError> {
         // Set once: of nodes starting together on a new shared log, the first one's
         // secret is the store's, and another one is refused like a wrong secret.
-        let kept = self.log.init_meta(&format!("fp/{name}"), &fp)?;
+        let kept = self.log.init_meta(&fingerprint_name(name), &fp)?;
         if kept != fp {
             return Err(StoreError::Corrupt(format!(
                 "the {name} secret is not the one this store was made with (another node recorded a different one): give every node the same secrets"

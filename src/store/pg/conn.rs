@@ -38,6 +38,24 @@ impl PgConfig {
     }
 }
 
+impl PgConfig {
+    /// The connection in `slot`, made (and set up by `init`) if there is none or it
+    /// closed. `Ok(None)`-free: a fresh connection is always there on success.
+    pub(super) fn ensure<'a>(
+        &self,
+        slot: &'a mut Option<Client>,
+        init: impl FnOnce(&mut Client) -> Result<(), StoreError>,
+    ) -> Result<&'a mut Client, StoreError> {
+        if slot.as_ref().is_none_or(|c| c.is_closed()) {
+            let mut c = self.connect()?;
+            init(&mut c)?;
+            *slot = Some(c);
+        }
+        slot.as_mut()
+            .ok_or_else(|| StoreError::Unavailable("no connection".into()))
+    }
+}
+
 /// A `postgres` error as a store error: lost or refused connections are `Unavailable`
 /// (503, retried), errors the server reports carry its message and code.
 pub(crate) fn pg_err(e: postgres::Error) -> StoreError {

@@ -130,12 +130,7 @@ impl PgLog {
         f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         let mut slot = self.reader.lock();
-        if slot.as_ref().is_none_or(|c| c.is_closed()) {
-            *slot = Some(self.cfg.connect()?);
-        }
-        let Some(c) = slot.as_mut() else {
-            return Err(StoreError::Unavailable("no connection".into()));
-        };
+        let c = self.cfg.ensure(&mut slot, |_| Ok(()))?;
         f(c).map_err(|e| {
             if e.as_db_error().is_none() {
                 *slot = None;
@@ -149,15 +144,10 @@ impl PgLog {
     /// it: the caller looks for new events either way.
     fn listen(&self, timeout: Duration) -> Result<bool, StoreError> {
         let mut slot = self.listener.lock();
-        if slot.as_ref().is_none_or(|c| c.is_closed()) {
-            let mut c = self.cfg.connect()?;
+        let c = self.cfg.ensure(&mut slot, |c| {
             c.batch_execute(&format!("LISTEN {CHANNEL}"))
-                .map_err(pg_err)?;
-            *slot = Some(c);
-        }
-        let Some(c) = slot.as_mut() else {
-            return Ok(false);
-        };
+                .map_err(pg_err)
+        })?;
         let mut notes = c.notifications();
         let until = std::time::Instant::now() + timeout;
         let mut news = false;
@@ -210,13 +200,12 @@ fn entry_of(hash: &[u8], body: &[u8]) -> Vec<u8> {
 
 impl Writer {
     fn client(&mut self, cfg: &PgConfig) -> Result<&mut Client, StoreError> {
-        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
-            self.open = false;
-            self.client = Some(cfg.connect()?);
-        }
-        self.client
-            .as_mut()
-            .ok_or_else(|| StoreError::Unavailable("no connection".into()))
+        let open = &mut self.open;
+        // A new connection has no transaction open.
+        cfg.ensure(&mut self.client, |_| {
+            *open = false;
+            Ok(())
+        })
     }
 }
 
