@@ -21,6 +21,8 @@ pub mod secret;
 pub mod server;
 pub(crate) mod sheet;
 pub mod store;
+pub mod tlog;
+pub mod transparency;
 
 /// The core's modules under their short names (the library's API since before `core/`).
 pub use crate::core::{codec, domain, event, graph, ids};

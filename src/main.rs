@@ -69,6 +69,42 @@ enum Command {
         /// Load the demo world into an empty store first.
         #[arg(long)]
         demo: bool,
+        /// The verifiable log's origin (the first line of its checkpoints and its key's
+        /// name), e.g. `boardtrail.example.cn/log`. Fixed at the log's first start.
+        #[arg(long, env = "BOARDTRAIL_LOG_ORIGIN")]
+        log_origin: Option<String>,
+        /// A witness the log sends each new checkpoint to, as `URL,VKEY` (its submission
+        /// URL and its cosignature verifier key). Repeatable; in the environment, entries
+        /// separated by `;`.
+        #[arg(long = "witness", env = "BOARDTRAIL_WITNESSES", value_delimiter = ';')]
+        witnesses: Vec<String>,
+        /// Seconds between checkpoints while the log grows.
+        #[arg(long, env = "BOARDTRAIL_CHECKPOINT_EVERY_S", default_value_t = 2.0)]
+        checkpoint_every_s: f64,
+    },
+    /// Run a witness (C2SP tlog-witness) for one bureau: it cosigns a log's checkpoints
+    /// only while the log only grows.
+    Witness {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: String,
+        /// The witness's Ed25519 key (created, 0600, if missing; its verifier key is printed).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where the witness keeps the last checkpoint it cosigned of each log.
+        #[arg(long)]
+        state: PathBuf,
+        /// The verifier key of a log it witnesses (`GET /log/key`). Repeatable.
+        #[arg(long = "log-key", required = true)]
+        log_keys: Vec<String>,
+        /// The witness's name (its key name), used when the key is created.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Proofs of the verifiable log, checked offline.
+    Proof {
+        #[command(subcommand)]
+        command: ProofCommand,
     },
     /// Check the hash chain and that the projection equals a replay of the log.
     Verify {
@@ -101,6 +137,28 @@ enum Command {
         data: DataArgs,
         /// The file to load, or - for standard input.
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProofCommand {
+    /// Checks proof files (inclusion or consistency: as served by `/log/proof/…`, or in
+    /// the JSON shape of the RFC 6962 test vectors) and a signed checkpoint, without the
+    /// server. Prints `PATH: ok` or `PATH: invalid (reason)` for each; exits 0 only if
+    /// all verify.
+    Verify {
+        /// A signed checkpoint (`GET /log/checkpoint`) to check with --log-key; proofs of
+        /// its tree size are checked against its root.
+        #[arg(long, requires = "log_key")]
+        checkpoint: Option<PathBuf>,
+        /// The log's verifier key (`GET /log/key`).
+        #[arg(long)]
+        log_key: Option<String>,
+        /// A witness's verifier key whose cosignature the checkpoint must carry. Repeatable.
+        #[arg(long = "witness-key")]
+        witness_keys: Vec<String>,
+        /// Proof files, one proof each.
+        files: Vec<PathBuf>,
     },
 }
 
@@ -141,8 +199,24 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             rate_per_s,
             rate_burst,
             demo,
+            log_origin,
+            witnesses,
+            checkpoint_every_s,
         } => {
             let mut cfg = config(&data);
+            cfg.log_origin = log_origin;
+            cfg.witnesses = witnesses
+                .iter()
+                .filter(|w| !w.trim().is_empty())
+                .map(|w| match w.trim().split_once(',') {
+                    Some((url, key)) => Ok((url.trim().to_string(), key.trim().to_string())),
+                    None => Err(format!("--witness {w:?}: expected URL,VKEY")),
+                })
+                .collect::<Result<_, _>>()?;
+            if !(checkpoint_every_s.is_finite() && (0.05..=3600.0).contains(&checkpoint_every_s)) {
+                return Err("--checkpoint-every-s must be between 0.05 and 3600".into());
+            }
+            cfg.checkpoint_every = std::time::Duration::from_secs_f64(checkpoint_every_s);
             cfg.bind = bind.clone();
             cfg.public_url = public_url.unwrap_or_default();
             cfg.workers = workers;
@@ -184,6 +258,32 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { data, file } => import(&data, &file),
+        Command::Witness {
+            bind,
+            key,
+            state,
+            log_keys,
+            name,
+        } => {
+            let cfg = boardtrail::tlog::witness::WitnessConfig {
+                bind,
+                key_file: key,
+                state_file: state,
+                log_keys,
+                name,
+            };
+            actix_web::rt::System::new().block_on(boardtrail::tlog::witness::serve(cfg))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Proof {
+            command:
+                ProofCommand::Verify {
+                    checkpoint,
+                    log_key,
+                    witness_keys,
+                    files,
+                },
+        } => proof_verify(checkpoint, log_key, witness_keys, files),
         Command::Reindex { data } => {
             // Opened without its snapshot (it may be the damage): the open replays the whole
             // log, and that world is saved as the new snapshot.
@@ -252,8 +352,22 @@ fn verify<S: Store>(
         }
     };
     if report.events > 0 {
-        if let Err(e) = server::open_secrets(cfg, store.as_ref()) {
-            report.problems.push(e.to_string());
+        match server::open_secrets(cfg, store.as_ref()) {
+            Err(e) => report.problems.push(e.to_string()),
+            Ok(secrets) => {
+                // The checkpoints the log signed (kept in the store and beside it) must
+                // still match the log.
+                let kept = boardtrail::transparency::Transparency::verify_kept(
+                    store.clone(),
+                    &secrets.log_key,
+                    cfg.data_dir.join("log.checkpoint"),
+                );
+                match kept {
+                    Ok(Some(size)) => report.checkpoint_size = Some(size),
+                    Ok(None) => {}
+                    Err(e) => report.problems.push(e.to_string()),
+                }
+            }
         }
     }
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -348,4 +462,51 @@ fn print_demo<L: EventLog>(running: &server::Running<L>, ids: Option<boardtrail:
         "  the JD listing:                  curl {base}/api/v1/listings/{}",
         ids.jd_listing
     );
+}
+
+/// `boardtrail proof verify`: every file checked, one line each.
+fn proof_verify(
+    checkpoint: Option<PathBuf>,
+    log_key: Option<String>,
+    witness_keys: Vec<String>,
+    files: Vec<PathBuf>,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use boardtrail::tlog::offline;
+    if checkpoint.is_none() && files.is_empty() {
+        return Err("nothing to verify: give proof files and/or --checkpoint".into());
+    }
+    let mut all_ok = true;
+    let mut trusted = None;
+    if let (Some(path), Some(key)) = (&checkpoint, &log_key) {
+        let verdict = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| offline::check_checkpoint(&text, key, &witness_keys));
+        match verdict {
+            Ok(c) => {
+                println!("{}: ok ({})", path.display(), c.summary());
+                trusted = Some(c.checkpoint);
+            }
+            Err(why) => {
+                all_ok = false;
+                println!("{}: invalid ({why})", path.display());
+            }
+        }
+    }
+    for path in &files {
+        let verdict = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|json| offline::check_proof(&json, trusted.as_ref()));
+        match verdict {
+            Ok(()) => println!("{}: ok", path.display()),
+            Err(why) => {
+                all_ok = false;
+                println!("{}: invalid ({why})", path.display());
+            }
+        }
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -82,6 +82,32 @@ pub fn load_or_create(dir: &Path, name: &str) -> Result<[u8; 32], SecretError> {
     read(&path)
 }
 
+/// Replaces the file at `path` with `bytes` atomically and durably: a temporary file
+/// (0600) beside it, fdatasynced, renamed over it, the directory fsynced. A crash leaves
+/// the old content or the new, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_data()?;
+    drop(f);
+    fs::rename(&tmp, path)?;
+    File::open(dir)?.sync_all()
+}
+
 fn read(path: &Path) -> Result<[u8; 32], SecretError> {
     let io_err = |source| SecretError::Io {
         path: path.to_path_buf(),
@@ -147,6 +173,20 @@ fn create(dir: &Path, path: &Path, name: &str, key: &[u8; 32]) -> Result<(), Sec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_atomically_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("note");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     #[test]
     fn created_once_with_mode_0600_and_checked_on_read() {

@@ -31,6 +31,13 @@ pub struct Config {
     /// The shared PostgreSQL log (`BOARDTRAIL_DATABASE_URL`) instead of the embedded sled
     /// store; the data dir then keeps only the secrets.
     pub database_url: Option<String>,
+    /// The verifiable log's origin line (`BOARDTRAIL_LOG_ORIGIN`); kept with the log at its
+    /// first start.
+    pub log_origin: Option<String>,
+    /// Witnesses (`URL,VKEY`) the log sends its checkpoints to.
+    pub witnesses: Vec<(String, String)>,
+    /// How often a checkpoint is signed while the log grows.
+    pub checkpoint_every: Duration,
 }
 
 impl Config {
@@ -45,6 +52,9 @@ impl Config {
             rate_limit: crate::auth::RateLimit::default(),
             qr_secret: None,
             database_url: None,
+            log_origin: None,
+            witnesses: Vec::new(),
+            checkpoint_every: Duration::from_secs(2),
         }
     }
 }
@@ -108,10 +118,12 @@ fn restrict(path: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The secrets outside the store: the key of API-token hashes and the QR key.
+/// The secrets outside the store: the key of API-token hashes, the QR key and the log's
+/// Ed25519 signing key (its 32-byte seed).
 pub struct Secrets {
     pub token_key: [u8; 32],
     pub qr_key: crate::qr::QrKey,
+    pub log_key: [u8; 32],
 }
 
 /// Reads the secrets and checks them against the fingerprints the store keeps. They are
@@ -128,10 +140,16 @@ pub fn open_secrets(cfg: &Config, store: &dyn Store) -> Result<Secrets, AppError
         None => crate::qr::QrKey::load_or_create_if(&cfg.data_dir, fresh).map_err(|e| err(&e))?,
     };
     // In the order of the names the store keeps fingerprints under.
-    let [token_name, qr_name] = crate::store::ledger::SECRETS;
+    let [token_name, qr_name, log_name] = crate::store::ledger::SECRETS;
+    // The log key came later than the store's first events: a store that never knew one
+    // may get a new one (it signed nothing yet); one that did must have it back.
+    let log_fresh = fresh || store.secret_fingerprint(log_name)?.is_none();
+    let log_key = crate::secret::load_or_create_if(&cfg.data_dir, log_name, log_fresh)
+        .map_err(|e| err(&e))?;
     for (name, fp) in [
         (token_name, crate::secret::fingerprint(&token_key)),
         (qr_name, qr_key.fingerprint()),
+        (log_name, crate::secret::fingerprint(&log_key)),
     ] {
         match store.secret_fingerprint(name)? {
             Some(known) if known != fp => {
@@ -140,6 +158,8 @@ pub fn open_secrets(cfg: &Config, store: &dyn Store) -> Result<Secrets, AppError
                      (a different one voids every {} it keyed)",
                 if name == qr_name {
                     "printed QR code"
+                } else if name == log_name {
+                    "checkpoint the log signed"
                 } else {
                     "issued API key"
                 }
@@ -149,7 +169,11 @@ pub fn open_secrets(cfg: &Config, store: &dyn Store) -> Result<Secrets, AppError
             None => store.record_secret_fingerprint(name, fp)?,
         }
     }
-    Ok(Secrets { token_key, qr_key })
+    Ok(Secrets {
+        token_key,
+        qr_key,
+        log_key,
+    })
 }
 
 /// Runs `f` on a thread of its own and waits for it: blocking I/O (a database client with
@@ -167,6 +191,7 @@ pub struct Running<L: EventLog = SledLog> {
     pub addr: SocketAddr,
     pub app: Arc<App>,
     pub store: Arc<Ledger<L>>,
+    pub log: Arc<crate::transparency::Transparency>,
 }
 
 /// Binds and builds the HTTP server (not yet polled: await `running.server`).
@@ -183,12 +208,33 @@ pub fn start<L: EventLog>(cfg: &Config, store: Arc<Ledger<L>>) -> Result<Running
     };
     let dyn_store: Arc<dyn Store> = store.clone();
     // The store may be a database whose client blocks: not on the caller's executor.
-    let Secrets { token_key, qr_key } = off_executor(|| open_secrets(cfg, store.as_ref()))?;
-    let app = Arc::new(App::with_token_key(dyn_store, token_key).with_qr(qr_key, &public_url));
+    let Secrets {
+        token_key,
+        qr_key,
+        log_key,
+    } = off_executor(|| open_secrets(cfg, store.as_ref()))?;
+    let log_cfg = crate::transparency::LogConfig {
+        origin: cfg.log_origin.clone(),
+        witnesses: cfg.witnesses.clone(),
+        every: cfg.checkpoint_every,
+        checkpoint_file: cfg.data_dir.join("log.checkpoint"),
+    };
+    let log = off_executor(|| {
+        crate::transparency::Transparency::open(dyn_store.clone(), &log_key, &log_cfg)
+    })
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let log = Arc::new(log);
+    tracing::info!(origin = log.origin(), key = %log.vkey(), "verifiable log");
+    let app = Arc::new(
+        App::with_token_key(dyn_store, token_key)
+            .with_qr(qr_key, &public_url)
+            .with_log(log.clone()),
+    );
     let auth = Arc::new(Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?);
     let state = State {
         app: app.clone(),
         auth,
+        log: log.clone(),
     };
     let routes = http::configure(state);
     // The access log costs a few per cent per request: wrap it only when its target is on
@@ -213,6 +259,7 @@ pub fn start<L: EventLog>(cfg: &Config, store: Arc<Ledger<L>>) -> Result<Running
         .listen(listener)
         .map_err(|e| AppError::Internal(format!("cannot listen on {addr}: {e}")))?;
     spawn_snapshots(&store);
+    log.spawn();
     if store.log().shared() || store.log().recoverable() {
         spawn_follower(&store);
     }
@@ -221,6 +268,7 @@ pub fn start<L: EventLog>(cfg: &Config, store: Arc<Ledger<L>>) -> Result<Running
         addr,
         app,
         store,
+        log,
     })
 }
 
@@ -314,8 +362,17 @@ fn spawn_snapshots<L: EventLog>(store: &Arc<Ledger<L>>) {
 /// Flushes the store on the way out.
 pub async fn run_until_stopped<L: EventLog>(running: Running<L>) -> std::io::Result<()> {
     let store = running.store.clone();
+    let log = running.log.clone();
     let res = running.server.await;
-    let flushed = web::block(move || store.flush()).await;
+    let flushed = web::block(move || {
+        store.flush()?;
+        // A last checkpoint covers everything acknowledged before the stop.
+        if let Err(e) = log.checkpoint_now(chrono::Utc::now().timestamp_millis()) {
+            tracing::warn!(error = %e, "no final checkpoint");
+        }
+        Ok::<_, crate::store::StoreError>(())
+    })
+    .await;
     match flushed {
         Ok(Ok(())) => tracing::info!("store flushed; bye"),
         Ok(Err(e)) => tracing::error!(error = %e, "final flush failed"),

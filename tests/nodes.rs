@@ -35,7 +35,7 @@ fn database(name: &str) -> Db {
 /// node of one database shares them).
 fn node(dir: &Path, url: &str, secrets_from: Option<&Path>, log: &Path) -> Proc {
     if let Some(src) = secrets_from {
-        for f in ["token.key", "qr.key"] {
+        for f in ["token.key", "qr.key", "log.key"] {
             std::fs::copy(src.join(f), dir.join(f)).expect("copy secret");
         }
     }
@@ -358,7 +358,7 @@ fn migrate_copies_a_log_to_postgres_and_back() {
     let back_dir = back.path().join("data");
     let (code, text) = migrate(&db.url, back_dir.to_str().unwrap());
     assert_eq!(code, Some(0), "{text}");
-    for f in ["token.key", "qr.key"] {
+    for f in ["token.key", "qr.key", "log.key"] {
         std::fs::copy(src.path().join(f), back_dir.join(f)).unwrap();
     }
     common::assert_verifies(&back_dir);

@@ -9,6 +9,7 @@ pub mod dto;
 pub(crate) mod grants;
 pub mod import;
 pub(crate) mod keys;
+mod log_reads;
 pub(crate) mod policy;
 mod qr_refs;
 mod qr_state;
@@ -190,6 +191,7 @@ impl App {
             }
         }
         decorate(self, &mut v);
+        self.with_seq(&mut v);
         serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
     }
 }
@@ -226,6 +228,9 @@ pub struct App {
     token_key: [u8; 32],
     /// QR tokens and rendering (see `scan`); None until `with_qr`.
     qr: Option<qr_state::QrState>,
+    /// The verifiable log, for the sequence numbers and checkpoints views show; None until
+    /// `with_log`.
+    log: Option<Arc<crate::transparency::Transparency>>,
     /// Serialises validate-and-append so that checks (mass balance, uniqueness) see every
     /// earlier write. Durability waits happen outside it, grouped by the store.
     writer: Mutex<()>,
@@ -255,6 +260,7 @@ impl App {
             store,
             token_key,
             qr: None,
+            log: None,
             writer: Mutex::new(()),
         }
     }

@@ -443,6 +443,26 @@ impl<'w> Policy<'w> {
         }
     }
 
+    /// May the caller read an event's bytes (a Merkle leaf of the public log)? Regulators
+    /// and the operator read every event; anyone else only one whose every subject it may
+    /// read (the hashes are public, the events are not).
+    pub(crate) fn can_read_event(&self, caller: &Caller, ev: &crate::core::event::Event) -> bool {
+        use crate::core::event::EventBody as B;
+        if caller.sees_all() {
+            return true;
+        }
+        let ids: Vec<NodeId> = match &ev.body {
+            B::Created { id, .. } => vec![*id],
+            B::CreatedMany { records } => records.iter().map(|(id, _)| *id).collect(),
+            B::ListingBatchesLinked { listing, .. } => vec![listing.raw()],
+            B::KeyRevoked { key } => vec![key.raw()],
+            B::GrantRevoked { grant } => vec![grant.raw()],
+            B::ActionAcknowledged { action, .. } => vec![action.raw()],
+            B::CaseUpdated { case, .. } => vec![case.raw()],
+        };
+        !ids.is_empty() && ids.iter().all(|&id| self.can_read(caller, id))
+    }
+
     /// Whether the caller may see the service's counters (`/healthz` details).
     pub(crate) fn may_see_stats(&self, caller: Option<&Caller>) -> bool {
         caller.is_some_and(Caller::sees_all)
@@ -491,6 +511,7 @@ delegate! {
     pub(crate) fn check_compliance_read(&self, caller: &Caller, party: NodeId) -> Access;
     pub(crate) fn check_ack(&self, caller: &Caller, platform: NodeId) -> Access;
     pub(crate) fn may_see_stats(&self, caller: Option<&Caller>) -> bool;
+    pub(crate) fn can_read_event(&self, caller: &Caller, ev: &crate::core::event::Event) -> bool;
     /// The role of a party id.
     pub fn party_role(&self, id: NodeId) -> Option<Role>;
 }

@@ -4,6 +4,7 @@
 
 use super::{App, AppError, AppResult, NodeId, NodeKind};
 use crate::qr::{QrCache, QrKey, Tokens};
+use std::sync::Arc;
 
 pub struct QrState {
     pub(super) tokens: Tokens,
@@ -37,6 +38,16 @@ impl App {
     pub fn with_qr(mut self, key: QrKey, public_url: &str) -> App {
         self.qr = Some(QrState::new(&key, public_url));
         self
+    }
+
+    /// Shows the verifiable log's checkpoints in views.
+    pub fn with_log(mut self, log: Arc<crate::transparency::Transparency>) -> App {
+        self.log = Some(log);
+        self
+    }
+
+    pub(crate) fn log(&self) -> Option<&Arc<crate::transparency::Transparency>> {
+        self.log.as_ref()
     }
 
     pub(crate) fn qr_state(&self) -> AppResult<&QrState> {

@@ -87,6 +87,9 @@ pub struct ScanView {
     /// The full upstream trace, for a signed-in caller allowed to read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// Where the record stands in the public, witnessed log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<super::log_reads::LogStanding>,
 }
 
 /// Escapes text for HTML.
@@ -317,6 +320,7 @@ impl App {
             mark: None,
             signed_in: caller.is_some(),
             trace: None,
+            log: self.log_standing(id),
         };
         let batch_info = |view: &mut ScanView, b: &Batch| {
             view.title = b.product.name.clone();

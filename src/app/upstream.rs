@@ -58,6 +58,7 @@ impl<'w> Ctx<'w> {
             };
             let serial = batch.serial(meta.b);
             return Ok(TraceNode {
+                seq: self.w.created_seq(id),
                 mark: None,
                 inspection: None,
                 id: names.of(self.ids, NodeKind::Unit, id),
@@ -70,8 +71,10 @@ impl<'w> Ctx<'w> {
             });
         }
         let record = self.record(id)?;
+        let seq = self.w.created_seq(id);
         let node = match record {
             Record::Party(p) => TraceNode {
+                seq,
                 mark: None,
                 inspection: None,
                 id: names.of(self.ids, NodeKind::Party, id),
@@ -84,6 +87,7 @@ impl<'w> Ctx<'w> {
                 },
             },
             Record::Lot(l) => TraceNode {
+                seq,
                 mark: None,
                 inspection: None,
                 id: names.of(self.ids, NodeKind::Lot, id),
@@ -99,6 +103,7 @@ impl<'w> Ctx<'w> {
                 },
             },
             Record::Batch(b) => TraceNode {
+                seq,
                 mark: None,
                 inspection: None,
                 id: names.of(self.ids, NodeKind::Batch, id),
@@ -114,6 +119,7 @@ impl<'w> Ctx<'w> {
                 },
             },
             Record::Listing(l) => TraceNode {
+                seq,
                 mark: None,
                 inspection: None,
                 id: names.of(self.ids, NodeKind::Listing, id),

@@ -347,6 +347,9 @@ pub struct TraceNode {
     /// every node, edge and supplier that refers to it.
     pub id: Arc<str>,
     pub kind: &'static str,
+    /// The event that recorded it: its leaf in the public log is `seq - 1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     pub label: String,
     #[serde(flatten)]
     pub fields: NodeFields,

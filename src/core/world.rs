@@ -64,6 +64,9 @@ pub struct World {
     /// The events (seq) that changed an existing record, oldest first (the event that
     /// created a record is found in the log: ids grow with seq).
     touched: Map<NodeId, Vec<u64>>,
+    /// For each event that created records: the first id it created and its seq, in
+    /// order (ids grow with seq), so that a record's creating event is a binary search.
+    created: Vec<(NodeId, u64)>,
 }
 
 impl World {
@@ -136,6 +139,9 @@ impl World {
                 for (id, r) in puts {
                     self.load(*id, Arc::new(r.clone()));
                 }
+                if let Some((first, _)) = created_range(ev) {
+                    self.created.push((first, ev.seq));
+                }
                 return;
             }
             EventBody::ListingBatchesLinked { listing, batches } => {
@@ -162,6 +168,15 @@ impl World {
             self.touched.entry(*id).or_default().push(ev.seq);
             self.keep(*id, Arc::new(r.clone()));
         }
+    }
+
+    /// The event (seq) that created `id` (for a unit: its batch's).
+    pub fn created_seq(&self, id: NodeId) -> Option<u64> {
+        if id >= self.next_id() {
+            return None;
+        }
+        let i = self.created.partition_point(|&(first, _)| first <= id);
+        i.checked_sub(1).map(|i| self.created[i].1)
     }
 
     /// The events (seq) that changed an existing record since it was created, oldest first.
@@ -334,6 +349,10 @@ impl World {
     /// for equal worlds: replay must give the digest the live world had.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
+        for (first, seq) in &self.created {
+            h.update(&first.to_be_bytes());
+            h.update(&seq.to_be_bytes());
+        }
         for (i, r) in self.records.iter().enumerate() {
             if let Some(r) = r {
                 h.update(&(i as u32).to_be_bytes());

@@ -16,6 +16,7 @@ struct IndexesRef<'a> {
     keys: &'a Map<KeyDigest, NodeId>,
     shipped_by: &'a Map<NodeId, Vec<NodeId>>,
     touched: &'a Map<NodeId, Vec<u64>>,
+    created: &'a [(NodeId, u64)],
 }
 
 /// The same, owned, for decoding (field for field).
@@ -29,6 +30,7 @@ struct Indexes {
     keys: Map<KeyDigest, NodeId>,
     shipped_by: Map<NodeId, Vec<NodeId>>,
     touched: Map<NodeId, Vec<u64>>,
+    created: Vec<(NodeId, u64)>,
 }
 
 impl World {
@@ -49,6 +51,7 @@ impl World {
             keys: &self.keys,
             shipped_by: &self.shipped_by,
             touched: &self.touched,
+            created: &self.created,
         };
         bincode::serde::encode_into_std_write(&ix, out, bincode::config::standard())?;
         Ok(())
@@ -76,6 +79,7 @@ impl World {
             keys: ix.keys,
             shipped_by: ix.shipped_by,
             touched: ix.touched,
+            created: ix.created,
         })
     }
 }

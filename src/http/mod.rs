@@ -22,6 +22,8 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub struct State {
     pub app: Arc<App>,
     pub auth: Arc<Auth>,
+    /// The verifiable log (checkpoints, proofs, witnesses).
+    pub log: Arc<crate::transparency::Transparency>,
 }
 
 #[derive(Serialize)]
@@ -376,8 +378,15 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?
 }
 
-fn created<T: Serialize>(v: &T) -> HttpResponse {
-    HttpResponse::Created().json(v)
+/// 201 with the created resource, which names the seq of the event that recorded it.
+fn created<T: Serialize>(s: &State, v: &T) -> HttpResponse {
+    match serde_json::to_value(v) {
+        Ok(mut j) => {
+            s.app.with_seq(&mut j);
+            HttpResponse::Created().json(j)
+        }
+        Err(e) => AppError::Internal(format!("answer: {e}")).error_response(),
+    }
 }
 
 /// Up or not, for anyone; the counters only for a regulator or the operator. A stopped
@@ -424,8 +433,18 @@ macro_rules! write_route {
             let app = s.app.clone();
             blocking(move || app.$method(&c, body.into_inner()))
                 .await
-                .map(|v| HttpResponse::$status().json(v))
+                .map(|v| write_response!(s, $status, v))
         }
+    };
+}
+
+/// A write's answer: a created resource names its event's seq.
+macro_rules! write_response {
+    ($s:ident, Created, $v:ident) => {
+        created(&$s, &$v)
+    };
+    ($s:ident, $status:ident, $v:ident) => {
+        HttpResponse::$status().json($v)
     };
 }
 
@@ -465,6 +484,7 @@ pub mod consistency;
 mod scan;
 pub mod static_files;
 mod supply;
+mod tlog;
 use compliance::*;
 use scan::*;
 use supply::*;
@@ -554,6 +574,7 @@ pub fn configure(state: State) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .service(api_v1())
             .configure(static_files::configure)
             .configure(public_routes)
+            .configure(tlog::routes)
             .default_service(web::to(not_found));
     }
 }

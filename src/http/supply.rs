@@ -10,7 +10,7 @@ pub(super) async fn create_party(
     let app = s.app.clone();
     blocking(move || app.create_party(&c, body.into_inner()))
         .await
-        .map(|v| created(&v))
+        .map(|v| created(&s, &v))
 }
 
 pub(super) async fn create_lot(
@@ -21,7 +21,7 @@ pub(super) async fn create_lot(
     let app = s.app.clone();
     blocking(move || app.create_lot(&c, body.into_inner()))
         .await
-        .map(|v| created(&v))
+        .map(|v| created(&s, &v))
 }
 
 pub(super) async fn create_shipment(
@@ -32,7 +32,7 @@ pub(super) async fn create_shipment(
     let app = s.app.clone();
     blocking(move || app.create_shipment(&c, body.into_inner()))
         .await
-        .map(|v| created(&v))
+        .map(|v| created(&s, &v))
 }
 
 pub(super) async fn create_batch(
@@ -43,7 +43,7 @@ pub(super) async fn create_batch(
     let app = s.app.clone();
     blocking(move || app.create_batch(&c, body.into_inner()))
         .await
-        .map(|v| created(&v))
+        .map(|v| created(&s, &v))
 }
 
 pub(super) async fn create_listing(
@@ -54,7 +54,7 @@ pub(super) async fn create_listing(
     let app = s.app.clone();
     blocking(move || app.create_listing(&c, body.into_inner()))
         .await
-        .map(|v| created(&v))
+        .map(|v| created(&s, &v))
 }
 
 pub(super) async fn link_batches(
@@ -128,7 +128,7 @@ pub(super) async fn create_key(
     let app = s.app.clone();
     blocking(move || app.create_key(&c, &id, req.read_only))
         .await
-        .map(|v| created(&v))
+        .map(|v| created(&s, &v))
 }
 
 pub(super) async fn list_keys(

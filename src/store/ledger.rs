@@ -12,8 +12,9 @@ use crate::core::codec;
 use crate::core::domain::NodeId;
 use crate::core::event::{self, Actor, Event, EventBody, Hash, GENESIS};
 use crate::core::World;
+use crate::tlog::merkle::Tree;
 use parking_lot::{Mutex, RwLock};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 mod follow;
 mod verify;
@@ -24,11 +25,19 @@ pub const TAIL_CHECK: u64 = 10_000;
 pub const SNAPSHOT_AFTER: u64 = 10_000;
 const ID_KEY: &str = "id_key";
 /// The secrets whose fingerprints the log keeps (`fp/<name>`).
-pub(crate) const SECRETS: [&str; 2] = ["token.key", "qr"];
+pub(crate) const SECRETS: [&str; 3] = ["token.key", "qr", "log.key"];
+/// The named values of the verifiable log: its origin line and its last signed checkpoint.
+pub const LOG_ORIGIN: &str = "tlog/origin";
+pub const LOG_CHECKPOINT: &str = "tlog/checkpoint";
 
 /// Every named value a log keeps, as a copy of it must have them.
 pub(crate) fn named_values() -> Vec<String> {
-    let mut names = vec![ID_KEY.to_string(), LOG_FORMAT.to_string()];
+    let mut names = vec![
+        ID_KEY.to_string(),
+        LOG_FORMAT.to_string(),
+        LOG_ORIGIN.to_string(),
+        LOG_CHECKPOINT.to_string(),
+    ];
     names.extend(SECRETS.iter().map(|s| fingerprint_name(s)));
     names
 }
@@ -59,6 +68,17 @@ pub struct Ledger<L: EventLog> {
     bulk: AtomicBool,
     /// The event the saved snapshot was taken at; one snapshot is written at a time.
     snapshot_seq: Mutex<u64>,
+    /// The RFC 6962 Merkle tree over the log's entries (leaf `i` is event `i + 1`), grown
+    /// with the head (under its lock) and rebuilt with the world.
+    tree: RwLock<Tree>,
+    /// Every event up to this one is durable: the largest tree a checkpoint may sign.
+    durable: AtomicU64,
+}
+
+/// The Merkle leaf hash of a stored entry given as its chain hash and encoded event (the
+/// leaf is the whole entry, `hash ‖ event`).
+pub(crate) fn entry_leaf_hash(hash: &Hash, body: &[u8]) -> crate::tlog::hash::Hash {
+    crate::tlog::hash::leaf_hash_parts(&[hash, body])
 }
 
 fn decode(seq: u64, raw: &[u8]) -> Result<Event, StoreError> {
@@ -125,6 +145,8 @@ impl<L: EventLog> Ledger<L> {
             stopped: AtomicBool::new(false),
             bulk: AtomicBool::new(false),
             snapshot_seq: Mutex::new(0),
+            tree: RwLock::new(Tree::new()),
+            durable: AtomicU64::new(0),
         };
         // The tail's hash chain is checked while the snapshot loads (each on its own core);
         // nothing is served unless both succeed.
@@ -136,6 +158,10 @@ impl<L: EventLog> Ledger<L> {
         });
         tail?;
         let replayed = replayed?;
+        // What the log holds at open may still sit in the page cache (a process restart, not
+        // a machine's): made durable before any checkpoint can sign it.
+        ledger.log.sync_all()?;
+        ledger.durable.store(seq, Ordering::Release);
         if use_snapshot && replayed > SNAPSHOT_AFTER {
             ledger.save_snapshot()?;
         }
@@ -197,9 +223,9 @@ impl<L: EventLog> Ledger<L> {
         } else {
             None
         };
-        let (mut world, from) = match snap {
+        let (mut world, leaves, from) = match snap {
             Some(s) if s.seq <= head_seq && self.hash_at(s.seq)? == Some(s.hash) => {
-                (s.world, s.seq)
+                (s.world, s.leaves, s.seq)
             }
             Some(s) => {
                 return Err(StoreError::Corrupt(format!(
@@ -208,15 +234,18 @@ impl<L: EventLog> Ledger<L> {
                     event::hex(&s.hash)
                 )))
             }
-            None => (World::default(), 0),
+            None => (World::default(), Vec::new(), 0),
         };
+        let mut tree = Tree::from_leaf_hashes(leaves);
         let mut n = 0;
         self.log.scan(from + 1, &mut |seq, raw| {
             world.apply(&decode(seq, raw)?)?;
+            tree.push(crate::tlog::hash::leaf_hash(raw));
             n += 1;
             Ok(true)
         })?;
         *self.world.write() = world;
+        *self.tree.write() = tree;
         *self.snapshot_seq.lock() = from;
         if n > 0 {
             tracing::info!(from, events = n, "replayed the log after the snapshot");
@@ -271,10 +300,13 @@ impl<L: EventLog> Ledger<L> {
         if let Err(e) = self.log.sync_all() {
             return Err(self.stop(e));
         }
+        self.durable.fetch_max(head.seq, Ordering::AcqRel);
         let world = self.world.read();
+        let tree = self.tree.read();
         // A snapshot that cannot be written (a full disk) stops nothing: it is derived
         // data and the previous one stays valid.
-        self.log.save_snapshot(head.seq, &head.hash, &world)?;
+        self.log
+            .save_snapshot(head.seq, &head.hash, &world, tree.leaf_hashes())?;
         tracing::info!(seq = head.seq, "snapshot written");
         *at = head.seq;
         Ok(head.seq)
@@ -350,6 +382,7 @@ impl<L: EventLog> Store for Ledger<L> {
             body,
         };
         let (entry, hash) = event::seal(&head.hash, &ev)?;
+        let leaf = crate::tlog::hash::leaf_hash(&entry);
         // Whether the event applies (natural keys, amounts) is the world's to say; the
         // log only keeps it.
         let projection = self.world.read().project(&ev)?;
@@ -370,6 +403,7 @@ impl<L: EventLog> Store for Ledger<L> {
             Err(e) => return Err(self.stop(e)),
         }
         self.world.write().commit(&ev, &projection.puts);
+        self.tree.write().push(leaf);
         head.seq = seq;
         head.hash = hash;
         Ok(Committed { seq, hash })
@@ -384,11 +418,12 @@ impl<L: EventLog> Store for Ledger<L> {
 
     fn end_bulk(&self) -> Result<(), StoreError> {
         {
-            let _head = self.head.lock();
+            let head = self.head.lock();
             self.bulk.store(false, Ordering::Release);
             if let Err(e) = self.log.end_bulk() {
                 return Err(self.stop(e));
             }
+            self.durable.fetch_max(head.seq, Ordering::AcqRel);
         }
         // A large import is followed by a snapshot, so the next open loads it instead of
         // replaying the import.
@@ -408,7 +443,38 @@ impl<L: EventLog> Store for Ledger<L> {
         }
         // A failed sync stops the ledger before anyone waiting is answered: what it held
         // is acknowledged to nobody and served to nobody.
-        self.log.sync(seq).map_err(|e| self.stop(e))
+        self.log.sync(seq).map_err(|e| self.stop(e))?;
+        self.durable.fetch_max(seq, Ordering::AcqRel);
+        Ok(())
+    }
+
+    fn tree(&self) -> parking_lot::RwLockReadGuard<'_, Tree> {
+        self.tree.read()
+    }
+
+    fn durable_size(&self) -> u64 {
+        // The tree may lag the head by an append in flight: never more than it holds.
+        let tree = self.tree.read().size();
+        self.durable.load(Ordering::Acquire).min(tree)
+    }
+
+    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if seq == 0 || seq > self.head_seq() {
+            return Ok(None);
+        }
+        self.log.get(seq)
+    }
+
+    fn named(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.log.meta(name)
+    }
+
+    fn set_named(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.log.set_meta(name, value)
+    }
+
+    fn init_named(&self, name: &str, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.log.init_meta(name, value)
     }
 
     fn subject_events(&self, id: NodeId) -> Result<Vec<Event>, StoreError> {

@@ -6,7 +6,7 @@
 //! Entries are opaque bytes here (`hash ‖ encoded event`): a backend never decodes or
 //! judges them, it keeps them in order and makes them durable.
 
-use super::snapshot::Snapshot;
+use super::snapshot::{LeafHash, Snapshot};
 use super::StoreError;
 use crate::core::event::Hash;
 use crate::core::World;
@@ -62,9 +62,16 @@ pub trait EventLog: Send + Sync + 'static {
             }
         }
     }
-    /// Saves `world` as the snapshot taken at event `seq` with chain hash `hash`, replacing
-    /// the previous one atomically. The caller has made every entry up to `seq` durable.
-    fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError>;
+    /// Saves `world` (and the Merkle leaf hashes of events 1..=seq) as the snapshot taken at
+    /// event `seq` with chain hash `hash`, replacing the previous one atomically. The caller
+    /// has made every entry up to `seq` durable.
+    fn save_snapshot(
+        &self,
+        seq: u64,
+        hash: &Hash,
+        world: &World,
+        leaves: &[LeafHash],
+    ) -> Result<(), StoreError>;
     /// The saved snapshot, if any (an error if it is damaged).
     fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError>;
     /// Other writers (other nodes) may append to this log: the ledger then catches up with

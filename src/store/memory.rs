@@ -4,7 +4,7 @@
 
 use super::ledger::Ledger;
 use super::log::{AnswerVisit, EventLog, Visit};
-use super::snapshot::{self, Snapshot};
+use super::snapshot::{self, LeafHash, Snapshot};
 use super::StoreError;
 use crate::core::event::Hash;
 use crate::core::World;
@@ -221,9 +221,15 @@ impl EventLog for MemLog {
         Ok(())
     }
 
-    fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
+    fn save_snapshot(
+        &self,
+        seq: u64,
+        hash: &Hash,
+        world: &World,
+        leaves: &[LeafHash],
+    ) -> Result<(), StoreError> {
         let mut out = std::io::Cursor::new(Vec::new());
-        snapshot::encode(&mut out, seq, hash, world)
+        snapshot::encode(&mut out, seq, hash, world, leaves)
             .map_err(|e| StoreError::Snapshot(e.to_string()))?;
         self.inner.lock().snapshot = Some((seq, out.into_inner()));
         Ok(())

@@ -129,6 +129,10 @@ pub struct VerifyReport {
     pub events: u64,
     pub records: u64,
     pub head_hash: String,
+    /// The RFC 6962 root of the log's Merkle tree (base64), rebuilt from the entries.
+    pub tree_root: String,
+    /// The size of the newest checkpoint the log signed, checked against the tree.
+    pub checkpoint_size: Option<u64>,
     pub problems: Vec<String>,
 }
 
@@ -216,6 +220,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Committed, StoreError>;
     /// The recorded answer under an idempotency key.
     fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The RFC 6962 Merkle tree over the log (leaf `i` is the entry of event `i + 1`).
+    fn tree(&self) -> parking_lot::RwLockReadGuard<'_, crate::tlog::merkle::Tree>;
+    /// The largest tree size whose every entry is durable: what a checkpoint may sign.
+    fn durable_size(&self) -> u64;
+    /// The stored entry of event `seq` (`hash ‖ encoded event`): the Merkle leaf.
+    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A named value kept with the log (the log's origin, its last checkpoint).
+    fn named(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a named value, durably.
+    fn set_named(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Sets a named value unless one is set; returns the value kept.
+    fn init_named(&self, name: &str, value: &[u8]) -> Result<Vec<u8>, StoreError>;
     /// Starts a bulk import: appends are staged and written in large atomic chunks, and
     /// `sync` no longer waits; reads see staged events.
     fn begin_bulk(&self) -> Result<(), StoreError>;

@@ -119,8 +119,11 @@ impl<L: EventLog> Ledger<L> {
                     "event {seq} of another node does not apply here: {e}"
                 )))
             })?;
+            self.tree.write().push(super::entry_leaf_hash(&hash, &body));
             (head.seq, head.hash) = (seq, hash);
         }
+        // Another node's events are committed in the shared log: durable.
+        self.durable.fetch_max(head.seq, Ordering::AcqRel);
         Ok(())
     }
 

@@ -20,11 +20,14 @@ impl<L: EventLog> Ledger<L> {
             }
         };
         let mut at_snapshot = None;
+        // The Merkle tree, rebuilt from the stored bytes.
+        let mut tree = crate::tlog::merkle::Tree::new();
         if snap.as_ref().is_some_and(|s| s.seq == 0) {
             at_snapshot = Some(replay.digest());
         }
         self.log.scan(1, &mut |seq, raw| {
             report.events += 1;
+            tree.push(crate::tlog::hash::leaf_hash(raw));
             if seq != report.events {
                 report
                     .problems
@@ -79,6 +82,22 @@ impl<L: EventLog> Ledger<L> {
         }
         drop(head);
         report.records = replay.record_ids().count() as u64;
+        report.tree_root = crate::tlog::hash::b64(&tree.root());
+        if self.tree.read().root() != tree.root() {
+            report
+                .problems
+                .push("the resident Merkle tree differs from the one rebuilt from the log".into());
+        }
+        if let Some(s) = &snap {
+            let rebuilt = tree.leaf_hashes().get(..s.leaves.len());
+            if let Some(i) = rebuilt.and_then(|r| r.iter().zip(&s.leaves).position(|(a, b)| a != b))
+            {
+                report.problems.push(format!(
+                    "the snapshot's Merkle leaf of event {} differs from the log's (run `boardtrail reindex`)",
+                    i + 1
+                ));
+            }
+        }
         if report.problems.is_empty() && self.world.read().digest() != replay.digest() {
             report.problems.push(
                 "the resident state differs from a replay of the log (run `boardtrail reindex`)"

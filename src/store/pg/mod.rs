@@ -34,7 +34,7 @@ pub use conn::PgConfig;
 use rows::{insert_rows, Row};
 
 use super::log::{AnswerVisit, EventLog, Visit};
-use super::snapshot::Snapshot;
+use super::snapshot::{LeafHash, Snapshot};
 use super::StoreError;
 use crate::core::event::{self, Event, Hash};
 use crate::core::{codec, World};
@@ -501,8 +501,14 @@ impl EventLog for PgLog {
         })
     }
 
-    fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
-        snapshots::save(&self.cfg, seq, hash, world)
+    fn save_snapshot(
+        &self,
+        seq: u64,
+        hash: &Hash,
+        world: &World,
+        leaves: &[LeafHash],
+    ) -> Result<(), StoreError> {
+        snapshots::save(&self.cfg, seq, hash, world, leaves)
     }
 
     fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError> {

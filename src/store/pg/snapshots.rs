@@ -4,7 +4,7 @@
 use super::conn::{pg_err, PgConfig};
 use crate::core::event::Hash;
 use crate::core::World;
-use crate::store::snapshot::{self, Snapshot, SnapshotError};
+use crate::store::snapshot::{self, LeafHash, Snapshot, SnapshotError};
 use crate::store::StoreError;
 
 /// A snapshot is stored in parts of this many bytes (one row each).
@@ -12,9 +12,15 @@ const SNAPSHOT_PART: usize = 8 << 20;
 
 /// Saves the snapshot of `world` at event `seq`, replacing an older one atomically (a
 /// newer one another node saved stays).
-pub(super) fn save(cfg: &PgConfig, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
+pub(super) fn save(
+    cfg: &PgConfig,
+    seq: u64,
+    hash: &Hash,
+    world: &World,
+    leaves: &[LeafHash],
+) -> Result<(), StoreError> {
     let mut bytes = std::io::Cursor::new(Vec::new());
-    snapshot::encode(&mut bytes, seq, hash, world)
+    snapshot::encode(&mut bytes, seq, hash, world, leaves)
         .map_err(|e| StoreError::Snapshot(e.to_string()))?;
     let bytes = bytes.into_inner();
     // Its own connection: a large snapshot does not hold up this node's reads.

@@ -15,7 +15,7 @@
 
 use super::ledger::{entry_hash, Ledger};
 use super::log::{AnswerVisit, EventLog, Visit};
-use super::snapshot::{self, Snapshot};
+use super::snapshot::{self, LeafHash, Snapshot};
 use super::StoreError;
 use crate::core::event::{Hash, GENESIS};
 use crate::core::World;
@@ -341,9 +341,15 @@ impl EventLog for SledLog {
         Ok(())
     }
 
-    fn save_snapshot(&self, seq: u64, hash: &Hash, world: &World) -> Result<(), StoreError> {
+    fn save_snapshot(
+        &self,
+        seq: u64,
+        hash: &Hash,
+        world: &World,
+        leaves: &[LeafHash],
+    ) -> Result<(), StoreError> {
         let path = self.snapshot_path();
-        let bytes = snapshot::save(&path, seq, hash, world).map_err(|e| {
+        let bytes = snapshot::save(&path, seq, hash, world, leaves).map_err(|e| {
             let _ = std::fs::remove_file(path.with_extension("snapshot-new"));
             StoreError::Snapshot(format!("writing {}: {e}", path.display()))
         })?;
