@@ -414,6 +414,14 @@ impl App {
                                  (more than 18 446 744 073 709 551 thousandths in all): refused"
                         .into(),
                 },
+                StoreError::EntryTooLarge { len, max } => AppError::Rule {
+                    field: None,
+                    detail: format!(
+                        "this command would record {len} bytes in one event; an event of the \
+                         public log takes at most {max}: split it (e.g. one bulk action per \
+                         platform or seller)"
+                    ),
+                },
                 StoreError::HeadMoved { .. } => AppError::Store(StoreError::Unavailable(format!(
                     "other nodes kept appending first ({MAX_TRIES} tries)"
                 ))),

@@ -21,6 +21,9 @@ mod verify;
 
 /// Events whose hash chain is checked at every open (the whole log: `verify`).
 pub const TAIL_CHECK: u64 = 10_000;
+/// The largest log entry: the public log serves entries in C2SP tlog-tiles bundles, which
+/// prefix each with a 16-bit length.
+pub const MAX_ENTRY: usize = u16::MAX as usize;
 /// An open that replayed more events than this after the snapshot writes a new one.
 pub const SNAPSHOT_AFTER: u64 = 10_000;
 const ID_KEY: &str = "id_key";
@@ -382,6 +385,12 @@ impl<L: EventLog> Store for Ledger<L> {
             body,
         };
         let (entry, hash) = event::seal(&head.hash, &ev)?;
+        if entry.len() > MAX_ENTRY {
+            return Err(StoreError::EntryTooLarge {
+                len: entry.len(),
+                max: MAX_ENTRY,
+            });
+        }
         let leaf = crate::tlog::hash::leaf_hash(&entry);
         // Whether the event applies (natural keys, amounts) is the world's to say; the
         // log only keeps it.

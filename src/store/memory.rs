@@ -98,9 +98,15 @@ impl Ledger<MemLog> {
         Ledger::over(self.log().crashed(), true)
     }
 
-    /// The resident state's digest (see [`World::digest`]).
+    /// The resident state's digest (see [`World::digest`]) with the Merkle tree's size and root.
     pub fn digest(&self) -> [u8; 32] {
-        super::Store::world(self).digest()
+        // The world and the Merkle tree over the log: a replay must give back both.
+        let mut h = blake3::Hasher::new();
+        h.update(&super::Store::world(self).digest());
+        let tree = super::Store::tree(self);
+        h.update(&tree.size().to_be_bytes());
+        h.update(&tree.root());
+        *h.finalize().as_bytes()
     }
 
     /// Reads the resident state.
@@ -267,6 +273,31 @@ mod tests {
         log.append(2, &GENESIS, vec![3; 64], None).unwrap();
         log.sync(1).unwrap();
         assert_eq!(log.crashed().last().unwrap().map(|(s, _)| s), Some(1));
+    }
+
+    #[test]
+    fn an_event_too_large_for_a_log_entry_is_refused_and_not_visible() {
+        use crate::core::event::{Actor, EventBody};
+        use crate::store::Store;
+        let store = MemStore::new([3u8; 32]);
+        let actor = |n: usize| Actor {
+            party: None,
+            key: "k".repeat(n),
+        };
+        let body = || EventBody::KeyRevoked {
+            key: crate::core::domain::Id::new(0),
+        };
+        let err = store
+            .append(1, actor(70_000), body())
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(err, StoreError::EntryTooLarge { max: 65_535, .. }),
+            "{err}"
+        );
+        assert_eq!(store.head_seq(), 0);
+        assert_eq!(store.tree().size(), 0);
+        assert!(store.failure().is_none(), "a refused event stops nothing");
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub enum StoreError {
     /// The database reported an error.
     #[error("database: {0}")]
     Database(String),
+    /// The event would be larger than a log entry may be (C2SP tlog-tiles entry bundles
+    /// prefix each entry with a 16-bit length): refused, nothing written.
+    #[error("the event would take {len} bytes in the log, more than the {max} an entry may take")]
+    EntryTooLarge { len: usize, max: usize },
     /// The snapshot could not be written (the previous one stays; nothing is lost).
     #[error("snapshot: {0}")]
     Snapshot(String),
