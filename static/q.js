@@ -3,6 +3,7 @@
 // declared class and mill, the latest verdicts, and where it is sold. No key needed; with a
 // key the full trace is one click away.
 import { t, tv, el, $, replace, api, chrome, loading, errorBox, fmtTime, statusBadge, badge, ApiError } from './app.js';
+import { logStanding } from './logstate.js';
 
 const main = $('main');
 
@@ -62,6 +63,7 @@ function render(v) {
           l.inspection ? el('div', { class: 'small' }, t('q.latest', { verdict: tv('verdict', l.inspection.verdict), date: fmtTime(l.inspection.sampled_at, false) }),
             l.inspection.failed.length ? `：${l.inspection.failed.join('；')}` : '') : null)))
         : el('p', { class: 'muted' }, t('common.none'))),
+    logStanding(v.log),
     traceId
       ? el('p', null, el('a', { class: 'button', href: `/trace/${traceId}`, id: 'q-trace' }, t('q.full_trace')))
       : el('p', { class: 'muted small' }, t('q.signed_out'), ' ', v.signed_in ? null : el('a', { href: `/?next=${encodeURIComponent(location.pathname)}` }, t('common.go_signin'))),

@@ -9,6 +9,7 @@ import {
   safeUrl,
 } from './app.js';
 import { s } from './graph.js';
+import { witnessSection } from './logstate.js';
 
 const main = $('main');
 const ACTION_KINDS = ['delete', 'block', 'disconnect', 'suspend', 'terminate'];
@@ -715,13 +716,15 @@ async function start() {
     el('h1', null, t('reg.title')),
     el('nav', { class: 'section-nav', 'aria-label': t('reg.title') },
       el('a', { href: '#suppliers' }, t('reg.suppliers')), el('a', { href: '#affected' }, t('reg.affected')),
-      el('a', { href: '#actions' }, t('reg.actions')), el('a', { href: '#cases' }, t('reg.cases')), el('a', { href: '#stats' }, t('reg.stats'))),
+      el('a', { href: '#actions' }, t('reg.actions')), el('a', { href: '#cases' }, t('reg.cases')), el('a', { href: '#stats' }, t('reg.stats')),
+      el('a', { href: '#witnesses' }, t('log.witnesses'))),
     el('section', { class: 'card', id: 'suppliers', 'aria-labelledby': 'suppliers-h' }, el('h2', { id: 'suppliers-h' }, t('reg.suppliers')), el('div', { id: 'suppliers-body' })),
     declareForm(),
     el('section', { class: 'card', id: 'affected', 'aria-labelledby': 'affected-h' }, el('h2', { id: 'affected-h', tabindex: '-1' }, t('reg.affected')), el('div', { id: 'affected-body' })),
     actionsSection(),
     casesSection(),
     statsSection(),
+    witnessSection(),
   );
   await loadCases();
   await loadSuppliers();

@@ -76,6 +76,9 @@ fn regulator_orders_a_measure_and_the_platform_acknowledges_it() {
     sign_in(&b, &w, &regulator, &w.xuzhou);
     assert!(b.text("#me-role").contains("市场监管部门"));
     b.click("a.task-link[href='/regulator']");
+    // The log's witnesses have a section of their own (none configured here).
+    b.wait_text("#witnesses-summary", "最新检查点");
+    assert!(b.text("#witnesses-body").contains("尚未配置见证方"));
 
     // The non-compliant mill is listed with its status.
     let row = format!("#suppliers-table tr[data-supplier='{}']", w.ids.mill_a);
@@ -182,6 +185,16 @@ fn a_scan_link_without_a_key_shows_the_mill_behind_the_product() {
         b.find("#q-banner").is_some(),
         "a verdict banner is always shown"
     );
+    // Where it stands in the public log: its event, the checkpoint, a proof link.
+    w.wait_for_checkpoint();
+    b.refresh();
+    b.wait_text("#q-log-text", "已记入公开日志");
+    let proof = b.js(
+        "return document.querySelector('#q-log-proof').getAttribute('href')",
+        vec![],
+    );
+    let proof = proof.as_str().unwrap_or_default();
+    assert!(proof.starts_with("/log/proof/inclusion?seq="), "{proof}");
 
     // Opening the link directly works too, and so does an unknown code (a clear message).
     b.goto(&format!("{}{path}", w.base));

@@ -330,6 +330,20 @@ fn checkpoints_proofs_tiles_and_leaves() {
     }
     assert_eq!(i, leaves.len());
     // The trace names each node's event.
+    let lot_id = id(&lot);
+    let up = op.get(&format!("/api/v1/trace/upstream/{lot_id}"));
+    let nodes = up.ok(200)["nodes"].as_array().unwrap().clone();
+    let lot_node = nodes
+        .iter()
+        .find(|n| n["id"] == lot_id.as_str())
+        .expect("the lot");
+    assert_eq!(lot_node["seq"].as_u64(), Some(lot_seq));
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["seq"].as_u64().is_some_and(|s| s <= size2)),
+        "{nodes:?}"
+    );
     let w = op.get("/log/witnesses");
     assert_eq!(w.ok(200)["witnesses"], json!([]));
 }

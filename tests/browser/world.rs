@@ -226,6 +226,24 @@ impl World {
         (v["total"].as_u64().expect("total"), per)
     }
 
+    /// Waits until the log's signed checkpoint covers every event so far.
+    pub fn wait_for_checkpoint(&self) {
+        let events = self.op.events();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let cp = self.op.get("/log/checkpoint").text;
+            let size: u64 = cp.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0);
+            if size >= events {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint of {events}: {cp}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// The public scan link of a unit, on this server.
     pub fn scan_path(&self, unit: &str) -> String {
         let v = self.get(&format!("/units/{unit}"));
