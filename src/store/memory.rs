@@ -287,10 +287,7 @@ mod tests {
         let body = || EventBody::KeyRevoked {
             key: crate::core::domain::Id::new(0),
         };
-        let err = store
-            .append(1, actor(70_000), body())
-            .err()
-            .expect("refused");
+        let err = store.append(1, actor(70_000), body()).expect_err("refused");
         assert!(
             matches!(err, StoreError::EntryTooLarge { max: 65_535, .. }),
             "{err}"
