@@ -17,6 +17,8 @@ mod pg;
 mod stats;
 #[path = "support/synth.rs"]
 mod synth;
+#[path = "support/tlog.rs"]
+mod tlog;
 
 /// mimalloc instead of glibc's malloc: the resident world is millions of small
 /// allocations, and glibc's free-list consolidation cost a third of a trace (BENCHMARKS.md).
@@ -557,6 +559,7 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
         ing_fs.eps, args.writers, ing_fs.fdatasyncs_per_event, ing_fs1.eps
     );
     let stats_after = store.stats();
+    let tlog = tlog::measure(&store, ing.cpu_us_per_event)?;
 
     Ok(json!({
         "restart_s": round(restart_s, 3),
@@ -585,6 +588,7 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
         "ingest_1": ing1,
         "ingest_fdatasync": ing_fs,
         "ingest_fdatasync_1": ing_fs1,
+        "tlog": tlog,
     }))
 }
 
@@ -986,6 +990,7 @@ fn report(
     out["recall_view_p50_ms"] = json!(round(f(bt, "recall_view.p50"), 2));
     out["recall_view_p99_ms"] = json!(round(f(bt, "recall_view.p99"), 2));
     out["recall_view_max_ms"] = json!(round(f(bt, "recall_view.max"), 2));
+    out["tlog"] = bt["tlog"].clone();
     out["scale"] = json!(args.scale);
     out["sled_cache_mb"] = json!(args.cache_mb);
     out["seed"] = json!(args.seed);
