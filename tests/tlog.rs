@@ -16,7 +16,7 @@ type H = [u8; 32];
 fn b64(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
         .decode(s)
-        .expect("base64")
+        .unwrap_or_else(|e| panic!("{s:?} is not base64: {e}"))
 }
 
 fn hash(s: &str) -> H {
@@ -121,7 +121,9 @@ fn checkpoint_at_least(c: &Client, size: u64) -> (u64, H, String) {
             let mut lines = r.text.lines();
             let _origin = lines.next();
             let n: u64 = lines.next().expect("size").parse().expect("decimal");
-            let root = hash(lines.next().expect("root"));
+            let root = lines.next().expect("root");
+            assert!(root.len() == 44, "{}", r.text);
+            let root = hash(root);
             if n >= size {
                 return (n, root, r.text.clone());
             }

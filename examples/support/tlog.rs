@@ -92,7 +92,11 @@ pub fn measure(store: &SledStore, append_cpu_us: f64) -> Result<Value, String> {
     }
     // A checkpoint: the root at the size, signed; with four bureaus' cosignatures.
     let t = Instant::now();
-    let cp = Checkpoint::new("boardtrail.example.cn/log", n, tree.root_at(n).map_err(|e| e.to_string())?);
+    let cp = Checkpoint::new(
+        "boardtrail.example.cn/log",
+        n,
+        tree.root_at(n).map_err(|e| e.to_string())?,
+    );
     let log = Signer::generate("boardtrail.example.cn/log").map_err(|e| e.to_string())?;
     let text = cp.to_text();
     let own = log.sign(&text).map_err(|e| e.to_string())?;

@@ -64,9 +64,9 @@ pub struct World {
     /// The events (seq) that changed an existing record, oldest first (the event that
     /// created a record is found in the log: ids grow with seq).
     touched: Map<NodeId, Vec<u64>>,
-    /// For each event that created records: the first id it created and its seq, in
-    /// order (ids grow with seq), so that a record's creating event is a binary search.
-    created: Vec<(NodeId, u64)>,
+    /// The seq of the event that created each id (units: their batch's), by dense id: the
+    /// event a view names is one lookup.
+    created: Vec<u32>,
 }
 
 impl World {
@@ -139,8 +139,15 @@ impl World {
                 for (id, r) in puts {
                     self.load(*id, Arc::new(r.clone()));
                 }
-                if let Some((first, _)) = created_range(ev) {
-                    self.created.push((first, ev.seq));
+                if let Some((first, end)) = created_range(ev) {
+                    // Beyond 2^32 - 1 events the seq is not kept (0: views then name none)
+                    // rather than a wrong one.
+                    let seq = u32::try_from(ev.seq).unwrap_or(0);
+                    let (first, end) = (first as usize, end as usize);
+                    if self.created.len() < end {
+                        self.created.resize(end, 0);
+                    }
+                    self.created[first..end].fill(seq);
                 }
                 return;
             }
@@ -172,11 +179,10 @@ impl World {
 
     /// The event (seq) that created `id` (for a unit: its batch's).
     pub fn created_seq(&self, id: NodeId) -> Option<u64> {
-        if id >= self.next_id() {
-            return None;
+        match self.created.get(id as usize) {
+            Some(&seq) if seq > 0 => Some(u64::from(seq)),
+            _ => None,
         }
-        let i = self.created.partition_point(|&(first, _)| first <= id);
-        i.checked_sub(1).map(|i| self.created[i].1)
     }
 
     /// The events (seq) that changed an existing record since it was created, oldest first.
@@ -349,8 +355,7 @@ impl World {
     /// for equal worlds: replay must give the digest the live world had.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
-        for (first, seq) in &self.created {
-            h.update(&first.to_be_bytes());
+        for seq in &self.created {
             h.update(&seq.to_be_bytes());
         }
         for (i, r) in self.records.iter().enumerate() {

@@ -16,7 +16,7 @@ struct IndexesRef<'a> {
     keys: &'a Map<KeyDigest, NodeId>,
     shipped_by: &'a Map<NodeId, Vec<NodeId>>,
     touched: &'a Map<NodeId, Vec<u64>>,
-    created: &'a [(NodeId, u64)],
+    created: &'a [u32],
 }
 
 /// The same, owned, for decoding (field for field).
@@ -30,7 +30,7 @@ struct Indexes {
     keys: Map<KeyDigest, NodeId>,
     shipped_by: Map<NodeId, Vec<NodeId>>,
     touched: Map<NodeId, Vec<u64>>,
-    created: Vec<(NodeId, u64)>,
+    created: Vec<u32>,
 }
 
 impl World {
@@ -60,16 +60,31 @@ impl World {
     /// The world from its two encoded parts, decoded in parallel.
     pub fn from_parts(records: &[u8], indexes: &[u8]) -> Result<World, CodecError> {
         let (records, ix) = std::thread::scope(|s| {
-            let r = s.spawn(|| codec::decode::<Vec<Option<Arc<Record>>>>(records));
-            let ix = codec::decode::<Indexes>(indexes);
+            let r = s.spawn(|| World::decode_records(records));
+            let ix = World::decode_indexes(indexes);
             let records = match r.join() {
                 Ok(r) => r,
                 Err(p) => std::panic::resume_unwind(p),
             };
             (records, ix)
         });
-        let (records, ix) = (records?, ix?);
-        Ok(World {
+        Ok(World::from_decoded(records?, ix?))
+    }
+
+    /// Decodes the first part (on a thread of the caller's choosing).
+    pub fn decode_records(bytes: &[u8]) -> Result<RecordsPart, CodecError> {
+        codec::decode::<Vec<Option<Arc<Record>>>>(bytes).map(RecordsPart)
+    }
+
+    /// Decodes the second part.
+    pub fn decode_indexes(bytes: &[u8]) -> Result<IndexesPart, CodecError> {
+        codec::decode::<Indexes>(bytes).map(IndexesPart)
+    }
+
+    /// The world from its two decoded parts.
+    pub fn from_decoded(records: RecordsPart, ix: IndexesPart) -> World {
+        let (records, ix) = (records.0, ix.0);
+        World {
             graph: ix.graph,
             holdings: ix.holdings,
             recipients: ix.recipients,
@@ -80,6 +95,11 @@ impl World {
             shipped_by: ix.shipped_by,
             touched: ix.touched,
             created: ix.created,
-        })
+        }
     }
 }
+
+/// The records part of a snapshot, decoded.
+pub struct RecordsPart(Vec<Option<Arc<Record>>>);
+/// The derived part of a snapshot, decoded.
+pub struct IndexesPart(Indexes);

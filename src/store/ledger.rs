@@ -226,9 +226,9 @@ impl<L: EventLog> Ledger<L> {
         } else {
             None
         };
-        let (mut world, leaves, from) = match snap {
+        let (mut world, mut tree, from) = match snap {
             Some(s) if s.seq <= head_seq && self.hash_at(s.seq)? == Some(s.hash) => {
-                (s.world, s.leaves, s.seq)
+                (s.world, s.tree, s.seq)
             }
             Some(s) => {
                 return Err(StoreError::Corrupt(format!(
@@ -237,9 +237,8 @@ impl<L: EventLog> Ledger<L> {
                     event::hex(&s.hash)
                 )))
             }
-            None => (World::default(), Vec::new(), 0),
+            None => (World::default(), Tree::new(), 0),
         };
-        let mut tree = Tree::from_leaf_hashes(leaves);
         let mut n = 0;
         self.log.scan(from + 1, &mut |seq, raw| {
             world.apply(&decode(seq, raw)?)?;
@@ -309,7 +308,7 @@ impl<L: EventLog> Ledger<L> {
         // A snapshot that cannot be written (a full disk) stops nothing: it is derived
         // data and the previous one stays valid.
         self.log
-            .save_snapshot(head.seq, &head.hash, &world, tree.leaf_hashes())?;
+            .save_snapshot(head.seq, &head.hash, &world, &tree)?;
         tracing::info!(seq = head.seq, "snapshot written");
         *at = head.seq;
         Ok(head.seq)

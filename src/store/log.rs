@@ -6,10 +6,11 @@
 //! Entries are opaque bytes here (`hash ‖ encoded event`): a backend never decodes or
 //! judges them, it keeps them in order and makes them durable.
 
-use super::snapshot::{LeafHash, Snapshot};
+use super::snapshot::Snapshot;
 use super::StoreError;
 use crate::core::event::Hash;
 use crate::core::World;
+use crate::tlog::merkle::Tree;
 
 /// What [`EventLog::scan`] calls with each entry (`seq`, bytes); `false` stops the scan.
 pub type Visit<'a> = dyn FnMut(u64, &[u8]) -> Result<bool, StoreError> + 'a;
@@ -62,7 +63,7 @@ pub trait EventLog: Send + Sync + 'static {
             }
         }
     }
-    /// Saves `world` (and the Merkle leaf hashes of events 1..=seq) as the snapshot taken at
+    /// Saves `world` (and the Merkle tree over events 1..=seq) as the snapshot taken at
     /// event `seq` with chain hash `hash`, replacing the previous one atomically. The caller
     /// has made every entry up to `seq` durable.
     fn save_snapshot(
@@ -70,7 +71,7 @@ pub trait EventLog: Send + Sync + 'static {
         seq: u64,
         hash: &Hash,
         world: &World,
-        leaves: &[LeafHash],
+        tree: &Tree,
     ) -> Result<(), StoreError>;
     /// The saved snapshot, if any (an error if it is damaged).
     fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError>;

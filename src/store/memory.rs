@@ -4,10 +4,11 @@
 
 use super::ledger::Ledger;
 use super::log::{AnswerVisit, EventLog, Visit};
-use super::snapshot::{self, LeafHash, Snapshot};
+use super::snapshot::{self, Snapshot};
 use super::StoreError;
 use crate::core::event::Hash;
 use crate::core::World;
+use crate::tlog::merkle::Tree;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 
@@ -232,10 +233,10 @@ impl EventLog for MemLog {
         seq: u64,
         hash: &Hash,
         world: &World,
-        leaves: &[LeafHash],
+        tree: &Tree,
     ) -> Result<(), StoreError> {
         let mut out = std::io::Cursor::new(Vec::new());
-        snapshot::encode(&mut out, seq, hash, world, leaves)
+        snapshot::encode(&mut out, seq, hash, world, tree)
             .map_err(|e| StoreError::Snapshot(e.to_string()))?;
         self.inner.lock().snapshot = Some((seq, out.into_inner()));
         Ok(())

@@ -12,8 +12,9 @@
 //! ~2× smaller on this bincode and decompressed at GB/s, where zstd would cost restart time).
 //! A part's length and blake3 are of its compressed bytes, so damage is found before anything
 //! is decompressed. The parts are checked, decompressed and decoded on two threads. The third
-//! part is the log's Merkle leaf hashes (`seq` × 32 bytes, as they are: hashes do not
-//! compress), from which the tree is rebuilt without reading the log. A file is written to a
+//! part is the log's Merkle tree as it stores it (the leaf hashes, then every fourth level
+//! above: [`Tree::stored_levels`], their lengths given by `seq`; as they are, since hashes
+//! do not compress), so that loading it neither reads the log nor hashes anything. A file is written to a
 //! temporary name, fdatasynced, renamed over the old one and the directory fsynced: a crash
 //! leaves the old snapshot or the new one, never a mix.
 
@@ -43,12 +44,22 @@ pub struct Snapshot {
     pub seq: u64,
     pub hash: Hash,
     pub world: World,
-    /// The Merkle leaf hash of every event up to `seq`, in order.
-    pub leaves: Vec<LeafHash>,
+    /// The Merkle tree over events 1..=seq.
+    pub tree: Tree,
 }
 
-/// A Merkle tree leaf hash (SHA-256, RFC 6962).
-pub type LeafHash = crate::tlog::hash::Hash;
+use crate::tlog::merkle::Tree;
+
+/// The lengths of the stored levels of a tree of `size` leaves.
+fn level_lengths(size: u64) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut n = size as usize;
+    while n > 0 {
+        out.push(n);
+        n >>= crate::tlog::merkle::STRIDE;
+    }
+    out
+}
 
 /// A writer that hashes and counts what passes through it.
 struct Hashing<W> {
@@ -113,12 +124,12 @@ pub fn encode<W: Write + Seek>(
     seq: u64,
     hash: &Hash,
     world: &World,
-    leaves: &[LeafHash],
+    tree: &Tree,
 ) -> Result<(), SnapshotError> {
-    if leaves.len() as u64 != seq {
+    if tree.size() != seq {
         return Err(SnapshotError::Damaged(format!(
-            "{} leaf hashes for a snapshot at event {seq}",
-            leaves.len()
+            "a tree of {} leaves for a snapshot at event {seq}",
+            tree.size()
         )));
     }
     out.write_all(&[0u8; HEADER])?;
@@ -130,8 +141,10 @@ pub fn encode<W: Write + Seek>(
             hasher: blake3::Hasher::new(),
             n: 0,
         };
-        for leaf in leaves {
-            h.write_all(leaf)?;
+        for level in tree.stored_levels() {
+            for hash in level {
+                h.write_all(hash)?;
+            }
         }
         (h.n, *h.hasher.finalize().as_bytes())
     };
@@ -183,36 +196,53 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     let (a, rest) = rest.split_at(lens[0] as usize);
     let (b, c) = rest.split_at(lens[1] as usize);
     let (sum_a, sum_b, sum_c) = (&h[72..104], &h[112..144], &h[152..184]);
-    if c.len() as u64 != seq.saturating_mul(32) {
-        return Err(damaged("it does not hold one leaf hash per event"));
+    let lengths = level_lengths(seq);
+    if c.len() != lengths.iter().sum::<usize>().saturating_mul(32) {
+        return Err(damaged(
+            "its Merkle tree does not have the size of its event",
+        ));
     }
-    let (a, b, leaves_ok) = std::thread::scope(|s| {
-        let t = s.spawn(|| unpack(a, sum_a));
-        let b = unpack(b, sum_b);
-        let leaves_ok = blake3::hash(c).as_bytes() == sum_c;
-        let a = t
-            .join()
-            .unwrap_or_else(|_| Err(SnapshotError::Damaged("decompression failed".into())));
-        (a, b, leaves_ok)
+    // Three threads: each part decompressed and decoded, and the tree's upper levels
+    // rebuilt from the leaf hashes.
+    let part_err = |e: crate::core::codec::CodecError| SnapshotError::Damaged(e.to_string());
+    let (records, indexes, tree) = std::thread::scope(|s| {
+        let ta =
+            s.spawn(|| unpack(a, sum_a).and_then(|v| World::decode_records(&v).map_err(part_err)));
+        let tb =
+            s.spawn(|| unpack(b, sum_b).and_then(|v| World::decode_indexes(&v).map_err(part_err)));
+        let tree = if blake3::hash(c).as_bytes() == sum_c {
+            let mut levels = Vec::with_capacity(lengths.len());
+            let mut rest = c;
+            for (j, &n) in lengths.iter().enumerate() {
+                let (level, tail) = rest.split_at(n * 32);
+                rest = tail;
+                // Room to grow at the bottom: the first appends after a start do not copy
+                // the leaves.
+                let extra = if j == 0 { n / 8 + 1024 } else { 0 };
+                let mut v = Vec::with_capacity(n + extra);
+                v.extend(level.chunks_exact(32).map(|l| {
+                    let mut x = [0u8; 32];
+                    x.copy_from_slice(l);
+                    x
+                }));
+                levels.push(v);
+            }
+            Tree::from_stored_levels(levels).map_err(SnapshotError::Damaged)
+        } else {
+            Err(damaged("the Merkle tree's checksum does not match"))
+        };
+        let failed = || SnapshotError::Damaged("decoding failed".into());
+        let records = ta.join().unwrap_or_else(|_| Err(failed()));
+        let indexes = tb.join().unwrap_or_else(|_| Err(failed()));
+        (records, indexes, tree)
     });
-    let (a, b) = (a?, b?);
-    if !leaves_ok {
-        return Err(damaged("the leaf hashes' checksum does not match"));
-    }
-    let leaves = c
-        .chunks_exact(32)
-        .map(|l| {
-            let mut x = [0u8; 32];
-            x.copy_from_slice(l);
-            x
-        })
-        .collect();
-    let world = World::from_parts(&a, &b).map_err(|e| SnapshotError::Damaged(e.to_string()))?;
+    let world = World::from_decoded(records?, indexes?);
+    let tree = tree?;
     Ok(Snapshot {
         seq,
         hash,
         world,
-        leaves,
+        tree,
     })
 }
 
@@ -223,7 +253,7 @@ pub fn save(
     seq: u64,
     hash: &Hash,
     world: &World,
-    leaves: &[LeafHash],
+    tree: &Tree,
 ) -> Result<u64, SnapshotError> {
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("snapshot-new");
@@ -234,7 +264,7 @@ pub fn save(
         .truncate(true)
         .mode(0o600)
         .open(&tmp)?;
-    encode(&mut file, seq, hash, world, leaves)?;
+    encode(&mut file, seq, hash, world, tree)?;
     file.sync_data()?;
     let len = file.metadata()?.len();
     drop(file);
@@ -271,12 +301,17 @@ mod tests {
         let path = dir.path().join("db.snapshot");
         assert!(load(&path).unwrap().is_none());
         let world = World::default();
-        let leaves: Vec<LeafHash> = (0..7u8).map(|i| [i; 32]).collect();
-        assert!(save(&path, 6, &[9u8; 32], &world, &leaves).is_err());
-        save(&path, 7, &[9u8; 32], &world, &leaves).unwrap();
+        let leaves: Vec<crate::tlog::hash::Hash> = (0..40u8).map(|i| [i; 32]).collect();
+        let tree = Tree::from_leaf_hashes(leaves.clone());
+        assert!(save(&path, 39, &[9u8; 32], &world, &tree).is_err());
+        save(&path, 40, &[9u8; 32], &world, &tree).unwrap();
         let s = load(&path).unwrap().unwrap();
-        assert_eq!((s.seq, s.hash), (7, [9u8; 32]));
-        assert_eq!(s.leaves, leaves);
+        assert_eq!((s.seq, s.hash), (40, [9u8; 32]));
+        assert_eq!(s.tree.leaf_hashes(), leaves.as_slice());
+        assert_eq!(
+            s.tree,
+            crate::tlog::merkle::Tree::from_leaf_hashes(leaves.clone())
+        );
         assert_eq!(s.world.digest(), world.digest());
         // Any flipped byte is caught, header or body or checksum.
         let bytes = std::fs::read(&path).unwrap();

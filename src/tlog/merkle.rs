@@ -2,10 +2,13 @@
 //! audit paths `PATH(m, D[n])` and §2.1.2 consistency proofs `PROOF(m, D[n])`), kept
 //! incrementally in memory.
 //!
-//! The tree stores, for every level `k`, the hashes of all complete, aligned subtrees of
-//! `2^k` leaves: `levels[k][j] = MTH(D[j·2^k : (j+1)·2^k])`, so `levels[0]` are the leaf
-//! hashes and `levels[k].len() == size >> k`. Appending a leaf adds at most one hash per
-//! level (amortised O(1)); nothing is ever rehashed.
+//! The tree stores, for every fourth height `h = 4j`, the hashes of all complete, aligned
+//! subtrees of `2^h` leaves: `levels[j][i] = MTH(D[i·2^h : (i+1)·2^h])`, so `levels[0]`
+//! are the leaf hashes and `levels[j].len() == size >> 4j` (about 1.07 hashes a leaf in
+//! all; the tile levels of C2SP tlog-tiles, heights 8L, are among them). A complete subtree
+//! of another height is folded from at most 8 stored ones below it. Appending a leaf
+//! hashes, amortised, about one node; nothing is ever rehashed, and a snapshot keeps the
+//! stored levels, so loading one hashes nothing.
 //!
 //! Every subtree the RFC recursion visits (splitting `D[n]` at the largest power of two
 //! `k < n`) starts at a multiple of the next power of two at or above its length, so its
@@ -31,9 +34,35 @@ pub enum ProofError {
 /// An RFC 6962 Merkle tree, append-only (plus [`Tree::truncate`] for rollbacks).
 #[derive(Default, Clone, PartialEq, Eq)]
 pub struct Tree {
-    /// `levels[k][j]` = MTH of leaves `j·2^k .. (j+1)·2^k`; `levels[k].len() == size >> k`.
-    /// No level is empty: `levels.len()` is the bit length of the size.
+    /// `levels[j][i]` = MTH of leaves `i·2^4j .. (i+1)·2^4j`; `levels[j].len() == size >> 4j`.
+    /// No level is empty.
     pub(crate) levels: Vec<Vec<Hash>>,
+}
+
+/// Heights between stored levels.
+pub const STRIDE: u32 = 4;
+/// Subtrees of one stored level that make one of the next.
+const FAN: usize = 1 << STRIDE;
+
+/// The MTH of `2^r` consecutive complete subtrees of equal height (a balanced fold).
+fn fold(hashes: &[Hash]) -> Hash {
+    debug_assert!(hashes.len().is_power_of_two() && hashes.len() <= FAN);
+    let mut buf = [[0u8; 32]; FAN / 2];
+    let mut n = hashes.len();
+    if n == 1 {
+        return hashes[0];
+    }
+    for (i, pair) in hashes.chunks_exact(2).enumerate() {
+        buf[i] = node_hash(&pair[0], &pair[1]);
+    }
+    n /= 2;
+    while n > 1 {
+        for i in 0..n / 2 {
+            buf[i] = node_hash(&buf[2 * i], &buf[2 * i + 1]);
+        }
+        n /= 2;
+    }
+    buf[0]
 }
 
 impl std::fmt::Debug for Tree {
@@ -60,34 +89,57 @@ impl Tree {
         }
         levels.push(leaves);
         while let Some(last) = levels.last() {
-            if last.len() < 2 {
+            if last.len() < FAN {
                 break;
             }
-            let next: Vec<Hash> = last
-                .chunks_exact(2)
-                .map(|pair| node_hash(&pair[0], &pair[1]))
-                .collect();
+            let next: Vec<Hash> = last.chunks_exact(FAN).map(fold).collect();
             levels.push(next);
         }
         Tree { levels }
     }
 
-    /// Appends one leaf hash. Amortised O(1): each complete subtree closed by this leaf
-    /// is hashed once, from its two stored halves.
+    /// The tree from its stored levels as [`Tree::stored_levels`] gave them (a snapshot):
+    /// their lengths are checked, their hashes trusted (the snapshot has its own checksum,
+    /// and `verify` rebuilds the tree from the log).
+    pub fn from_stored_levels(levels: Vec<Vec<Hash>>) -> Result<Tree, String> {
+        let size = levels.first().map_or(0, Vec::len);
+        let mut want = size;
+        for (j, l) in levels.iter().enumerate() {
+            if l.len() != want || l.is_empty() {
+                return Err(format!(
+                    "stored level {j} holds {} hashes, not {want}",
+                    l.len()
+                ));
+            }
+            want /= FAN;
+        }
+        if want != 0 {
+            return Err("a stored level is missing".into());
+        }
+        Ok(Tree { levels })
+    }
+
+    /// The stored levels (leaf hashes first), to keep them in a snapshot.
+    pub fn stored_levels(&self) -> &[Vec<Hash>] {
+        &self.levels
+    }
+
+    /// Appends one leaf hash. Amortised O(1): every 16 subtrees of a stored level complete
+    /// one of the next, hashed once (15 node hashes) from them.
     pub fn push(&mut self, leaf_hash: Hash) {
         if self.levels.is_empty() {
             self.levels.push(Vec::new());
         }
         self.levels[0].push(leaf_hash);
-        let mut k = 0;
-        while self.levels[k].len().is_multiple_of(2) {
-            let n = self.levels[k].len();
-            let parent = node_hash(&self.levels[k][n - 2], &self.levels[k][n - 1]);
-            if self.levels.len() == k + 1 {
+        let mut j = 0;
+        while self.levels[j].len().is_multiple_of(FAN) {
+            let n = self.levels[j].len();
+            let parent = fold(&self.levels[j][n - FAN..]);
+            if self.levels.len() == j + 1 {
                 self.levels.push(Vec::new());
             }
-            self.levels[k + 1].push(parent);
-            k += 1;
+            self.levels[j + 1].push(parent);
+            j += 1;
         }
     }
 
@@ -205,9 +257,9 @@ impl Tree {
         if size >= self.size() {
             return;
         }
-        for (k, level) in self.levels.iter_mut().enumerate() {
-            // size < self.size() fits in usize; k < 64 since levels.len() is a bit length.
-            level.truncate((size >> k) as usize);
+        for (j, level) in self.levels.iter_mut().enumerate() {
+            // size < self.size() fits in usize; 4j < 64 since the levels shrink by 16.
+            level.truncate((size >> (STRIDE as usize * j)) as usize);
         }
         while self.levels.last().is_some_and(|l| l.is_empty()) {
             self.levels.pop();
@@ -233,10 +285,14 @@ impl Tree {
         Ok(())
     }
 
-    /// The stored hash of the complete subtree of `2^k` leaves starting at leaf `start`.
-    /// `start` must be a multiple of `2^k` and `start + 2^k <= size`.
+    /// The hash of the complete subtree of `2^k` leaves starting at leaf `start`: stored,
+    /// or folded from the `2^(k mod 4)` stored ones below it. `start` must be a multiple of
+    /// `2^k` and `start + 2^k <= size`.
     pub(crate) fn complete(&self, k: u32, start: u64) -> Hash {
-        self.levels[k as usize][(start >> k) as usize]
+        let j = (k / STRIDE) as usize;
+        let first = (start >> (STRIDE * j as u32)) as usize;
+        let count = 1usize << (k % STRIDE);
+        fold(&self.levels[j][first..first + count])
     }
 
     /// MTH(D[start:end]) for a subtree the RFC 6962 recursion visits: `start < end <=
@@ -338,11 +394,31 @@ mod unit_tests {
         let mut dup = tree.clone();
         dup.push(all[2]);
         assert_eq!(dup.position(&all[2]), Some(2), "first index wins");
-        assert!(tree.memory_bytes() >= before + 10 * 32 + 5 * 32);
+        assert!(tree.memory_bytes() >= before + 10 * 32);
+        // Every fourth height is stored: 10 leaves, nothing above; 300 leaves: 300, 18, 1.
+        assert_eq!(tree.levels.iter().map(Vec::len).collect::<Vec<_>>(), [10]);
+        let big = Tree::from_leaf_hashes(leaves(300));
         assert_eq!(
-            tree.levels.iter().map(Vec::len).collect::<Vec<_>>(),
-            [10, 5, 2, 1]
+            big.stored_levels().iter().map(Vec::len).collect::<Vec<_>>(),
+            [300, 18, 1]
         );
+        let mut pushed = Tree::new();
+        for h in leaves(300) {
+            pushed.push(h);
+        }
+        assert_eq!(pushed, big);
+        assert_eq!(
+            Tree::from_stored_levels(big.stored_levels().to_vec()).as_ref(),
+            Ok(&big)
+        );
+        // Lengths that do not fit one tree are refused.
+        let mut bad = big.stored_levels().to_vec();
+        bad[1].pop();
+        assert!(Tree::from_stored_levels(bad).is_err());
+        let mut short = big.stored_levels().to_vec();
+        short.pop();
+        assert!(Tree::from_stored_levels(short).is_err());
+        assert_eq!(Tree::from_stored_levels(Vec::new()), Ok(Tree::new()));
     }
 
     #[test]

@@ -270,7 +270,10 @@ fn rfc6962_reference_roots() {
         assert_eq!(hex(&naive_mth(&rfc_leaf_hashes()[..size])), *want);
     }
     for (k, want) in RFC_NODES.iter().enumerate() {
-        let got: Vec<String> = tree.levels[k + 1].iter().map(hex).collect();
+        let h = k as u32 + 1;
+        let got: Vec<String> = (0..tree.size() >> h)
+            .map(|i| hex(&tree.complete(h, i << h)))
+            .collect();
         assert_eq!(got, *want, "level {}", k + 1);
     }
 }
@@ -433,7 +436,7 @@ fn verifier_rejects_wrong_lengths_even_with_matching_roots() {
     }
     let root = tree.root();
     for k in 1..=3u32 {
-        let interior = tree.levels[k as usize][0];
+        let interior = tree.complete(k, 0);
         let proof = tree.inclusion_proof(0, 8).unwrap();
         verify_inclusion(&all[0], 0, 8, &proof, &root).unwrap();
         assert!(verify_inclusion(&interior, 0, 8, &proof[k as usize..], &root).is_err());

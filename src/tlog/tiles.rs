@@ -4,7 +4,7 @@
 //!
 //! Tile `N` at level `L` holds, for `i` in `0..256`, the hash
 //! `MTH(D[(N·256+i)·256^L : (N·256+i+1)·256^L])`, a complete subtree of `2^(8L)` leaves,
-//! which is `levels[8L][N·256+i]` of the tree. A partial tile holds the first `W < 256`
+//! which is the stored hash at height 8L, index N·256+i, of the tree. A partial tile holds the first `W < 256`
 //! of those hashes.
 
 use super::merkle::Tree;
@@ -152,13 +152,16 @@ pub fn format_tile_index(index: u64) -> String {
 
 impl Tree {
     /// The bytes of hash tile `index` at `level` with `width` hashes (256 for a full tile):
-    /// `width × 32` bytes, hash `i` being `levels[8·level][index·256 + i]`. `None` if the
+    /// `width × 32` bytes, hash `i` being the stored hash at height `8·level`, index
+    /// `index·256 + i` (stored level `2·level`: the tree keeps every fourth height). `None` if the
     /// tree does not (yet) hold all those hashes, or `width` is not in `1..=256`.
     pub fn tile(&self, level: u8, index: u64, width: u16) -> Option<Vec<u8>> {
         if width == 0 || u64::from(width) > TILE_WIDTH {
             return None;
         }
-        let hashes = self.levels.get(usize::from(level) * 8)?;
+        let hashes = self
+            .levels
+            .get(usize::from(level) * (8 / super::merkle::STRIDE as usize))?;
         let start = usize::try_from(index.checked_mul(TILE_WIDTH)?).ok()?;
         let end = start.checked_add(usize::from(width))?;
         let tile = hashes.get(start..end)?;

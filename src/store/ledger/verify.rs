@@ -89,9 +89,9 @@ impl<L: EventLog> Ledger<L> {
                 .push("the resident Merkle tree differs from the one rebuilt from the log".into());
         }
         if let Some(s) = &snap {
-            let rebuilt = tree.leaf_hashes().get(..s.leaves.len());
-            if let Some(i) = rebuilt.and_then(|r| r.iter().zip(&s.leaves).position(|(a, b)| a != b))
-            {
+            let kept = s.tree.leaf_hashes();
+            let rebuilt = tree.leaf_hashes().get(..kept.len());
+            if let Some(i) = rebuilt.and_then(|r| r.iter().zip(kept).position(|(a, b)| a != b)) {
                 report.problems.push(format!(
                     "the snapshot's Merkle leaf of event {} differs from the log's (run `boardtrail reindex`)",
                     i + 1

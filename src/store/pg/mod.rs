@@ -34,10 +34,11 @@ pub use conn::PgConfig;
 use rows::{insert_rows, Row};
 
 use super::log::{AnswerVisit, EventLog, Visit};
-use super::snapshot::{LeafHash, Snapshot};
+use super::snapshot::Snapshot;
 use super::StoreError;
 use crate::core::event::{self, Event, Hash};
 use crate::core::{codec, World};
+use crate::tlog::merkle::Tree;
 use parking_lot::Mutex;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
@@ -506,9 +507,9 @@ impl EventLog for PgLog {
         seq: u64,
         hash: &Hash,
         world: &World,
-        leaves: &[LeafHash],
+        tree: &Tree,
     ) -> Result<(), StoreError> {
-        snapshots::save(&self.cfg, seq, hash, world, leaves)
+        snapshots::save(&self.cfg, seq, hash, world, tree)
     }
 
     fn load_snapshot(&self) -> Result<Option<Snapshot>, StoreError> {

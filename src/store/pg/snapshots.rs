@@ -4,8 +4,9 @@
 use super::conn::{pg_err, PgConfig};
 use crate::core::event::Hash;
 use crate::core::World;
-use crate::store::snapshot::{self, LeafHash, Snapshot, SnapshotError};
+use crate::store::snapshot::{self, Snapshot, SnapshotError};
 use crate::store::StoreError;
+use crate::tlog::merkle::Tree;
 
 /// A snapshot is stored in parts of this many bytes (one row each).
 const SNAPSHOT_PART: usize = 8 << 20;
@@ -17,10 +18,10 @@ pub(super) fn save(
     seq: u64,
     hash: &Hash,
     world: &World,
-    leaves: &[LeafHash],
+    tree: &Tree,
 ) -> Result<(), StoreError> {
     let mut bytes = std::io::Cursor::new(Vec::new());
-    snapshot::encode(&mut bytes, seq, hash, world, leaves)
+    snapshot::encode(&mut bytes, seq, hash, world, tree)
         .map_err(|e| StoreError::Snapshot(e.to_string()))?;
     let bytes = bytes.into_inner();
     // Its own connection: a large snapshot does not hold up this node's reads.

@@ -15,10 +15,11 @@
 
 use super::ledger::{entry_hash, Ledger};
 use super::log::{AnswerVisit, EventLog, Visit};
-use super::snapshot::{self, LeafHash, Snapshot};
+use super::snapshot::{self, Snapshot};
 use super::StoreError;
 use crate::core::event::{Hash, GENESIS};
 use crate::core::World;
+use crate::tlog::merkle::Tree;
 use parking_lot::{Condvar, Mutex};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -346,10 +347,10 @@ impl EventLog for SledLog {
         seq: u64,
         hash: &Hash,
         world: &World,
-        leaves: &[LeafHash],
+        tree: &Tree,
     ) -> Result<(), StoreError> {
         let path = self.snapshot_path();
-        let bytes = snapshot::save(&path, seq, hash, world, leaves).map_err(|e| {
+        let bytes = snapshot::save(&path, seq, hash, world, tree).map_err(|e| {
             let _ = std::fs::remove_file(path.with_extension("snapshot-new"));
             StoreError::Snapshot(format!("writing {}: {e}", path.display()))
         })?;
