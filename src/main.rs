@@ -312,6 +312,10 @@ fn serve<L: EventLog>(
     );
     actix_web::rt::System::new().block_on(async move {
         let running = server::start(&cfg, store)?;
+        println!(
+            "log key (verify checkpoints with it): {}",
+            running.log.vkey()
+        );
         if let Some(token) = generated_token {
             // Printed once to the terminal, never to the log.
             println!("operator token (set BOARDTRAIL_ADMIN_TOKEN to choose one): {token}");

@@ -457,6 +457,9 @@ fn witnesses_cosign_a_growing_log_and_refuse_a_fork() {
     let grown = op.events();
     cosigned(&op, grown);
     drop(a);
+    // A backup of the store as it is now, taken while it is stopped.
+    let older = dir.path().join("older");
+    copy_dir(&a_dir, &older);
     // A fork: a copy of the log (same key, same origin) takes other events than the
     // original. The witness cosigns whichever it sees first and refuses the other.
     copy_dir(&a_dir, &b_dir);
@@ -495,6 +498,34 @@ fn witnesses_cosign_a_growing_log_and_refuse_a_fork() {
     assert!(
         status.contains(&format!("cosigned size {}", grown + 1)),
         "{status}"
+    );
+    drop(b);
+    // A log that shrinks (the whole data dir restored from the older backup: its store and
+    // its checkpoint agree) gets no cosignature either, and is told why.
+    let o = spawn_binary_with(&older, TOKEN, None, &args);
+    let op_o = Client::new(&o.base, Some(TOKEN));
+    // It signs a new checkpoint once it grows again: of other events than the witness saw.
+    op_o.party("回滚后的工厂", "manufacturer", "91321300MA1C0P5D0", "宿迁");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let refused = loop {
+        let s = op_o.get("/log/witnesses").body;
+        if let Some(e) = s["witnesses"][0]["last_error"].as_str() {
+            break e.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the shrunk log was never refused: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        refused.contains("409") || refused.contains("422"),
+        "{refused}"
+    );
+    let note_o = op_o.get("/log/checkpoint").text;
+    assert!(
+        !note_o.contains(&format!("— {wname} ")),
+        "the rolled-back log got a cosignature: {note_o}"
     );
 }
 
