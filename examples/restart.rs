@@ -1,21 +1,28 @@
 //! How long a store takes to open (snapshot, tree, tail check, replay), on the data a
-//! `bench --keep` run left: `cargo run --release --example restart -- <work>/bt [runs]`.
-//! For profiling the start (`perf record … restart`); the benchmark's own restart figure
-//! is `examples/bench.rs`'s.
+//! `bench --keep` run left: `cargo run --release --example restart -- <work>/bt [runs]
+//! [views]`; with `views`, then as many upstream views of random units (p50), to profile.
+//! The benchmark's own restart and view figures are `examples/bench.rs`'s.
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use boardtrail::app::{App, Caller};
+use boardtrail::domain::NodeKind;
 use boardtrail::store::{SledConfig, SledStore, Store};
+use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let dir = args.next().ok_or("usage: restart <data dir> [runs]")?;
-    let runs: usize = args
+    let dir = args
         .next()
-        .map_or(Ok(3), |r| r.parse())
-        .map_err(|e| format!("runs: {e}"))?;
+        .ok_or("usage: restart <data dir> [runs] [views]")?;
+    let num = |a: Option<String>, default: usize| -> Result<usize, String> {
+        a.map_or(Ok(default), |r| r.parse().map_err(|e| format!("{r}: {e}")))
+    };
+    let runs = num(args.next(), 3)?.max(1);
+    let views = num(args.next(), 0)?;
+    let mut last = None;
     for _ in 0..runs {
         let t = Instant::now();
         let mut cfg = SledConfig::new(std::path::Path::new(&dir).join("db"));
@@ -27,6 +34,38 @@ fn main() -> Result<(), String> {
             store.head_seq(),
             store.tree().size()
         );
+        last = Some(store);
     }
+    let Some(store) = last.filter(|_| views > 0) else {
+        return Ok(());
+    };
+    let store = Arc::new(store);
+    let app = App::new(store.clone());
+    let ids: Vec<String> = {
+        let w = store.world();
+        (0..w.next_id())
+            .filter(|&i| w.meta(i).is_some_and(|m| m.kind == NodeKind::Unit))
+            .step_by(97)
+            .map(|u| app.ids().format(NodeKind::Unit, u))
+            .collect()
+    };
+    if ids.is_empty() {
+        return Err("the store has no units".into());
+    }
+    let caller = Caller::operator();
+    let mut us = Vec::with_capacity(views);
+    for i in 0..views {
+        let id = &ids[(i * 7919) % ids.len()];
+        let t = Instant::now();
+        let v = app.upstream(&caller, id).map_err(|e| e.to_string())?;
+        us.push(t.elapsed().as_secs_f64() * 1e6);
+        std::hint::black_box(v);
+    }
+    us.sort_by(f64::total_cmp);
+    println!(
+        "{views} upstream views: p50 {:.1} µs, p99 {:.1} µs",
+        us[views / 2],
+        us[views * 99 / 100]
+    );
     Ok(())
 }

@@ -26,7 +26,7 @@ impl Names {
     pub(crate) fn of(&mut self, ids: &IdCodec, kind: NodeKind, id: NodeId) -> Arc<str> {
         self.formatted
             .entry(id)
-            .or_insert_with(|| ids.format(kind, id).into())
+            .or_insert_with(|| ids.with_formatted(kind, id, |s| Arc::<str>::from(s)))
             .clone()
     }
 

@@ -76,13 +76,21 @@ impl IdCodec {
 
     /// The public id of record `id` of `kind`.
     pub fn format(&self, kind: NodeKind, id: NodeId) -> String {
+        self.with_formatted(kind, id, str::to_string)
+    }
+
+    /// Calls `f` with the public id of record `id` of `kind`, formatted on the stack (a
+    /// caller that keeps it in an `Arc<str>` allocates once).
+    pub fn with_formatted<T>(&self, kind: NodeKind, id: NodeId, f: impl FnOnce(&str) -> T) -> T {
         let code = self.code(kind, id);
-        let mut out = String::with_capacity(kind.prefix().len() + 1 + ID_CHARS);
-        out.push_str(kind.prefix());
-        out.push('_');
-        // The alphabet is ASCII.
-        out.extend(code.iter().map(|&c| c as char));
-        out
+        let prefix = kind.prefix().as_bytes();
+        let mut buf = [0u8; 48];
+        let n = prefix.len() + 1 + ID_CHARS;
+        buf[..prefix.len()].copy_from_slice(prefix);
+        buf[prefix.len()] = b'_';
+        buf[prefix.len() + 1..n].copy_from_slice(&code);
+        // The prefixes and the base32 alphabet are ASCII.
+        f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
     }
 
     /// The public id of a typed id: its kind comes from its type.
