@@ -17,6 +17,13 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/log/tile/{tail:.*}", web::get().to(tile));
 }
 
+/// A public JSON answer (proofs, the witnesses): hashes only, readable from any origin.
+fn public_json<T: serde::Serialize>(v: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .json(v)
+}
+
 fn log(s: &State) -> &Arc<Transparency> {
     &s.log
 }
@@ -151,9 +158,7 @@ async fn inclusion(
         root: tree.root_at(size).map(|h| b64(&h)).unwrap_or_default(),
         proof: proof.iter().map(b64).collect(),
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(view))
+    Ok(public_json(&view))
 }
 
 fn parse_hash(s: &str) -> Option<Hash> {
@@ -206,22 +211,18 @@ async fn consistency(
         root2: root(to),
         proof: proof.iter().map(b64).collect(),
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(view))
+    Ok(public_json(&view))
 }
 
 async fn witnesses(s: web::Data<State>) -> HttpResponse {
     let log = log(&s);
     let published = log.published();
-    HttpResponse::Ok()
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
-        .json(serde_json::json!({
+    public_json(&serde_json::json!({
             "origin": log.origin(),
             "checkpoint_size": published.as_ref().map(|p| p.checkpoint.size),
             "cosigned_by": published.map(|p| p.cosigned_by).unwrap_or_default(),
             "witnesses": log.witnesses(),
-        }))
+    }))
 }
 
 /// `tile/<L>/<N>[.p/<W>]` (hashes, public) and `tile/entries/<N>[.p/<W>]` (the events:

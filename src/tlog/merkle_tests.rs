@@ -128,7 +128,7 @@ fn naive_subproof(m: usize, d: &[Hash], b: bool) -> Vec<Hash> {
 }
 
 /// PROOF(m, D[n]) (with the empty proof for m == 0, which the RFC leaves undefined).
-fn naive_proof(m: usize, d: &[Hash]) -> Vec<Hash> {
+pub(crate) fn naive_proof(m: usize, d: &[Hash]) -> Vec<Hash> {
     if m == 0 {
         return vec![];
     }

@@ -5,46 +5,12 @@
 /// consistency proof (§2.1, §2.1.2), and checkpoints signed by its key.
 pub(crate) mod test_log {
     use crate::tlog::checkpoint::Checkpoint;
-    use crate::tlog::hash::{empty_root, leaf_hash, node_hash, Hash};
+    use crate::tlog::hash::{leaf_hash, Hash};
+    // The naive RFC 6962 §2.1 MTH and PROOF of the tree's own tests.
+    use crate::tlog::merkle::tests::{naive_mth as mth, naive_proof};
     use crate::tlog::note::{Note, Signer};
 
     pub const ORIGIN: &str = "example.com/log";
-
-    fn split(n: usize) -> usize {
-        let mut k = 1;
-        while k * 2 < n {
-            k *= 2;
-        }
-        k
-    }
-
-    pub fn mth(leaves: &[Hash]) -> Hash {
-        match leaves.len() {
-            0 => empty_root(),
-            1 => leaves[0],
-            n => {
-                let k = split(n);
-                node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
-            }
-        }
-    }
-
-    fn subproof(m: usize, leaves: &[Hash], whole: bool) -> Vec<Hash> {
-        let n = leaves.len();
-        if m == n {
-            return if whole { vec![] } else { vec![mth(leaves)] };
-        }
-        let k = split(n);
-        if m <= k {
-            let mut p = subproof(m, &leaves[..k], whole);
-            p.push(mth(&leaves[k..]));
-            p
-        } else {
-            let mut p = subproof(m - k, &leaves[k..], false);
-            p.push(mth(&leaves[..k]));
-            p
-        }
-    }
 
     pub struct TestLog {
         pub signer: Signer,
@@ -66,10 +32,7 @@ pub(crate) mod test_log {
         }
 
         pub fn proof(&self, old: usize, size: usize) -> Vec<Hash> {
-            if old == 0 {
-                return vec![];
-            }
-            subproof(old, &self.leaves[..size], true)
+            naive_proof(old, &self.leaves[..size])
         }
 
         pub fn checkpoint(&self, size: usize) -> String {
