@@ -28,14 +28,16 @@ impl App {
     pub(crate) fn log_standing(&self, id: NodeId) -> Option<LogStanding> {
         let log = self.log()?;
         let seq = self.store.world().created_seq(id)?;
-        let published = log.published();
-        let size = published.as_ref().map(|p| p.checkpoint.size);
+        let (size, cosigned_by) = match log.published_summary() {
+            Some((n, by)) => (Some(n), by),
+            None => (None, Vec::new()),
+        };
         let included = size.is_some_and(|n| n >= seq);
         Some(LogStanding {
             seq,
             checkpoint_size: size,
             included,
-            cosigned_by: published.map(|p| p.cosigned_by).unwrap_or_default(),
+            cosigned_by,
             proof: size
                 .filter(|_| included)
                 .map(|n| format!("/log/proof/inclusion?seq={seq}&size={n}")),

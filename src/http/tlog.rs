@@ -121,22 +121,31 @@ async fn inclusion(
 ) -> Result<HttpResponse, AppError> {
     let log = log(&s);
     let size = proof_size(log, q.size, "size")?;
+    // Finding a leaf by its hash scans the leaves: off the executor, a slice at a time.
+    let by_hash = match (&q.seq, &q.hash) {
+        (None, Some(h)) => {
+            let h = parse_hash(h)
+                .ok_or_else(|| AppError::bad("hash", "not a base64 SHA-256 hash (32 bytes)"))?;
+            let store = log.store().clone();
+            let found = web::block(move || find_leaf(store.as_ref(), &h, size))
+                .await
+                .map_err(|e| AppError::Internal(format!("blocking task failed: {e}")))?;
+            Some(found.ok_or_else(|| {
+                AppError::not_found(
+                    "hash",
+                    format!("no leaf with that hash in the tree of {size}"),
+                )
+            })?)
+        }
+        _ => None,
+    };
     let tree = log.store().tree();
     let index = match (&q.seq, &q.hash) {
         (Some(_), Some(_)) => return Err(AppError::bad("hash", "give seq or hash, not both")),
         (None, None) => return Err(AppError::bad("seq", "give seq (an event number) or hash")),
         (Some(0), None) => return Err(AppError::bad("seq", "events are numbered from 1")),
         (Some(seq), None) => seq - 1,
-        (None, Some(h)) => {
-            let h = parse_hash(h)
-                .ok_or_else(|| AppError::bad("hash", "not a base64 SHA-256 hash (32 bytes)"))?;
-            tree.position(&h).filter(|&i| i < size).ok_or_else(|| {
-                AppError::not_found(
-                    "hash",
-                    format!("no leaf with that hash in the tree of {size}"),
-                )
-            })?
-        }
+        (None, Some(_)) => by_hash.unwrap_or(size),
     };
     if index >= size {
         return Err(AppError::rule(
@@ -159,6 +168,24 @@ async fn inclusion(
         proof: proof.iter().map(b64).collect(),
     };
     Ok(public_json(&view))
+}
+
+/// The first leaf below `size` whose hash is `h`: a linear scan, the tree's read lock held
+/// for one slice of leaves at a time (appends go on in between; leaves never move).
+fn find_leaf(store: &dyn crate::store::Store, h: &Hash, size: u64) -> Option<u64> {
+    const SLICE: u64 = 1 << 16;
+    let mut from = 0;
+    while from < size {
+        let to = (from + SLICE).min(size);
+        let tree = store.tree();
+        let leaves = tree.leaf_hashes().get(from as usize..to as usize)?;
+        if let Some(i) = leaves.iter().position(|l| l == h) {
+            return Some(from + i as u64);
+        }
+        drop(tree);
+        from = to;
+    }
+    None
 }
 
 fn parse_hash(s: &str) -> Option<Hash> {

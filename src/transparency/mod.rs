@@ -194,6 +194,15 @@ impl Transparency {
         self.signer.name()
     }
 
+    /// The published checkpoint's size and the witnesses that cosigned it, without copying
+    /// the note (the public scan view asks on every request).
+    pub fn published_summary(&self) -> Option<(u64, Vec<String>)> {
+        self.published
+            .read()
+            .as_ref()
+            .map(|p| (p.checkpoint.size, p.cosigned_by.clone()))
+    }
+
     /// The published checkpoint, if one was signed.
     pub fn published(&self) -> Option<Published> {
         self.published.read().clone()
