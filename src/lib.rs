@@ -13,6 +13,7 @@ pub mod core;
 pub mod demo;
 pub mod digital_link;
 pub mod error;
+pub mod gs1;
 pub mod http;
 pub mod migrate;
 pub mod qr;

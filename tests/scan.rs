@@ -92,8 +92,36 @@ fn world(srv: &TestServer) -> World {
         .ok(201)
         .clone()
     };
-    // A batch code with a slash and a space, to be percent-encoded in the Digital Link.
-    let gtin_batch = batch("B/2026 01", Some("9506000134352"));
+    // A code printed in a Digital Link must be a valid GS1 AI 10 (and its units' serials
+    // AI 21): GS1's character set 82, at most 20 characters. Refused (422) otherwise, and
+    // nothing is written.
+    let before = op.events();
+    let refused = |code: &str, serials: bool| {
+        op.post(
+            "/api/v1/batches",
+            &json!({"manufacturer": maker, "batch_code": code,
+            "product": {"name": "两门衣柜 wardrobe", "model": "MS-YG-120", "gtin": "9506000134352"},
+            "quantity": 3, "serials": serials,
+            "inputs": [{"lot": lot, "quantity": {"value": 5.0, "unit": "sheet"}}],
+            "produced_at": "2026-03-04T08:00:00+08:00"}),
+        )
+        .problem(422)
+    };
+    let said = refused("B 2026 01", true);
+    assert!(said.contains("' '") && said.contains("AI 10"), "{said}");
+    let said = refused("MS-W2603-01-8441AB", true);
+    assert!(
+        said.contains("AI 21") && said.contains("at most 20"),
+        "{said}"
+    );
+    let said = refused("MS-W2603-01-8441AB-XYZ", false);
+    assert!(
+        said.contains("AI 10") && said.contains("at most 20"),
+        "{said}"
+    );
+    assert_eq!(op.events(), before, "a refused batch writes nothing");
+    // A batch code with a slash, to be percent-encoded in the Digital Link.
+    let gtin_batch = batch("B/2026-01", Some("9506000134352"));
     assert_eq!(
         gtin_batch["product"]["gtin"], "09506000134352",
         "GTIN-13 is padded to 14"
@@ -122,7 +150,7 @@ fn codes_decode_and_lead_to_the_supplier() {
     assert_eq!(
         qr_url,
         format!(
-            "{}/01/09506000134352/10/B%2F2026%2001/21/B%2F2026%2001-0002",
+            "{}/01/09506000134352/10/B%2F2026-01/21/B%2F2026-01-0002",
             srv.base
         )
     );
@@ -137,7 +165,7 @@ fn codes_decode_and_lead_to_the_supplier() {
     assert_eq!(decoded, qr_url);
     let (status, view) = follow(&decoded);
     assert_eq!(status, 200, "{view}");
-    assert_eq!(view["serial"], "B/2026 01-0002");
+    assert_eq!(view["serial"], "B/2026-01-0002");
     assert_eq!(
         view["lots"][0]["supplier"]["name"],
         "临沂鑫源板材 Linyi Xinyuan"
@@ -243,7 +271,7 @@ fn codes_decode_and_lead_to_the_supplier() {
     let html = String::from_utf8(html).unwrap();
     assert_eq!(html.matches("<svg").count(), 3);
     assert!(
-        html.contains("B/2026 01-0003")
+        html.contains("B/2026-01-0003")
             && html.contains("MS-YG-120")
             && html.contains("宿迁木森家具")
     );
@@ -260,7 +288,7 @@ fn digital_link_resolver_validates_and_serves_linksets() {
     let srv = TestServer::start();
     let w = world(&srv);
     let anon = w.op.with_token(None);
-    let ok = "/01/09506000134352/10/B%2F2026%2001";
+    let ok = "/01/09506000134352/10/B%2F2026-01";
     let r = anon.get(ok);
     assert_eq!(r.ok(200)["kind"], "batch");
     assert_eq!(
@@ -268,17 +296,16 @@ fn digital_link_resolver_validates_and_serves_linksets() {
         "临沂鑫源板材 Linyi Xinyuan"
     );
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
-    anon.get(&format!("{ok}/21/B%2F2026%2001-0003")).ok(200);
+    anon.get(&format!("{ok}/21/B%2F2026-01-0003")).ok(200);
     // GTIN-13 written as 14 digits only; a wrong check digit, wrong order, unknown AI: 400.
-    anon.get("/01/09506000134353/10/B%2F2026%2001").problem(400);
-    anon.get("/01/09506000134352/21/B%2F2026%2001-0001/10/B%2F2026%2001")
+    anon.get("/01/09506000134353/10/B%2F2026-01").problem(400);
+    anon.get("/01/09506000134352/21/B%2F2026-01-0001/10/B%2F2026-01")
         .problem(400);
     anon.get("/01/09506000134352/99/x").problem(400);
     anon.get("/01/0950600013435/10/x").problem(400);
     // Valid but unknown: 404.
     anon.get("/01/09506000134352/10/NO-SUCH-BATCH").problem(404);
-    anon.get(&format!("{ok}/21/B%2F2026%2001-0009"))
-        .problem(404);
+    anon.get(&format!("{ok}/21/B%2F2026-01-0009")).problem(404);
     anon.get("/01/09506000134352").problem(404);
     // linkType=all: an RFC 9264 linkset anchored at the Digital Link.
     let r = anon.get(&format!("{ok}?linkType=all"));

@@ -87,6 +87,10 @@ impl App {
             .map_err(|e| AppError::rule("lot_code", e))?;
         let quantity = Self::quantity("quantity", req.quantity)?;
         let gtin = Self::gtin("gtin", &req.gtin)?;
+        if gtin.is_some() {
+            // It is printed as AI 10 of the lot's Digital Link: it must resolve.
+            gs1_code("lot_code", "10", &lot_code, "")?;
+        }
         self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
             let produced_at = Self::time("produced_at", &req.produced_at, now)?;
@@ -199,6 +203,21 @@ impl App {
                 .map_err(|e| AppError::rule("product.model", e))?,
             gtin: Self::gtin("product.gtin", &req.product.gtin)?,
         };
+        if product.gtin.is_some() {
+            // Printed as AI 10, and each unit's serial (`{code}-0001`) as AI 21, of their
+            // Digital Links: both must resolve.
+            gs1_code("batch_code", "10", &batch_code, "")?;
+            if req.serials {
+                let width = req.quantity.max(1).to_string().len().max(4);
+                let longest = format!("{batch_code}-{}", "9".repeat(width));
+                gs1_code(
+                    "batch_code",
+                    "21",
+                    &longest,
+                    " (the units' serials are the batch code, '-' and the unit's number)",
+                )?;
+            }
+        }
         if req.quantity == 0 || req.quantity > MAX_PIECES {
             return Err(AppError::rule(
                 "quantity",
@@ -422,4 +441,15 @@ impl App {
         })?;
         Ok((done.view, done.changed))
     }
+}
+
+/// Refuses (422) a code of an item with a GTIN that would not be a valid GS1 AI `ai` value
+/// in its Digital Link: GS1's character set 82 and length.
+fn gs1_code(field: &str, ai: &str, value: &str, why: &str) -> AppResult<()> {
+    crate::gs1::dl::check_element(ai, value).map_err(|e| {
+        AppError::rule(
+            field,
+            format!("with a GTIN, this code is printed in a GS1 Digital Link, where {e}{why}: choose a shorter code of A-Z a-z 0-9 and !\"%&'()*+,-./:;<=>?_"),
+        )
+    })
 }
