@@ -346,7 +346,7 @@ pub struct Link<'a> {
 }
 
 /// Expands a link type to the relation type used as a linkset member name.
-fn expand_rel(rel: &str) -> String {
+pub fn expand_rel(rel: &str) -> String {
     if let Some(term) = rel.strip_prefix("gs1:") {
         format!("{GS1_VOC}{term}")
     } else if let Some(term) = rel.strip_prefix("schema:") {

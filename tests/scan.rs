@@ -317,6 +317,48 @@ fn digital_link_resolver_validates_and_serves_linksets() {
         .as_str()
         .unwrap();
     assert!(trace.contains("/q/"));
+    // linkType=linkset, and Accept: application/linkset+json: the same linkset.
+    let r = anon.get(&format!("{ok}?linkType=linkset"));
+    assert_eq!(r.status, 200);
+    assert!(r.content_type.starts_with("application/linkset+json"));
+    assert_eq!(r.body["linkset"][0]["anchor"], format!("{}{ok}", srv.base));
+    let (status, headers, body) = anon.get_bytes(ok, &[("Accept", "application/linkset+json")]);
+    assert_eq!(status, 200);
+    let via_accept: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(via_accept, r.body);
+    // Every answer for an item links its linkset.
+    let link = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("link"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    assert!(
+        link.contains("rel=\"linkset\"") && link.contains("linkType=linkset"),
+        "{link}"
+    );
+    // linkType=<type>: a redirect (307) to that link, the rest of the query passed on; a
+    // type the item has no link of: 404.
+    let no_redirects = ureq::AgentBuilder::new().redirects(0).build();
+    let r = no_redirects
+        .get(&format!(
+            "{}{ok}?linkType=gs1:traceability&17=270101",
+            srv.base
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 307);
+    let to = r.header("location").unwrap_or_default().to_string();
+    assert!(to.contains("/q/") && to.ends_with("?17=270101"), "{to}");
+    anon.get(&format!("{ok}?linkType=gs1:certificationInfo"))
+        .problem(404);
+    // A trailing slash is tolerated.
+    assert_eq!(anon.get(&format!("{ok}/")).status, 200);
+    // The resolver's description file.
+    let d = anon.get("/.well-known/gs1resolver");
+    let d = d.ok(200);
+    assert_eq!(d["supportedPrimaryKeys"], json!(["01"]));
+    assert_eq!(d["resolverRoot"], srv.base.as_str());
+    assert_eq!(d["supportedLinkType"][0]["prefix"], "gs1:");
     // HEAD and a CORS preflight.
     let head = ureq::head(&format!("{}{ok}", srv.base))
         .set("Accept", "application/json")

@@ -40,6 +40,11 @@ impl App {
         self
     }
 
+    /// The base of the links the service prints (empty without QR codes).
+    pub fn public_url(&self) -> &str {
+        self.qr.as_ref().map_or("", |q| q.public_url.as_str())
+    }
+
     /// Shows the verifiable log's checkpoints in views.
     pub fn with_log(mut self, log: Arc<crate::transparency::Transparency>) -> App {
         self.log = Some(log);

@@ -498,6 +498,12 @@ pub fn public_routes(cfg: &mut web::ServiceConfig) {
             .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
     )
     .service(
+        web::resource("/.well-known/gs1resolver")
+            .route(web::get().to(scan::resolver_description))
+            .route(web::head().to(scan::resolver_description))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
+    )
+    .service(
         web::resource("/01/{tail:.*}")
             .route(web::get().to(digital_link))
             .route(web::head().to(digital_link))

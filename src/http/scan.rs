@@ -130,26 +130,112 @@ pub(super) struct LinkTypeQuery {
     link_type: Option<String>,
 }
 
-/// GS1 Digital Link resolver: `/01/{gtin}[/10/{batch}][/21/{serial}]`.
+/// GS1 Digital Link resolver: `/01/{gtin}[/10/{batch}][/21/{serial}]` (GS1-Conformant
+/// Resolver 1.2). Every request is validated against the GS1 DL grammar and AI table (400
+/// naming the fault). `linkType=linkset` (or the deprecated `all`), or `Accept:
+/// application/linkset+json`, answers the RFC 9264 linkset; `linkType=<type>` redirects
+/// (307) to that link, query string passed on, or 404; without one the default link's
+/// content (the public scan view) is served at the Digital Link itself. Every answer for an
+/// item links its linkset (`Link: …; rel="linkset"`).
 pub(super) async fn digital_link(
     req: HttpRequest,
     s: web::Data<State>,
     q: web::Query<LinkTypeQuery>,
 ) -> HttpResponse {
     let resolved = s.app.resolve_digital_link(req.path());
-    if q.link_type.as_deref() == Some("all") {
-        let body = resolved.and_then(|(id, dl)| s.app.linkset(id, &dl));
-        return cors(match body {
-            Ok(v) => HttpResponse::Ok()
-                .content_type("application/linkset+json")
-                .json(v),
-            Err(e) => e.error_response(),
-        });
-    }
     if let Err(e @ AppError::BadRequest { .. }) = &resolved {
         return cors(e.error_response());
     }
-    scan_response(&req, &s, resolved.map(|(id, _)| id))
+    let linkset_link = format!(
+        "<{}?linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\"",
+        req.path()
+    );
+    let wants_linkset = matches!(q.link_type.as_deref(), Some("linkset" | "all"))
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/linkset+json"));
+    let with_link = |mut r: HttpResponse| {
+        if let Ok(v) = header::HeaderValue::from_str(&linkset_link) {
+            r.headers_mut().insert(header::LINK, v);
+        }
+        cors(r)
+    };
+    if wants_linkset {
+        let body = resolved.and_then(|(id, dl)| s.app.linkset(id, &dl));
+        return match body {
+            Ok(v) => with_link(
+                HttpResponse::Ok()
+                    .content_type("application/linkset+json")
+                    .json(v),
+            ),
+            Err(e) => cors(e.error_response()),
+        };
+    }
+    if let Some(kind) = q.link_type.as_deref() {
+        let target = resolved
+            .and_then(|(id, dl)| s.app.linkset(id, &dl))
+            .map(|set| link_of_type(&set, &crate::digital_link::expand_rel(kind)));
+        return match target {
+            Ok(Some(href)) => with_link(
+                HttpResponse::TemporaryRedirect()
+                    .insert_header((header::LOCATION, pass_query(&href, req.query_string())))
+                    .finish(),
+            ),
+            Ok(None) => cors(problem(
+                StatusCode::NOT_FOUND,
+                format!("this item has no link of type {kind}"),
+                Some("linkType"),
+            )),
+            Err(e) => cors(e.error_response()),
+        };
+    }
+    let ok = resolved.is_ok();
+    let resp = scan_response(&req, &s, resolved.map(|(id, _)| id));
+    if ok {
+        with_link(resp)
+    } else {
+        resp
+    }
+}
+
+/// The first target of relation `rel` in a linkset.
+fn link_of_type(set: &serde_json::Value, rel: &str) -> Option<String> {
+    set["linkset"][0][rel][0]["href"]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// `href` with the request's query string passed on, less `linkType` (the resolver's own).
+fn pass_query(href: &str, query: &str) -> String {
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("linkType="))
+        .collect();
+    if rest.is_empty() {
+        return href.to_string();
+    }
+    let sep = if href.contains('?') { '&' } else { '?' };
+    format!("{href}{sep}{}", rest.join("&"))
+}
+
+/// `/.well-known/gs1resolver`: the resolver description file (GS1-Conformant Resolver
+/// 1.2, its description-file schema).
+pub(super) async fn resolver_description(s: web::Data<State>) -> HttpResponse {
+    cors(
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .json(serde_json::json!({
+                "name": "boardtrail 板材溯源",
+                "resolverRoot": s.app.public_url(),
+                "supportedPrimaryKeys": ["01"],
+                "supportedLinkType": [
+                    {"namespace": crate::digital_link::GS1_VOC, "prefix": "gs1:"}
+                ],
+                "linkTypeDefaultCanBeLinkset": false,
+            })),
+    )
 }
 
 pub(super) async fn preflight() -> HttpResponse {
