@@ -219,6 +219,8 @@ fn serve(args: &Args, dir: PathBuf) -> Result<Served, String> {
     let mut cfg = Config::new(&dir);
     cfg.bind = "127.0.0.1:0".into();
     cfg.admin_token = Some(TOKEN.into());
+    // One load generator is one client: the per-client limit of anonymous scans is off.
+    cfg.anonymous_limit.per_second = 0.0;
     cfg.workers = args.workers;
     cfg.cache_mb = args.cache_mb;
     let t = Instant::now();

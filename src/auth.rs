@@ -37,6 +37,26 @@ pub struct Auth {
     operator_hash: Option<[u8; 32]>,
     limit: RateLimit,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// Anonymous requests (scans of a code, Digital Links), per client address.
+    anonymous: RateLimit,
+    clients: Mutex<HashMap<std::net::IpAddr, Bucket>>,
+}
+
+/// Client buckets kept before full ones are dropped (a full bucket is a client that has
+/// not asked for a while: forgetting it changes nothing).
+const MAX_CLIENTS: usize = 100_000;
+
+/// Takes one token from `b` under `limit`; the seconds to wait if there is none.
+fn take(b: &mut Bucket, limit: RateLimit, now: Instant) -> Result<(), u64> {
+    let elapsed = now.duration_since(b.at).as_secs_f64();
+    b.tokens = (b.tokens + elapsed * limit.per_second).min(limit.burst);
+    b.at = now;
+    if b.tokens >= 1.0 {
+        b.tokens -= 1.0;
+        Ok(())
+    } else {
+        Err(((1.0 - b.tokens) / limit.per_second).ceil().max(1.0) as u64)
+    }
 }
 
 impl Auth {
@@ -49,6 +69,40 @@ impl Auth {
             operator_hash,
             limit,
             buckets: Mutex::new(HashMap::new()),
+            anonymous: RateLimit {
+                per_second: 20.0,
+                burst: 60.0,
+            },
+            clients: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The limit on anonymous requests per client address (0 per second: none).
+    pub fn with_anonymous_limit(mut self, limit: RateLimit) -> Auth {
+        self.anonymous = limit;
+        self
+    }
+
+    /// Applies the per-client limit of anonymous requests (a scanned code, a Digital Link):
+    /// enumerating codes costs time.
+    pub fn check_anonymous(&self, client: std::net::IpAddr) -> Result<(), AppError> {
+        let limit = self.anonymous;
+        if limit.per_second <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut clients = self.clients.lock();
+        if clients.len() >= MAX_CLIENTS {
+            clients.retain(|_, b| {
+                b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_second < limit.burst
+            });
+        }
+        let b = clients.entry(client).or_insert(Bucket {
+            tokens: limit.burst,
+            at: now,
+        });
+        take(b, limit, now).map_err(|wait| AppError::RateLimited {
+            retry_after_s: wait,
         })
     }
 
@@ -91,18 +145,9 @@ impl Auth {
             tokens: self.limit.burst,
             at: now,
         });
-        let elapsed = now.duration_since(b.at).as_secs_f64();
-        b.tokens = (b.tokens + elapsed * self.limit.per_second).min(self.limit.burst);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = ((1.0 - b.tokens) / self.limit.per_second).ceil().max(1.0);
-            Err(AppError::RateLimited {
-                retry_after_s: wait as u64,
-            })
-        }
+        take(b, self.limit, now).map_err(|wait| AppError::RateLimited {
+            retry_after_s: wait,
+        })
     }
 }
 

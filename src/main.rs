@@ -66,6 +66,12 @@ enum Command {
         /// Burst of requests a key may make at once.
         #[arg(long, env = "BOARDTRAIL_RATE_BURST", default_value_t = 200.0)]
         rate_burst: f64,
+        /// Anonymous scans and Digital Link resolutions per second per client address
+        /// (0: no limit), and their burst.
+        #[arg(long, env = "BOARDTRAIL_ANON_RATE_PER_S", default_value_t = 20.0)]
+        anon_rate_per_s: f64,
+        #[arg(long, env = "BOARDTRAIL_ANON_RATE_BURST", default_value_t = 60.0)]
+        anon_rate_burst: f64,
         /// Load the demo world into an empty store first.
         #[arg(long)]
         demo: bool,
@@ -198,6 +204,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             workers,
             rate_per_s,
             rate_burst,
+            anon_rate_per_s,
+            anon_rate_burst,
             demo,
             log_origin,
             witnesses,
@@ -223,6 +231,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             cfg.rate_limit = boardtrail::auth::RateLimit {
                 per_second: rate_per_s,
                 burst: rate_burst,
+            };
+            cfg.anonymous_limit = boardtrail::auth::RateLimit {
+                per_second: anon_rate_per_s,
+                burst: anon_rate_burst,
             };
             let generated = admin_token.is_none();
             let token = match admin_token {

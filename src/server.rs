@@ -26,6 +26,8 @@ pub struct Config {
     pub workers: usize,
     /// Per-key request rate limit.
     pub rate_limit: crate::auth::RateLimit,
+    /// Per-client limit of anonymous scans and Digital Link resolutions.
+    pub anonymous_limit: crate::auth::RateLimit,
     /// Secret for QR tokens (`BOARDTRAIL_QR_KEY`); else `qr.key` in the data dir.
     pub qr_secret: Option<String>,
     /// The shared PostgreSQL log (`BOARDTRAIL_DATABASE_URL`) instead of the embedded sled
@@ -50,6 +52,10 @@ impl Config {
             cache_mb: 128,
             workers: 0,
             rate_limit: crate::auth::RateLimit::default(),
+            anonymous_limit: crate::auth::RateLimit {
+                per_second: 20.0,
+                burst: 60.0,
+            },
             qr_secret: None,
             database_url: None,
             log_origin: None,
@@ -230,7 +236,10 @@ pub fn start<L: EventLog>(cfg: &Config, store: Arc<Ledger<L>>) -> Result<Running
             .with_qr(qr_key, &public_url)
             .with_log(log.clone()),
     );
-    let auth = Arc::new(Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?);
+    let auth = Arc::new(
+        Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?
+            .with_anonymous_limit(cfg.anonymous_limit),
+    );
     let state = State {
         app: app.clone(),
         auth,

@@ -375,3 +375,25 @@ fn digital_link_resolver_validates_and_serves_linksets() {
         .unwrap()
         .contains("HEAD"));
 }
+
+#[test]
+fn anonymous_scans_are_rate_limited_per_client() {
+    let srv = TestServer::start_with(tempfile::tempdir().unwrap(), |cfg| {
+        cfg.anonymous_limit = boardtrail::auth::RateLimit {
+            per_second: 1.0,
+            burst: 5.0,
+        };
+    });
+    let anon = srv.client().with_token(None);
+    let code = "a".repeat(26);
+    for _ in 0..5 {
+        anon.get(&format!("/q/{code}")).problem(404);
+    }
+    // The sixth at once: 429 with Retry-After, for scans and Digital Links alike.
+    let r = anon.get(&format!("/q/{code}"));
+    r.problem(429);
+    assert!(r.header("retry-after").is_some());
+    anon.get("/01/09506000134352/10/X").problem(429);
+    // A caller with a key has its key's own limit.
+    srv.client().get(&format!("/q/{code}")).problem(404);
+}

@@ -115,11 +115,27 @@ pub(super) fn scan_response(
     })
 }
 
+/// The per-client limit of anonymous scans (a request with a key has its key's limit).
+fn anonymous_limit(req: &HttpRequest, s: &State) -> Result<(), HttpResponse> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        return Ok(());
+    }
+    let Some(peer) = req.peer_addr() else {
+        return Ok(());
+    };
+    s.auth
+        .check_anonymous(peer.ip())
+        .map_err(|e| cors(e.error_response()))
+}
+
 pub(super) async fn scan_token(
     req: HttpRequest,
     s: web::Data<State>,
     token: web::Path<String>,
 ) -> HttpResponse {
+    if let Err(r) = anonymous_limit(&req, &s) {
+        return r;
+    }
     let resolved = s.app.resolve_token(&token);
     scan_response(&req, &s, resolved)
 }
@@ -142,6 +158,9 @@ pub(super) async fn digital_link(
     s: web::Data<State>,
     q: web::Query<LinkTypeQuery>,
 ) -> HttpResponse {
+    if let Err(r) = anonymous_limit(&req, &s) {
+        return r;
+    }
     let resolved = s.app.resolve_digital_link(req.path());
     if let Err(e @ AppError::BadRequest { .. }) = &resolved {
         return cors(e.error_response());

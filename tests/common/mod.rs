@@ -63,6 +63,8 @@ impl TestServer {
         cfg.admin_token = Some(TOKEN.into());
         cfg.workers = 2;
         cfg.cache_mb = 16;
+        // Tests scan many codes from one address; the test of the limit turns it on.
+        cfg.anonymous_limit.per_second = 0.0;
         adjust(&mut cfg);
         if cfg.database_url.is_none() {
             cfg.database_url = test_database(dir.path());
