@@ -115,17 +115,17 @@ pub(super) fn scan_response(
     })
 }
 
-/// The per-client limit of anonymous scans (a request with a key has its key's limit).
-fn anonymous_limit(req: &HttpRequest, s: &State) -> Result<(), HttpResponse> {
+/// The per-client limit of anonymous scans (a request with a key has its key's limit):
+/// the refusal to send, if over it.
+fn anonymous_limit(req: &HttpRequest, s: &State) -> Option<HttpResponse> {
     if req.headers().contains_key(header::AUTHORIZATION) {
-        return Ok(());
+        return None;
     }
-    let Some(peer) = req.peer_addr() else {
-        return Ok(());
-    };
+    let peer = req.peer_addr()?;
     s.auth
         .check_anonymous(peer.ip())
-        .map_err(|e| cors(e.error_response()))
+        .err()
+        .map(|e| cors(e.error_response()))
 }
 
 pub(super) async fn scan_token(
@@ -133,8 +133,8 @@ pub(super) async fn scan_token(
     s: web::Data<State>,
     token: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(r) = anonymous_limit(&req, &s) {
-        return r;
+    if let Some(refused) = anonymous_limit(&req, &s) {
+        return refused;
     }
     let resolved = s.app.resolve_token(&token);
     scan_response(&req, &s, resolved)
@@ -158,8 +158,8 @@ pub(super) async fn digital_link(
     s: web::Data<State>,
     q: web::Query<LinkTypeQuery>,
 ) -> HttpResponse {
-    if let Err(r) = anonymous_limit(&req, &s) {
-        return r;
+    if let Some(refused) = anonymous_limit(&req, &s) {
+        return refused;
     }
     let resolved = s.app.resolve_digital_link(req.path());
     if let Err(e @ AppError::BadRequest { .. }) = &resolved {
