@@ -72,7 +72,9 @@ function render(v) {
 
 async function start() {
   await chrome('q');
-  replace(main, loading());
+  // The server rendered the view into the page: keep it on screen while the script
+  // fetches the same view (a weak connection shows it at once).
+  if (!main.dataset.rendered) replace(main, loading());
   try {
     // The same address answers JSON to a JSON request; the key (if any) shows more.
     const v = await api(location.pathname, { absolute: true, accept: 'application/json' });

@@ -232,7 +232,17 @@ fn codes_decode_and_lead_to_the_supplier() {
         .starts_with("text/html"));
     let (status, _, page) = get_bytes(&anon, &format!("/q/{token}"), &[("Accept", "text/html")]);
     assert_eq!(status, 200);
-    assert!(String::from_utf8_lossy(&page).contains("<html"));
+    // The first response holds the public view (no script needed): the mill behind the
+    // product, its board, the maker; small enough for a weak connection.
+    let html = String::from_utf8_lossy(&page);
+    assert!(html.contains("<html"));
+    assert!(html.contains("临沂鑫源板材 Linyi Xinyuan"), "{html}");
+    assert!(
+        html.contains("XY-PLY-01") && html.contains("宿迁木森家具"),
+        "{html}"
+    );
+    assert!(!html.contains("正在加载"), "not an empty shell");
+    assert!(page.len() < 30_000, "{} bytes", page.len());
     // Case does not matter for a scanned token.
     anon.get(&format!("/q/{}", token.to_uppercase())).ok(200);
 
@@ -351,6 +361,10 @@ fn digital_link_resolver_validates_and_serves_linksets() {
     assert!(to.contains("/q/") && to.ends_with("?17=270101"), "{to}");
     anon.get(&format!("{ok}?linkType=gs1:certificationInfo"))
         .problem(404);
+    // Asked for HTML, the Digital Link's first response holds the view too.
+    let (status, _, page) = anon.get_bytes(ok, &[("Accept", "text/html")]);
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&page).contains("Linyi Xinyuan"));
     // A trailing slash is tolerated.
     assert_eq!(anon.get(&format!("{ok}/")).status, 200);
     // The resolver's description file.

@@ -482,6 +482,7 @@ macro_rules! query_route {
 mod compliance;
 pub mod consistency;
 mod scan;
+mod scan_page;
 pub mod static_files;
 mod supply;
 mod tlog;

@@ -95,6 +95,26 @@ pub(super) fn scan_response(
     resolved: Result<crate::core::domain::NodeId, AppError>,
 ) -> HttpResponse {
     if wants_html(req) {
+        // The whole public view in the first response; the page's script only enhances it.
+        if let Ok(id) = &resolved {
+            let filled = s.app.scan_view(None, *id).ok().and_then(|v| {
+                let shell = super::static_files::text("q.html")?;
+                let (head, rest) = shell.split_once("<main id=\"main\" tabindex=\"-1\">")?;
+                let (_, tail) = rest.split_once("</main>")?;
+                Some(format!(
+                    "{head}<main id=\"main\" tabindex=\"-1\" data-rendered=\"1\">{}</main>{tail}",
+                    super::scan_page::main_html(&v)
+                ))
+            });
+            if let Some(html) = filled {
+                return cors(
+                    HttpResponse::Ok()
+                        .content_type("text/html; charset=utf-8")
+                        .insert_header((header::CACHE_CONTROL, "no-store"))
+                        .body(html),
+                );
+            }
+        }
         let mut page = super::static_files::file(req, "q.html");
         if resolved.is_err() && page.status() == StatusCode::OK {
             *page.status_mut() = StatusCode::NOT_FOUND;

@@ -10,6 +10,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 struct Assets;
 
 /// Serves one embedded file with its content type and an ETag.
+/// The text of an embedded file (the scan page's shell, filled on the server).
+pub fn text(name: &str) -> Option<String> {
+    Assets::get(name).and_then(|f| String::from_utf8(f.data.into_owned()).ok())
+}
+
 pub fn file(req: &HttpRequest, name: &str) -> HttpResponse {
     let Some(f) = Assets::get(name) else {
         return problem(StatusCode::NOT_FOUND, format!("no file {name}"), None);
