@@ -58,6 +58,37 @@ pub struct DigitalLink {
     pub serial: Option<String>,
 }
 
+impl DigitalLink {
+    /// The GTIN link of a Digital Link [`crate::gs1::parse`] already validated (so its
+    /// values are decoded and checked): the GTIN and the qualifiers records are named by
+    /// here (22, 10, 21). Another key or qualifier is refused as [`parse_path`] does.
+    pub fn from_gs1(dl: &crate::gs1::DigitalLink) -> Result<DigitalLink, DlError> {
+        if dl.key.ai != "01" {
+            return Err(DlError::MissingPrimaryKey(format!("/{}/…", dl.key.ai)));
+        }
+        let mut out = DigitalLink {
+            gtin14: dl.key.value.clone(),
+            variant: None,
+            lot: None,
+            serial: None,
+        };
+        for q in &dl.qualifiers {
+            let slot = match q.ai.as_str() {
+                "22" => &mut out.variant,
+                "10" => &mut out.lot,
+                "21" => &mut out.serial,
+                other => {
+                    return Err(DlError::UnknownAi {
+                        ai: other.chars().take(10).collect(),
+                    })
+                }
+            };
+            *slot = Some(q.value.clone());
+        }
+        Ok(out)
+    }
+}
+
 /// Why a Digital Link is invalid. The messages are meant for API clients (400 responses).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DlError {

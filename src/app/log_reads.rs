@@ -2,8 +2,7 @@
 //! them, for callers the policy lets read those events.
 
 use super::*;
-use crate::core::codec;
-use crate::core::event::{self, Event};
+use crate::store::ledger::decode;
 
 /// Where a record stands in the public log: the event that recorded it, and whether the
 /// latest checkpoint (with its witnesses' cosignatures) covers it.
@@ -95,10 +94,4 @@ impl App {
         let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
         crate::tlog::tiles::entry_bundle(&refs).map_err(|e| AppError::Internal(e.to_string()))
     }
-}
-
-fn decode(seq: u64, raw: &[u8]) -> AppResult<Event> {
-    let entry = event::split_entry(raw)
-        .ok_or_else(|| AppError::Internal(format!("event {seq} is truncated")))?;
-    codec::decode(entry.body).map_err(|e| AppError::Internal(format!("event {seq}: {e}")))
 }

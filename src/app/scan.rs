@@ -231,9 +231,9 @@ impl App {
     pub fn resolve_digital_link(&self, path: &str) -> AppResult<(NodeId, DigitalLink)> {
         // Full syntactic validation against the GS1 DL grammar and AI table first: a link
         // that is not a GS1 Digital Link is a 400 naming what is wrong, never a 404.
-        crate::gs1::parse(path).map_err(|e| AppError::bad("path", e.to_string()))?;
+        let parsed = crate::gs1::parse(path).map_err(|e| AppError::bad("path", e.to_string()))?;
         let dl =
-            digital_link::parse_path(path).map_err(|e| AppError::bad("path", e.to_string()))?;
+            DigitalLink::from_gs1(&parsed).map_err(|e| AppError::bad("path", e.to_string()))?;
         let unknown = || AppError::NotFound {
             field: None,
             detail: format!(

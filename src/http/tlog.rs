@@ -177,12 +177,9 @@ fn find_leaf(store: &dyn crate::store::Store, h: &Hash, size: u64) -> Option<u64
     let mut from = 0;
     while from < size {
         let to = (from + SLICE).min(size);
-        let tree = store.tree();
-        let leaves = tree.leaf_hashes().get(from as usize..to as usize)?;
-        if let Some(i) = leaves.iter().position(|l| l == h) {
-            return Some(from + i as u64);
+        if let Some(i) = store.tree().position_in(h, from, to) {
+            return Some(i);
         }
-        drop(tree);
         from = to;
     }
     None

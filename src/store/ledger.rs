@@ -84,7 +84,8 @@ pub(crate) fn entry_leaf_hash(hash: &Hash, body: &[u8]) -> crate::tlog::hash::Ha
     crate::tlog::hash::leaf_hash_parts(&[hash, body])
 }
 
-fn decode(seq: u64, raw: &[u8]) -> Result<Event, StoreError> {
+/// The event of the stored entry `raw` of event `seq`.
+pub(crate) fn decode(seq: u64, raw: &[u8]) -> Result<Event, StoreError> {
     let entry = event::split_entry(raw)
         .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
     Ok(codec::decode(entry.body)?)

@@ -162,10 +162,18 @@ impl Tree {
     /// The first index holding `leaf_hash`. This is a linear scan over the leaves (O(n));
     /// callers that look up often should keep their own index.
     pub fn position(&self, leaf_hash: &Hash) -> Option<u64> {
-        self.leaf_hashes()
+        self.position_in(leaf_hash, 0, self.size())
+    }
+
+    /// The first index in `from..to` (clamped to the tree) holding `leaf_hash`: a caller
+    /// can scan a large tree a slice at a time.
+    pub fn position_in(&self, leaf_hash: &Hash, from: u64, to: u64) -> Option<u64> {
+        let to = to.min(self.size()) as usize;
+        let from = (from as usize).min(to);
+        self.leaf_hashes()[from..to]
             .iter()
             .position(|h| h == leaf_hash)
-            .map(|i| i as u64)
+            .map(|i| (from + i) as u64)
     }
 
     /// The current root, MTH(D[size]); the empty tree has `SHA-256()` as root.
@@ -391,6 +399,9 @@ mod unit_tests {
         assert_eq!(tree.leaf_hash_at(3), Some(all[3]));
         assert_eq!(tree.position(&all[7]), Some(7));
         assert_eq!(tree.position(&leaf_hash(b"absent")), None);
+        assert_eq!(tree.position_in(&all[7], 0, 5), None);
+        assert_eq!(tree.position_in(&all[7], 5, 99), Some(7));
+        assert_eq!(tree.position_in(&all[7], 99, 200), None);
         let mut dup = tree.clone();
         dup.push(all[2]);
         assert_eq!(dup.position(&all[2]), Some(2), "first index wins");

@@ -117,7 +117,6 @@ impl Transparency {
         }
         let signer = log_signer(&origin, seed).map_err(LogError::Config)?;
         let mut witnesses = Vec::new();
-        let mut status = Vec::new();
         for (url, vkey) in &cfg.witnesses {
             let key = VerifierKey::parse(vkey)
                 .map_err(|e| LogError::Config(format!("witness key {vkey:?}: {e}")))?;
@@ -132,29 +131,49 @@ impl Transparency {
                     "witness URL {url:?} must start with http:// or https://"
                 )));
             }
-            status.push(WitnessStatus {
+            witnesses.push((url, key));
+        }
+        let log = Transparency::assemble(
+            store,
+            signer,
+            witnesses,
+            cfg.every,
+            cfg.checkpoint_file.clone(),
+        );
+        log.check_kept()?;
+        Ok(log)
+    }
+
+    /// The log over `store` signing with `signer`, nothing published yet.
+    fn assemble(
+        store: Arc<dyn Store>,
+        signer: Signer,
+        witnesses: Vec<(String, VerifierKey)>,
+        every: Duration,
+        file: PathBuf,
+    ) -> Transparency {
+        let status = witnesses
+            .iter()
+            .map(|(url, key)| WitnessStatus {
                 name: key.name.clone(),
-                key: vkey.clone(),
+                key: key.to_vkey(),
                 url: url.clone(),
                 cosigned_size: None,
                 cosigned_at: None,
                 last_error: None,
-            });
-            witnesses.push((url, key));
-        }
-        let log = Transparency {
+            })
+            .collect();
+        Transparency {
             store,
             signer,
             witnesses,
-            every: cfg.every,
-            file: cfg.checkpoint_file.clone(),
+            every,
+            file,
             published: RwLock::new(None),
             status: Mutex::new(status),
             signing: Mutex::new(()),
             last_try: Mutex::new(None),
-        };
-        log.check_kept()?;
-        Ok(log)
+        }
     }
 
     /// `boardtrail verify`: checks, without writing anything, that the store still holds
@@ -170,17 +189,8 @@ impl Transparency {
         };
         let origin = String::from_utf8(origin)
             .map_err(|_| LogError::Config("the log's origin is not UTF-8".into()))?;
-        let log = Transparency {
-            store,
-            signer: log_signer(&origin, seed).map_err(LogError::Config)?,
-            witnesses: Vec::new(),
-            every: Duration::from_secs(1),
-            file,
-            published: RwLock::new(None),
-            status: Mutex::new(Vec::new()),
-            signing: Mutex::new(()),
-            last_try: Mutex::new(None),
-        };
+        let signer = log_signer(&origin, seed).map_err(LogError::Config)?;
+        let log = Transparency::assemble(store, signer, Vec::new(), Duration::from_secs(1), file);
         log.check_kept()?;
         Ok(log.published().map(|p| p.checkpoint.size))
     }
