@@ -32,19 +32,69 @@ struct Bucket {
     at: Instant,
 }
 
+/// Token buckets under one limit, by key; full buckets are forgotten when the table grows
+/// (a full bucket is a client that has not asked for a while: forgetting it changes nothing).
+struct Buckets<K> {
+    limit: RateLimit,
+    table: Mutex<HashMap<K, Bucket>>,
+}
+
+/// Buckets kept before full ones are dropped.
+const MAX_CLIENTS: usize = 100_000;
+
+impl<K: std::hash::Hash + Eq> Buckets<K> {
+    fn new(limit: RateLimit) -> Buckets<K> {
+        Buckets {
+            limit,
+            table: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `key`, or says how long to wait (429). A limit of 0 per second
+    /// admits everything.
+    fn take(&self, key: K) -> Result<(), AppError> {
+        let limit = self.limit;
+        if limit.per_second <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut table = self.table.lock();
+        if table.len() >= MAX_CLIENTS {
+            table.retain(|_, b| {
+                b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_second < limit.burst
+            });
+        }
+        let b = table.entry(key).or_insert(Bucket {
+            tokens: limit.burst,
+            at: now,
+        });
+        take(b, limit, now).map_err(|wait| AppError::RateLimited {
+            retry_after_s: wait,
+        })
+    }
+}
+
+/// Complaints per client address: 5 at once, then 20 an hour.
+pub const COMPLAINTS_PER_CLIENT: RateLimit = RateLimit {
+    per_second: 20.0 / 3600.0,
+    burst: 5.0,
+};
+/// Complaints per scanned code: 10 at once, then 10 an hour.
+pub const COMPLAINTS_PER_CODE: RateLimit = RateLimit {
+    per_second: 10.0 / 3600.0,
+    burst: 10.0,
+};
+
 pub struct Auth {
     hash_key: [u8; 32],
     operator_hash: Option<[u8; 32]>,
-    limit: RateLimit,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    keys: Buckets<String>,
     /// Anonymous requests (scans of a code, Digital Links), per client address.
-    anonymous: RateLimit,
-    clients: Mutex<HashMap<std::net::IpAddr, Bucket>>,
+    clients: Buckets<std::net::IpAddr>,
+    /// Consumers' complaints, per client address and per code.
+    complaint_clients: Buckets<std::net::IpAddr>,
+    complaint_codes: Buckets<u32>,
 }
-
-/// Client buckets kept before full ones are dropped (a full bucket is a client that has
-/// not asked for a while: forgetting it changes nothing).
-const MAX_CLIENTS: usize = 100_000;
 
 /// Takes one token from `b` under `limit`; the seconds to wait if there is none.
 fn take(b: &mut Bucket, limit: RateLimit, now: Instant) -> Result<(), u64> {
@@ -67,43 +117,42 @@ impl Auth {
         Ok(Auth {
             hash_key,
             operator_hash,
-            limit,
-            buckets: Mutex::new(HashMap::new()),
-            anonymous: RateLimit {
+            keys: Buckets::new(limit),
+            clients: Buckets::new(RateLimit {
                 per_second: 20.0,
                 burst: 60.0,
-            },
-            clients: Mutex::new(HashMap::new()),
+            }),
+            complaint_clients: Buckets::new(COMPLAINTS_PER_CLIENT),
+            complaint_codes: Buckets::new(COMPLAINTS_PER_CODE),
         })
     }
 
     /// The limit on anonymous requests per client address (0 per second: none).
     pub fn with_anonymous_limit(mut self, limit: RateLimit) -> Auth {
-        self.anonymous = limit;
+        self.clients = Buckets::new(limit);
+        self
+    }
+
+    /// The limit on complaints per client address (0 per second: none).
+    pub fn with_complaint_limit(mut self, limit: RateLimit) -> Auth {
+        self.complaint_clients = Buckets::new(limit);
         self
     }
 
     /// Applies the per-client limit of anonymous requests (a scanned code, a Digital Link):
     /// enumerating codes costs time.
     pub fn check_anonymous(&self, client: std::net::IpAddr) -> Result<(), AppError> {
-        let limit = self.anonymous;
-        if limit.per_second <= 0.0 {
-            return Ok(());
-        }
-        let now = Instant::now();
-        let mut clients = self.clients.lock();
-        if clients.len() >= MAX_CLIENTS {
-            clients.retain(|_, b| {
-                b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_second < limit.burst
-            });
-        }
-        let b = clients.entry(client).or_insert(Bucket {
-            tokens: limit.burst,
-            at: now,
-        });
-        take(b, limit, now).map_err(|wait| AppError::RateLimited {
-            retry_after_s: wait,
-        })
+        self.clients.take(client)
+    }
+
+    /// Applies the per-client limit of complaints (before the body is looked at).
+    pub fn check_complaint_client(&self, client: std::net::IpAddr) -> Result<(), AppError> {
+        self.complaint_clients.take(client)
+    }
+
+    /// Applies the per-code limit of complaints (the code resolved to its record).
+    pub fn check_complaint_code(&self, code: u32) -> Result<(), AppError> {
+        self.complaint_codes.take(code)
     }
 
     /// Authenticates an `Authorization` header value and applies the key's rate limit.
@@ -136,18 +185,7 @@ impl Auth {
     }
 
     fn check_rate(&self, key: &str) -> Result<(), AppError> {
-        if self.limit.per_second <= 0.0 {
-            return Ok(());
-        }
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock();
-        let b = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: self.limit.burst,
-            at: now,
-        });
-        take(b, self.limit, now).map_err(|wait| AppError::RateLimited {
-            retry_after_s: wait,
-        })
+        self.keys.take(key.to_string())
     }
 }
 
@@ -161,6 +199,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(&SledConfig::new(dir.path().join("db"))).unwrap();
         (dir, App::new(Arc::new(store)))
+    }
+
+    #[test]
+    fn complaints_are_limited_per_code() {
+        let auth = Auth::new(None, RateLimit::default()).unwrap();
+        for _ in 0..COMPLAINTS_PER_CODE.burst as usize {
+            auth.check_complaint_code(7).unwrap();
+        }
+        match auth.check_complaint_code(7) {
+            Err(AppError::RateLimited { retry_after_s }) => assert!(retry_after_s >= 300),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // Another code has its own budget.
+        auth.check_complaint_code(8).unwrap();
     }
 
     #[test]

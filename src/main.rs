@@ -72,6 +72,10 @@ enum Command {
         anon_rate_per_s: f64,
         #[arg(long, env = "BOARDTRAIL_ANON_RATE_BURST", default_value_t = 60.0)]
         anon_rate_burst: f64,
+        /// Consumers' complaints per hour per client address (0: no limit), after a burst
+        /// of 5; each scanned code takes at most 10 an hour after a burst of 10.
+        #[arg(long, env = "BOARDTRAIL_COMPLAINTS_PER_HOUR", default_value_t = 20.0)]
+        complaints_per_hour: f64,
         /// Load the demo world into an empty store first.
         #[arg(long)]
         demo: bool,
@@ -206,6 +210,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             rate_burst,
             anon_rate_per_s,
             anon_rate_burst,
+            complaints_per_hour,
             demo,
             log_origin,
             witnesses,
@@ -236,6 +241,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 per_second: anon_rate_per_s,
                 burst: anon_rate_burst,
             };
+            cfg.complaint_limit.per_second = complaints_per_hour / 3600.0;
             let generated = admin_token.is_none();
             let token = match admin_token {
                 Some(t) if t.len() >= 16 => t,

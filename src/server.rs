@@ -28,6 +28,8 @@ pub struct Config {
     pub rate_limit: crate::auth::RateLimit,
     /// Per-client limit of anonymous scans and Digital Link resolutions.
     pub anonymous_limit: crate::auth::RateLimit,
+    /// Per-client limit of consumers' complaints.
+    pub complaint_limit: crate::auth::RateLimit,
     /// Secret for QR tokens (`BOARDTRAIL_QR_KEY`); else `qr.key` in the data dir.
     pub qr_secret: Option<String>,
     /// The shared PostgreSQL log (`BOARDTRAIL_DATABASE_URL`) instead of the embedded sled
@@ -56,6 +58,7 @@ impl Config {
                 per_second: 20.0,
                 burst: 60.0,
             },
+            complaint_limit: crate::auth::COMPLAINTS_PER_CLIENT,
             qr_secret: None,
             database_url: None,
             log_origin: None,
@@ -238,7 +241,8 @@ pub fn start<L: EventLog>(cfg: &Config, store: Arc<Ledger<L>>) -> Result<Running
     );
     let auth = Arc::new(
         Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?
-            .with_anonymous_limit(cfg.anonymous_limit),
+            .with_anonymous_limit(cfg.anonymous_limit)
+            .with_complaint_limit(cfg.complaint_limit),
     );
     let state = State {
         app: app.clone(),

@@ -155,6 +155,12 @@ export const TEXT = {
   'case.kind.clue': ['线索', 'clue'],
   'case.kind.case': ['案件', 'case'],
   'case.kind.joint': ['联合办案', 'joint case'],
+  'case.kind.complaint': ['消费者投诉', 'consumer complaint'],
+  'reg.complaint': ['投诉内容', 'Complaint'],
+  'reg.complaint_ref': ['投诉编号', 'Reference'],
+  'reg.complaint_contact': ['联系方式', 'Contact'],
+  'reg.complaint_filed': ['提交时间', 'Filed'],
+  'reg.complaint_photo': ['查看照片', 'Show the photo'],
   'case.status.open': ['待办', 'open'],
   'case.status.investigating': ['调查中', 'investigating'],
   'case.status.closed': ['已结案', 'closed'],
@@ -231,6 +237,9 @@ export const TEXT = {
 
   // public view
   'q.title': ['产品溯源信息', 'Product trace'],
+  'report.sent': ['投诉已提交，投诉编号：', 'Sent. Your reference:'],
+  'report.track': ['查询办理进度', 'Track it'],
+  'report.photo_too_big': ['照片无法压缩到 48 KB 以内，请换一张。', 'The photo cannot be made smaller than 48 KB; try another.'],
   'log.title': ['公开记录', 'Public record'],
   'log.recorded': ['已记入公开日志：第 {seq} 条事件，包含在规模 {size} 的检查点中，见证方：{by}。', 'Recorded in the public log as event {seq}, in the checkpoint at size {size}, cosigned by {by}.'],
   'log.pending': ['已记入日志（第 {seq} 条事件），下一个检查点将包含它。', 'Recorded as event {seq}; the next checkpoint will include it.'],

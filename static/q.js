@@ -4,6 +4,7 @@
 // key the full trace is one click away.
 import { t, tv, el, $, replace, api, chrome, loading, errorBox, fmtTime, statusBadge, badge, ApiError } from './app.js';
 import { logStanding } from './logstate.js';
+import { enhanceReport } from './report.js';
 
 const main = $('main');
 
@@ -26,6 +27,8 @@ function inspectionLine(i) {
 }
 
 function render(v) {
+  // The report form was rendered on the server: keep it (and anything typed into it).
+  const report = document.getElementById('q-report');
   const p = v.product;
   const traceId = v.trace ? v.trace.split('/').pop() : null;
   document.title = `${v.title || t('q.title')} · ${t('app.name')}`;
@@ -67,7 +70,9 @@ function render(v) {
     traceId
       ? el('p', null, el('a', { class: 'button', href: `/trace/${traceId}`, id: 'q-trace' }, t('q.full_trace')))
       : el('p', { class: 'muted small' }, t('q.signed_out'), ' ', v.signed_in ? null : el('a', { href: `/?next=${encodeURIComponent(location.pathname)}` }, t('common.go_signin'))),
+    report,
   );
+  enhanceReport();
 }
 
 async function start() {

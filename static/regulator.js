@@ -499,6 +499,35 @@ function caseRow(c) {
   return tr;
 }
 
+// A consumer's complaint inside its case: the text, the contact (regulators only) and the
+// photo, fetched with the key when asked for.
+function complaintBox(c) {
+  const k = c.complaint;
+  const photoSlot = el('div', { class: 'complaint-photo' });
+  if (k.photo) {
+    const show = el('button', { type: 'button', class: 'secondary small' }, t('reg.complaint_photo'));
+    show.addEventListener('click', async () => {
+      await busy(show, async () => {
+        try {
+          const blob = await api(k.photo.replace(/^\/api\/v1/, ''), { as: 'blob', accept: 'image/*' });
+          replace(photoSlot, el('img', { src: URL.createObjectURL(blob), alt: t('reg.complaint_photo'), class: 'complaint-img' }));
+        } catch (e) {
+          replace(photoSlot, errorBox(e));
+        }
+      });
+    });
+    photoSlot.append(show);
+  }
+  return el('div', { class: 'complaint', 'data-complaint': k.reference },
+    el('h3', null, t('reg.complaint')),
+    el('p', { class: 'complaint-text' }, k.text),
+    el('dl', { class: 'kv small' },
+      el('dt', null, t('reg.complaint_ref')), el('dd', null, el('code', null, k.reference)),
+      el('dt', null, t('reg.complaint_contact')), el('dd', { class: 'complaint-contact' }, k.contact || t('common.none')),
+      el('dt', null, t('reg.complaint_filed')), el('dd', null, fmtTime(k.filed_at))),
+    photoSlot);
+}
+
 function caseDetail(c) {
   const timeline = el('ol', { class: 'small' }, c.timeline.map((e) => el('li', null, fmtTime(e.at), ' · ', tv('case.step', e.step),
     e.from ? ` ${st.bureaus.get(e.from) || e.from} →` : '', e.to ? ` ${st.bureaus.get(e.to) || e.to}` : '', e.status ? ` ${tv('case.status', e.status)}` : '',
@@ -542,7 +571,7 @@ function caseDetail(c) {
     });
   });
   return el('div', { class: 'grid three' },
-    el('div', null, el('h3', null, t('reg.timeline')), timeline, c.subjects.length ? el('p', { class: 'small' }, t('reg.subjects'), '：', c.subjects.map((x) => [el('a', { href: `/trace/${x}` }, x), ' '])) : null),
+    el('div', null, c.complaint ? complaintBox(c) : null, el('h3', null, t('reg.timeline')), timeline, c.subjects.length ? el('p', { class: 'small' }, t('reg.subjects'), '：', c.subjects.map((x) => [el('a', { href: `/trace/${x}` }, x), ' '])) : null),
     canAct && c.status !== 'closed' ? tform : el('div'),
     nform);
 }

@@ -361,10 +361,33 @@ fn digital_link_resolver_validates_and_serves_linksets() {
     assert!(to.contains("/q/") && to.ends_with("?17=270101"), "{to}");
     anon.get(&format!("{ok}?linkType=gs1:certificationInfo"))
         .problem(404);
-    // Asked for HTML, the Digital Link's first response holds the view too.
+    // Without linkType, a client that did not ask for JSON (a browser, a phone's camera
+    // app) is redirected (307) to the default link, the query string passed on, with the
+    // linkset linked; the page there holds the view.
+    for accept in ["text/html,application/xhtml+xml", "*/*"] {
+        let r = no_redirects
+            .get(&format!("{}{ok}?17=270101", srv.base))
+            .set("Accept", accept)
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 307, "{accept}");
+        let to = r.header("location").unwrap_or_default().to_string();
+        assert!(to.contains("/q/") && to.ends_with("?17=270101"), "{to}");
+        assert!(r
+            .header("link")
+            .unwrap_or_default()
+            .contains("rel=\"linkset\""));
+    }
     let (status, _, page) = anon.get_bytes(ok, &[("Accept", "text/html")]);
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "followed to the scan page");
     assert!(String::from_utf8_lossy(&page).contains("Linyi Xinyuan"));
+    // Asked for JSON, the Digital Link answers the view itself.
+    let r = no_redirects
+        .get(&format!("{}{ok}", srv.base))
+        .set("Accept", "application/json")
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
     // A trailing slash is tolerated.
     assert_eq!(anon.get(&format!("{ok}/")).status, 200);
     // The resolver's description file.

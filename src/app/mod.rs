@@ -3,6 +3,7 @@
 //! handlers, the tests, the demo loader and the examples all call this.
 
 mod account;
+pub mod complaints;
 pub mod compliance;
 mod decide;
 pub mod dto;
@@ -203,6 +204,18 @@ impl Caller {
             role: None,
             key_id: "operator".into(),
             operator: true,
+            read_only: false,
+            idempotency: None,
+        }
+    }
+
+    /// Someone without an account (a consumer filing a complaint from the scan page).
+    pub fn public() -> Caller {
+        Caller {
+            party: None,
+            role: None,
+            key_id: "public".into(),
+            operator: false,
             read_only: false,
             idempotency: None,
         }

@@ -142,6 +142,8 @@ impl<'w> Policy<'w> {
             NodeKind::Action => m.b == me,
             // Cases move between bureaus only.
             NodeKind::Case => false,
+            // A complaint (its contact above all) goes to regulators only.
+            NodeKind::Complaint => false,
             NodeKind::Grant => m.a == me || m.b == me,
         }
     }

@@ -140,7 +140,8 @@ impl<'w> Ctx<'w> {
             | Record::Inspection(_)
             | Record::Declaration(_)
             | Record::Action(_)
-            | Record::Case(_) => {
+            | Record::Case(_)
+            | Record::Complaint(_) => {
                 return Err(AppError::Internal(format!("{id} is not a trace node")))
             }
         };

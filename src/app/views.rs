@@ -36,6 +36,21 @@ pub fn fmt_time(ms: i64) -> String {
     b.iter().map(|&c| c as char).collect()
 }
 
+/// A time as [`fmt_time`] gives it, shown in China Standard Time for pages rendered on the
+/// server: `2026-03-05 08:30 (UTC+8)`. Anything that does not parse is shown as it is.
+pub fn fmt_cn(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => match chrono::FixedOffset::east_opt(8 * 3600) {
+            Some(cst) => t
+                .with_timezone(&cst)
+                .format("%Y-%m-%d %H:%M (UTC+8)")
+                .to_string(),
+            None => rfc3339.to_string(),
+        },
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct QuantityView {
     pub value: f64,
@@ -491,7 +506,17 @@ pub struct EventView {
 
 #[cfg(test)]
 mod time_tests {
-    use super::fmt_time;
+    use super::{fmt_cn, fmt_time};
+
+    #[test]
+    fn pages_show_china_time() {
+        // 20:30 UTC is 04:30 the next day in China.
+        assert_eq!(
+            fmt_cn("2026-03-04T20:30:00.000Z"),
+            "2026-03-05 04:30 (UTC+8)"
+        );
+        assert_eq!(fmt_cn("not a time"), "not a time");
+    }
 
     #[test]
     fn times_read_as_chrono_writes_them() {

@@ -76,8 +76,12 @@ impl EventBody {
                 Record::Action(_) => "action_issued",
                 Record::Case(_) => "case_opened",
                 Record::Grant(_) => "link_granted",
+                Record::Complaint(_) => "complaint_filed",
             },
-            EventBody::CreatedMany { .. } => "actions_issued",
+            EventBody::CreatedMany { records } => match records.last() {
+                Some((_, Record::Complaint(_))) => "complaint_filed",
+                _ => "actions_issued",
+            },
             EventBody::ActionAcknowledged { .. } => "action_acknowledged",
             EventBody::CaseUpdated { .. } => "case_updated",
             EventBody::ListingBatchesLinked { .. } => "listing_batches_linked",

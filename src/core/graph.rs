@@ -48,6 +48,7 @@ fn indexed(kind: NodeKind) -> bool {
             | NodeKind::Action
             | NodeKind::Case
             | NodeKind::Grant
+            | NodeKind::Complaint
     )
 }
 
@@ -343,6 +344,19 @@ impl Graph {
                     b: c.opened_by.raw(),
                 },
             ),
+            Record::Complaint(c) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Complaint,
+                        flag: 0,
+                        a: c.case.raw(),
+                        b: c.subject,
+                    },
+                );
+                self.attach(c.case.raw(), id);
+                self.attach(c.subject, id);
+            }
             Record::Listing(l) => {
                 self.set(
                     id,

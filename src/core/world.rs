@@ -128,7 +128,8 @@ impl World {
             | Record::Grant(_)
             | Record::Declaration(_)
             | Record::Action(_)
-            | Record::Case(_) => {}
+            | Record::Case(_)
+            | Record::Complaint(_) => {}
         }
     }
 

@@ -307,6 +307,15 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     actix_web::error::InternalError::from_response(err, problem(status, detail, None)).into()
 }
 
+fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
+    let detail = format!("invalid form: {err}");
+    actix_web::error::InternalError::from_response(
+        err,
+        problem(StatusCode::BAD_REQUEST, detail, None),
+    )
+    .into()
+}
+
 fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
     let detail = format!("invalid path: {err}");
     actix_web::error::InternalError::from_response(
@@ -331,6 +340,11 @@ pub fn extractor_config(cfg: &mut web::ServiceConfig) {
         web::JsonConfig::default()
             .limit(MAX_BODY)
             .error_handler(json_error),
+    )
+    .app_data(
+        web::FormConfig::default()
+            .limit(64 * 1024)
+            .error_handler(form_error),
     )
     .app_data(web::PayloadConfig::new(MAX_BODY))
     .app_data(web::PathConfig::default().error_handler(path_error))
@@ -479,6 +493,8 @@ macro_rules! query_route {
     };
 }
 
+mod complaint_page;
+mod complaints;
 mod compliance;
 pub mod consistency;
 mod scan;
@@ -486,12 +502,19 @@ mod scan_page;
 pub mod static_files;
 mod supply;
 mod tlog;
+use complaints::*;
 use compliance::*;
 use scan::*;
 use supply::*;
 
-/// Public routes: the scan page and the Digital Link resolver.
+/// Public routes: the scan page, the Digital Link resolver and the consumer's complaint pages.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/complaints", web::post().to(complaint_page::post_form))
+        .route("/complaints", web::get().to(complaint_page::lookup))
+        .route(
+            "/complaints/{reference}",
+            web::get().to(complaint_page::status_page),
+        );
     cfg.service(
         web::resource("/q/{token}")
             .route(web::get().to(scan_token))
@@ -564,6 +587,9 @@ pub fn api_v1() -> impl HttpServiceFactory {
         .route("/cases/{id}", web::get().to(get_case))
         .route("/cases/{id}/transfer", web::post().to(transfer_case))
         .route("/cases/{id}/notes", web::post().to(note_case))
+        .route("/cases/{id}/photo", web::get().to(complaint_photo))
+        .route("/complaints", web::post().to(file_complaint))
+        .route("/complaints/{reference}", web::get().to(complaint_status))
         .route("/stats/failing-items", web::get().to(failing_items))
         .route("/stats/cooperation", web::get().to(cooperation))
         .route("/me", web::get().to(me))

@@ -102,8 +102,9 @@ pub(super) fn scan_response(
                 let (head, rest) = shell.split_once("<main id=\"main\" tabindex=\"-1\">")?;
                 let (_, tail) = rest.split_once("</main>")?;
                 Some(format!(
-                    "{head}<main id=\"main\" tabindex=\"-1\" data-rendered=\"1\">{}</main>{tail}",
-                    super::scan_page::main_html(&v)
+                    "{head}<main id=\"main\" tabindex=\"-1\" data-rendered=\"1\">{}{}</main>{tail}",
+                    super::scan_page::main_html(&v),
+                    super::complaint_page::report_html(req.path())
                 ))
             });
             if let Some(html) = filled {
@@ -230,6 +231,28 @@ pub(super) async fn digital_link(
             Err(e) => cors(e.error_response()),
         };
     }
+    // The default link: a client that asked for JSON gets the scan view here; any other
+    // (a browser, a phone's camera app, a plain HTTP client) is sent to the scan page.
+    if !wants_json(&req) {
+        if let Ok((id, dl)) = &resolved {
+            let target = s
+                .app
+                .linkset(*id, dl)
+                .map(|set| link_of_type(&set, &crate::digital_link::expand_rel("gs1:defaultLink")));
+            return match target {
+                Ok(Some(href)) => with_link(
+                    HttpResponse::TemporaryRedirect()
+                        .insert_header((header::LOCATION, pass_query(&href, req.query_string())))
+                        .finish(),
+                ),
+                Ok(None) => cors(
+                    AppError::Internal("a resolved item has no default link".into())
+                        .error_response(),
+                ),
+                Err(e) => cors(e.error_response()),
+            };
+        }
+    }
     let ok = resolved.is_ok();
     let resp = scan_response(&req, &s, resolved.map(|(id, _)| id));
     if ok {
@@ -237,6 +260,20 @@ pub(super) async fn digital_link(
     } else {
         resp
     }
+}
+
+/// Whether the client asked for JSON (`Accept: application/json` or a `+json` type) rather
+/// than a page.
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            a.split(',').any(|t| {
+                let t = t.split(';').next().unwrap_or_default().trim();
+                t == "application/json" || t.ends_with("+json")
+            })
+        })
 }
 
 /// The first target of relation `rel` in a linkset.

@@ -52,9 +52,10 @@ fn listing_status(s: &str) -> (&'static str, &'static str) {
     }
 }
 
-/// The date part of a `+08:00` time as the view gives it.
-fn day(t: &str) -> &str {
-    t.get(..10).unwrap_or(t)
+/// The date (in China, UTC+8) of a time as the view gives it.
+fn day(t: &str) -> String {
+    let cn = crate::app::views::fmt_cn(t);
+    cn.get(..10).unwrap_or(&cn).to_string()
 }
 
 fn banner(v: &ScanView) -> String {
@@ -80,7 +81,7 @@ fn inspection(i: &PublicInspection) -> String {
     let (zh, en, class) = verdict(i.verdict);
     let mut s = format!(
         "<li><span class=\"badge {class}\">{zh} {en}</span> {} · 报告 {}",
-        esc(day(&i.sampled_at)),
+        esc(&day(&i.sampled_at)),
         esc(&i.report_no)
     );
     if !i.failed.is_empty() {
@@ -134,7 +135,7 @@ pub(super) fn main_html(v: &ScanView) -> String {
         kv("生产批次", "Batch", format!("<code>{}</code>", esc(b)));
     }
     if let Some(t) = &v.produced_at {
-        kv("生产日期", "Produced", esc(day(t)));
+        kv("生产日期", "Produced", esc(&day(t)));
     }
     if let Some(m) = &v.maker {
         kv(
@@ -206,7 +207,7 @@ pub(super) fn main_html(v: &ScanView) -> String {
                 let (zh, en, _) = verdict(i.verdict);
                 h.push_str(&format!(
                     "<div class=\"small\">最近一次 Latest：{zh} {en}（{}）{}</div>",
-                    esc(day(&i.sampled_at)),
+                    esc(&day(&i.sampled_at)),
                     esc(&i.failed.join("；"))
                 ));
             }

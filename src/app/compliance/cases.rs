@@ -72,7 +72,7 @@ impl App {
                 }],
                 created_at: now,
             };
-            let view = CaseView::new(cx.ids, id, &c, |n| cx.kind_of(n));
+            let view = CaseView::new(cx, id, &c);
             Ok((
                 EventBody::Created {
                     id,
@@ -93,9 +93,8 @@ impl App {
 
     pub fn get_case(&self, caller: &Caller, id: &str) -> AppResult<CaseView> {
         let n = self.visible(caller, id, NodeKind::Case)?;
-        Ok(CaseView::new(&self.ids, n, &self.case(n)?, |x| {
-            self.kind_of(x)
-        }))
+        let c = self.case(n)?;
+        Ok(self.read_ctx(|cx| CaseView::new(cx, n, &c)))
     }
 
     /// Moves a case to another bureau's inbox: by a bureau working on it.
@@ -216,9 +215,8 @@ impl App {
             if holder.is_some_and(|h| h != m.a) || q.status.is_some_and(|s| s as u8 != m.flag) {
                 continue;
             }
-            out.push(CaseView::new(&self.ids, c, &self.case(c)?, |x| {
-                self.kind_of(x)
-            }));
+            let case = self.case(c)?;
+            out.push(self.read_ctx(|cx| CaseView::new(cx, c, &case)));
         }
         Ok(out)
     }

@@ -119,6 +119,6 @@ impl<'w> Ctx<'w> {
     /// A case as an event's step leaves it (the answer to that step).
     pub(crate) fn case_after(&self, n: NodeId, mut c: Case, entry: &CaseEntry) -> CaseView {
         c.apply(entry.clone());
-        CaseView::new(self.ids, n, &c, |x| self.kind_of(x))
+        CaseView::new(self, n, &c)
     }
 }

@@ -384,10 +384,15 @@ pub struct CaseView {
     pub subjects: Vec<String>,
     pub timeline: Vec<EntryView>,
     pub created_at: String,
+    /// For a case of kind `complaint`: the complaint, contact included (regulators only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<crate::app::complaints::ComplaintDetail>,
 }
 
 impl CaseView {
-    fn new(ids: &IdCodec, id: NodeId, c: &Case, kind_of: impl Fn(NodeId) -> NodeKind) -> CaseView {
+    fn new(cx: &crate::app::Ctx<'_>, id: NodeId, c: &Case) -> CaseView {
+        let ids = cx.ids;
+        let kind_of = |n: NodeId| cx.kind_of(n);
         let p = |n: NodeId| ids.format(NodeKind::Party, n);
         CaseView {
             id: ids.format(NodeKind::Case, id),
@@ -433,6 +438,9 @@ impl CaseView {
                 })
                 .collect(),
             created_at: fmt_time(c.created_at),
+            complaint: (c.kind == CaseKind::Complaint)
+                .then(|| crate::app::complaints::detail(cx.w, ids, id))
+                .flatten(),
         }
     }
 }

@@ -157,6 +157,8 @@ pub enum CaseKind {
     Clue,
     Case,
     Joint,
+    /// Opened by a consumer's complaint from the public scan page.
+    Complaint,
 }
 
 impl CaseKind {
@@ -165,6 +167,7 @@ impl CaseKind {
             CaseKind::Clue => "clue",
             CaseKind::Case => "case",
             CaseKind::Joint => "joint",
+            CaseKind::Complaint => "complaint",
         }
     }
 }

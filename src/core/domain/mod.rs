@@ -5,10 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod complaint;
 mod compliance;
 pub use crate::core::codes::*;
 pub use crate::core::id::{Id, Kind, Unit};
 pub use crate::core::quantity::*;
+pub use complaint::*;
 pub use compliance::*;
 
 /// Dense node id. Every entity (party, lot, shipment, batch, unit, listing, …) gets the next
@@ -33,10 +35,12 @@ pub enum NodeKind {
     Case = 10,
     /// A seller's standing permission for a platform to link its batches to listings.
     Grant = 11,
+    /// A consumer's complaint (its case is a `Case` of kind `complaint`).
+    Complaint = 12,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 12] = [
+    pub const ALL: [NodeKind; 13] = [
         NodeKind::Party,
         NodeKind::Lot,
         NodeKind::Shipment,
@@ -49,6 +53,7 @@ impl NodeKind {
         NodeKind::Action,
         NodeKind::Case,
         NodeKind::Grant,
+        NodeKind::Complaint,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -65,6 +70,7 @@ impl NodeKind {
             NodeKind::Action => "act",
             NodeKind::Case => "case",
             NodeKind::Grant => "gnt",
+            NodeKind::Complaint => "cpl",
         }
     }
 
@@ -82,6 +88,7 @@ impl NodeKind {
             NodeKind::Action => "action",
             NodeKind::Case => "case",
             NodeKind::Grant => "grant",
+            NodeKind::Complaint => "complaint",
         }
     }
 
@@ -310,6 +317,7 @@ pub enum Record {
     Action(Action),
     Case(Case),
     Grant(Grant),
+    Complaint(Complaint),
 }
 
 impl Record {
@@ -326,6 +334,7 @@ impl Record {
             Record::Action(_) => NodeKind::Action,
             Record::Case(_) => NodeKind::Case,
             Record::Grant(_) => NodeKind::Grant,
+            Record::Complaint(_) => NodeKind::Complaint,
         }
     }
 }
@@ -358,6 +367,8 @@ pub enum NaturalKey {
         gtin14: String,
         code: String,
     },
+    /// A complaint's reference.
+    ComplaintRef(String),
 }
 
 impl NaturalKey {
@@ -381,6 +392,7 @@ impl NaturalKey {
             }
             NaturalKey::TokenHash(_) => (b'k', None, ""),
             NaturalKey::Report { lab, report_no } => (b'r', Some(*lab), report_no.as_str()),
+            NaturalKey::ComplaintRef(r) => (b'c', None, r.as_str()),
             NaturalKey::GtinLot { gtin14, code } => {
                 let mut out = Vec::with_capacity(16 + code.len());
                 out.push(b'g');
@@ -439,6 +451,7 @@ pub fn natural_keys(record: &Record) -> Vec<NaturalKey> {
             lab: i.lab,
             report_no: i.report_no.clone(),
         }],
+        Record::Complaint(c) => vec![NaturalKey::ComplaintRef(c.reference.clone())],
         Record::Shipment(_)
         | Record::Declaration(_)
         | Record::Action(_)
