@@ -7,6 +7,8 @@
 //! `BOARDTRAIL_SCREENSHOTS=1` to (re)write the README screenshots in `docs/screenshots/`.
 
 mod common;
+#[path = "browser/public.rs"]
+mod public;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
 #[path = "browser/world.rs"]

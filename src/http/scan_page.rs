@@ -196,7 +196,7 @@ pub(super) fn main_html(v: &ScanView) -> String {
             let (mz, me) = material(l.material);
             let (cz, ce) = class(l.formaldehyde_class);
             h.push_str(&format!(
-                "<li class=\"{}\"><div class=\"spread\"><strong>{}</strong></div><div>{mz} {me} · 甲醛释放等级 {cz} {ce}</div><div class=\"q-supplier\">{}：<strong>{}</strong><span class=\"muted\"> · {}</span></div>",
+                "<li class=\"{}\"><div class=\"spread\"><strong>{}</strong></div><div>{mz} {me} · 甲醛释放等级 {cz} {ce}</div><div class=\"q-supplier\" elementtiming=\"q-supplier\">{}：<strong>{}</strong><span class=\"muted\"> · {}</span></div>",
                 l.mark.unwrap_or(""),
                 esc(&l.lot_code),
                 bi("生产厂家", "Made by"),

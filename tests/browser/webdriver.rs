@@ -446,6 +446,14 @@ impl Browser {
         self.must(&format!("type into {css}"), r);
     }
 
+    /// Chooses a local file in an `<input type=file>` (as a person picking a photo would).
+    #[track_caller]
+    pub fn attach_file(&self, css: &str, path: &Path) {
+        let e = self.wait(css);
+        let r = self.run(e.0.send_keys(path.to_string_lossy().as_ref()));
+        self.must(&format!("choose a file in {css}"), r);
+    }
+
     /// Picks the option of a `<select>` whose value is `value`, as a person would (click).
     #[track_caller]
     pub fn select(&self, css: &str, value: &str) {
