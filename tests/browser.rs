@@ -300,7 +300,7 @@ fn a_refused_over_consumption_is_explained_next_to_the_quantity() {
         .find(|h| *h != main_window)
         .expect("new window");
     b.switch_to_window(&other);
-    b.wait_text("body", "E2E-W-2604-0001");
+    b.wait_text("body", "批次 E2E-W-2604");
     b.close_window();
     b.switch_to_window(&main_window);
     b.assert_no_script_errors();

@@ -52,6 +52,8 @@ struct World {
     lot: String,
     gtin_batch: String,
     plain_batch: String,
+    /// A GTIN batch whose code is GS1's longest AI 10 but for two characters.
+    long_batch: String,
 }
 
 fn world(srv: &TestServer) -> World {
@@ -109,12 +111,7 @@ fn world(srv: &TestServer) -> World {
     };
     let said = refused("B 2026 01", true);
     assert!(said.contains("' '") && said.contains("AI 10"), "{said}");
-    let said = refused("MS-W2603-01-8441AB", true);
-    assert!(
-        said.contains("AI 21") && said.contains("at most 20"),
-        "{said}"
-    );
-    let said = refused("MS-W2603-01-8441AB-XYZ", false);
+    let said = refused("MS-W2603-01-8441AB-XYZ", true);
     assert!(
         said.contains("AI 10") && said.contains("at most 20"),
         "{said}"
@@ -127,6 +124,9 @@ fn world(srv: &TestServer) -> World {
         "GTIN-13 is padded to 14"
     );
     let plain_batch = batch("B-PLAIN", None);
+    // An 18-character code: a valid AI 10; its units' serials are 13 characters whatever
+    // the code, so every printed code resolves.
+    let long_batch = batch("MS-W2603-01-8441AB", Some("9506000134352"));
     op.post("/api/v1/listings", &json!({"platform": jd, "seller": maker, "shop": "木森京东店", "item_id": "100012345678",
         "url": "https://item.jd.com/100012345678.html", "title": "两门衣柜", "batches": [id(&gtin_batch)]})).ok(201);
     World {
@@ -134,6 +134,7 @@ fn world(srv: &TestServer) -> World {
         lot,
         gtin_batch: id(&gtin_batch),
         plain_batch: id(&plain_batch),
+        long_batch: id(&long_batch),
     }
 }
 
@@ -146,13 +147,37 @@ fn codes_decode_and_lead_to_the_supplier() {
     // A unit with a GTIN: the code is a GS1 Digital Link with percent-encoded qualifiers.
     let batch = c.get(&format!("/api/v1/batches/{}", w.gtin_batch));
     let unit = batch.ok(200)["units"][1].clone();
+    let serial = unit["serial"].as_str().unwrap().to_string();
     let qr_url = unit["qr"]["url"].as_str().unwrap().to_string();
     assert_eq!(
         qr_url,
-        format!(
-            "{}/01/09506000134352/10/B%2F2026-01/21/B%2F2026-01-0002",
-            srv.base
-        )
+        format!("{}/01/09506000134352/10/B%2F2026-01/21/{serial}", srv.base)
+    );
+    // Serials are random-looking, 13 characters of base32 (GS1 AI 82), unrelated to the
+    // batch code and to each other: one wardrobe's link tells nothing about the others.
+    let serials: Vec<String> = batch.body["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["serial"].as_str().unwrap().to_string())
+        .collect();
+    for s in &serials {
+        assert_eq!(s.len(), 13, "{s}");
+        assert!(
+            s.chars()
+                .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)),
+            "{s}"
+        );
+        assert!(!s.contains("2026"), "{s}");
+    }
+    let shared = serials[0]
+        .chars()
+        .zip(serials[1].chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    assert!(
+        shared < 4,
+        "neighbouring serials share a prefix: {serials:?}"
     );
     let (status, hs, png) = get_bytes(
         c,
@@ -165,7 +190,7 @@ fn codes_decode_and_lead_to_the_supplier() {
     assert_eq!(decoded, qr_url);
     let (status, view) = follow(&decoded);
     assert_eq!(status, 200, "{view}");
-    assert_eq!(view["serial"], "B/2026-01-0002");
+    assert_eq!(view["serial"], serial.as_str());
     assert_eq!(
         view["lots"][0]["supplier"]["name"],
         "临沂鑫源板材 Linyi Xinyuan"
@@ -281,9 +306,7 @@ fn codes_decode_and_lead_to_the_supplier() {
     let html = String::from_utf8(html).unwrap();
     assert_eq!(html.matches("<svg").count(), 3);
     assert!(
-        html.contains("B/2026-01-0003")
-            && html.contains("MS-YG-120")
-            && html.contains("宿迁木森家具")
+        html.contains(&serials[2]) && html.contains("MS-YG-120") && html.contains("宿迁木森家具")
     );
     assert!(html.contains("repeat(2,1fr)"));
     c.get(&format!(
@@ -291,6 +314,24 @@ fn codes_decode_and_lead_to_the_supplier() {
         w.gtin_batch
     ))
     .problem(400);
+
+    // Every printed code of the batch with the long code decodes (rqrr) and resolves to
+    // its own unit.
+    let long = c.get(&format!("/api/v1/batches/{}", w.long_batch));
+    for u in long.ok(200)["units"].as_array().unwrap() {
+        let (status, _, png) = get_bytes(
+            c,
+            &format!("/api/v1/qr/{}.png?size=300", u["id"].as_str().unwrap()),
+            &[],
+        );
+        assert_eq!(status, 200);
+        let decoded = decode_png(&png);
+        assert!(decoded.contains("/10/MS-W2603-01-8441AB/21/"), "{decoded}");
+        let (status, view) = follow(&decoded);
+        assert_eq!(status, 200, "{decoded}: {view}");
+        assert_eq!(view["serial"], u["serial"]);
+        assert_eq!(view["batch_code"], "MS-W2603-01-8441AB");
+    }
 }
 
 #[test]
@@ -306,7 +347,17 @@ fn digital_link_resolver_validates_and_serves_linksets() {
         "临沂鑫源板材 Linyi Xinyuan"
     );
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
-    anon.get(&format!("{ok}/21/B%2F2026-01-0003")).ok(200);
+    let units = w.op.get(&format!("/api/v1/batches/{}", w.gtin_batch));
+    let serial = units.body["units"][2]["serial"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    anon.get(&format!("{ok}/21/{serial}")).ok(200);
+    let long = w.op.get(&format!("/api/v1/batches/{}", w.long_batch));
+    let other_serial = long.body["units"][0]["serial"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // GTIN-13 written as 14 digits only; a wrong check digit, wrong order, unknown AI: 400.
     anon.get("/01/09506000134353/10/B%2F2026-01").problem(400);
     anon.get("/01/09506000134352/21/B%2F2026-01-0001/10/B%2F2026-01")
@@ -315,7 +366,10 @@ fn digital_link_resolver_validates_and_serves_linksets() {
     anon.get("/01/0950600013435/10/x").problem(400);
     // Valid but unknown: 404.
     anon.get("/01/09506000134352/10/NO-SUCH-BATCH").problem(404);
-    anon.get(&format!("{ok}/21/B%2F2026-01-0009")).problem(404);
+    // A made-up serial, the old sequential form, another batch's serial: 404.
+    anon.get(&format!("{ok}/21/AAAAAAAAAAAAA")).problem(404);
+    anon.get(&format!("{ok}/21/B%2F2026-01-0001")).problem(404);
+    anon.get(&format!("{ok}/21/{other_serial}")).problem(404);
     anon.get("/01/09506000134352").problem(404);
     // linkType=all: an RFC 9264 linkset anchored at the Digital Link.
     let r = anon.get(&format!("{ok}?linkType=all"));

@@ -132,7 +132,7 @@ impl App {
                     gtin14: gtin.to_string(),
                     variant: None,
                     lot: Some(b.batch_code.clone()),
-                    serial: serial.map(|n| b.serial(n)),
+                    serial: serial.map(|n| self.ids.serial(record_id, n)),
                 })
             }
             Record::Lot(l) if serial.is_none() => Some(DigitalLink {
@@ -261,7 +261,7 @@ impl App {
         let Some(Record::Batch(b)) = self.store.record(id)? else {
             return Err(unknown());
         };
-        let unit = unit_by_serial(&b, serial).ok_or_else(|| AppError::NotFound {
+        let unit = unit_by_serial(&self.ids, id, &b, serial).ok_or_else(|| AppError::NotFound {
             field: None,
             detail: format!("batch {lot} has no unit with serial {serial}"),
         })?;
@@ -369,7 +369,7 @@ impl App {
             // A unit is not a stored record: its batch is.
             let b = self.batch(m.a)?;
             batch_info(&mut view, &b);
-            view.serial = Some(b.serial(m.b));
+            view.serial = Some(self.ids.serial(m.a, m.b));
             listing_ids = self.store.outputs(m.a);
         }
         for &l in &listing_ids {
@@ -476,7 +476,7 @@ impl App {
         for (n, svg) in svgs.iter().enumerate() {
             html.push_str(&format!(
                 "<div class=\"label\">{svg}<div class=\"serial\">{}</div><div>{} {}</div><div>批次 {} · {}</div></div>",
-                esc(&b.serial(n as u32)),
+                esc(&self.ids.serial(id, n as u32)),
                 esc(&b.product.name),
                 esc(&b.product.model),
                 esc(&b.batch_code),
@@ -488,17 +488,17 @@ impl App {
     }
 }
 
-/// Finds a unit of a batch by its serial (`{batch_code}-{n}`).
-fn unit_by_serial(b: &Batch, serial: &str) -> Option<NodeId> {
-    let n: u32 = serial
-        .strip_prefix(&b.batch_code)?
-        .strip_prefix('-')?
-        .parse()
-        .ok()?;
-    if n == 0 || n > b.unit_count || b.serial(n - 1) != serial {
-        return None;
+/// Finds a unit of batch `batch` by its serial (see [`crate::core::serials`]).
+fn unit_by_serial(
+    ids: &crate::core::ids::IdCodec,
+    batch: NodeId,
+    b: &Batch,
+    serial: &str,
+) -> Option<NodeId> {
+    match ids.parse_serial(serial) {
+        Some((of, n)) if of == batch && n < b.unit_count => Some(b.first_unit.raw() + n),
+        _ => None,
     }
-    Some(b.first_unit.raw() + n - 1)
 }
 
 #[cfg(test)]
@@ -523,10 +523,23 @@ mod tests {
             unit_count: 12,
             created_at: 0,
         };
-        assert_eq!(unit_by_serial(&b, "A/B 1-0003"), Some(102));
-        assert_eq!(unit_by_serial(&b, "A/B 1-3"), None);
-        assert_eq!(unit_by_serial(&b, "A/B 1-0013"), None);
-        assert_eq!(unit_by_serial(&b, "A/B 1-0000"), None);
+        let ids = crate::core::ids::IdCodec::new(&[4; 32]);
+        let batch = 99;
+        assert_eq!(
+            unit_by_serial(&ids, batch, &b, &ids.serial(batch, 2)),
+            Some(102)
+        );
+        assert_eq!(
+            unit_by_serial(&ids, batch, &b, &ids.serial(batch, 11)),
+            Some(111)
+        );
+        // Past the batch's units, another batch's serial, the old sequential form: none.
+        assert_eq!(
+            unit_by_serial(&ids, batch, &b, &ids.serial(batch, 12)),
+            None
+        );
+        assert_eq!(unit_by_serial(&ids, batch, &b, &ids.serial(98, 2)), None);
+        assert_eq!(unit_by_serial(&ids, batch, &b, "A/B 1-0003"), None);
         assert_eq!(
             esc("<a href='x'>&</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"

@@ -204,19 +204,9 @@ impl App {
             gtin: Self::gtin("product.gtin", &req.product.gtin)?,
         };
         if product.gtin.is_some() {
-            // Printed as AI 10, and each unit's serial (`{code}-0001`) as AI 21, of their
-            // Digital Links: both must resolve.
+            // Printed as AI 10 of its Digital Links: it must resolve. (Units' serials, AI 21,
+            // are 13 characters of base32 by construction: see `core::serials`.)
             gs1_code("batch_code", "10", &batch_code, "")?;
-            if req.serials {
-                let width = req.quantity.max(1).to_string().len().max(4);
-                let longest = format!("{batch_code}-{}", "9".repeat(width));
-                gs1_code(
-                    "batch_code",
-                    "21",
-                    &longest,
-                    " (the units' serials are the batch code, '-' and the unit's number)",
-                )?;
-            }
         }
         if req.quantity == 0 || req.quantity > MAX_PIECES {
             return Err(AppError::rule(

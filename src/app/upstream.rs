@@ -56,7 +56,8 @@ impl<'w> Ctx<'w> {
             let Record::Batch(batch) = rec else {
                 return Err(AppError::Internal(format!("{} is not a batch", meta.a)));
             };
-            let serial = batch.serial(meta.b);
+            let _ = batch;
+            let serial = self.ids.serial(meta.a, meta.b);
             return Ok(TraceNode {
                 seq: self.w.created_seq(id),
                 mark: None,

@@ -223,7 +223,7 @@ impl BatchView {
                 .enumerate()
                 .map(|(n, u)| UnitRef {
                     id: ids.format(NodeKind::Unit, u),
-                    serial: b.serial(n as u32),
+                    serial: ids.serial(id, n as u32),
                     qr: None,
                 })
                 .collect(),
@@ -251,7 +251,7 @@ impl UnitView {
     pub fn new(ids: &IdCodec, id: NodeId, batch_id: NodeId, n: u32, b: &Batch) -> UnitView {
         UnitView {
             id: ids.format(NodeKind::Unit, id),
-            serial: b.serial(n),
+            serial: ids.serial(batch_id, n),
             batch: ids.format(NodeKind::Batch, batch_id),
             batch_code: b.batch_code.clone(),
             manufacturer: ids.id(b.manufacturer),

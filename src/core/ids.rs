@@ -25,6 +25,8 @@ pub const ID_CHARS: usize = 26;
 #[derive(Clone)]
 pub struct IdCodec {
     cipher: Aes128,
+    /// Unit serials, under a key of their own derived from the same secret.
+    serials: crate::core::serials::SerialCodec,
     /// RFC 4648 base32, lowercase, no padding (ids are formatted on every read: no
     /// intermediate strings).
     base32: Encoding,
@@ -57,6 +59,7 @@ impl IdCodec {
         let cipher = Aes128::new(GenericArray::from_slice(&derived[..16]));
         IdCodec {
             cipher,
+            serials: crate::core::serials::SerialCodec::new(secret),
             base32: lower_base32(),
         }
     }
@@ -135,6 +138,18 @@ impl IdCodec {
             Some((k, id)) if k == kind => Some((kind, id)),
             _ => None,
         }
+    }
+
+    /// The serial (GS1 AI 21) of unit `n` (0-based) of batch `batch`: see
+    /// [`crate::core::serials`].
+    pub fn serial(&self, batch: NodeId, n: u32) -> String {
+        self.serials.serial(batch, n)
+    }
+
+    /// The batch and unit index a serial names, if this store made it (whether they exist
+    /// is the world's business).
+    pub fn parse_serial(&self, serial: &str) -> Option<(NodeId, u32)> {
+        self.serials.parse(serial)
     }
 
     /// The dense id of a public id of kind `want`; `None` for anything else.

@@ -10,6 +10,7 @@ pub mod graph;
 pub mod id;
 pub mod ids;
 pub mod quantity;
+pub mod serials;
 pub mod world;
 
 pub use world::{Projection, World, WorldError};

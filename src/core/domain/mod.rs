@@ -233,13 +233,6 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// The serial of the `n`-th unit (0-based): the batch code and a 1-based, zero-padded
-    /// sequence number, unique within the manufacturer because batch codes are.
-    pub fn serial(&self, n: u32) -> String {
-        let width = self.unit_count.max(1).to_string().len().max(4);
-        format!("{}-{:0width$}", self.batch_code, n + 1, width = width)
-    }
-
     pub fn unit_ids(&self) -> std::ops::Range<NodeId> {
         self.first_unit.raw()..self.first_unit.raw() + self.unit_count
     }
@@ -465,7 +458,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn serials_are_padded_and_ordered() {
+    fn units_follow_their_first_id() {
         let b = Batch {
             manufacturer: Id::new(1),
             batch_code: "B1".into(),
@@ -481,7 +474,6 @@ mod tests {
             unit_count: 3,
             created_at: 0,
         };
-        assert_eq!(b.serial(0), "B1-0001");
         assert_eq!(b.unit_ids(), 10..13);
     }
 }
