@@ -4,10 +4,11 @@
 //! - [`dl`]: [`dl::parse`] for uncompressed GS1 Digital Link URIs or paths, with full
 //!   validation, and [`dl::DigitalLink::canonical_path`].
 //!
-//! Compressed Digital Link URIs are not decoded here.
+//! Compressed Digital Link URIs are decoded (and encoded) by [`compress`].
 
 pub mod ai;
 mod ai_table;
+pub mod compress;
 pub mod dl;
 
 pub use ai::{lookup, AiDef};
