@@ -318,7 +318,7 @@ impl App {
             Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
             None => code,
         };
-        let path = path.split(['#']).next().unwrap_or_default();
+        let path = path.split('#').next().unwrap_or_default();
         let token_of = |rest: &str| {
             rest.split(['?', '/'])
                 .next()

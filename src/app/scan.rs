@@ -232,8 +232,12 @@ impl App {
         // Full syntactic validation against the GS1 DL grammar and AI table first: a link
         // that is not a GS1 Digital Link is a 400 naming what is wrong, never a 404.
         let parsed = crate::gs1::parse(path).map_err(|e| AppError::bad("path", e.to_string()))?;
-        let dl =
-            DigitalLink::from_gs1(&parsed).map_err(|e| AppError::bad("path", e.to_string()))?;
+        // A valid Digital Link of another key (an SSCC, a GLN…) or with a qualifier this
+        // resolver keeps nothing under (22, 235): valid, but unknown here.
+        let dl = DigitalLink::from_gs1(&parsed).map_err(|e| AppError::NotFound {
+            field: None,
+            detail: format!("this resolver knows GTINs with a batch/lot (and serial) only: {e}"),
+        })?;
         let unknown = || AppError::NotFound {
             field: None,
             detail: format!(

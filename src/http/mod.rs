@@ -528,7 +528,9 @@ pub fn public_routes(cfg: &mut web::ServiceConfig) {
             .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),
     )
     .service(
-        web::resource("/01/{tail:.*}")
+        // Every path that starts with an AI (`/01/…`, `/00/…`, `/414/…`, a wrong one): the
+        // resolver validates it (400) or resolves it (404 for keys it holds nothing under).
+        web::resource("/{ai:[0-9]{2,4}}/{tail:.*}")
             .route(web::get().to(digital_link))
             .route(web::head().to(digital_link))
             .route(web::method(actix_web::http::Method::OPTIONS).to(preflight)),

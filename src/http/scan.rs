@@ -182,7 +182,12 @@ pub(super) async fn digital_link(
     if let Some(refused) = anonymous_limit(&req, &s) {
         return refused;
     }
-    let resolved = s.app.resolve_digital_link(req.path());
+    // The query too: its data attributes are validated like the path.
+    let link = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    let resolved = s.app.resolve_digital_link(&link);
     if let Err(e @ AppError::BadRequest { .. }) = &resolved {
         return cors(e.error_response());
     }
