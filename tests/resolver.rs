@@ -178,5 +178,45 @@ fn valid_links_resolve_or_are_unknown_and_invalid_ones_are_400() {
     ] {
         cases.push((path, 400, 400));
     }
+    // Compressed forms (GS1 Digital Link compression): held here, valid but unknown (an
+    // SSCC, a vector of the Trust Codes port), a GTIN with a bad check digit.
+    let full = format!("{item}/21/{s0}");
+    let compressed = format!(
+        "/{}",
+        boardtrail::gs1::compress::compress(&full).expect("compressible")
+    );
+    cases.push((compressed, 200, 307));
+    cases.push(("/ABeRcNWtKMPA".to_string(), 404, 404));
+    cases.push(("/ARHKVAdpRA".to_string(), 400, 400));
     check(&srv, &c, &cases);
+}
+
+#[test]
+fn a_compressed_link_names_its_uncompressed_form() {
+    let srv = TestServer::start();
+    let serials = world(&srv);
+    let full = format!("/01/{GTIN}/10/{LOT}/21/{}", serials[0]);
+    let compressed = boardtrail::gs1::compress::compress(&full).expect("compressible");
+    let r = ureq::get(&format!("{}/{compressed}", srv.base))
+        .set("Accept", "application/json")
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let link = r.header("link").unwrap_or_default().to_string();
+    assert!(
+        link.contains(&format!("<{}{full}>; rel=\"owl:sameAs\"", srv.base)),
+        "{link}"
+    );
+    let view: serde_json::Value = r.into_json().unwrap();
+    assert_eq!(view["serial"], serials[0].as_str());
+    // Its linkset is the uncompressed link's.
+    let set: serde_json::Value = ureq::get(&format!("{}/{compressed}?linkType=linkset", srv.base))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_eq!(set["linkset"][0]["anchor"], format!("{}{full}", srv.base));
+    // An unknown path that is not a compressed link stays a plain 404.
+    let (status, _, _) = srv.client().get_bytes("/no-such-page", &[]);
+    assert_eq!(status, 404);
 }

@@ -610,6 +610,6 @@ pub fn configure(state: State) -> impl Fn(&mut web::ServiceConfig) + Clone {
             .configure(static_files::configure)
             .configure(public_routes)
             .configure(tlog::routes)
-            .default_service(web::to(not_found));
+            .default_service(web::to(scan::unrouted));
     }
 }

@@ -187,14 +187,27 @@ pub(super) async fn digital_link(
         "" => req.path().to_string(),
         q => format!("{}?{q}", req.path()),
     };
+    // A compressed Digital Link (wholly, or after its key): answered as its uncompressed
+    // form, which `Link: <…>; rel="owl:sameAs"` names.
+    let (link, same_as) = match uncompressed(&link) {
+        Ok(Some(full)) => (full.clone(), Some(full)),
+        Ok(None) => (link, None),
+        Err(e) => return cors(e.error_response()),
+    };
     let resolved = s.app.resolve_digital_link(&link);
     if let Err(e @ AppError::BadRequest { .. }) = &resolved {
         return cors(e.error_response());
     }
-    let linkset_link = format!(
-        "<{}?linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\"",
-        req.path()
-    );
+    let path = link.split('?').next().unwrap_or_default();
+    let mut links =
+        format!("<{path}?linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\"");
+    if let Some(full) = &same_as {
+        links.push_str(&format!(
+            ", <{}{full}>; rel=\"owl:sameAs\"",
+            s.app.public_url()
+        ));
+    }
+    let linkset_link = links;
     let wants_linkset = matches!(q.link_type.as_deref(), Some("linkset" | "all"))
         || req
             .headers()
@@ -279,6 +292,34 @@ fn wants_json(req: &HttpRequest) -> bool {
                 t == "application/json" || t.ends_with("+json")
             })
         })
+}
+
+/// The uncompressed form of a compressed Digital Link (GS1 DL compression), `None` for
+/// anything else; 400 for a compressed link that does not decode.
+fn uncompressed(link: &str) -> Result<Option<String>, AppError> {
+    let path = link.split('?').next().unwrap_or_default();
+    if crate::gs1::parse(link).is_ok() || !crate::gs1::compress::is_compressed(path) {
+        return Ok(None);
+    }
+    crate::gs1::compress::decompress_to_path(link)
+        .map(Some)
+        .map_err(|e| AppError::bad("path", format!("compressed Digital Link: {e}")))
+}
+
+/// A request the routes do not know: a compressed Digital Link (a single base64 segment)
+/// goes to the resolver, anything else is 404.
+pub(super) async fn unrouted(req: HttpRequest, s: web::Data<State>) -> HttpResponse {
+    use actix_web::http::Method;
+    let compressed = crate::gs1::compress::is_compressed(req.path());
+    if compressed && req.method() == Method::OPTIONS {
+        return preflight().await;
+    }
+    if compressed && (req.method() == Method::GET || req.method() == Method::HEAD) {
+        if let Ok(q) = web::Query::<LinkTypeQuery>::from_query(req.query_string()) {
+            return digital_link(req, s, q).await;
+        }
+    }
+    super::not_found(req).await
 }
 
 /// The first target of relation `rel` in a linkset.
