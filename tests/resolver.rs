@@ -105,7 +105,7 @@ fn valid_links_resolve_or_are_unknown_and_invalid_ones_are_400() {
         (format!("{item}?linkType=linkset"), 200, 200),
         (format!("{item}?linkType=all"), 200, 200),
         // Valid but held nowhere here: 404.
-        (format!("{item}?linkType=gs1:certificationInfo"), 404, 404),
+        (format!("{item}?linkType=gs1:recipeInfo"), 404, 404),
         (format!("/01/{GTIN}"), 404, 404),
         (format!("/01/{GTIN}/10/NOPE"), 404, 404),
         (format!("{item}/21/AAAAAAAAAAAAA"), 404, 404),
@@ -219,4 +219,100 @@ fn a_compressed_link_names_its_uncompressed_form() {
     // An unknown path that is not a compressed link stays a plain 404.
     let (status, _, _) = srv.client().get_bytes("/no-such-page", &[]);
     assert_eq!(status, 404);
+}
+
+/// Checks a document against the `application/linkset+json` format (RFC 9264 section 4.2):
+/// `{"linkset": [context…]}`; each link context object has an `anchor` (a URI) and, per
+/// relation type (a registered name or an absolute URI), an array of target objects, each
+/// with an `href` and only target attributes of the right JSON types (`type`, `title`,
+/// `media` strings; `hreflang` an array of strings; `title*` an array of
+/// `{value, language}`).
+fn assert_linkset(v: &serde_json::Value) {
+    let top = v.as_object().expect("a linkset is a JSON object");
+    assert_eq!(top.len(), 1, "only the linkset member: {v}");
+    let contexts = top["linkset"].as_array().expect("linkset is an array");
+    assert!(!contexts.is_empty());
+    let registered = |r: &str| {
+        r.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && r.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    };
+    for ctx in contexts {
+        let ctx = ctx.as_object().expect("a link context object");
+        let anchor = ctx["anchor"].as_str().expect("anchor is a string");
+        assert!(anchor.starts_with("http://") || anchor.starts_with("https://"));
+        for (rel, targets) in ctx.iter().filter(|(k, _)| *k != "anchor") {
+            assert!(
+                registered(rel) || rel.starts_with("https://") || rel.starts_with("http://"),
+                "relation type {rel}"
+            );
+            let targets = targets.as_array().expect("targets are an array");
+            assert!(!targets.is_empty(), "{rel}");
+            for t in targets {
+                let t = t.as_object().expect("a target object");
+                assert!(t["href"].is_string(), "{rel}: href");
+                for (k, val) in t {
+                    match k.as_str() {
+                        "href" | "type" | "title" | "media" => assert!(val.is_string(), "{k}"),
+                        "hreflang" => assert!(val
+                            .as_array()
+                            .is_some_and(|a| !a.is_empty() && a.iter().all(|l| l.is_string()))),
+                        "title*" => assert!(val
+                            .as_array()
+                            .is_some_and(|a| a.iter().all(|x| x["value"].is_string()))),
+                        other => panic!("{rel}: unknown target attribute {other}"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn linksets_are_rfc_9264_and_hold_every_level() {
+    let srv = TestServer::start();
+    let serials = world(&srv);
+    let unit = format!("/01/{GTIN}/10/{LOT}/21/{}", serials[0]);
+    let r = ureq::get(&format!("{}{unit}?linkType=linkset", srv.base))
+        .call()
+        .unwrap();
+    assert!(r.content_type().starts_with("application/linkset+json"));
+    let v: serde_json::Value = r.into_json().unwrap();
+    assert_linkset(&v);
+    let ctx = &v["linkset"][0];
+    assert_eq!(ctx["anchor"], format!("{}{unit}", srv.base));
+    let voc = |t: &str| format!("https://gs1.org/voc/{t}");
+    // The unit's own page, and the batch's (the level above, up to the primary key).
+    let trace = ctx[voc("traceability")].as_array().unwrap();
+    assert_eq!(trace.len(), 2, "{ctx}");
+    assert_ne!(trace[0]["href"], trace[1]["href"]);
+    assert_eq!(ctx[voc("defaultLink")][0]["href"], trace[0]["href"]);
+    assert_eq!(ctx[voc("certificationInfo")].as_array().unwrap().len(), 2);
+    for t in trace {
+        assert_eq!(t["type"], "text/html");
+        assert!(!t["title"].as_str().unwrap().is_empty());
+        // The batch's page answers.
+        let href = t["href"].as_str().unwrap();
+        let got = ureq::get(href)
+            .set("Accept", "application/json")
+            .call()
+            .unwrap();
+        assert_eq!(got.status(), 200, "{href}");
+    }
+    // A batch-level link has its own links only.
+    let batch = format!("/01/{GTIN}/10/{LOT}");
+    let v: serde_json::Value = ureq::get(&format!("{}{batch}", srv.base))
+        .set("Accept", "application/linkset+json")
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_linkset(&v);
+    assert_eq!(
+        v["linkset"][0][voc("traceability")]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -413,7 +413,7 @@ fn digital_link_resolver_validates_and_serves_linksets() {
     assert_eq!(r.status(), 307);
     let to = r.header("location").unwrap_or_default().to_string();
     assert!(to.contains("/q/") && to.ends_with("?17=270101"), "{to}");
-    anon.get(&format!("{ok}?linkType=gs1:certificationInfo"))
+    anon.get(&format!("{ok}?linkType=gs1:recipeInfo"))
         .problem(404);
     // Without linkType, a client that did not ask for JSON (a browser, a phone's camera
     // app) is redirected (307) to the default link, the query string passed on, with the

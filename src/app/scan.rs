@@ -272,27 +272,59 @@ impl App {
         Ok((unit, dl))
     }
 
-    /// The RFC 9264 linkset of a resolved Digital Link.
+    /// The RFC 9264 linkset of a resolved Digital Link: the item's own links and those of
+    /// every level above it up to the primary key (a unit's batch). Every target is a page
+    /// in Chinese with English.
     pub fn linkset(&self, id: NodeId, dl: &DigitalLink) -> AppResult<serde_json::Value> {
         let q = self.qr_state()?;
-        let kind = self.store.meta(id).map(|m| m.kind).ok_or_else(|| {
+        let m = self.store.meta(id).ok_or_else(|| {
             AppError::Internal(format!("record {id} of a resolved link is missing"))
         })?;
-        let token = q.tokens.token(kind, id);
-        let scan = format!("{}/q/{token}", q.public_url);
-        let links = vec![
+        let page =
+            |kind: NodeKind, n: NodeId| format!("{}/q/{}", q.public_url, q.tokens.token(kind, n));
+        let own = page(m.kind, id);
+        let mut links: Vec<(&str, String, String)> = vec![
             (
-                "gs1:traceability".to_string(),
-                scan.clone(),
-                "溯源 Trace: board lots and suppliers".to_string(),
+                "gs1:defaultLink",
+                own.clone(),
+                "溯源信息 Trace: board lots and suppliers".into(),
             ),
             (
-                "gs1:defaultLink".to_string(),
-                scan,
-                "boardtrail".to_string(),
+                "gs1:traceability",
+                own.clone(),
+                "溯源 Trace: board lots and suppliers".into(),
+            ),
+            (
+                "gs1:certificationInfo",
+                format!("{own}#q-insp-h"),
+                "抽检结果 Inspection results".into(),
             ),
         ];
-        Ok(digital_link::linkset(&q.public_url, dl, &links))
+        if m.kind == NodeKind::Unit {
+            // The batch level (GTIN + lot) of a serialised unit.
+            let batch = page(NodeKind::Batch, m.a);
+            links.push((
+                "gs1:traceability",
+                batch.clone(),
+                "本批次溯源 Trace of the whole batch".into(),
+            ));
+            links.push((
+                "gs1:certificationInfo",
+                format!("{batch}#q-insp-h"),
+                "本批次抽检结果 Inspection results of the batch".into(),
+            ));
+        }
+        let links: Vec<digital_link::Link<'_>> = links
+            .iter()
+            .map(|(rel, href, title)| digital_link::Link {
+                rel,
+                href,
+                title,
+                media_type: Some("text/html"),
+                hreflang: Some("zh-CN"),
+            })
+            .collect();
+        Ok(digital_link::linkset_links(&q.public_url, dl, &links))
     }
 
     /// The public scan view of a node, richer for a signed-in caller allowed to trace it.
