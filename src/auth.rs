@@ -133,9 +133,10 @@ impl Auth {
         self
     }
 
-    /// The limit on complaints per client address (0 per second: none).
-    pub fn with_complaint_limit(mut self, limit: RateLimit) -> Auth {
-        self.complaint_clients = Buckets::new(limit);
+    /// The limits on complaints per client address and per code (0 per second: none).
+    pub fn with_complaint_limits(mut self, per_client: RateLimit, per_code: RateLimit) -> Auth {
+        self.complaint_clients = Buckets::new(per_client);
+        self.complaint_codes = Buckets::new(per_code);
         self
     }
 

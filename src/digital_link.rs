@@ -3,23 +3,27 @@
 //!
 //! A Digital Link path for a trade item is `/01/{gtin14}[/22/{cpv}][/10/{lot}][/21/{serial}]`:
 //! the primary key first, then the key qualifiers, each optional, at most once and in that
-//! fixed order. Other attributes (expiry date, AI 17, …) belong in the query string and are
-//! not handled here.
+//! fixed order. Other attributes (expiry date, AI 17, …) belong in the query string.
+//!
+//! Parsing and validation are [`crate::gs1::parse`]'s job (every primary key, qualifier
+//! orders, the AI table's formats and check digits, strict percent-decoding). This module
+//! only narrows its result to the simple [`DigitalLink`] of a GTIN with its qualifiers
+//! ([`DigitalLink::from_gs1`]), formats such links ([`format()`]) and builds linksets.
 //!
 //! Choices made by this module:
-//! - [`parse_path`] takes the *raw* request path, still percent-encoded (actix-web's
-//!   `HttpRequest::path()`); it splits on `/` before decoding, so a lot code `A/B` sent as
-//!   `A%2FB` stays one value. Do not pass a path that a router has already decoded.
-//! - One trailing slash is tolerated (`/01/09506000134352/` parses); empty segments anywhere
-//!   else (`//`) are errors.
-//! - Values are checked for what GS1 fixes for AIs 22, 10 and 21: not empty and at most
-//!   20 characters (format `X..20` in the GS1 General Specifications). Parsing is lenient about
-//!   the character set (any UTF-8 text without control characters) because the lot codes
-//!   recorded by this service may contain spaces; [`DigitalLink::check_cset82`] applies the
-//!   strict GS1 rule (AI 22/10/21 values use the 82 characters of GS1 "CSET 82", which has no
-//!   space and no non-ASCII characters) for links that are printed on retail packaging.
+//! - [`parse_path`] is `gs1::parse` followed by `from_gs1`, for a *raw* request path that
+//!   is still percent-encoded (actix-web's `HttpRequest::path()`); it refuses a path with a
+//!   query string or fragment, and otherwise accepts what `gs1::parse` accepts (a free path
+//!   prefix before `/01/`, one trailing slash). Do not pass a path that a router has
+//!   already decoded.
+//! - [`DigitalLink::new`] builds a link from unencoded values and is more lenient than the
+//!   parser: it pads a GTIN-8/12/13 to 14 digits and accepts any qualifier text of 1 to 20
+//!   characters without control characters (the lot codes recorded by this service may
+//!   contain spaces). [`DigitalLink::check_cset82`] applies the strict GS1 rule (AI 22/10/21
+//!   values use the 82 characters of GS1 "CSET 82", which has no space and no non-ASCII
+//!   characters), which `gs1::parse` enforces: only a link passing it parses back.
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use thiserror::Error;
@@ -61,7 +65,7 @@ pub struct DigitalLink {
 impl DigitalLink {
     /// The GTIN link of a Digital Link [`crate::gs1::parse`] already validated (so its
     /// values are decoded and checked): the GTIN and the qualifiers records are named by
-    /// here (22, 10, 21). Another key or qualifier is refused as [`parse_path`] does.
+    /// here (22, 10, 21). Another key (an SSCC, a GLN…) or qualifier (235) is refused.
     pub fn from_gs1(dl: &crate::gs1::DigitalLink) -> Result<DigitalLink, DlError> {
         if dl.key.ai != "01" {
             return Err(DlError::MissingPrimaryKey(format!("/{}/…", dl.key.ai)));
@@ -92,20 +96,19 @@ impl DigitalLink {
 /// Why a Digital Link is invalid. The messages are meant for API clients (400 responses).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DlError {
+    /// Not a GS1 Digital Link at all, or one [`crate::gs1::parse`] refuses.
+    #[error(transparent)]
+    Gs1(#[from] crate::gs1::DlError),
+    #[error("pass the path only, without the query string or fragment")]
+    QueryInPath,
+    /// A valid Digital Link of another primary key than the GTIN (AI 01).
     #[error("a GS1 Digital Link path starts with /01/{{gtin}}; got '{0}'")]
     MissingPrimaryKey(String),
-    #[error("invalid GTIN in AI 01: {0}")]
-    Gtin(String),
+    /// A valid key qualifier of AI 01 other than 22, 10 and 21 (that is, 235).
     #[error("AI {ai} is not supported here: after /01/{{gtin}} only AI 22 (consumer product variant), 10 (batch/lot) and 21 (serial number) may follow")]
     UnknownAi { ai: String },
-    #[error("AI 01 (GTIN) must come first and appear once; found it again after AI {after}")]
-    RepeatedPrimaryKey { after: &'static str },
-    #[error("AI {ai} ({name}) cannot follow AI {after}: key qualifiers go in the order 22, 10, 21, each at most once")]
-    OutOfOrder {
-        ai: &'static str,
-        name: &'static str,
-        after: &'static str,
-    },
+    #[error("invalid GTIN in AI 01: {0}")]
+    Gtin(String),
     #[error("AI {ai} ({name}) has no value")]
     MissingValue {
         ai: &'static str,
@@ -118,18 +121,6 @@ pub enum DlError {
         len: usize,
         max: usize,
     },
-    #[error(
-        "AI {ai} ({name}) has a malformed percent-escape: '%' must be followed by two hex digits"
-    )]
-    BadEscape {
-        ai: &'static str,
-        name: &'static str,
-    },
-    #[error("AI {ai} ({name}) is not valid UTF-8 once percent-decoded")]
-    NotUtf8 {
-        ai: &'static str,
-        name: &'static str,
-    },
     #[error("AI {ai} ({name}) must not contain control characters")]
     ControlChar {
         ai: &'static str,
@@ -141,14 +132,10 @@ pub enum DlError {
         name: &'static str,
         ch: char,
     },
-    #[error("empty path segment ('//') in the Digital Link path")]
-    EmptySegment,
-    #[error("pass the path only, without the query string or fragment")]
-    QueryInPath,
 }
 
-/// The key qualifiers of AI 01, in the only order GS1 allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// The key qualifiers of AI 01 this module handles (in path order in [`DigitalLink::qualifiers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Qualifier {
     Variant,
     Lot,
@@ -156,15 +143,6 @@ enum Qualifier {
 }
 
 impl Qualifier {
-    fn from_ai(ai: &str) -> Option<Qualifier> {
-        match ai {
-            "22" => Some(Qualifier::Variant),
-            "10" => Some(Qualifier::Lot),
-            "21" => Some(Qualifier::Serial),
-            _ => None,
-        }
-    }
-
     fn ai(self) -> &'static str {
         match self {
             Qualifier::Variant => "22",
@@ -183,9 +161,10 @@ impl Qualifier {
 }
 
 impl DigitalLink {
-    /// Builds a link from unencoded values, applying the same checks as [`parse_path`]
-    /// (GTIN-8/12/13/14 with a valid check digit, padded to 14; qualifiers not empty, at
-    /// most 20 characters, no control characters).
+    /// Builds a link from unencoded values: a GTIN-8/12/13/14 with a valid check digit,
+    /// padded to 14; qualifiers not empty, at most 20 characters, no control characters.
+    /// This is more lenient than [`parse_path`] about the character set: check
+    /// [`DigitalLink::check_cset82`] too for a link that must parse back.
     pub fn new(
         gtin: &str,
         variant: Option<&str>,
@@ -256,30 +235,11 @@ fn check_value(q: Qualifier, v: &str) -> Result<(), DlError> {
     Ok(())
 }
 
-/// Percent-decodes one raw path segment, refusing malformed escapes (which
-/// `percent_decode_str` would pass through literally) and invalid UTF-8.
-fn decode_value(q: Qualifier, raw: &str) -> Result<String, DlError> {
-    let (ai, name) = (q.ai(), q.name());
-    let bytes = raw.as_bytes();
-    for (i, _) in raw.match_indices('%') {
-        let hex = bytes.get(i + 1..i + 3);
-        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-            return Err(DlError::BadEscape { ai, name });
-        }
-    }
-    let v = percent_decode_str(raw)
-        .decode_utf8()
-        .map_err(|_| DlError::NotUtf8 { ai, name })?
-        .into_owned();
-    check_value(q, &v)?;
-    Ok(v)
-}
-
 /// Formats `{base}/01/{gtin14}[/22/{cpv}][/10/{lot}][/21/{serial}]`, percent-encoding every
 /// value (a lot `A/B 1` becomes `A%2FB%201`). A trailing `/` on `base_url` is ignored.
 ///
-/// The fields are not validated here: build the link with [`DigitalLink::new`] or
-/// [`parse_path`] to be sure it parses back.
+/// The fields are not validated here: a link from [`parse_path`], or one built with
+/// [`DigitalLink::new`] that passes [`DigitalLink::check_cset82`], parses back.
 pub fn format(base_url: &str, dl: &DigitalLink) -> String {
     let mut out = String::with_capacity(base_url.len() + 80);
     out.push_str(base_url.trim_end_matches('/'));
@@ -294,70 +254,15 @@ pub fn format(base_url: &str, dl: &DigitalLink) -> String {
     out
 }
 
-/// Parses a raw (still percent-encoded) Digital Link path starting at `/01/`, such as
-/// `/01/09506000134352/10/A%2FB%201/21/7`. See the module documentation for the rules.
+/// Parses a raw (still percent-encoded) Digital Link path of a GTIN, such as
+/// `/01/09506000134352/10/A%2FB1/21/7`, with [`crate::gs1::parse`] (which does all the
+/// validation) and [`DigitalLink::from_gs1`]. A path with a query string or fragment is
+/// refused ([`DlError::QueryInPath`]).
 pub fn parse_path(path: &str) -> Result<DigitalLink, DlError> {
     if path.contains(['?', '#']) {
         return Err(DlError::QueryInPath);
     }
-    let shown = || path.chars().take(60).collect::<String>();
-    let body = path
-        .strip_prefix('/')
-        .ok_or_else(|| DlError::MissingPrimaryKey(shown()))?;
-    let body = body.strip_suffix('/').unwrap_or(body);
-    let mut segments = body.split('/');
-
-    if segments.next() != Some("01") {
-        return Err(DlError::MissingPrimaryKey(shown()));
-    }
-    let gtin = match segments.next() {
-        None | Some("") => return Err(DlError::Gtin("the GTIN after /01/ is missing".into())),
-        Some(g) => normalize_gtin(g).map_err(DlError::Gtin)?,
-    };
-    let mut dl = DigitalLink {
-        gtin14: gtin,
-        variant: None,
-        lot: None,
-        serial: None,
-    };
-
-    let mut last: Option<Qualifier> = None;
-    while let Some(ai) = segments.next() {
-        if ai.is_empty() {
-            return Err(DlError::EmptySegment);
-        }
-        let after = last.map_or("01", Qualifier::ai);
-        if ai == "01" {
-            return Err(DlError::RepeatedPrimaryKey { after });
-        }
-        let q = Qualifier::from_ai(ai).ok_or_else(|| DlError::UnknownAi {
-            ai: ai.chars().take(10).collect(),
-        })?;
-        if last.is_some_and(|l| q <= l) {
-            return Err(DlError::OutOfOrder {
-                ai: q.ai(),
-                name: q.name(),
-                after,
-            });
-        }
-        let raw = match segments.next() {
-            None | Some("") => {
-                return Err(DlError::MissingValue {
-                    ai: q.ai(),
-                    name: q.name(),
-                })
-            }
-            Some(raw) => raw,
-        };
-        let value = Some(decode_value(q, raw)?);
-        match q {
-            Qualifier::Variant => dl.variant = value,
-            Qualifier::Lot => dl.lot = value,
-            Qualifier::Serial => dl.serial = value,
-        }
-        last = Some(q);
-    }
-    Ok(dl)
+    DigitalLink::from_gs1(&crate::gs1::parse(path)?)
 }
 
 /// One link of a linkset.

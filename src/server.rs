@@ -30,6 +30,8 @@ pub struct Config {
     pub anonymous_limit: crate::auth::RateLimit,
     /// Per-client limit of consumers' complaints.
     pub complaint_limit: crate::auth::RateLimit,
+    /// Per-code limit of consumers' complaints.
+    pub complaint_code_limit: crate::auth::RateLimit,
     /// Secret for QR tokens (`BOARDTRAIL_QR_KEY`); else `qr.key` in the data dir.
     pub qr_secret: Option<String>,
     /// The shared PostgreSQL log (`BOARDTRAIL_DATABASE_URL`) instead of the embedded sled
@@ -59,6 +61,7 @@ impl Config {
                 burst: 60.0,
             },
             complaint_limit: crate::auth::COMPLAINTS_PER_CLIENT,
+            complaint_code_limit: crate::auth::COMPLAINTS_PER_CODE,
             qr_secret: None,
             database_url: None,
             log_origin: None,
@@ -242,7 +245,7 @@ pub fn start<L: EventLog>(cfg: &Config, store: Arc<Ledger<L>>) -> Result<Running
     let auth = Arc::new(
         Auth::new(cfg.admin_token.as_deref(), cfg.rate_limit)?
             .with_anonymous_limit(cfg.anonymous_limit)
-            .with_complaint_limit(cfg.complaint_limit),
+            .with_complaint_limits(cfg.complaint_limit, cfg.complaint_code_limit),
     );
     let state = State {
         app: app.clone(),

@@ -21,8 +21,8 @@ const MARK: &str = "ZQXMARKB";
 /// B's quantities and times: no other tenant may learn them either.
 const B_NUMBERS: [&str; 4] = ["777.125", "333.375", "04:05:06.789", "06:07:08.901"];
 
-const KINDS: [&str; 12] = [
-    "pty", "lot", "shp", "bat", "unt", "lst", "key", "ins", "dec", "act", "case", "gnt",
+const KINDS: [&str; 13] = [
+    "pty", "lot", "shp", "bat", "unt", "lst", "key", "ins", "dec", "act", "case", "gnt", "cpl",
 ];
 
 struct B {
@@ -46,6 +46,8 @@ fn server() -> TestServer {
             per_second: 0.0,
             burst: 0.0,
         };
+        cfg.complaint_limit.per_second = 0.0;
+        cfg.complaint_code_limit.per_second = 0.0;
     })
 }
 
@@ -148,6 +150,40 @@ fn tenant_b(op: &Client, regulator: &str, lab: &str) -> B {
             "note": format!("{MARK} note")}),
         ),
     );
+    // A consumer's complaint about B's unit, marked in its text and contact, with a photo.
+    let unit_id = records
+        .borrow()
+        .iter()
+        .find(|(k, _)| k == "unt")
+        .map(|(_, u)| u.clone())
+        .expect("B's unit");
+    let qr = op.get(&format!("/api/v1/units/{unit_id}"));
+    let code = qr.body["qr"]["url"]
+        .as_str()
+        .expect("the unit's code")
+        .to_string();
+    op.with_token(None)
+        .post(
+            "/api/v1/complaints",
+            &json!({"code": code, "text": format!("{MARK} complaint"), "contact": format!("{MARK} phone"),
+            "photo": "/9j/4AAQSkZJRgABAQ=="}),
+        )
+        .ok(201);
+    let cases = op.get("/api/v1/cases");
+    let complaint = cases.body["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["kind"] == "complaint")
+        .expect("B's complaint case")
+        .clone();
+    records
+        .borrow_mut()
+        .push(("case".into(), complaint["id"].as_str().unwrap().to_string()));
+    records.borrow_mut().push((
+        "cpl".into(),
+        complaint["complaint"]["id"].as_str().unwrap().to_string(),
+    ));
     B {
         records: records.into_inner(),
         maker,
@@ -361,6 +397,12 @@ fn routes() -> Vec<Route> {
             json!({"to": "{ME}", "note": "n"}),
         ),
         post("/api/v1/cases/{ID}/notes", json!({"note": "n"})),
+        get("/api/v1/cases/{ID}/photo"),
+        post(
+            "/api/v1/complaints",
+            json!({"code": "{ID}", "text": "a complaint"}),
+        ),
+        get("/api/v1/complaints/{ID}"),
         get("/api/v1/stats/failing-items"),
         get("/api/v1/stats/cooperation"),
         get("/api/v1/qr/{ID}.svg"),
@@ -523,8 +565,8 @@ fn no_tenant_reads_links_or_learns_what_is_not_its_own() {
     let b_ids: Vec<&str> = b.records.iter().map(|(_, i)| i.as_str()).collect();
     assert_eq!(
         b.records.len(),
-        KINDS.len() - 1 + 1,
-        "B has a record of every kind but parties (two lots): {:?}",
+        KINDS.len() - 1 + 2,
+        "B has a record of every kind but parties (two lots, two cases): {:?}",
         b.records
     );
     let events_before = op.get("/healthz").body["events"].as_u64().unwrap();

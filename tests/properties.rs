@@ -80,7 +80,7 @@ proptest! {
     }
 
     /// A Digital Link of a valid GTIN with batch and serial from GS1's character set 82
-    /// parses back to itself.
+    /// parses back to itself, and `format` writes the canonical path of `gs1::parse`.
     #[test]
     fn digital_link_round_trips(data in "[0-9]{12}", lot in from_set(CSET82, 1, 20), serial in from_set(CSET82, 1, 20)) {
         let gtin = (0..10).map(|d| format!("{data}{d}")).find(|g| normalize_gtin(g).is_ok()).unwrap();
@@ -93,6 +93,7 @@ proptest! {
         let url = digital_link::format("https://id.example", &dl);
         let path = url.strip_prefix("https://id.example").unwrap();
         prop_assert_eq!(digital_link::parse_path(path).unwrap(), dl.clone());
+        prop_assert_eq!(boardtrail::gs1::parse(path).unwrap().canonical_path(), path);
         prop_assert!(dl.check_cset82().is_ok());
     }
 }
