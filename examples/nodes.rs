@@ -169,8 +169,9 @@ fn main() -> Result<(), String> {
         args.writers
     );
 
+    // One node alone on the log for the one-node rates (a second node would follow every
+    // commit on the same two cores); the second node joins for the two-node rate.
     let (sa, a) = node(&url("bt"))?;
-    let (sb, b) = node(&url("bt"))?;
     party(&a)?;
     let one_node = |writers: usize| -> Result<f64, String> {
         let (n, s) = run(writers, args.secs, |_| party(&a).map(|_| ()))?;
@@ -178,6 +179,7 @@ fn main() -> Result<(), String> {
     };
     let bt16 = one_node(args.writers)?;
     let bt1 = one_node(1)?;
+    let (sb, b) = node(&url("bt"))?;
     let (n2, s2) = run(args.writers, args.secs, |i| {
         party(if i % 2 == 0 { &a } else { &b }).map(|_| ())
     })?;

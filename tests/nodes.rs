@@ -148,13 +148,19 @@ fn two_nodes_share_one_log() {
             cb.get(&format!("/api/v1/lots/{}", s.lot)).status == 200
         });
         let (ra, rb) = std::thread::scope(|t| {
-            let ha = t.spawn(|| ship(&ca, &s, 100.0).status);
-            let hb = t.spawn(|| ship(&cb, &s, 100.0).status);
+            let ha = t.spawn(|| ship(&ca, &s, 100.0));
+            let hb = t.spawn(|| ship(&cb, &s, 100.0));
             (ha.join().unwrap(), hb.join().unwrap())
         });
-        let mut got = [ra, rb];
+        let mut got = [ra.status, rb.status];
         got.sort();
-        assert_eq!(got, [201, 422], "round {round}: one shipment, one refusal");
+        assert_eq!(
+            got,
+            [201, 422],
+            "round {round}: one shipment, one refusal: {} / {}",
+            ra.text,
+            rb.text
+        );
         for c in [&ca, &cb] {
             let stock = c
                 .with_header("Boardtrail-Min-Seq", &health(&ca)["events"].to_string())

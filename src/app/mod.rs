@@ -247,6 +247,8 @@ pub struct App {
     /// Serialises validate-and-append so that checks (mass balance, uniqueness) see every
     /// earlier write. Durability waits happen outside it, grouped by the store.
     writer: Mutex<()>,
+    /// Writes waiting for `writer` (told to the store: a lone write commits at once).
+    queued: std::sync::atomic::AtomicUsize,
 }
 
 /// `/healthz`: whether the service is up; the counters only for regulators and the
@@ -275,6 +277,7 @@ impl App {
             qr: None,
             log: None,
             writer: Mutex::new(()),
+            queued: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -368,7 +371,11 @@ impl App {
         };
         let (seq, out) = loop {
             tries += 1;
+            self.queued
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             let _guard = self.writer.lock();
+            self.queued
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
             if let Some(idem) = &caller.idempotency {
                 if let Some(stored) = self.store.idempotent(&idem.key)? {
                     return Err(match idem.replay(&stored) {
@@ -409,6 +416,8 @@ impl App {
                 )),
                 None => None,
             };
+            self.store
+                .writers_waiting(self.queued.load(std::sync::atomic::Ordering::Acquire));
             let appended = self
                 .store
                 .append_with(now, caller.actor(acting_for), body, answer);

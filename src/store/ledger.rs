@@ -544,6 +544,10 @@ impl<L: EventLog> Store for Ledger<L> {
         self.log.release();
     }
 
+    fn writers_waiting(&self, n: usize) {
+        self.log.writers_waiting(n);
+    }
+
     fn failure(&self) -> Option<Failure> {
         if !self.stopped.load(Ordering::Acquire) {
             return None;

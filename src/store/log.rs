@@ -89,6 +89,9 @@ pub trait EventLog: Send + Sync + 'static {
     /// An append that found the head moved was not followed by another (the command no
     /// longer applied): let go of what the log held for it (a shared log's append lock).
     fn release(&self) {}
+    /// How many other writes wait to be decided behind the next append (see
+    /// [`crate::store::Store::writers_waiting`]).
+    fn writers_waiting(&self, _n: usize) {}
     /// Forgets everything not durable and reconnects (see [`Self::recoverable`]).
     fn reset(&self) -> Result<(), StoreError> {
         Err(StoreError::Corrupt(

@@ -262,6 +262,9 @@ pub trait Store: Send + Sync + 'static {
     /// A write that was decided again after `HeadMoved` ended without an append: let the
     /// log release what it held for it.
     fn release(&self) {}
+    /// How many other writes wait to be decided behind the one about to append (a hint:
+    /// a shared log commits a lone write at once, and groups the writes of many).
+    fn writers_waiting(&self, _n: usize) {}
     /// Takes in what other nodes appended to a shared log; returns the new head.
     fn catch_up(&self) -> Result<u64, StoreError>;
     /// Serves again after a passing failure, if the log allows (see

@@ -31,7 +31,7 @@ mod snapshots;
 
 pub(crate) use conn::pg_err;
 pub use conn::PgConfig;
-use rows::{insert_rows, Row};
+use rows::{commit_sql, Row};
 
 use super::log::{AnswerVisit, EventLog, Visit};
 use super::snapshot::Snapshot;
@@ -54,9 +54,6 @@ const PAGE: i64 = 5_000;
 const COMMIT_WAIT: Duration = Duration::from_micros(40);
 const COMMIT_DEFERRALS: u32 = 25;
 
-pub(super) const INSERT_ANSWER: &str =
-    "INSERT INTO bt_answers (key, seq, answer) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
-
 struct Writer {
     client: Option<Client>,
     /// A transaction is open on `client`; it holds the append lock.
@@ -66,6 +63,9 @@ struct Writer {
     /// The events and answers of the open transaction, written when it commits.
     rows: Vec<Row>,
     answers: Vec<(Vec<u8>, i64, Vec<u8>)>,
+    /// The last append found the head moved: the next takes the append lock first (and
+    /// keeps it while catching up) instead of trying the one-flight commit.
+    contended: bool,
 }
 
 /// Appended but not yet committed (read by this node's own reads).
@@ -89,6 +89,8 @@ pub struct PgLog {
     appending: std::sync::atomic::AtomicUsize,
     /// Events of the last commit (1: a lone writer, whose commits do not wait).
     last_group: std::sync::atomic::AtomicUsize,
+    /// Writes waiting to be decided behind the next append (told by the application).
+    waiting: std::sync::atomic::AtomicUsize,
     /// This node's name in its notifications (random hex), so that it is not woken by
     /// its own commits.
     node: String,
@@ -108,6 +110,7 @@ impl PgLog {
                 txn_head: 0,
                 rows: Vec::new(),
                 answers: Vec::new(),
+                contended: false,
             }),
             uncommitted: Mutex::new(Uncommitted::default()),
             reader: Mutex::new(Some(c)),
@@ -115,6 +118,7 @@ impl PgLog {
             durable: AtomicU64::new(0),
             appending: std::sync::atomic::AtomicUsize::new(0),
             last_group: std::sync::atomic::AtomicUsize::new(0),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
             node: crate::secret::random32()
                 .map(|b| b[..8].iter().map(|x| format!("{x:02x}")).collect())
                 .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?,
@@ -241,6 +245,25 @@ impl EventLog for PgLog {
         self.appending.fetch_add(1, Ordering::AcqRel);
         let mut w = self.writer.lock();
         self.appending.fetch_sub(1, Ordering::AcqRel);
+        let row = Row {
+            seq: seq as i64,
+            prev: prev.to_vec(),
+            hash: split.hash.to_vec(),
+            body: split.body.to_vec(),
+            at: ev.at,
+            actor: actor.to_string(),
+        };
+        // A lone writer (no transaction open, the last commit held one event, nobody
+        // waiting) commits its event in one round trip: lock, head check, rows, commit.
+        let lone = !w.open
+            && w.rows.is_empty()
+            && !w.contended
+            && self.last_group.load(Ordering::Acquire) <= 1
+            && self.appending.load(Ordering::Acquire) == 0
+            && self.waiting.load(Ordering::Acquire) == 0;
+        if lone {
+            return self.append_in_one_flight(&mut w, row, answer);
+        }
         let began = (|| {
             let open = w.open && w.client.as_ref().is_some_and(|c| !c.is_closed());
             if !open && !w.rows.is_empty() {
@@ -294,14 +317,7 @@ impl EventLog for PgLog {
         // This transaction holds the append lock and saw the head: the sequence number
         // is this node's. The rows are written by the commit, all at once (`sync`).
         w.txn_head = seq;
-        w.rows.push(Row {
-            seq: seq as i64,
-            prev: prev.to_vec(),
-            hash: split.hash.to_vec(),
-            body: split.body.to_vec(),
-            at: ev.at,
-            actor: actor.to_string(),
-        });
+        w.rows.push(row);
         if let Some((k, v)) = answer {
             w.answers.push((k.to_vec(), seq as i64, v.to_vec()));
         }
@@ -311,6 +327,10 @@ impl EventLog for PgLog {
             u.answers.push((k.to_vec(), v.to_vec()));
         }
         Ok(())
+    }
+
+    fn writers_waiting(&self, n: usize) {
+        self.waiting.store(n, Ordering::Release);
     }
 
     fn sync(&self, seq: u64) -> Result<(), StoreError> {
@@ -357,11 +377,16 @@ impl EventLog for PgLog {
             .as_mut()
             .ok_or_else(|| StoreError::Unavailable("no connection".into()))
             .and_then(|c| {
-                insert_rows(c, &rows, &answers)?;
-                c.batch_execute(&format!(
-                    "UPDATE bt_head SET seq = {head} WHERE id = 1; NOTIFY {CHANNEL}, '{node}'; COMMIT"
-                ))
-                .map_err(pg_err)
+                // The rows, the answers, the head, the notification and the commit: one
+                // round trip.
+                let sql = commit_sql(
+                    &rows,
+                    &answers,
+                    &format!(
+                        "UPDATE bt_head SET seq = {head} WHERE id = 1; NOTIFY {CHANNEL}, '{node}'; COMMIT"
+                    ),
+                );
+                c.batch_execute(&sql).map_err(pg_err)
             });
         w.open = false;
         let mut u = self.uncommitted.lock();
@@ -371,6 +396,7 @@ impl EventLog for PgLog {
         match committed {
             Ok(()) => {
                 self.durable.fetch_max(top, Ordering::AcqRel);
+                w.contended = false;
                 Ok(())
             }
             // Whether the commit happened is unknown: the ledger stops and reloads what
@@ -563,6 +589,76 @@ impl EventLog for PgLog {
 }
 
 impl PgLog {
+    /// Appends and commits one event in one round trip: `BEGIN`, the append lock (the head
+    /// set to `seq`), a check that event `seq` is not in the log yet (a division by zero
+    /// otherwise fails the whole string, so nothing after it runs), the row (its
+    /// predecessor guarded as in every commit), the notification, `COMMIT`. The event is durable when this
+    /// returns. If the head moved, the transaction is rolled back and the ledger catches up
+    /// and decides again ([`StoreError::HeadMoved`]); the next append then takes the lock
+    /// first, as a writer among others does.
+    fn append_in_one_flight(
+        &self,
+        w: &mut Writer,
+        row: Row,
+        answer: Option<(&[u8], &[u8])>,
+    ) -> Result<(), StoreError> {
+        let seq = row.seq as u64;
+        let answers: Vec<(Vec<u8>, i64, Vec<u8>)> = answer
+            .map(|(k, v)| (k.to_vec(), row.seq, v.to_vec()))
+            .into_iter()
+            .collect();
+        let node = self.node.clone();
+        // Nothing is sent yet: a connection that cannot be made is a plain 503.
+        let c = w.client(&self.cfg).map_err(|e| self.failed_append(e))?;
+        // The UPDATE takes the lock (waiting for another holder until it commits) and sets
+        // the head; the next statement, which sees every commit before the lock was ours,
+        // fails the string if event `seq` exists already (and the commit's guard if event
+        // `seq - 1` is not this node's predecessor).
+        let sql = format!(
+            "BEGIN; UPDATE bt_head SET seq = {seq} WHERE id = 1;\n\
+             SELECT 1 / (1 - count(*))::integer FROM bt_events WHERE seq = {seq};\n{}",
+            commit_sql(
+                std::slice::from_ref(&row),
+                &answers,
+                &format!("NOTIFY {CHANNEL}, '{node}'; COMMIT"),
+            )
+        );
+        match c.batch_execute(&sql) {
+            Ok(()) => {
+                self.durable.fetch_max(seq, Ordering::AcqRel);
+                self.last_group.store(1, Ordering::Release);
+                Ok(())
+            }
+            Err(e) if e.code() == Some(&postgres::error::SqlState::DIVISION_BY_ZERO) => {
+                // Another node appended first: nothing of this transaction was committed.
+                if c.batch_execute("ROLLBACK").is_err() {
+                    w.client = None;
+                }
+                w.contended = true;
+                Err(StoreError::HeadMoved {
+                    expected: seq - 1,
+                    head: seq,
+                })
+            }
+            Err(e) if e.as_db_error().is_some() => {
+                // Refused by the database (the row exists already, a constraint): the
+                // transaction was not committed, but the log is not what this node holds.
+                if c.batch_execute("ROLLBACK").is_err() {
+                    w.client = None;
+                }
+                Err(pg_err(e))
+            }
+            Err(e) => {
+                // The connection failed with the commit in flight: whether it happened is
+                // unknown, so the ledger stops and reloads what the database holds.
+                w.client = None;
+                Err(StoreError::Database(format!(
+                    "the connection to PostgreSQL failed while event {seq} was being committed: {e}"
+                )))
+            }
+        }
+    }
+
     /// The error of an append that failed with `e`, after which no transaction is open.
     /// If appends of this node were waiting in the lost transaction, they are gone with
     /// it while the world already shows them: a hard error, on which the ledger stops and
