@@ -561,6 +561,11 @@ mod tests {
         };
         let ids = crate::core::ids::IdCodec::new(&[4; 32]);
         let batch = 99;
+        // Every serial is a valid GS1 AI 21 value (character set 82, at most 20).
+        for n in 0..1000 {
+            let s = ids.serial(batch, n);
+            assert!(crate::gs1::dl::check_element("21", &s).is_ok(), "{s}");
+        }
         assert_eq!(
             unit_by_serial(&ids, batch, &b, &ids.serial(batch, 2)),
             Some(102)
