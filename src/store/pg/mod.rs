@@ -68,6 +68,17 @@ struct Writer {
     contended: bool,
 }
 
+/// The committed events after this node's head that came with the append lock: while
+/// the lock is held nobody else commits, so they are the log up to `head`.
+#[derive(Default)]
+struct Fetched {
+    /// The first of them (this node's head + 1).
+    from: u64,
+    /// The committed head when the lock was taken.
+    head: u64,
+    entries: Vec<(u64, Vec<u8>)>,
+}
+
 /// Appended but not yet committed (read by this node's own reads).
 #[derive(Default)]
 struct Uncommitted {
@@ -79,6 +90,8 @@ pub struct PgLog {
     cfg: PgConfig,
     writer: Mutex<Writer>,
     uncommitted: Mutex<Uncommitted>,
+    /// What the append lock brought (taken by the catch-up that follows a moved head).
+    fetched: Mutex<Fetched>,
     /// Reads (get, scan, answers, meta).
     reader: Mutex<Option<Client>>,
     /// LISTENs on [`CHANNEL`] for other nodes' commits.
@@ -113,6 +126,7 @@ impl PgLog {
                 contended: false,
             }),
             uncommitted: Mutex::new(Uncommitted::default()),
+            fetched: Mutex::new(Fetched::default()),
             reader: Mutex::new(Some(c)),
             listener: Mutex::new(None),
             durable: AtomicU64::new(0),
@@ -283,18 +297,48 @@ impl EventLog for PgLog {
             // is held, by a statement of its own (a fresh snapshot).
             // `bt_head.seq` is set by every commit; an UPDATE that waited for the lock
             // returns the row as the last holder committed it.
+            // The same round trip brings the events committed after this node's head (at
+            // most a page), which a node that finds the head moved must take in before it
+            // decides again: its catch-up then reads them from here.
             let msgs = c
-                .simple_query("BEGIN; UPDATE bt_head SET seq = seq WHERE id = 1 RETURNING seq")
+                .simple_query(&format!(
+                    "BEGIN; UPDATE bt_head SET seq = seq WHERE id = 1 RETURNING seq;\n\
+                     SELECT seq, encode(hash, 'hex'), encode(body, 'hex') FROM bt_events \
+                     WHERE seq > {} ORDER BY seq LIMIT {PAGE}",
+                    seq - 1
+                ))
                 .map_err(pg_err)?;
-            let head = msgs
-                .iter()
-                .find_map(|m| match m {
-                    postgres::SimpleQueryMessage::Row(r) => {
-                        r.get(0).and_then(|v| v.parse::<u64>().ok())
-                    }
-                    _ => None,
-                })
+            let mut rows = msgs.iter().filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => Some(r),
+                _ => None,
+            });
+            let head = rows
+                .next()
+                .and_then(|r| r.get(0))
+                .and_then(|v| v.parse::<u64>().ok())
                 .ok_or_else(|| StoreError::Corrupt("bt_head has no row".into()))?;
+            let mut after = Vec::new();
+            for r in rows {
+                let field = |i| {
+                    r.get(i)
+                        .ok_or_else(|| StoreError::Corrupt("a NULL in bt_events".into()))
+                };
+                let seq: u64 = field(0)?
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("bt_events.seq: {e}")))?;
+                let hash = data_encoding::HEXLOWER
+                    .decode(field(1)?.as_bytes())
+                    .map_err(|e| StoreError::Corrupt(format!("bt_events.hash: {e}")))?;
+                let body = data_encoding::HEXLOWER
+                    .decode(field(2)?.as_bytes())
+                    .map_err(|e| StoreError::Corrupt(format!("bt_events.body: {e}")))?;
+                after.push((seq, entry_of(&hash, &body)));
+            }
+            *self.fetched.lock() = Fetched {
+                from: seq,
+                head,
+                entries: after,
+            };
             Ok::<Option<u64>, StoreError>(Some(head))
         })();
         match began {
@@ -435,6 +479,19 @@ impl EventLog for PgLog {
     }
 
     fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError> {
+        // The events the append lock just brought, if they start here and reach the head
+        // it saw (the catch-up after a moved head): no round trip.
+        let fetched = std::mem::take(&mut *self.fetched.lock());
+        let reaches_head =
+            fetched.from > 0 && fetched.from + fetched.entries.len() as u64 == fetched.head + 1;
+        if fetched.from == from && reaches_head && !fetched.entries.is_empty() {
+            for (seq, e) in &fetched.entries {
+                if !f(*seq, e)? {
+                    return Ok(());
+                }
+            }
+            return Ok(());
+        }
         // This node's uncommitted entries are copied before the committed ones are read:
         // what commits in between is then in both (and taken once), never in neither.
         let pending = self.with_uncommitted_from(from);
