@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{id, Client, TestServer};
+use common::{Client, TestServer};
 use serde_json::json;
 
 const GTIN: &str = "09506000134352";
@@ -18,16 +18,7 @@ const LOT: &str = "B%2F2026-01";
 /// serials.
 fn world(srv: &TestServer) -> Vec<String> {
     let op = srv.client();
-    let mill = op.party("临沂鑫源板材", "supplier", "91371300MA3C1A0X1", "临沂");
-    let maker = op.party("宿迁木森家具", "manufacturer", "91321300MA1M3C0P3", "宿迁");
-    let lot = id(op.post("/api/v1/lots", &json!({"producer": mill, "lot_code": "XY-PLY-01", "material": "plywood",
-        "formaldehyde_class": "E0", "quantity": {"value": 100.0, "unit": "sheet"}, "produced_at": "2026-03-02T08:00:00+08:00"})).ok(201));
-    op.post(
-        "/api/v1/shipments",
-        &json!({"lot": lot, "from": mill, "to": maker,
-        "quantity": {"value": 50.0, "unit": "sheet"}, "shipped_at": "2026-03-03T08:00:00+08:00"}),
-    )
-    .ok(201);
+    let (_mill, maker, lot) = op.mill_ships_to_maker();
     let b = op
         .post(
             "/api/v1/batches",

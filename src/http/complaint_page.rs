@@ -3,13 +3,10 @@
 //! `/complaints`; `report.js` enhances it with a photo and an answer in place), the page a
 //! filed complaint lands on, and `/complaints` to look one up by its reference.
 
+use super::scan_page::bi;
 use super::*;
 use crate::app::complaints::{ComplaintStatus, NewComplaint};
 use crate::app::scan::esc;
-
-fn bi(zh: &str, en: &str) -> String {
-    format!("{zh} <span class=\"en\" lang=\"en\">{en}</span>")
-}
 
 /// The report form for the code at `code` (the scanned path, or its URL).
 pub(super) fn report_html(code: &str) -> String {

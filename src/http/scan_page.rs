@@ -7,7 +7,7 @@
 use crate::app::scan::{esc, PublicInspection, ScanView};
 
 /// Both languages of a label: `中文 English`.
-fn bi(zh: &str, en: &str) -> String {
+pub(super) fn bi(zh: &str, en: &str) -> String {
     format!("{zh} <span class=\"en\" lang=\"en\">{en}</span>")
 }
 

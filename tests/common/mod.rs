@@ -311,6 +311,29 @@ impl Client {
             .ok(201))
     }
 
+    /// A Linyi mill with a plywood lot of 100 sheets, half of it shipped to a Suqian maker
+    /// (the usual start of a story): `(mill, maker, lot)`.
+    #[track_caller]
+    pub fn mill_ships_to_maker(&self) -> (String, String, String) {
+        let mill = self.party("临沂鑫源板材", "supplier", "91371300MA3C1A0X1", "临沂");
+        let maker = self.party("宿迁木森家具", "manufacturer", "91321300MA1M3C0P3", "宿迁");
+        let lot = id(self
+            .post(
+                "/api/v1/lots",
+                &serde_json::json!({"producer": mill, "lot_code": "XY-PLY-01", "material": "plywood",
+                "formaldehyde_class": "E0", "quantity": {"value": 100.0, "unit": "sheet"},
+                "produced_at": "2026-03-02T08:00:00+08:00"}),
+            )
+            .ok(201));
+        self.post(
+            "/api/v1/shipments",
+            &serde_json::json!({"lot": lot, "from": mill, "to": maker,
+            "quantity": {"value": 50.0, "unit": "sheet"}, "shipped_at": "2026-03-03T08:00:00+08:00"}),
+        )
+        .ok(201);
+        (mill, maker, lot)
+    }
+
     pub fn events(&self) -> u64 {
         self.get("/healthz").body["events"]
             .as_u64()
