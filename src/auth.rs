@@ -18,6 +18,18 @@ pub struct RateLimit {
     pub burst: f64,
 }
 
+impl RateLimit {
+    /// No limit.
+    pub const OFF: RateLimit = RateLimit {
+        per_second: 0.0,
+        burst: 0.0,
+    };
+
+    fn is_off(self) -> bool {
+        self.per_second <= 0.0
+    }
+}
+
 impl Default for RateLimit {
     fn default() -> Self {
         RateLimit {
@@ -63,6 +75,13 @@ impl<K: std::hash::Hash + Eq> Buckets<K> {
             table.retain(|_, b| {
                 b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_second < limit.burst
             });
+            // Still full of clients that asked recently: a new one waits (memory stays
+            // bounded under a flood from many addresses).
+            if table.len() >= MAX_CLIENTS && !table.contains_key(&key) {
+                return Err(AppError::RateLimited {
+                    retry_after_s: (1.0 / limit.per_second).ceil().max(1.0) as u64,
+                });
+            }
         }
         let b = table.entry(key).or_insert(Bucket {
             tokens: limit.burst,
@@ -84,6 +103,30 @@ pub const COMPLAINTS_PER_CODE: RateLimit = RateLimit {
     per_second: 10.0 / 3600.0,
     burst: 10.0,
 };
+/// Complaints of one client about one code: 3 at once, then 3 an hour (so that no single
+/// client, the maker say, can use up a code's share and silence real complainants).
+const COMPLAINTS_PER_CLIENT_AND_CODE: RateLimit = RateLimit {
+    per_second: 3.0 / 3600.0,
+    burst: 3.0,
+};
+/// Complaints in all, whatever their addresses: 100 at once, then 600 an hour (what a
+/// flood from many addresses can add to the log).
+const COMPLAINTS_IN_ALL: RateLimit = RateLimit {
+    per_second: 600.0 / 3600.0,
+    burst: 100.0,
+};
+
+/// The address a client is limited by: an IPv4 address, or an IPv6 address's /64 (one
+/// subscriber's network; its 2^64 addresses are one client).
+pub fn client_key(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            std::net::IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
 
 pub struct Auth {
     hash_key: [u8; 32],
@@ -91,9 +134,11 @@ pub struct Auth {
     keys: Buckets<String>,
     /// Anonymous requests (scans of a code, Digital Links), per client address.
     clients: Buckets<std::net::IpAddr>,
-    /// Consumers' complaints, per client address and per code.
+    /// Consumers' complaints, per client address, per client and code, per code, in all.
     complaint_clients: Buckets<std::net::IpAddr>,
+    complaint_client_codes: Buckets<(std::net::IpAddr, u32)>,
     complaint_codes: Buckets<u32>,
+    complaints: Buckets<()>,
 }
 
 /// Takes one token from `b` under `limit`; the seconds to wait if there is none.
@@ -123,7 +168,9 @@ impl Auth {
                 burst: 60.0,
             }),
             complaint_clients: Buckets::new(COMPLAINTS_PER_CLIENT),
+            complaint_client_codes: Buckets::new(COMPLAINTS_PER_CLIENT_AND_CODE),
             complaint_codes: Buckets::new(COMPLAINTS_PER_CODE),
+            complaints: Buckets::new(COMPLAINTS_IN_ALL),
         })
     }
 
@@ -134,26 +181,42 @@ impl Auth {
     }
 
     /// The limits on complaints per client address and per code (0 per second: none).
+    /// (Turning a limit off, 0 per second, turns off the others of its kind too: the
+    /// per-client-and-code one with either, the overall one with the per-code one.)
     pub fn with_complaint_limits(mut self, per_client: RateLimit, per_code: RateLimit) -> Auth {
         self.complaint_clients = Buckets::new(per_client);
         self.complaint_codes = Buckets::new(per_code);
+        if per_client.is_off() || per_code.is_off() {
+            self.complaint_client_codes = Buckets::new(RateLimit::OFF);
+        }
+        if per_code.is_off() {
+            self.complaints = Buckets::new(RateLimit::OFF);
+        }
         self
     }
 
     /// Applies the per-client limit of anonymous requests (a scanned code, a Digital Link):
     /// enumerating codes costs time.
     pub fn check_anonymous(&self, client: std::net::IpAddr) -> Result<(), AppError> {
-        self.clients.take(client)
+        self.clients.take(client_key(client))
     }
 
     /// Applies the per-client limit of complaints (before the body is looked at).
     pub fn check_complaint_client(&self, client: std::net::IpAddr) -> Result<(), AppError> {
-        self.complaint_clients.take(client)
+        self.complaint_clients.take(client_key(client))
     }
 
-    /// Applies the per-code limit of complaints (the code resolved to its record).
-    pub fn check_complaint_code(&self, code: u32) -> Result<(), AppError> {
-        self.complaint_codes.take(code)
+    /// Applies the limits of complaints about one code (the code resolved to its record):
+    /// this client's about it, everyone's about it, and all complaints.
+    pub fn check_complaint_code(
+        &self,
+        client: std::net::IpAddr,
+        code: u32,
+    ) -> Result<(), AppError> {
+        self.complaint_client_codes
+            .take((client_key(client), code))?;
+        self.complaint_codes.take(code)?;
+        self.complaints.take(())
     }
 
     /// Authenticates an `Authorization` header value and applies the key's rate limit.
@@ -203,17 +266,45 @@ mod tests {
     }
 
     #[test]
-    fn complaints_are_limited_per_code() {
+    fn complaints_are_limited_per_client_and_code_per_code_and_in_all() {
+        use std::net::IpAddr;
         let auth = Auth::new(None, RateLimit::default()).unwrap();
-        for _ in 0..COMPLAINTS_PER_CODE.burst as usize {
-            auth.check_complaint_code(7).unwrap();
+        let ip = |n: u8| IpAddr::from([10, 0, 0, n]);
+        // One client gets 3 about a code, whoever else it is not.
+        for _ in 0..3 {
+            auth.check_complaint_code(ip(1), 7).unwrap();
         }
-        match auth.check_complaint_code(7) {
+        assert!(matches!(
+            auth.check_complaint_code(ip(1), 7),
+            Err(AppError::RateLimited { .. })
+        ));
+        // Others go on until the code's own 10 are used.
+        for n in 2..=8 {
+            auth.check_complaint_code(ip(n), 7).unwrap();
+        }
+        match auth.check_complaint_code(ip(9), 7) {
             Err(AppError::RateLimited { retry_after_s }) => assert!(retry_after_s >= 300),
             other => panic!("expected a refusal, got {other:?}"),
         }
-        // Another code has its own budget.
-        auth.check_complaint_code(8).unwrap();
+        // Another code has its own budget; all complaints share 100 at once.
+        for code in 8..8 + 90 {
+            auth.check_complaint_code(ip(1), code).unwrap();
+        }
+        assert!(matches!(
+            auth.check_complaint_code(ip(2), 1000),
+            Err(AppError::RateLimited { .. })
+        ));
+    }
+
+    #[test]
+    fn an_ipv6_network_is_one_client() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(c));
+        let v4: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(v4), v4);
     }
 
     #[test]

@@ -231,7 +231,33 @@ fn photos_go_to_regulators_and_bad_input_changes_nothing() {
         json!({"code": format!("/q/{token}"), "text": "x".repeat(2001)}),
         422,
     );
+    // Text that a bidirectional override would show other than it is.
+    bad(
+        json!({"code": format!("/q/{token}"), "text": "bad \u{202E}llems"}),
+        422,
+    );
+    // A body past the complaint limit (96 KiB) is not read.
+    bad(
+        json!({"code": format!("/q/{token}"), "text": "smell", "photo": "A".repeat(100_000)}),
+        413,
+    );
+    // Regulators do not open complaint cases themselves.
+    let said =
+        w.op.post(
+            "/api/v1/cases",
+            &json!({"title": "fake", "kind": "complaint", "opened_by": w.suqian}),
+        )
+        .problem(422);
+    assert!(said.contains("complaint"), "{said}");
     assert_eq!(w.op.events(), before, "nothing refused was written");
+    // A compressed Digital Link is a code too.
+    let full = w.unit_url.replacen(&srv.base, "", 1);
+    let compressed = boardtrail::gs1::compress::compress(&full).unwrap();
+    anon.post(
+        "/api/v1/complaints",
+        &json!({"code": format!("{}/{compressed}", srv.base), "text": "门板开裂"}),
+    )
+    .ok(201);
 
     // A photo (here a tiny JPEG header), filed with the bare token.
     let jpeg = [
@@ -252,7 +278,7 @@ fn photos_go_to_regulators_and_bad_input_changes_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["kind"] == "complaint")
+        .find(|c| c["kind"] == "complaint" && c["complaint"]["photo"].is_string())
         .unwrap()
         .clone();
     let photo_path = case["complaint"]["photo"].as_str().unwrap().to_string();
@@ -331,8 +357,8 @@ fn the_form_works_without_scripts_and_filing_is_limited_per_client() {
         other => panic!("expected 422, got {other:?}"),
     }
     assert_eq!(w.op.events(), before);
-    // 5 filings at once per client address (the 2 above count), then 429 with Retry-After.
-    for i in 0..3 {
+    // One client files at most 3 about one code (the form's counts): the 4th is 429.
+    for i in 0..2 {
         anon.post(
             "/api/v1/complaints",
             &json!({"code": token, "text": format!("problem number {i}")}),
@@ -345,5 +371,18 @@ fn the_form_works_without_scripts_and_filing_is_limited_per_client() {
     );
     r.problem(429);
     assert!(r.header("retry-after").is_some());
-    assert_eq!(w.op.events(), before + 3);
+    // And 5 at once in all (the honeypot's try and that refusal count too): about another
+    // code, 429 with Retry-After as well.
+    let batch = w.op.get(&format!("/api/v1/batches/{}", w.batch));
+    let other = batch.body["units"][1]["qr"]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = anon.post(
+        "/api/v1/complaints",
+        &json!({"code": other, "text": "another unit"}),
+    );
+    r.problem(429);
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(w.op.events(), before + 2);
 }

@@ -485,6 +485,12 @@ fn anonymous_scans_are_rate_limited_per_client() {
     r.problem(429);
     assert!(r.header("retry-after").is_some());
     anon.get("/01/09506000134352/10/X").problem(429);
-    // A caller with a key has its key's own limit.
+    anon.get("/api/v1/complaints/TS-AAAA-AAAA-AAAA-AAAA")
+        .problem(429);
+    // A header that is not a valid key counts as none; a caller with a key has its key's
+    // own limit.
+    anon.with_token(Some("not-a-key"))
+        .get(&format!("/q/{code}"))
+        .problem(429);
     srv.client().get(&format!("/q/{code}")).problem(404);
 }

@@ -128,10 +128,16 @@ fn clean_multiline(field: &str, s: &str, min: usize, max: usize) -> AppResult<St
             format!("{field} has {n} characters; at most {max} are allowed"),
         ));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    // Control characters, and the invisible format characters that reorder or hide text
+    // (bidirectional overrides and isolates, zero-width characters) from the regulator who
+    // reads it.
+    let invisible = |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}');
+    if v.chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || invisible(c))
+    {
         return Err(AppError::rule(
             field,
-            format!("{field} must not contain control characters"),
+            format!("{field} must not contain control or invisible formatting characters"),
         ));
     }
     Ok(v)
@@ -321,29 +327,39 @@ impl App {
             None => code,
         };
         let path = path.split('#').next().unwrap_or_default();
-        let token_of = |rest: &str| {
-            rest.split(['?', '/'])
-                .next()
-                .unwrap_or_default()
-                .to_string()
+        // A scan page: `/q/{token}` (its first segment), or the token alone.
+        let segments: Vec<&str> = path
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .trim_matches('/')
+            .split('/')
+            .collect();
+        if let ["q", token] = segments.as_slice() {
+            return self.resolve_token(token).map_err(|_| unknown());
+        }
+        if let [token] = segments.as_slice() {
+            if !crate::gs1::compress::is_compressed(path) {
+                return self.resolve_token(token).map_err(|_| unknown());
+            }
+        }
+        // Anything else is a GS1 Digital Link (compressed or not).
+        let link = if crate::gs1::parse(path).is_err() && crate::gs1::compress::is_compressed(path)
+        {
+            crate::gs1::compress::decompress_to_path(path).map_err(|e| {
+                AppError::rule("code", format!("code is not a valid GS1 Digital Link: {e}"))
+            })?
+        } else {
+            path.to_string()
         };
-        if let Some((_, rest)) = path.split_once("/q/") {
-            return self.resolve_token(&token_of(rest)).map_err(|_| unknown());
+        match self.resolve_digital_link(&link) {
+            Ok((id, _)) => Ok(id),
+            Err(AppError::BadRequest { detail, .. }) => Err(AppError::rule(
+                "code",
+                format!("code is neither a scan link nor a valid GS1 Digital Link: {detail}"),
+            )),
+            Err(_) => Err(unknown()),
         }
-        if let Some(rest) = path.strip_prefix("q/") {
-            return self.resolve_token(&token_of(rest)).map_err(|_| unknown());
-        }
-        if path.contains('/') {
-            return match self.resolve_digital_link(path) {
-                Ok((id, _)) => Ok(id),
-                Err(AppError::BadRequest { detail, .. }) => Err(AppError::rule(
-                    "code",
-                    format!("code is not a valid GS1 Digital Link: {detail}"),
-                )),
-                Err(_) => Err(unknown()),
-            };
-        }
-        self.resolve_token(path).map_err(|_| unknown())
     }
 
     /// Files a consumer's complaint. `admit` applies the per-code limit to the resolved code
@@ -571,6 +587,8 @@ mod tests {
         );
         assert!(clean_multiline("text", "ab", 3, 10).is_err());
         assert!(clean_multiline("text", "abc\u{7}", 1, 10).is_err());
+        assert!(clean_multiline("text", "abc\u{202E}def", 1, 10).is_err());
+        assert!(clean_multiline("text", "a\u{200B}b", 1, 10).is_err());
         assert!(clean_multiline("text", "abcdefghijk", 1, 10).is_err());
     }
 }

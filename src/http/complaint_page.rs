@@ -147,12 +147,19 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
 
 fn error_page(e: &AppError) -> HttpResponse {
     let status = e.status_code();
+    let shown = if status.is_server_error() {
+        tracing::error!(error = %e, "complaint page failed");
+        "服务暂时不可用，请稍后再试。The service is not available; try again in a moment."
+            .to_string()
+    } else {
+        e.to_string()
+    };
     let body = page(
         "投诉未提交 Not sent",
         &format!(
             "<h1>{}</h1><div class=\"form-error\" role=\"alert\">{}</div><p><a href=\"javascript:history.back()\">{}</a></p>",
             bi("投诉未提交", "The complaint was not sent"),
-            esc(&e.to_string()),
+            esc(&shown),
             bi("返回修改", "Go back")
         ),
     );
@@ -189,6 +196,9 @@ pub(super) async fn post_form(
             return error_page(&e);
         }
     }
+    let client = req
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
     let f = form.into_inner();
     let req = NewComplaint {
         code: f.code,
@@ -198,7 +208,9 @@ pub(super) async fn post_form(
         website: f.website,
     };
     let (app, auth) = (s.app.clone(), s.auth.clone());
-    match blocking(move || app.file_complaint(req, |code| auth.check_complaint_code(code))).await {
+    match blocking(move || app.file_complaint(req, |code| auth.check_complaint_code(client, code)))
+        .await
+    {
         Ok(st) => HttpResponse::SeeOther()
             .insert_header((
                 header::LOCATION,
@@ -217,7 +229,7 @@ pub(super) struct LookupQuery {
 /// `GET /complaints[?reference=…]`: the lookup form, or a redirect to the status page.
 pub(super) async fn lookup(q: web::Query<LookupQuery>) -> HttpResponse {
     match q.reference.as_deref().map(str::trim) {
-        Some(r) if !r.is_empty() => {
+        Some(r) if r.chars().any(|c| c.is_ascii_alphanumeric()) => {
             let r: String = r
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || *c == '-')

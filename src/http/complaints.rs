@@ -14,9 +14,14 @@ pub(super) async fn file_complaint(
     if let Some(peer) = req.peer_addr() {
         s.auth.check_complaint_client(peer.ip())?;
     }
+    let client = req
+        .peer_addr()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
     let (app, auth) = (s.app.clone(), s.auth.clone());
     let status = blocking(move || {
-        app.file_complaint(body.into_inner(), |code| auth.check_complaint_code(code))
+        app.file_complaint(body.into_inner(), |code| {
+            auth.check_complaint_code(client, code)
+        })
     })
     .await?;
     let location = format!("/api/v1/complaints/{}", status.reference);
@@ -24,6 +29,11 @@ pub(super) async fn file_complaint(
     if let Ok(v) = header::HeaderValue::from_str(&location) {
         resp.headers_mut().insert(header::LOCATION, v);
     }
+    // The reference reads the complaint's status: not for caches.
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(resp)
 }
 
@@ -33,10 +43,8 @@ pub(super) async fn complaint_status(
     s: web::Data<State>,
     reference: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(peer) = req.peer_addr() {
-        if !req.headers().contains_key(header::AUTHORIZATION) {
-            s.auth.check_anonymous(peer.ip())?;
-        }
+    if let Some(refused) = super::scan::anonymous_limit(&req, &s) {
+        return Ok(refused);
     }
     let app = s.app.clone();
     let status = blocking(move || app.complaint_status(&reference)).await?;

@@ -16,6 +16,9 @@ use std::sync::Arc;
 
 /// Largest accepted JSON body.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// Largest body of a consumer's complaint (a 48 KiB photo in base64, 2,000 characters of
+/// text, escaped).
+pub const COMPLAINT_BODY: usize = 96 * 1024;
 
 /// Shared state handed to every handler.
 #[derive(Clone)]
@@ -590,7 +593,16 @@ pub fn api_v1() -> impl HttpServiceFactory {
         .route("/cases/{id}/transfer", web::post().to(transfer_case))
         .route("/cases/{id}/notes", web::post().to(note_case))
         .route("/cases/{id}/photo", web::get().to(complaint_photo))
-        .route("/complaints", web::post().to(file_complaint))
+        .service(
+            // A complaint's body is small (a photo is at most 48 KiB): read no more.
+            web::resource("/complaints")
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(COMPLAINT_BODY)
+                        .error_handler(json_error),
+                )
+                .route(web::post().to(file_complaint)),
+        )
         .route("/complaints/{reference}", web::get().to(complaint_status))
         .route("/stats/failing-items", web::get().to(failing_items))
         .route("/stats/cooperation", web::get().to(cooperation))

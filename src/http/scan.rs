@@ -136,11 +136,13 @@ pub(super) fn scan_response(
     })
 }
 
-/// The per-client limit of anonymous scans (a request with a key has its key's limit):
-/// the refusal to send, if over it.
-fn anonymous_limit(req: &HttpRequest, s: &State) -> Option<HttpResponse> {
-    if req.headers().contains_key(header::AUTHORIZATION) {
-        return None;
+/// The per-client limit of anonymous scans (a request with a valid key has its key's
+/// limit; any other `Authorization` header counts as none): the refusal to send, if over it.
+pub(super) fn anonymous_limit(req: &HttpRequest, s: &State) -> Option<HttpResponse> {
+    if let Some(h) = req.headers().get(header::AUTHORIZATION) {
+        if s.auth.authenticate(Some(h.as_bytes()), &s.app).is_ok() {
+            return None;
+        }
     }
     let peer = req.peer_addr()?;
     s.auth
@@ -199,6 +201,8 @@ pub(super) async fn digital_link(
         return cors(e.error_response());
     }
     let path = link.split('?').next().unwrap_or_default();
+    // The query passed on by a redirect: the request's, or a compressed link's own.
+    let query = link.split_once('?').map_or("", |(_, q)| q).to_string();
     let mut links =
         format!("<{path}?linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\"");
     if let Some(full) = &same_as {
@@ -238,7 +242,7 @@ pub(super) async fn digital_link(
         return match target {
             Ok(Some(href)) => with_link(
                 HttpResponse::TemporaryRedirect()
-                    .insert_header((header::LOCATION, pass_query(&href, req.query_string())))
+                    .insert_header((header::LOCATION, pass_query(&href, &query)))
                     .finish(),
             ),
             Ok(None) => cors(problem(
@@ -260,7 +264,7 @@ pub(super) async fn digital_link(
             return match target {
                 Ok(Some(href)) => with_link(
                     HttpResponse::TemporaryRedirect()
-                        .insert_header((header::LOCATION, pass_query(&href, req.query_string())))
+                        .insert_header((header::LOCATION, pass_query(&href, &query)))
                         .finish(),
                 ),
                 Ok(None) => cors(
@@ -310,6 +314,16 @@ fn uncompressed(link: &str) -> Result<Option<String>, AppError> {
 /// goes to the resolver, anything else is 404.
 pub(super) async fn unrouted(req: HttpRequest, s: web::Data<State>) -> HttpResponse {
     use actix_web::http::Method;
+    // The service's own areas are never Digital Links: a wrong path there is a 404.
+    let own = ["/api/", "/log/", "/static/", "/complaints/", "/q/"]
+        .iter()
+        .any(|p| req.path().starts_with(p));
+    if own {
+        return super::not_found(req).await;
+    }
+    if let Some(refused) = anonymous_limit(&req, &s) {
+        return refused;
+    }
     let compressed = crate::gs1::compress::is_compressed(req.path());
     if compressed && req.method() == Method::OPTIONS {
         return preflight().await;

@@ -41,6 +41,12 @@ impl App {
                 invited.push(b);
             }
         }
+        if req.kind == Some(CaseKind::Complaint) {
+            return Err(AppError::rule(
+                "kind",
+                "complaint cases are opened by consumers' complaints (POST /api/v1/complaints) only",
+            ));
+        }
         let kind = req.kind.unwrap_or(if invited.is_empty() {
             CaseKind::Case
         } else {

@@ -46,6 +46,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// Events that come with the append lock at most (a node further behind reads the rest
+/// as usual): a few hand-overs' worth, so the lock is not held over a long read.
+const LOCK_PAGE: usize = 256;
+
 /// The channel a commit notifies.
 pub const CHANNEL: &str = "bt_log";
 /// Rows read per query when scanning the log.
@@ -304,7 +308,7 @@ impl EventLog for PgLog {
                 .simple_query(&format!(
                     "BEGIN; UPDATE bt_head SET seq = seq WHERE id = 1 RETURNING seq;\n\
                      SELECT seq, encode(hash, 'hex'), encode(body, 'hex') FROM bt_events \
-                     WHERE seq > {} ORDER BY seq LIMIT {PAGE}",
+                     WHERE seq > {} ORDER BY seq LIMIT {LOCK_PAGE}",
                     seq - 1
                 ))
                 .map_err(pg_err)?;
@@ -343,6 +347,13 @@ impl EventLog for PgLog {
         })();
         match began {
             Err(e) => {
+                // A BEGIN that went through may have left the lock held on the server:
+                // roll back, or drop the connection (which rolls back) if that fails.
+                if let Some(c) = w.client.as_mut() {
+                    if c.batch_execute("ROLLBACK").is_err() {
+                        w.client = None;
+                    }
+                }
                 w.open = false;
                 return Err(self.failed_append(e));
             }
@@ -614,6 +625,7 @@ impl EventLog for PgLog {
     }
 
     fn release(&self) {
+        *self.fetched.lock() = Fetched::default();
         let mut w = self.writer.lock();
         if w.open && self.uncommitted.lock().entries.is_empty() {
             if let Some(c) = w.client.as_mut() {
@@ -624,6 +636,7 @@ impl EventLog for PgLog {
     }
 
     fn reset(&self) -> Result<(), StoreError> {
+        *self.fetched.lock() = Fetched::default();
         let mut w = self.writer.lock();
         if let Some(c) = w.client.as_mut() {
             let _ = c.batch_execute("ROLLBACK");
@@ -697,13 +710,39 @@ impl PgLog {
                     head: seq,
                 })
             }
-            Err(e) if e.as_db_error().is_some() => {
-                // Refused by the database (the row exists already, a constraint): the
-                // transaction was not committed, but the log is not what this node holds.
+            Err(e) if e.code() == Some(&postgres::error::SqlState::INVALID_TEXT_REPRESENTATION) => {
+                // The predecessor guard: the log's event `seq - 1` is not the one this node
+                // holds (a fork, or a writer that ignored the lock). Nothing was committed;
+                // the ledger stops and reloads.
+                if c.batch_execute("ROLLBACK").is_err() {
+                    w.client = None;
+                }
+                Err(StoreError::Corrupt(format!(
+                    "the log's event {} is not the one this node holds: {e}",
+                    seq - 1
+                )))
+            }
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
+                // Event `seq` exists after all: the log is not what this node holds.
                 if c.batch_execute("ROLLBACK").is_err() {
                     w.client = None;
                 }
                 Err(pg_err(e))
+            }
+            Err(e) if e.as_db_error().is_some() => {
+                // Refused for a passing reason (a timeout, a cancel, the server shutting
+                // down): nothing was committed if the rollback answers; else the outcome is
+                // unknown and the ledger stops and reloads.
+                if c.batch_execute("ROLLBACK").is_ok() {
+                    Err(self.failed_append(StoreError::Unavailable(format!(
+                        "PostgreSQL refused the commit of event {seq}: {e}"
+                    ))))
+                } else {
+                    w.client = None;
+                    Err(StoreError::Database(format!(
+                        "the commit of event {seq} failed and the connection with it: {e}"
+                    )))
+                }
             }
             Err(e) => {
                 // The connection failed with the commit in flight: whether it happened is
