@@ -7,7 +7,6 @@ use crate::auth::Auth;
 use crate::error::AppError;
 use crate::store::{Failure, StoreError};
 use actix_web::dev::HttpServiceFactory;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
@@ -288,72 +287,6 @@ pub async fn fail_stop(
     }
 }
 
-fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let (status, detail) = match &err {
-        JsonPayloadError::OverflowKnownLength { length, limit } => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("body of {length} bytes is larger than the {limit}-byte limit"),
-        ),
-        JsonPayloadError::Overflow { limit } => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("body is larger than the {limit}-byte limit"),
-        ),
-        JsonPayloadError::ContentType => (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the body as application/json".to_string(),
-        ),
-        JsonPayloadError::Deserialize(e) => {
-            (StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"))
-        }
-        other => (StatusCode::BAD_REQUEST, format!("invalid body: {other}")),
-    };
-    actix_web::error::InternalError::from_response(err, problem(status, detail, None)).into()
-}
-
-fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
-    let detail = format!("invalid form: {err}");
-    actix_web::error::InternalError::from_response(
-        err,
-        problem(StatusCode::BAD_REQUEST, detail, None),
-    )
-    .into()
-}
-
-fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    let detail = format!("invalid path: {err}");
-    actix_web::error::InternalError::from_response(
-        err,
-        problem(StatusCode::NOT_FOUND, detail, None),
-    )
-    .into()
-}
-
-fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let detail = format!("invalid query string: {err}");
-    actix_web::error::InternalError::from_response(
-        err,
-        problem(StatusCode::BAD_REQUEST, detail, None),
-    )
-    .into()
-}
-
-/// Extractor configuration: limits and problem+json for every extractor error.
-pub fn extractor_config(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(MAX_BODY)
-            .error_handler(json_error),
-    )
-    .app_data(
-        web::FormConfig::default()
-            .limit(64 * 1024)
-            .error_handler(form_error),
-    )
-    .app_data(web::PayloadConfig::new(MAX_BODY))
-    .app_data(web::PathConfig::default().error_handler(path_error))
-    .app_data(web::QueryConfig::default().error_handler(query_error));
-}
-
 impl FromRequest for Caller {
     type Error = AppError;
     type Future = Ready<Result<Caller, AppError>>;
@@ -500,6 +433,7 @@ mod complaint_page;
 mod complaints;
 mod compliance;
 pub mod consistency;
+mod extract;
 mod scan;
 mod scan_page;
 pub mod static_files;
@@ -507,6 +441,8 @@ mod supply;
 mod tlog;
 use complaints::*;
 use compliance::*;
+pub use extract::extractor_config;
+use extract::json_error;
 use scan::*;
 use supply::*;
 
