@@ -28,31 +28,26 @@ pub(super) fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web
     actix_web::error::InternalError::from_response(err, problem(status, detail, None)).into()
 }
 
+/// An extractor's error as problem+json with `status`, its message after `what`.
+fn refused<E: std::fmt::Debug + std::fmt::Display + 'static>(
+    err: E,
+    status: StatusCode,
+    what: &str,
+) -> actix_web::Error {
+    let detail = format!("{what}: {err}");
+    actix_web::error::InternalError::from_response(err, problem(status, detail, None)).into()
+}
+
 fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
-    let detail = format!("invalid form: {err}");
-    actix_web::error::InternalError::from_response(
-        err,
-        problem(StatusCode::BAD_REQUEST, detail, None),
-    )
-    .into()
+    refused(err, StatusCode::BAD_REQUEST, "invalid form")
 }
 
 fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    let detail = format!("invalid path: {err}");
-    actix_web::error::InternalError::from_response(
-        err,
-        problem(StatusCode::NOT_FOUND, detail, None),
-    )
-    .into()
+    refused(err, StatusCode::NOT_FOUND, "invalid path")
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let detail = format!("invalid query string: {err}");
-    actix_web::error::InternalError::from_response(
-        err,
-        problem(StatusCode::BAD_REQUEST, detail, None),
-    )
-    .into()
+    refused(err, StatusCode::BAD_REQUEST, "invalid query string")
 }
 
 /// Extractor configuration: limits and problem+json for every extractor error.
