@@ -390,6 +390,9 @@ impl App {
             let now = now_ms();
             // Decide against the world as it is: the writer lock keeps it so until the
             // event is appended.
+            // The head first, then the world: if the follower takes other nodes' events in
+            // after this, the append sees the head moved and the command is decided again.
+            let decided_at = self.store.head_seq();
             let decided = {
                 let world = self.store.world();
                 build(&Ctx {
@@ -418,9 +421,13 @@ impl App {
             };
             self.store
                 .writers_waiting(self.queued.load(std::sync::atomic::Ordering::Acquire));
-            let appended = self
-                .store
-                .append_with(now, caller.actor(acting_for), body, answer);
+            let appended = self.store.append_with(
+                now,
+                caller.actor(acting_for),
+                body,
+                answer,
+                Some(decided_at),
+            );
             retrying.armed = matches!(appended, Err(StoreError::HeadMoved { .. }));
             if retrying.armed && tries < MAX_TRIES {
                 continue;

@@ -39,6 +39,10 @@ pub enum WorldError {
     /// A natural key the event takes is already held (by the given id).
     #[error("natural key already taken by id {0}")]
     KeyTaken(NodeId),
+    /// The event creates a record under an id that is taken (it was decided over an
+    /// older state of the world).
+    #[error("id {0} is taken already")]
+    IdTaken(NodeId),
 }
 
 /// The resident state: every record, the graph over them, holdings, suspect marks and
@@ -196,6 +200,23 @@ impl World {
     /// What `ev` writes, computed from the current state; nothing changes. Refused if an
     /// amount would overflow (mass balance sums stay exact).
     pub fn project(&self, ev: &Event) -> Result<Projection, WorldError> {
+        // New records take fresh ids only: an event decided over an older world (whose
+        // next id another event has taken since) does not apply.
+        let created: &[_] = match &ev.body {
+            EventBody::Created { id, .. } => std::slice::from_ref(id),
+            _ => &[],
+        };
+        let many = match &ev.body {
+            EventBody::CreatedMany { records } => records.iter().map(|(id, _)| *id).collect(),
+            _ => Vec::new(),
+        };
+        if let Some(&taken) = created
+            .iter()
+            .chain(many.iter())
+            .find(|&&id| self.meta(id).is_some())
+        {
+            return Err(WorldError::IdTaken(taken));
+        }
         let p = project(ev, |id| self.record(id).map(|r| Record::clone(r)))?;
         if matches!(
             ev.body,

@@ -89,3 +89,22 @@ fn the_same_events_give_the_same_world() {
     b.apply(&ev(3, party(2, Role::Lab))).unwrap();
     assert_ne!(a.digest(), b.digest());
 }
+
+#[test]
+fn a_record_under_a_taken_id_is_refused_and_changes_nothing() {
+    let mut w = World::default();
+    w.apply(&ev(1, party(0, Role::Supplier))).unwrap();
+    let before = w.digest();
+    // Another party decided over the empty world: its id 0 is taken by now.
+    let mut late = party(0, Role::Manufacturer);
+    if let EventBody::Created {
+        record: Record::Party(p),
+        ..
+    } = &mut late
+    {
+        p.uscc = crate::core::codes::Uscc::with_check("91371300000000009").unwrap();
+    }
+    assert_eq!(w.apply(&ev(2, late)), Err(WorldError::IdTaken(0)));
+    assert_eq!(w.digest(), before);
+    w.apply(&ev(2, party(1, Role::Manufacturer))).unwrap();
+}

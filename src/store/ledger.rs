@@ -372,10 +372,19 @@ impl<L: EventLog> Store for Ledger<L> {
         actor: Actor,
         body: EventBody,
         answer: Option<(Vec<u8>, Vec<u8>)>,
+        decided_at: Option<u64>,
     ) -> Result<Committed, StoreError> {
         let mut head = self.head.lock();
         if let Some(f) = self.failure() {
             return Err(StoreError::Failed(f));
+        }
+        if let Some(at) = decided_at.filter(|&at| at != head.seq) {
+            // The follower took other nodes' events in while the command was decided:
+            // decide again over them (the world has them already).
+            return Err(StoreError::HeadMoved {
+                expected: at,
+                head: head.seq,
+            });
         }
         let seq = head.seq + 1;
         let ev = Event {

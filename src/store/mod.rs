@@ -211,16 +211,20 @@ pub trait Store: Send + Sync + 'static {
     /// serialise appends (the application layer holds its writer lock) and must call
     /// [`Store::sync`] before acknowledging.
     fn append(&self, at: i64, actor: Actor, body: EventBody) -> Result<Committed, StoreError> {
-        self.append_with(at, actor, body, None)
+        self.append_with(at, actor, body, None, None)
     }
     /// [`Store::append`], also recording `answer` (key, value) in the same atomic write: the
     /// first answer to a write made with an `Idempotency-Key`, to be replayed to retries.
+    /// With `decided_at`, the head the event was decided at: if the node took in other
+    /// nodes' events since (a shared log's follower), nothing is appended and the answer is
+    /// [`StoreError::HeadMoved`], so that the command is decided again over them.
     fn append_with(
         &self,
         at: i64,
         actor: Actor,
         body: EventBody,
         answer: Option<(Vec<u8>, Vec<u8>)>,
+        decided_at: Option<u64>,
     ) -> Result<Committed, StoreError>;
     /// The recorded answer under an idempotency key.
     fn idempotent(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
