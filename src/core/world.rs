@@ -202,20 +202,14 @@ impl World {
     pub fn project(&self, ev: &Event) -> Result<Projection, WorldError> {
         // New records take fresh ids only: an event decided over an older world (whose
         // next id another event has taken since) does not apply.
-        let created: &[_] = match &ev.body {
-            EventBody::Created { id, .. } => std::slice::from_ref(id),
-            _ => &[],
+        let taken = |id: &NodeId| self.meta(*id).is_some();
+        let reused = match &ev.body {
+            EventBody::Created { id, .. } => Some(*id).filter(taken),
+            EventBody::CreatedMany { records } => records.iter().map(|(id, _)| *id).find(taken),
+            _ => None,
         };
-        let many = match &ev.body {
-            EventBody::CreatedMany { records } => records.iter().map(|(id, _)| *id).collect(),
-            _ => Vec::new(),
-        };
-        if let Some(&taken) = created
-            .iter()
-            .chain(many.iter())
-            .find(|&&id| self.meta(id).is_some())
-        {
-            return Err(WorldError::IdTaken(taken));
+        if let Some(id) = reused {
+            return Err(WorldError::IdTaken(id));
         }
         let p = project(ev, |id| self.record(id).map(|r| Record::clone(r)))?;
         if matches!(
