@@ -441,6 +441,7 @@ fn enforcement(app: &App, ids: &mut DemoIds) -> AppResult<()> {
                 report_no: report.into(),
                 sampled_at: t(at),
                 results,
+                order: None,
             },
         )
     };

@@ -360,7 +360,7 @@ fn enforcement_story() {
     let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(
         lines[0],
-        "platform,shop,item_id,url,seller,batches,lots,supplier,status"
+        "platform,shop,item_id,url,seller,batches,lots,supplier,status,pieces_sold,sold_by_province"
     );
     assert_eq!(lines.len(), 4, "{}", csv.text);
     let items: BTreeSet<&str> = lines[1..]

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::core::domain::Id;
+use std::collections::BTreeSet;
 
 impl<'w> Ctx<'w> {
     /// An id of kind `want` that exists (see [`App::resolve`] for the caller's view).
@@ -105,6 +106,37 @@ impl<'w> Ctx<'w> {
             }
         }
         map.into_iter().collect()
+    }
+
+    /// The batches downstream of the suppliers.
+    pub(crate) fn affected_batches(&self, suppliers: &[NodeId]) -> BTreeSet<NodeId> {
+        suppliers
+            .iter()
+            .flat_map(|&s| self.w.downstream(s).batches)
+            .collect()
+    }
+
+    /// What a listing sold of the given batches: pieces, by province, by batch.
+    pub(crate) fn exposure(
+        &self,
+        listing: NodeId,
+        batches: &BTreeSet<NodeId>,
+    ) -> crate::app::compliance::Exposure {
+        let mut e = crate::app::compliance::Exposure::default();
+        for (_, sale) in self.sales_of(listing) {
+            for &(b, n) in &sale.batches {
+                if !batches.contains(&b.raw()) {
+                    continue;
+                }
+                e.pieces += u64::from(n);
+                let key = sale
+                    .province
+                    .map_or_else(|| "unknown".to_string(), |p| p.code());
+                *e.by_province.entry(key).or_default() += u64::from(n);
+                *e.by_batch.entry(b.raw()).or_default() += n;
+            }
+        }
+        e
     }
 
     /// A natural key the command would take must be free; else a conflict on `field`, its

@@ -3,6 +3,7 @@
 //! handlers, the tests, the demo loader and the examples all call this.
 
 mod account;
+pub mod comparison;
 pub mod complaints;
 pub mod compliance;
 mod decide;
@@ -15,6 +16,8 @@ pub(crate) mod policy;
 mod qr_refs;
 mod qr_state;
 mod reads;
+pub mod requests;
+pub mod resale;
 pub(crate) mod scan;
 mod supply;
 mod trace;
@@ -83,12 +86,17 @@ pub struct Ctx<'w> {
 impl App {
     /// Answers `f` over the world as it is now (reads: the time is not used).
     pub(crate) fn read_ctx<T>(&self, f: impl FnOnce(&Ctx<'_>) -> T) -> T {
+        self.read_ctx_at(0, f)
+    }
+
+    /// [`App::read_ctx`] at the time `now` (to check commands before writing them).
+    pub(crate) fn read_ctx_at<T>(&self, now: i64, f: impl FnOnce(&Ctx<'_>) -> T) -> T {
         let w = self.store.world();
         f(&Ctx {
             w: &w,
             ids: &self.ids,
             id: w.next_id(),
-            now: 0,
+            now,
         })
     }
 }

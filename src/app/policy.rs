@@ -4,7 +4,7 @@
 //!
 //! - operator: everything (bootstrap, imports); registers regulators, labs and platforms
 //!   and issues their keys.
-//! - regulator: reads everything; registers suppliers and manufacturers and issues and
+//! - regulator: reads everything; registers suppliers, manufacturers and distributors and issues and
 //!   revokes their keys; acts on a case only while it holds it or has accepted it as a
 //!   joint case.
 //! - supplier: registers and ships its own lots; reads its own lots and shipments.
@@ -14,6 +14,15 @@
 //! - platform: creates listings on its own platform and links to them the batches of a
 //!   seller that granted it that right; reads its listings and the batches and units they
 //!   sell (authorised links only), and their upstream trace (to find the producer).
+//! - distributor (a reseller or online shop): ships on and sells the finished goods it
+//!   received by goods shipment; reads those batches and their units, the goods shipments
+//!   it sent or received, its listings and their sales and upstream trace; links to its
+//!   listings only batches it received (or grants a platform the right to).
+//! - manufacturer, further: ships pieces of its batches to distributors.
+//! - platform, further: reports the sales of its own listings; answers the assistance
+//!   requests addressed to it and confirms or disputes the orders of samples bought on it.
+//! - regulator, further: sends assistance requests to platforms and other bureaus, and
+//!   answers those addressed to it.
 //! - lab: records results for the samples handed to it; reads its own inspections.
 //! - every signed-in party reads the party directory (names, roles, USCC and city are
 //!   public business-licence data), and lists and revokes its own keys.
@@ -96,7 +105,7 @@ fn forbid(what: impl Into<String>) -> Access {
 
 /// Roles a regulator may register and issue keys for; the operator handles the others
 /// (bureaus, labs and platforms), so no bureau can mint a key for another.
-const REGULATED: [Role; 2] = [Role::Supplier, Role::Manufacturer];
+const REGULATED: [Role; 3] = [Role::Supplier, Role::Manufacturer, Role::Distributor];
 
 /// The access rules over one state of the world.
 #[derive(Clone, Copy)]
@@ -130,13 +139,17 @@ impl<'w> Policy<'w> {
                 m.b == me
                     || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Shipment(s)) if s.from == Id::new(me))
             }
-            NodeKind::Batch => m.a == me || self.sells_batch(me, id),
+            NodeKind::Batch => m.a == me || self.received_goods(me, id) || self.sells_batch(me, id),
             NodeKind::Unit => self.can_read(caller, m.a),
             NodeKind::Listing => m.a == me || m.b == me,
             NodeKind::Key => m.a == me,
             NodeKind::Inspection => {
                 m.b == me
                     || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Inspection(i)) if i.sampled_by == Id::new(me))
+                    // The platform a sample was bought on, asked to confirm its order.
+                    || self.w.attached(id).iter().any(|&o| {
+                        self.w.meta(o).is_some_and(|x| x.kind == NodeKind::Order && x.a == id && x.b == me)
+                    })
             }
             NodeKind::Declaration => m.a == me,
             NodeKind::Action => m.b == me,
@@ -145,7 +158,31 @@ impl<'w> Policy<'w> {
             // A complaint (its contact above all) goes to regulators only.
             NodeKind::Complaint => false,
             NodeKind::Grant => m.a == me || m.b == me,
+            // Goods shipments: their sender and receiver.
+            NodeKind::GoodsShipment => {
+                m.b == me
+                    || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::GoodsShipment(g)) if g.from == Id::new(me))
+            }
+            // A sale: the listing's platform (which reported it) and seller.
+            NodeKind::Sale => self.w.meta(m.a).is_some_and(|l| l.a == me || l.b == me),
+            // A request: the bureau that sent it and its addressee.
+            NodeKind::Request => m.a == me || m.b == me,
+            // A sample's order: the platform asked to confirm it, and whoever reads the
+            // inspection.
+            NodeKind::Order => {
+                m.b == me
+                    || (self
+                        .w
+                        .meta(m.a)
+                        .is_some_and(|i| i.kind == NodeKind::Inspection)
+                        && self.can_read(caller, m.a))
+            }
         }
+    }
+
+    /// Did `party` receive pieces of `batch` by a goods shipment?
+    pub(crate) fn received_goods(&self, party: NodeId, batch: NodeId) -> bool {
+        self.w.goods(batch, party).received > 0
     }
 
     /// Does `platform` have a listing that sells `batch`? (Links are authorised by the
@@ -192,6 +229,9 @@ impl<'w> Policy<'w> {
             (Some(Role::Manufacturer), NodeKind::Unit) => self.w.meta(m.a).map(|b| b.a) == Some(me),
             (Some(Role::Manufacturer), NodeKind::Lot) => m.a == me,
             (Some(Role::Manufacturer), NodeKind::Listing) => m.b == me,
+            (Some(Role::Distributor), NodeKind::Listing) => m.b == me,
+            (Some(Role::Distributor), NodeKind::Batch) => self.received_goods(me, id),
+            (Some(Role::Distributor), NodeKind::Unit) => self.received_goods(me, m.a),
             (Some(Role::Supplier), NodeKind::Lot) => m.a == me,
             (Some(Role::Platform), NodeKind::Listing) => m.a == me,
             (Some(Role::Platform), NodeKind::Batch) => self.sells_batch(me, id),
@@ -219,7 +259,7 @@ impl<'w> Policy<'w> {
         let own = match m.kind {
             NodeKind::Party => id == me,
             NodeKind::Lot => self.can_read(caller, id),
-            NodeKind::Batch => m.a == me,
+            NodeKind::Batch => m.a == me || self.received_goods(me, id),
             NodeKind::Listing => m.b == me || m.a == me,
             _ => false,
         };
@@ -240,7 +280,7 @@ impl<'w> Policy<'w> {
                 let h = self.w.holding(id, me);
                 m.a == me || h.received.0 > 0 || h.produced.0 > 0
             }
-            NodeKind::Batch => m.a == me,
+            NodeKind::Batch => m.a == me || self.received_goods(me, id),
             NodeKind::Listing => m.b == me || m.a == me,
             _ => false,
         }
@@ -272,7 +312,7 @@ impl<'w> Policy<'w> {
             Ok(())
         } else if caller.role == Some(Role::Regulator) {
             forbid(format!(
-                "only the operator registers a {}; a regulator registers suppliers and manufacturers",
+                "only the operator registers a {}; a regulator registers suppliers, manufacturers and distributors",
                 role.as_str()
             ))
         } else {
@@ -339,7 +379,8 @@ impl<'w> Policy<'w> {
         let Some(m) = self.w.meta(batch) else {
             return Err(Denied::Hidden);
         };
-        if m.kind != NodeKind::Batch || m.a != seller {
+        // The seller made the batch, or received pieces of it.
+        if m.kind != NodeKind::Batch || (m.a != seller && !self.received_goods(seller, batch)) {
             return Err(Denied::Hidden);
         }
         if caller.operator || caller.is(seller) {
@@ -380,8 +421,8 @@ impl<'w> Policy<'w> {
     pub(crate) fn check_grant(&self, caller: &Caller, seller: NodeId) -> Access {
         self.check_act_for(caller, seller, "grant link rights")?;
         match self.party_role(seller) {
-            Some(Role::Manufacturer) => Ok(()),
-            _ => forbid("only a seller (a manufacturer) grants link rights"),
+            Some(Role::Manufacturer | Role::Distributor) => Ok(()),
+            _ => forbid("only a seller (a manufacturer or distributor) grants link rights"),
         }
     }
 
@@ -449,19 +490,10 @@ impl<'w> Policy<'w> {
     /// and the operator read every event; anyone else only one whose every subject it may
     /// read (the hashes are public, the events are not).
     pub(crate) fn can_read_event(&self, caller: &Caller, ev: &crate::core::event::Event) -> bool {
-        use crate::core::event::EventBody as B;
         if caller.sees_all() {
             return true;
         }
-        let ids: Vec<NodeId> = match &ev.body {
-            B::Created { id, .. } => vec![*id],
-            B::CreatedMany { records } => records.iter().map(|(id, _)| *id).collect(),
-            B::ListingBatchesLinked { listing, .. } => vec![listing.raw()],
-            B::KeyRevoked { key } => vec![key.raw()],
-            B::GrantRevoked { grant } => vec![grant.raw()],
-            B::ActionAcknowledged { action, .. } => vec![action.raw()],
-            B::CaseUpdated { case, .. } => vec![case.raw()],
-        };
+        let ids: Vec<NodeId> = ev.body.subjects().into_iter().map(|(_, id)| id).collect();
         !ids.is_empty() && ids.iter().all(|&id| self.can_read(caller, id))
     }
 

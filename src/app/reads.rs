@@ -101,21 +101,7 @@ impl App {
         Ok(evs
             .into_iter()
             .map(|e| {
-                let named: Vec<(NodeKind, NodeId)> = match &e.body {
-                    EventBody::Created { id, record } => vec![(record.kind(), *id)],
-                    EventBody::ListingBatchesLinked { listing, .. } => {
-                        vec![(NodeKind::Listing, listing.raw())]
-                    }
-                    EventBody::KeyRevoked { key } => vec![(NodeKind::Key, key.raw())],
-                    EventBody::GrantRevoked { grant } => vec![(NodeKind::Grant, grant.raw())],
-                    EventBody::CreatedMany { records } => {
-                        records.iter().map(|(id, r)| (r.kind(), *id)).collect()
-                    }
-                    EventBody::ActionAcknowledged { action, .. } => {
-                        vec![(NodeKind::Action, action.raw())]
-                    }
-                    EventBody::CaseUpdated { case, .. } => vec![(NodeKind::Case, case.raw())],
-                };
+                let named = e.body.subjects();
                 let visible: Vec<String> = named
                     .iter()
                     .filter(|&&(_, id)| all || self.can_read(caller, id))

@@ -315,7 +315,7 @@ impl App {
         let (seller, _) = self.resolve_party(
             "seller",
             &req.seller,
-            &[Role::Manufacturer],
+            &[Role::Manufacturer, Role::Distributor],
             "a listing's seller",
         )?;
         self.check_act_for(caller, platform, "create a listing")?;

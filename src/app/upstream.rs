@@ -135,7 +135,25 @@ impl<'w> Ctx<'w> {
                     status: l.status.as_str(),
                 },
             },
+            Record::GoodsShipment(g) => TraceNode {
+                seq,
+                mark: None,
+                inspection: None,
+                id: names.of(self.ids, NodeKind::GoodsShipment, id),
+                kind: "goods_shipment",
+                label: format!("{} pcs", g.pieces),
+                fields: NodeFields::GoodsShipment {
+                    batch: names.of(self.ids, NodeKind::Batch, g.batch.raw()),
+                    from: names.party(self.ids, g.from),
+                    to: names.party(self.ids, g.to),
+                    pieces: g.pieces,
+                    shipped_at: fmt_time(g.shipped_at),
+                },
+            },
             Record::Shipment(_)
+            | Record::Sale(_)
+            | Record::Request(_)
+            | Record::Order(_)
             | Record::Key(_)
             | Record::Grant(_)
             | Record::Inspection(_)
@@ -157,7 +175,31 @@ impl<'w> Ctx<'w> {
         kind: NodeKind,
         root: NodeId,
     ) -> AppResult<UpstreamView> {
-        let reach = self.w.upstream(root);
+        let mut reach = self.w.upstream(root);
+        let chains = self.distribution(root);
+        for (batch, moves) in &chains {
+            // Through distributors: batch → goods shipments → listing, not batch → listing.
+            reach.edges.retain(|e| *e != (*batch, root));
+            for &g in moves {
+                reach.nodes.push(g);
+                if let Some(Record::GoodsShipment(x)) = self.w.record(g).map(|r| &**r) {
+                    let before = moves.iter().copied().filter(|&o| {
+                        matches!(self.w.record(o).map(|r| &**r), Some(Record::GoodsShipment(y)) if y.to == x.from)
+                    });
+                    let mut any = false;
+                    for o in before {
+                        reach.edges.push((o, g));
+                        any = true;
+                    }
+                    if !any {
+                        reach.edges.push((*batch, g));
+                    }
+                    if self.listing_seller(root) == Some(x.to.raw()) {
+                        reach.edges.push((g, root));
+                    }
+                }
+            }
+        }
         let mut cache = Map::with_capacity_and_hasher(reach.nodes.len(), Default::default());
         let mut names = Names::with_capacity(reach.nodes.len() + 4);
         let mut nodes = Vec::with_capacity(reach.nodes.len());
@@ -174,6 +216,10 @@ impl<'w> Ctx<'w> {
                 (_, Some(Record::Lot(l))) => ("input", input_qty(&l.inputs, from)),
                 (_, Some(Record::Batch(b))) => ("input", input_qty(&b.inputs, from)),
                 (_, Some(Record::Listing(_))) => ("listed", None),
+                (_, Some(Record::GoodsShipment(g))) => (
+                    "goods",
+                    Some(crate::app::views::QuantityView::pieces(g.pieces)),
+                ),
                 _ => ("unit", None),
             };
             edges.push(TraceEdge {
@@ -211,12 +257,105 @@ impl<'w> Ctx<'w> {
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
+        let mut makers: Vec<NodeId> = reach
+            .nodes
+            .iter()
+            .filter_map(|&n| match cache.get(&n).copied() {
+                Some(Record::Batch(b)) => Some(b.manufacturer.raw()),
+                _ => None,
+            })
+            .collect();
+        makers.sort_unstable();
+        makers.dedup();
+        let mut via: Vec<NodeId> = chains
+            .iter()
+            .flat_map(|(_, m)| m.iter())
+            .filter_map(|&g| match self.w.record(g).map(|r| &**r) {
+                Some(Record::GoodsShipment(x)) => Some(x.to.raw()),
+                _ => None,
+            })
+            .collect();
+        via.sort_unstable();
+        via.dedup();
         Ok(UpstreamView {
             root: names.of(self.ids, kind, root).to_string(),
             nodes,
             edges,
             suppliers,
+            producers: makers
+                .into_iter()
+                .filter_map(|p| self.party_ref(p, &mut names))
+                .collect(),
+            distributors: via
+                .into_iter()
+                .filter_map(|p| self.party_ref(p, &mut names))
+                .collect(),
         })
+    }
+
+    /// A party's directory data.
+    pub(crate) fn party_ref(&self, id: NodeId, names: &mut Names) -> Option<PartyRef> {
+        match self.w.record(id).map(|r| &**r) {
+            Some(Record::Party(p)) => Some(PartyRef {
+                id: names.of(self.ids, NodeKind::Party, id),
+                name: p.name.clone(),
+                role: p.role.as_str(),
+                uscc: p.uscc.to_string(),
+                city: p.city.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn listing_seller(&self, id: NodeId) -> Option<NodeId> {
+        match self.w.record(id).map(|r| &**r) {
+            Some(Record::Listing(l)) => Some(l.seller.raw()),
+            _ => None,
+        }
+    }
+
+    /// For a listing whose seller did not make a batch it sells: per such batch, the goods
+    /// shipments on the way from the maker to the seller (every path, oldest first).
+    pub(crate) fn distribution(&self, listing: NodeId) -> Vec<(NodeId, Vec<NodeId>)> {
+        let Some(Record::Listing(l)) = self.w.record(listing).map(|r| &**r) else {
+            return vec![];
+        };
+        let mut out = Vec::new();
+        for b in &l.batches {
+            let Some(m) = self.w.meta(b.raw()) else {
+                continue;
+            };
+            if m.a == l.seller.raw() {
+                continue;
+            }
+            let moves = self.w.goods_moves(b.raw());
+            // Backwards from the seller: each party's incoming shipments, until the maker.
+            let mut parties = vec![l.seller.raw()];
+            let mut taken: Vec<NodeId> = Vec::new();
+            let mut i = 0;
+            while i < parties.len() {
+                let to = parties[i];
+                i += 1;
+                if to == m.a {
+                    continue;
+                }
+                for &g in moves {
+                    if let Some(Record::GoodsShipment(x)) = self.w.record(g).map(|r| &**r) {
+                        if x.to.raw() == to && !taken.contains(&g) {
+                            taken.push(g);
+                            if !parties.contains(&x.from.raw()) {
+                                parties.push(x.from.raw());
+                            }
+                        }
+                    }
+                }
+            }
+            if !taken.is_empty() {
+                taken.sort_unstable();
+                out.push((b.raw(), taken));
+            }
+        }
+        out
     }
 
     /// Adds the compliance mark and the latest inspection to a trace node.
@@ -268,6 +407,17 @@ impl<'w> Ctx<'w> {
                 report_no: ins.report_no.clone(),
                 sampled_at: fmt_time(ins.sampled_at),
                 failed: failed_items(ins),
+                sample: self.order_of(i).map(|(_, o)| {
+                    match o.confirmation.as_ref().map(|c| c.result) {
+                        None => "online_unconfirmed",
+                        Some(crate::core::domain::ConfirmationResult::Confirmed) => {
+                            "online_confirmed"
+                        }
+                        Some(crate::core::domain::ConfirmationResult::Disputed) => {
+                            "online_disputed"
+                        }
+                    }
+                }),
             }
         });
         if mark.is_none() && !self.w.marks(id).is_empty() {

@@ -57,6 +57,16 @@ pub struct QuantityView {
     pub unit: &'static str,
 }
 
+impl QuantityView {
+    /// Pieces of finished goods.
+    pub fn pieces(n: u32) -> QuantityView {
+        QuantityView {
+            value: f64::from(n),
+            unit: "piece",
+        }
+    }
+}
+
 impl From<Quantity> for QuantityView {
     fn from(q: Quantity) -> Self {
         QuantityView {
@@ -342,6 +352,14 @@ pub enum NodeFields {
         url: String,
         status: &'static str,
     },
+    /// Pieces of a batch moved from its maker or a distributor to a distributor.
+    GoodsShipment {
+        batch: Arc<str>,
+        from: Arc<str>,
+        to: Arc<str>,
+        pieces: u32,
+        shipped_at: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -354,6 +372,10 @@ pub struct LatestInspection {
     pub sampled_at: String,
     /// Failed items, e.g. `formaldehyde_emission 2.2 mg/L > 1.5 (GB 18584-2001)`.
     pub failed: Vec<String>,
+    /// For a sample bought online: `online_unconfirmed`, `online_confirmed` or
+    /// `online_disputed` (its platform's word on the order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -404,6 +426,21 @@ pub struct UpstreamView {
     pub nodes: Vec<TraceNode>,
     pub edges: Vec<TraceEdge>,
     pub suppliers: Vec<SupplierView>,
+    /// The makers of the batches in the trace (the producers a trace reaches).
+    pub producers: Vec<PartyRef>,
+    /// The distributors the goods went through to the listing's seller, in no order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub distributors: Vec<PartyRef>,
+}
+
+/// A party named in a view: public directory data.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PartyRef {
+    pub id: Arc<str>,
+    pub name: String,
+    pub role: &'static str,
+    pub uscc: String,
+    pub city: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

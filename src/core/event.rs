@@ -8,7 +8,8 @@
 
 use crate::core::codec::{self, CodecError};
 use crate::core::domain::{
-    Action, ActionStatus, ApiKey, Batch, Case, CaseEntry, Grant, Id, Listing, NodeId, Party, Record,
+    Action, ActionStatus, ApiKey, AssistanceRequest, Batch, Case, CaseEntry, Confirmation, Grant,
+    Id, Listing, NodeId, NodeKind, Party, Record, Reply, Sale, SampleOrder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -59,9 +60,49 @@ pub enum EventBody {
     },
     /// A step in a case's timeline (transfer, join, note, status).
     CaseUpdated { case: Id<Case>, entry: CaseEntry },
+    /// A platform corrected a sale it reported (pieces, and the batches they came from).
+    SaleCorrected {
+        sale: Id<Sale>,
+        pieces: u32,
+        batches: Vec<(Id<Batch>, u32)>,
+        note: String,
+    },
+    /// The addressee answered or declined an assistance request (at the event's time).
+    RequestReplied {
+        request: Id<AssistanceRequest>,
+        reply: Reply,
+        by: String,
+    },
+    /// The platform confirmed or disputed a sample's order.
+    OrderConfirmed {
+        order: Id<SampleOrder>,
+        confirmation: Confirmation,
+    },
 }
 
 impl EventBody {
+    /// The records an event names (created or changed), with their kinds.
+    pub fn subjects(&self) -> Vec<(NodeKind, NodeId)> {
+        match self {
+            EventBody::Created { id, record } => vec![(record.kind(), *id)],
+            EventBody::CreatedMany { records } => {
+                records.iter().map(|(id, r)| (r.kind(), *id)).collect()
+            }
+            EventBody::ListingBatchesLinked { listing, .. } => {
+                vec![(NodeKind::Listing, listing.raw())]
+            }
+            EventBody::KeyRevoked { key } => vec![(NodeKind::Key, key.raw())],
+            EventBody::GrantRevoked { grant } => vec![(NodeKind::Grant, grant.raw())],
+            EventBody::ActionAcknowledged { action, .. } => vec![(NodeKind::Action, action.raw())],
+            EventBody::CaseUpdated { case, .. } => vec![(NodeKind::Case, case.raw())],
+            EventBody::SaleCorrected { sale, .. } => vec![(NodeKind::Sale, sale.raw())],
+            EventBody::RequestReplied { request, .. } => {
+                vec![(NodeKind::Request, request.raw())]
+            }
+            EventBody::OrderConfirmed { order, .. } => vec![(NodeKind::Order, order.raw())],
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             EventBody::Created { record, .. } => match record {
@@ -77,9 +118,15 @@ impl EventBody {
                 Record::Case(_) => "case_opened",
                 Record::Grant(_) => "link_granted",
                 Record::Complaint(_) => "complaint_filed",
+                Record::GoodsShipment(_) => "goods_shipped",
+                Record::Sale(_) => "sale_reported",
+                Record::Request(_) => "request_sent",
+                Record::Order(_) => "sample_order_recorded",
             },
             EventBody::CreatedMany { records } => match records.last() {
                 Some((_, Record::Complaint(_))) => "complaint_filed",
+                Some((_, Record::Order(_))) => "inspection_recorded",
+                Some((_, Record::Sale(_))) => "sales_reported",
                 _ => "actions_issued",
             },
             EventBody::ActionAcknowledged { .. } => "action_acknowledged",
@@ -87,6 +134,9 @@ impl EventBody {
             EventBody::ListingBatchesLinked { .. } => "listing_batches_linked",
             EventBody::KeyRevoked { .. } => "key_revoked",
             EventBody::GrantRevoked { .. } => "grant_revoked",
+            EventBody::SaleCorrected { .. } => "sale_corrected",
+            EventBody::RequestReplied { .. } => "request_replied",
+            EventBody::OrderConfirmed { .. } => "sample_order_confirmed",
         }
     }
 }

@@ -49,6 +49,9 @@ fn indexed(kind: NodeKind) -> bool {
             | NodeKind::Case
             | NodeKind::Grant
             | NodeKind::Complaint
+            | NodeKind::GoodsShipment
+            | NodeKind::Request
+            | NodeKind::Order
     )
 }
 
@@ -59,6 +62,7 @@ fn role_code(r: Role) -> u8 {
         Role::Platform => 2,
         Role::Regulator => 3,
         Role::Lab => 4,
+        Role::Distributor => 5,
     }
 }
 
@@ -68,6 +72,7 @@ pub fn role_from_code(c: u8) -> Role {
         1 => Role::Manufacturer,
         2 => Role::Platform,
         3 => Role::Regulator,
+        5 => Role::Distributor,
         _ => Role::Lab,
     }
 }
@@ -134,6 +139,13 @@ impl Graph {
     pub fn set_flag(&mut self, id: NodeId, flag: u8) {
         if let Some(Some(m)) = self.meta.get_mut(id as usize) {
             m.flag = flag;
+        }
+    }
+
+    /// Sets a node's `b` field (a sale's pieces).
+    pub fn set_b(&mut self, id: NodeId, b: NodeId) {
+        if let Some(Some(m)) = self.meta.get_mut(id as usize) {
+            m.b = b;
         }
     }
 
@@ -356,6 +368,57 @@ impl Graph {
                 );
                 self.attach(c.case.raw(), id);
                 self.attach(c.subject, id);
+            }
+            Record::GoodsShipment(g) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::GoodsShipment,
+                        flag: 0,
+                        a: g.batch.raw(),
+                        b: g.to.raw(),
+                    },
+                );
+                self.attach(g.from.raw(), id);
+                self.attach(g.to.raw(), id);
+            }
+            Record::Sale(x) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Sale,
+                        flag: 0,
+                        a: x.listing.raw(),
+                        b: x.pieces,
+                    },
+                );
+                self.attach(x.listing.raw(), id);
+            }
+            Record::Request(r) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Request,
+                        flag: r.state() as u8,
+                        a: r.from.raw(),
+                        b: r.to.raw(),
+                    },
+                );
+                self.attach(r.from.raw(), id);
+                self.attach(r.to.raw(), id);
+            }
+            Record::Order(o) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Order,
+                        flag: o.confirmation.as_ref().map_or(0, |c| 1 + c.result as u8),
+                        a: o.inspection.raw(),
+                        b: o.platform.raw(),
+                    },
+                );
+                self.attach(o.inspection.raw(), id);
+                self.attach(o.listing.raw(), id);
             }
             Record::Listing(l) => {
                 self.set(

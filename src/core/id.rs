@@ -7,8 +7,8 @@
 //! the ids changed no stored byte.
 
 use crate::core::domain::{
-    Action, ApiKey, Batch, Case, Declaration, Grant, Inspection, Listing, Lot, NodeId, NodeKind,
-    Party, Shipment,
+    Action, ApiKey, AssistanceRequest, Batch, Case, Declaration, GoodsShipment, Grant, Inspection,
+    Listing, Lot, NodeId, NodeKind, Party, Sale, SampleOrder, Shipment,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::marker::PhantomData;
@@ -40,6 +40,10 @@ kinds!(
     Action => Action,
     Case => Case,
     Grant => Grant,
+    GoodsShipment => GoodsShipment,
+    Sale => Sale,
+    AssistanceRequest => Request,
+    SampleOrder => Order,
 );
 
 /// The dense id of a record of kind `K`. One kind is not another:

@@ -71,6 +71,21 @@ pub struct World {
     /// The seq of the event that created each id (units: their batch's), by dense id: the
     /// event a view names is one lookup.
     created: Vec<u32>,
+    /// Finished goods (pieces of a batch) each party received, shipped on and sold, by
+    /// (batch, party); a maker's own batch counts its pieces made on top.
+    goods: Map<(NodeId, NodeId), Goods>,
+    /// The goods shipments of each batch, oldest first.
+    goods_moves: Map<NodeId, Vec<NodeId>>,
+    /// The listings of each seller, oldest first.
+    listings_of: Map<NodeId, Vec<NodeId>>,
+}
+
+/// Pieces of one batch at one party (besides what it made).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Goods {
+    pub received: u64,
+    pub shipped: u64,
+    pub sold: u64,
 }
 
 impl World {
@@ -124,16 +139,40 @@ impl World {
                     self.marks.entry(m).or_default().push(id);
                 }
             }
+            Record::GoodsShipment(g) => {
+                let (b, from, to) = (g.batch.raw(), g.from.raw(), g.to.raw());
+                self.goods.entry((b, from)).or_default().shipped += u64::from(g.pieces);
+                self.goods.entry((b, to)).or_default().received += u64::from(g.pieces);
+                self.goods_moves.entry(b).or_default().push(id);
+            }
+            Record::Sale(x) => self.count_sold(x, true),
+            Record::Listing(l) => self.listings_of.entry(l.seller.raw()).or_default().push(id),
+            Record::Request(_) | Record::Order(_) => {}
             Record::Party(_)
             | Record::Lot(_)
             | Record::Batch(_)
-            | Record::Listing(_)
             | Record::Key(_)
             | Record::Grant(_)
             | Record::Declaration(_)
             | Record::Action(_)
             | Record::Case(_)
             | Record::Complaint(_) => {}
+        }
+    }
+
+    /// Adds (or takes back) a sale's pieces to what its listing's seller sold of each batch.
+    fn count_sold(&mut self, sale: &crate::core::domain::Sale, add: bool) {
+        let Some(Record::Listing(l)) = self.record(sale.listing.raw()).map(|r| &**r) else {
+            return;
+        };
+        let seller = l.seller.raw();
+        for &(b, n) in &sale.batches {
+            let g = self.goods.entry((b.raw(), seller)).or_default();
+            g.sold = if add {
+                g.sold + u64::from(n)
+            } else {
+                g.sold.saturating_sub(u64::from(n))
+            };
         }
     }
 
@@ -161,6 +200,29 @@ impl World {
             }
             EventBody::KeyRevoked { key } => self.graph.revoke_key(key.raw()),
             EventBody::GrantRevoked { grant } => self.graph.revoke_grant(grant.raw()),
+            EventBody::SaleCorrected { sale, .. } => {
+                if let Some(Record::Sale(old)) = self.record(sale.raw()).map(|r| Record::clone(r)) {
+                    self.count_sold(&old, false);
+                }
+                for (_, r) in puts {
+                    if let Record::Sale(new) = r {
+                        self.count_sold(new, true);
+                        self.graph.set_b(sale.raw(), new.pieces);
+                    }
+                }
+            }
+            EventBody::RequestReplied { .. } | EventBody::OrderConfirmed { .. } => {
+                for (id, r) in puts {
+                    match r {
+                        Record::Request(q) => self.graph.set_flag(*id, q.state() as u8),
+                        Record::Order(o) => self.graph.set_flag(
+                            *id,
+                            o.confirmation.as_ref().map_or(0, |c| 1 + c.result as u8),
+                        ),
+                        _ => {}
+                    }
+                }
+            }
             EventBody::ActionAcknowledged { .. } | EventBody::CaseUpdated { .. } => {
                 for (id, r) in puts {
                     match r {
@@ -326,6 +388,27 @@ impl World {
             .unwrap_or(&[])
     }
 
+    /// The pieces of a batch a party received, shipped on and sold.
+    pub fn goods(&self, batch: NodeId, party: NodeId) -> Goods {
+        self.goods.get(&(batch, party)).copied().unwrap_or_default()
+    }
+
+    /// The goods shipments of a batch, oldest first.
+    pub fn goods_moves(&self, batch: NodeId) -> &[NodeId] {
+        self.goods_moves
+            .get(&batch)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The listings a party sells through, oldest first.
+    pub fn listings_of(&self, seller: NodeId) -> &[NodeId] {
+        self.listings_of
+            .get(&seller)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
     /// The parties a lot was shipped to, with their holdings of it.
     pub fn recipients(&self, lot: NodeId) -> Vec<(NodeId, Holding)> {
         self.recipients
@@ -410,6 +493,15 @@ impl World {
         }
         hash_lists(&mut h, &self.marks);
         hash_lists(&mut h, &self.touched);
+        hash_lists(&mut h, &self.goods_moves);
+        hash_lists(&mut h, &self.listings_of);
+        let mut goods: Vec<_> = self.goods.iter().collect();
+        goods.sort_unstable_by_key(|(k, _)| **k);
+        for ((b, p), g) in goods {
+            for v in [*b as u64, *p as u64, g.received, g.shipped, g.sold] {
+                h.update(&v.to_be_bytes());
+            }
+        }
         let mut keys: Vec<_> = self.keys.iter().collect();
         keys.sort_unstable();
         for (k, v) in keys {

@@ -17,6 +17,9 @@ struct IndexesRef<'a> {
     shipped_by: &'a Map<NodeId, Vec<NodeId>>,
     touched: &'a Map<NodeId, Vec<u64>>,
     created: &'a [u32],
+    goods: &'a Map<(NodeId, NodeId), Goods>,
+    goods_moves: &'a Map<NodeId, Vec<NodeId>>,
+    listings_of: &'a Map<NodeId, Vec<NodeId>>,
 }
 
 /// The same, owned, for decoding (field for field).
@@ -31,6 +34,9 @@ struct Indexes {
     shipped_by: Map<NodeId, Vec<NodeId>>,
     touched: Map<NodeId, Vec<u64>>,
     created: Vec<u32>,
+    goods: Map<(NodeId, NodeId), Goods>,
+    goods_moves: Map<NodeId, Vec<NodeId>>,
+    listings_of: Map<NodeId, Vec<NodeId>>,
 }
 
 impl World {
@@ -52,6 +58,9 @@ impl World {
             shipped_by: &self.shipped_by,
             touched: &self.touched,
             created: &self.created,
+            goods: &self.goods,
+            goods_moves: &self.goods_moves,
+            listings_of: &self.listings_of,
         };
         bincode::serde::encode_into_std_write(&ix, out, bincode::config::standard())?;
         Ok(())
@@ -95,6 +104,9 @@ impl World {
             shipped_by: ix.shipped_by,
             touched: ix.touched,
             created: ix.created,
+            goods: ix.goods,
+            goods_moves: ix.goods_moves,
+            listings_of: ix.listings_of,
         }
     }
 }

@@ -88,5 +88,48 @@ pub(super) fn project(
                 keys: vec![],
             })
         }
+        EventBody::SaleCorrected {
+            sale,
+            pieces,
+            batches,
+            note,
+        } => {
+            let Some(Record::Sale(mut x)) = current(sale.raw()) else {
+                return Err(WorldError::Missing(sale.raw()));
+            };
+            x.pieces = *pieces;
+            x.batches = batches.clone();
+            x.corrected_at = Some(ev.at);
+            x.note = Some(note.clone());
+            Ok(Projection {
+                puts: vec![(sale.raw(), Record::Sale(x))],
+                keys: vec![],
+            })
+        }
+        EventBody::RequestReplied { request, reply, by } => {
+            let Some(Record::Request(mut r)) = current(request.raw()) else {
+                return Err(WorldError::Missing(request.raw()));
+            };
+            r.reply = Some(reply.clone());
+            r.replied_at = Some(ev.at);
+            r.replied_by = Some(by.clone());
+            Ok(Projection {
+                puts: vec![(request.raw(), Record::Request(r))],
+                keys: vec![],
+            })
+        }
+        EventBody::OrderConfirmed {
+            order,
+            confirmation,
+        } => {
+            let Some(Record::Order(mut o)) = current(order.raw()) else {
+                return Err(WorldError::Missing(order.raw()));
+            };
+            o.confirmation = Some(confirmation.clone());
+            Ok(Projection {
+                puts: vec![(order.raw(), Record::Order(o))],
+                keys: vec![],
+            })
+        }
     }
 }

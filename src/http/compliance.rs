@@ -122,11 +122,22 @@ pub(super) async fn affected(
             .map(|v| HttpResponse::Ok().json(v));
     }
     let rows = blocking(move || app.affected_rows(&c, &q)).await?;
+    let sold: Vec<String> = rows.iter().map(|r| r.pieces_sold.to_string()).collect();
     let body = crate::sheet::write(
         &[
-            "platform", "shop", "item_id", "url", "seller", "batches", "lots", "supplier", "status",
+            "platform",
+            "shop",
+            "item_id",
+            "url",
+            "seller",
+            "batches",
+            "lots",
+            "supplier",
+            "status",
+            "pieces_sold",
+            "sold_by_province",
         ],
-        rows.iter().map(|r| {
+        rows.iter().zip(&sold).map(|(r, sold)| {
             [
                 r.platform.as_str(),
                 &r.shop,
@@ -137,6 +148,8 @@ pub(super) async fn affected(
                 &r.lots,
                 &r.supplier,
                 r.status,
+                sold,
+                &r.sold_by_province,
             ]
         }),
     )

@@ -434,6 +434,8 @@ mod complaints;
 mod compliance;
 pub mod consistency;
 mod extract;
+mod requests;
+mod resale;
 mod scan;
 mod scan_page;
 pub mod static_files;
@@ -443,6 +445,8 @@ use complaints::*;
 use compliance::*;
 pub use extract::extractor_config;
 use extract::json_error;
+use requests::*;
+use resale::*;
 use scan::*;
 use supply::*;
 
@@ -540,6 +544,34 @@ pub fn api_v1() -> impl HttpServiceFactory {
                 .route(web::post().to(file_complaint)),
         )
         .route("/complaints/{reference}", web::get().to(complaint_status))
+        .route("/goods-shipments", web::post().to(create_goods_shipment))
+        .route("/goods-shipments/{id}", web::get().to(get_goods_shipment))
+        .route("/parties/{id}/goods", web::get().to(goods_of))
+        .route("/sales", web::post().to(create_sale))
+        .route("/sales", web::get().to(list_sales))
+        .service(
+            // A sales file may be large (up to 16 MiB): read that much for this route only.
+            web::resource("/sales/import")
+                .app_data(web::PayloadConfig::new(SALES_FILE))
+                .route(web::post().to(import_sales)),
+        )
+        .route("/sales/{id}", web::get().to(get_sale))
+        .route("/sales/{id}/correction", web::post().to(correct_sale))
+        .route("/requests", web::post().to(create_request))
+        .route("/requests", web::get().to(list_requests))
+        .route("/requests/{id}", web::get().to(get_request))
+        .route("/requests/{id}/answer", web::post().to(answer_request))
+        .route("/requests/{id}/decline", web::post().to(decline_request))
+        .route(
+            "/requests/{id}/attachments/{index}",
+            web::get().to(request_attachment),
+        )
+        .route(
+            "/inspections/{id}/confirmation",
+            web::post().to(confirm_order),
+        )
+        .route("/comparison", web::get().to(compare_sellers))
+        .route("/sellers/{id}/comparison", web::get().to(compare_seller))
         .route("/stats/failing-items", web::get().to(failing_items))
         .route("/stats/cooperation", web::get().to(cooperation))
         .route("/me", web::get().to(me))

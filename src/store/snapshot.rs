@@ -23,7 +23,7 @@ use crate::core::World;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
-const MAGIC: &[u8; 24] = b"boardtrail/snapshot/v4\n\0";
+const MAGIC: &[u8; 24] = b"boardtrail/snapshot/v5\n\0";
 const HEADER: usize = 24 + 8 + 32 + PARTS * (8 + 32) + 32;
 const PARTS: usize = 3;
 

@@ -131,6 +131,10 @@ impl App {
         } else {
             vec![]
         };
+        let order = match &req.order {
+            Some(o) => Some(self.check_order(o, req.sampled_at.timestamp_millis())?),
+            None => None,
+        };
         let view = self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
             let sampled_at = Self::time("sampled_at", &req.sampled_at, now)?;
@@ -155,15 +159,22 @@ impl App {
                 marked: marked.clone(),
                 created_at: now,
             };
-            let view = cx.inspection_view(caller, id, &ins);
-            Ok((
-                EventBody::Created {
+            let mut view = cx.inspection_view(caller, id, &ins);
+            let body = match &order {
+                None => EventBody::Created {
                     id,
                     record: Record::Inspection(ins),
                 },
-                Some(lab),
-                view,
-            ))
+                Some(o) => {
+                    let mut o = o.clone();
+                    o.inspection = Id::new(id);
+                    view.order = Some(cx.order_view(id + 1, &o));
+                    EventBody::CreatedMany {
+                        records: vec![(id, Record::Inspection(ins)), (id + 1, Record::Order(o))],
+                    }
+                }
+            };
+            Ok((body, Some(lab), view))
         })?;
         Ok(view)
     }

@@ -9,6 +9,7 @@ mod actions;
 mod cases;
 mod derive;
 mod inspections;
+pub mod orders;
 mod stats;
 mod status;
 
@@ -57,6 +58,9 @@ pub struct NewInspection {
     pub report_no: String,
     pub sampled_at: DateTime<FixedOffset>,
     pub results: Vec<ResultIn>,
+    /// The online order the sample was bought with, if it was bought online.
+    #[serde(default)]
+    pub order: Option<crate::app::compliance::orders::OrderIn>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -231,6 +235,12 @@ pub struct InspectionView {
     /// Lots and suppliers this inspection marked suspect.
     pub marked: Vec<String>,
     pub created_at: String,
+    /// The online order of the sample, and whether its platform confirmed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<orders::OrderView>,
+    /// Who the verdict is attributed to: the seller and producers of a confirmed order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributed_to: Option<orders::Attribution>,
 }
 
 impl InspectionView {
@@ -271,6 +281,8 @@ impl InspectionView {
                 .map(|&m| ids.format(meta_kind(m), m))
                 .collect(),
             created_at: fmt_time(i.created_at),
+            order: None,
+            attributed_to: None,
         }
     }
 }
@@ -457,15 +469,39 @@ pub struct PlatformGroup {
     pub platform: String,
     pub name: String,
     pub listings: u64,
+    /// Pieces of the affected batches sold through its affected listings.
+    pub pieces_sold: u64,
+    pub sold_by_province: BTreeMap<String, u64>,
     pub sellers: Vec<SellerGroup>,
+}
+
+/// What of the affected batches a listing sold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Exposure {
+    pub pieces: u64,
+    /// By GB/T 2260 province code (`320000`), `unknown` where the platform named none.
+    pub by_province: BTreeMap<String, u64>,
+    pub by_batch: BTreeMap<NodeId, u32>,
+}
+
+/// An affected listing with what it sold of the affected batches.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AffectedItem {
+    #[serde(flatten)]
+    pub listing: ListingView,
+    pub pieces_sold: u64,
+    pub sold_by_province: BTreeMap<String, u64>,
+    pub sold_by_batch: Vec<crate::app::resale::BatchPieces>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AffectedView {
     pub suppliers: Vec<String>,
     pub total: u64,
+    /// Pieces of the affected batches sold through the affected listings (all pages).
+    pub pieces_sold: u64,
     pub by_platform: Vec<PlatformGroup>,
-    pub items: Vec<ListingView>,
+    pub items: Vec<AffectedItem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -514,6 +550,10 @@ pub struct Cooperation {
     pub joint_cases_total: u64,
     pub transfers: Vec<PairStat>,
     pub joint_cases: Vec<JointStat>,
+    /// Assistance requests sent in the period.
+    pub requests_total: u64,
+    /// Per addressee (platform or bureau): requests received, replies and response times.
+    pub requests: Vec<crate::app::requests::RequestStat>,
 }
 
 /// One row of the affected-listings spreadsheet.
@@ -528,6 +568,8 @@ pub struct AffectedRow {
     pub lots: String,
     pub supplier: String,
     pub status: &'static str,
+    pub pieces_sold: u64,
+    pub sold_by_province: String,
 }
 
 // ---------------------------------------------------------------------------------------

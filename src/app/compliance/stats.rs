@@ -122,7 +122,10 @@ impl App {
             }
         }
         let p = |n: NodeId| self.ids.format(NodeKind::Party, n);
+        let requests = self.request_stats(from, to);
         Ok(Cooperation {
+            requests_total: requests.iter().map(|r| r.received).sum(),
+            requests,
             transfers_total: pairs.values().sum(),
             joint_cases_total: joint.values().sum(),
             transfers: pairs

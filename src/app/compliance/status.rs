@@ -166,6 +166,22 @@ impl App {
                 format!("limit must be 1 to {MAX_PAGE} (got {limit})"),
             ));
         }
+        let exposure = self.read_ctx(|cx| {
+            let batches = cx.affected_batches(&suppliers);
+            rows.iter()
+                .map(|&(l, _)| (l, cx.exposure(l, &batches)))
+                .collect::<BTreeMap<NodeId, Exposure>>()
+        });
+        let mut sold_by_platform: BTreeMap<NodeId, Exposure> = BTreeMap::new();
+        for &(l, _) in &rows {
+            if let (Some(m), Some(e)) = (self.store.meta(l), exposure.get(&l)) {
+                let t = sold_by_platform.entry(m.a).or_default();
+                t.pieces += e.pieces;
+                for (p, n) in &e.by_province {
+                    *t.by_province.entry(p.clone()).or_default() += n;
+                }
+            }
+        }
         let mut per: BTreeMap<NodeId, BTreeMap<NodeId, u64>> = BTreeMap::new();
         for &(l, _) in &rows {
             if let Some(m) = self.store.meta(l) {
@@ -178,6 +194,11 @@ impl App {
                 platform: self.ids.format(NodeKind::Party, p),
                 name: self.party_name(p),
                 listings: sellers.values().sum(),
+                pieces_sold: sold_by_platform.get(&p).map_or(0, |e| e.pieces),
+                sold_by_province: sold_by_platform
+                    .get(&p)
+                    .map(|e| e.by_province.clone())
+                    .unwrap_or_default(),
                 sellers: sellers
                     .into_iter()
                     .map(|(s, n)| SellerGroup {
@@ -208,7 +229,20 @@ impl App {
         let page = &rows[start.min(rows.len())..(start + limit).min(rows.len())];
         let mut items = Vec::with_capacity(page.len());
         for &(l, _) in page {
-            items.push(ListingView::new(&self.ids, l, &self.listing(l)?));
+            let e = exposure.get(&l).cloned().unwrap_or_default();
+            items.push(AffectedItem {
+                listing: ListingView::new(&self.ids, l, &self.listing(l)?),
+                pieces_sold: e.pieces,
+                sold_by_province: e.by_province,
+                sold_by_batch: e
+                    .by_batch
+                    .into_iter()
+                    .map(|(b, n)| crate::app::resale::BatchPieces {
+                        batch: self.ids.format(NodeKind::Batch, b),
+                        pieces: n,
+                    })
+                    .collect(),
+            });
         }
         // A platform is told only of the suppliers behind its own affected listings.
         let named: Vec<NodeId> = if caller.sees_all() {
@@ -222,6 +256,7 @@ impl App {
                 .collect()
         };
         Ok(AffectedView {
+            pieces_sold: exposure.values().map(|e| e.pieces).sum(),
             suppliers: named
                 .iter()
                 .map(|&s| self.ids.format(NodeKind::Party, s))
@@ -243,8 +278,17 @@ impl App {
         let platform = self.impact_scope(caller, &q.platform)?;
         let suppliers = self.impact_suppliers(&q.supplier)?;
         let mut out = Vec::new();
-        for (l, s) in self.affected(&suppliers, platform)? {
+        let affected = self.affected(&suppliers, platform)?;
+        let exposure = self.read_ctx(|cx| {
+            let batches = cx.affected_batches(&suppliers);
+            affected
+                .iter()
+                .map(|&(l, _)| (l, cx.exposure(l, &batches)))
+                .collect::<BTreeMap<NodeId, Exposure>>()
+        });
+        for (l, s) in affected {
             let listing = self.listing(l)?;
+            let e = exposure.get(&l).cloned().unwrap_or_default();
             let lots: Vec<String> = self
                 .store
                 .upstream(l)?
@@ -278,6 +322,18 @@ impl App {
                 lots: lots.join("; "),
                 supplier: self.party_name(s),
                 status: listing.status.as_str(),
+                pieces_sold: e.pieces,
+                sold_by_province: e
+                    .by_province
+                    .iter()
+                    .map(|(code, n)| {
+                        let name = crate::core::domain::Province::parse(code)
+                            .map(|p| p.name_zh())
+                            .unwrap_or("未知");
+                        format!("{name} {code}: {n}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
             });
         }
         out.sort_by(|a, b| {

@@ -7,11 +7,15 @@ use serde::{Deserialize, Serialize};
 
 mod complaint;
 mod compliance;
+mod request;
+mod resale;
 pub use crate::core::codes::*;
 pub use crate::core::id::{Id, Kind, Unit};
 pub use crate::core::quantity::*;
 pub use complaint::*;
 pub use compliance::*;
+pub use request::*;
+pub use resale::*;
 
 /// Dense node id. Every entity (party, lot, shipment, batch, unit, listing, …) gets the next
 /// integer. It never leaves the process: the public id is opaque (see [`crate::core::ids`]).
@@ -37,10 +41,18 @@ pub enum NodeKind {
     Grant = 11,
     /// A consumer's complaint (its case is a `Case` of kind `complaint`).
     Complaint = 12,
+    /// Pieces of a batch moved to a distributor.
+    GoodsShipment = 13,
+    /// Pieces sold through a listing on a day, reported by its platform.
+    Sale = 14,
+    /// A bureau's assistance request (协查) to a platform or another bureau.
+    Request = 15,
+    /// The online order of an inspected sample, confirmed or disputed by its platform.
+    Order = 16,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 13] = [
+    pub const ALL: [NodeKind; 17] = [
         NodeKind::Party,
         NodeKind::Lot,
         NodeKind::Shipment,
@@ -54,6 +66,10 @@ impl NodeKind {
         NodeKind::Case,
         NodeKind::Grant,
         NodeKind::Complaint,
+        NodeKind::GoodsShipment,
+        NodeKind::Sale,
+        NodeKind::Request,
+        NodeKind::Order,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -71,6 +87,10 @@ impl NodeKind {
             NodeKind::Case => "case",
             NodeKind::Grant => "gnt",
             NodeKind::Complaint => "cpl",
+            NodeKind::GoodsShipment => "gds",
+            NodeKind::Sale => "sal",
+            NodeKind::Request => "req",
+            NodeKind::Order => "ord",
         }
     }
 
@@ -89,6 +109,10 @@ impl NodeKind {
             NodeKind::Case => "case",
             NodeKind::Grant => "grant",
             NodeKind::Complaint => "complaint",
+            NodeKind::GoodsShipment => "goods shipment",
+            NodeKind::Sale => "sale",
+            NodeKind::Request => "request",
+            NodeKind::Order => "order",
         }
     }
 
@@ -105,6 +129,8 @@ pub enum Role {
     Platform,
     Regulator,
     Lab,
+    /// A reseller or online shop (经销商/网店) of other makers' finished goods.
+    Distributor,
 }
 
 impl Role {
@@ -115,6 +141,7 @@ impl Role {
             Role::Platform => "platform",
             Role::Regulator => "regulator",
             Role::Lab => "lab",
+            Role::Distributor => "distributor",
         }
     }
 }
@@ -311,6 +338,10 @@ pub enum Record {
     Case(Case),
     Grant(Grant),
     Complaint(Complaint),
+    GoodsShipment(GoodsShipment),
+    Sale(Sale),
+    Request(AssistanceRequest),
+    Order(SampleOrder),
 }
 
 impl Record {
@@ -328,6 +359,10 @@ impl Record {
             Record::Case(_) => NodeKind::Case,
             Record::Grant(_) => NodeKind::Grant,
             Record::Complaint(_) => NodeKind::Complaint,
+            Record::GoodsShipment(_) => NodeKind::GoodsShipment,
+            Record::Sale(_) => NodeKind::Sale,
+            Record::Request(_) => NodeKind::Request,
+            Record::Order(_) => NodeKind::Order,
         }
     }
 }
@@ -362,6 +397,12 @@ pub enum NaturalKey {
     },
     /// A complaint's reference.
     ComplaintRef(String),
+    /// A listing's sales of one day to one province (or to no province named).
+    SaleDay {
+        listing: Id<Listing>,
+        day: i32,
+        province: Option<Province>,
+    },
 }
 
 impl NaturalKey {
@@ -386,6 +427,18 @@ impl NaturalKey {
             NaturalKey::TokenHash(_) => (b'k', None, ""),
             NaturalKey::Report { lab, report_no } => (b'r', Some(*lab), report_no.as_str()),
             NaturalKey::ComplaintRef(r) => (b'c', None, r.as_str()),
+            NaturalKey::SaleDay {
+                listing,
+                day,
+                province,
+            } => {
+                let mut out = Vec::with_capacity(10);
+                out.push(b's');
+                out.extend_from_slice(&listing.raw().to_be_bytes());
+                out.extend_from_slice(&day.to_be_bytes());
+                out.push(province.map_or(0, |p| p.code_u8()));
+                return out;
+            }
             NaturalKey::GtinLot { gtin14, code } => {
                 let mut out = Vec::with_capacity(16 + code.len());
                 out.push(b'g');
@@ -445,11 +498,19 @@ pub fn natural_keys(record: &Record) -> Vec<NaturalKey> {
             report_no: i.report_no.clone(),
         }],
         Record::Complaint(c) => vec![NaturalKey::ComplaintRef(c.reference.clone())],
+        Record::Sale(s) => vec![NaturalKey::SaleDay {
+            listing: s.listing,
+            day: s.day,
+            province: s.province,
+        }],
         Record::Shipment(_)
         | Record::Declaration(_)
         | Record::Action(_)
         | Record::Case(_)
-        | Record::Grant(_) => vec![],
+        | Record::Grant(_)
+        | Record::GoodsShipment(_)
+        | Record::Request(_)
+        | Record::Order(_) => vec![],
     }
 }
 

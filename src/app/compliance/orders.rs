@@ -1,0 +1,265 @@
+//! Samples bought online (样品确认): an inspection may record the order its sample was
+//! bought with; the listing's platform confirms or disputes that the order was for that
+//! listing, seller and batch. A confirmed order attributes the verdict to the seller and
+//! the producers; an unconfirmed one is marked so in views and statistics.
+
+use super::*;
+use crate::app::{unknown_id, Ctx};
+use crate::core::domain::{Confirmation, ConfirmationResult, Id, SampleOrder};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderIn {
+    pub platform: String,
+    pub listing: String,
+    pub order_no: String,
+    pub ordered_at: DateTime<FixedOffset>,
+    /// Price paid, in yuan (at most two decimals).
+    pub price: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmationIn {
+    pub result: ConfirmationResult,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConfirmationView {
+    pub result: &'static str,
+    pub note: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OrderView {
+    pub id: String,
+    pub platform: String,
+    pub listing: String,
+    pub seller: String,
+    pub order_no: String,
+    pub ordered_at: String,
+    /// Yuan.
+    pub price: f64,
+    /// `unconfirmed`, `confirmed` or `disputed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<ConfirmationView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Attribution {
+    pub seller: String,
+    pub producers: Vec<String>,
+}
+
+/// An order's status word.
+pub(crate) fn order_status(o: &SampleOrder) -> &'static str {
+    match &o.confirmation {
+        None => "unconfirmed",
+        Some(c) => c.result.as_str(),
+    }
+}
+
+/// A price in yuan as fen, exactly (at most two decimals), or why not.
+fn fen(price: f64) -> AppResult<u64> {
+    let f = price * 100.0;
+    if !price.is_finite() || !(0.0..=100_000_000.0).contains(&price) || (f - f.round()).abs() > 1e-6
+    {
+        return Err(AppError::rule(
+            "order.price",
+            format!("order.price is yuan with at most two decimals, 0 to 100000000 (got {price})"),
+        ));
+    }
+    Ok(f.round() as u64)
+}
+
+impl<'w> Ctx<'w> {
+    /// The order recorded with an inspection, if any.
+    pub(crate) fn order_of(&self, inspection: NodeId) -> Option<(NodeId, &'w SampleOrder)> {
+        self.w
+            .attached(inspection)
+            .iter()
+            .find_map(|&n| match self.w.record(n).map(|r| &**r) {
+                Some(Record::Order(o)) if o.inspection.raw() == inspection => Some((n, o)),
+                _ => None,
+            })
+    }
+
+    pub(crate) fn order_view(&self, id: NodeId, o: &SampleOrder) -> OrderView {
+        OrderView {
+            id: self.ids.format(NodeKind::Order, id),
+            platform: self.ids.id(o.platform),
+            listing: self.ids.id(o.listing),
+            seller: self.ids.id(o.seller),
+            order_no: o.order_no.clone(),
+            ordered_at: fmt_time(o.ordered_at),
+            price: o.price_fen as f64 / 100.0,
+            status: order_status(o),
+            confirmation: o.confirmation.as_ref().map(|c| ConfirmationView {
+                result: c.result.as_str(),
+                note: c.note.clone(),
+                at: fmt_time(c.at),
+            }),
+        }
+    }
+
+    /// The makers behind an inspected subject: a batch's or unit's maker, a listing's
+    /// batches' makers, a lot's producer.
+    pub(crate) fn producers_of(&self, subject: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let Some(m) = self.w.meta(subject) else {
+            return out;
+        };
+        match m.kind {
+            NodeKind::Batch | NodeKind::Lot => out.push(m.a),
+            NodeKind::Unit => out.extend(self.w.meta(m.a).map(|b| b.a)),
+            NodeKind::Listing => {
+                if let Some(Record::Listing(l)) = self.w.record(subject).map(|r| &**r) {
+                    out.extend(
+                        l.batches
+                            .iter()
+                            .filter_map(|b| self.w.meta(b.raw()).map(|x| x.a)),
+                    );
+                }
+            }
+            _ => {}
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Adds the order and the attribution to an inspection's view.
+    pub(crate) fn with_order(&self, view: &mut InspectionView, id: NodeId, ins: &Inspection) {
+        if let Some((n, o)) = self.order_of(id) {
+            view.order = Some(self.order_view(n, o));
+            if o.confirmation
+                .as_ref()
+                .is_some_and(|c| c.result == ConfirmationResult::Confirmed)
+            {
+                view.attributed_to = Some(Attribution {
+                    seller: self.ids.id(o.seller),
+                    producers: self
+                        .producers_of(ins.subject)
+                        .into_iter()
+                        .map(|p| self.ids.format(NodeKind::Party, p))
+                        .collect(),
+                });
+            }
+        }
+    }
+}
+
+impl App {
+    /// Checks an inspection's order and builds it (its id and inspection are set when the
+    /// inspection is written).
+    pub(crate) fn check_order(&self, o: &OrderIn, sampled_at: i64) -> AppResult<SampleOrder> {
+        let (platform, _) = self.resolve_party(
+            "order.platform",
+            &o.platform,
+            &[Role::Platform],
+            "an order's platform",
+        )?;
+        // Like the subject, a lab names the listing a sample was bought from, whoever's.
+        let listing_id = self
+            .existing(&o.listing, NodeKind::Listing)
+            .ok_or_else(|| unknown_id(Some("order.listing"), "listing", &o.listing))?;
+        let listing = self.listing(listing_id)?;
+        if listing.platform.raw() != platform {
+            return Err(AppError::rule(
+                "order.listing",
+                format!("listing {} is not on platform {}", o.listing, o.platform),
+            ));
+        }
+        let order_no = clean_text("order.order_no", &o.order_no, 100)
+            .map_err(|e| AppError::rule("order.order_no", e))?;
+        let ordered_at = o.ordered_at.timestamp_millis();
+        if ordered_at > sampled_at {
+            return Err(AppError::rule(
+                "order.ordered_at",
+                format!(
+                    "the order ({}) is after the sampling time ({})",
+                    fmt_time(ordered_at),
+                    fmt_time(sampled_at)
+                ),
+            ));
+        }
+        Ok(SampleOrder {
+            inspection: Id::new(0),
+            platform: Id::new(platform),
+            listing: Id::new(listing_id),
+            seller: listing.seller,
+            order_no,
+            ordered_at,
+            price_fen: fen(o.price)?,
+            confirmation: None,
+        })
+    }
+
+    /// The platform of a sample's order confirms or disputes it (once).
+    pub fn confirm_order(
+        &self,
+        caller: &Caller,
+        inspection: &str,
+        req: ConfirmationIn,
+    ) -> AppResult<InspectionView> {
+        let n = self.visible(caller, inspection, NodeKind::Inspection)?;
+        let note = clean_text("note", &req.note, 2000).map_err(|e| AppError::rule("note", e))?;
+        self.write(caller, |cx| {
+            let Some((order_id, o)) = cx.order_of(n) else {
+                return Err(AppError::rule(
+                    "inspection",
+                    format!("inspection {inspection} records no online order to confirm"),
+                ));
+            };
+            if !(caller.operator || caller.party == Some(o.platform.raw())) {
+                return Err(AppError::Forbidden(
+                    "only the platform the sample was bought on confirms its order".into(),
+                ));
+            }
+            if o.confirmation.is_some() {
+                return Err(AppError::conflict(
+                    "result",
+                    format!(
+                        "the order of inspection {inspection} was {} already",
+                        order_status(o)
+                    ),
+                ));
+            }
+            let Record::Inspection(ins) = cx.record(n)? else {
+                return Err(AppError::Internal("not an inspection".into()));
+            };
+            let confirmation = Confirmation {
+                result: req.result,
+                note: note.clone(),
+                at: cx.now,
+            };
+            let mut after = o.clone();
+            after.confirmation = Some(confirmation.clone());
+            let mut view = cx.inspection_view(caller, n, ins);
+            view.order = Some(cx.order_view(order_id, &after));
+            if req.result == ConfirmationResult::Confirmed {
+                view.attributed_to = Some(Attribution {
+                    seller: cx.ids.id(after.seller),
+                    producers: cx
+                        .producers_of(ins.subject)
+                        .into_iter()
+                        .map(|p| cx.ids.format(NodeKind::Party, p))
+                        .collect(),
+                });
+            } else {
+                view.attributed_to = None;
+            }
+            Ok((
+                EventBody::OrderConfirmed {
+                    order: Id::new(order_id),
+                    confirmation,
+                },
+                Some(o.platform.raw()),
+                view,
+            ))
+        })
+    }
+}

@@ -1,0 +1,749 @@
+//! Assistance requests (协查): a bureau asks a platform or another bureau about listings,
+//! sellers, batches, units or lots; the addressee answers with text, structured data and
+//! attachments (for producer tracing boardtrail pre-fills the seller's registration data
+//! and the producers the trace reaches), or declines with a reason. The addressee reads the
+//! request and its subjects as the request names them, nothing more.
+
+use super::*;
+use crate::core::domain::{AssistanceRequest, Attachment, Reply, RequestKind, RequestState};
+use serde::{Deserialize, Serialize};
+
+/// Most subjects of one request.
+pub const MAX_SUBJECTS: usize = 20;
+/// Most attachments of one answer, and their total size (one log entry holds 64 KiB).
+pub const MAX_ATTACHMENTS: usize = 4;
+pub const MAX_ATTACHMENT_BYTES: usize = 40 * 1024;
+/// Largest structured data of an answer (as JSON text).
+pub const MAX_DATA_BYTES: usize = 8 * 1024;
+const MEDIA_TYPES: [&str; 6] = [
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "text/csv",
+    "text/plain",
+    "application/json",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub to: String,
+    pub kind: RequestKind,
+    pub subjects: Vec<String>,
+    pub question: String,
+    pub due_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentIn {
+    pub name: String,
+    pub media_type: String,
+    /// The file, base64 (standard alphabet).
+    pub content_base64: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestAnswer {
+    pub answer: String,
+    #[serde(default)]
+    pub data: Option<serde_json::Value>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentIn>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDecline {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsQuery {
+    /// `inbox` (addressed to the caller, the default) or `outbox` (sent by it).
+    #[serde(rename = "box")]
+    pub r#box: Option<String>,
+    /// `open`, `answered`, `declined` or `overdue`.
+    pub state: Option<String>,
+}
+
+/// A subject as the request shows it: what the addressee may know of it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SubjectView {
+    pub id: String,
+    pub kind: &'static str,
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<PartyRef>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AttachmentView {
+    pub name: String,
+    pub media_type: String,
+    pub size: usize,
+    /// Where to fetch it.
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TimelineEntry {
+    pub at: String,
+    pub what: &'static str,
+    pub by: String,
+}
+
+/// What boardtrail knows for a producer-tracing answer: the sellers' registration data and
+/// the producers (and distributors, and board suppliers) their traces reach.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Prefill {
+    pub sellers: Vec<PartyRef>,
+    pub producers: Vec<PartyRef>,
+    pub distributors: Vec<PartyRef>,
+    pub suppliers: Vec<PartyRef>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestView {
+    pub id: String,
+    pub from: PartyRef,
+    pub to: PartyRef,
+    pub kind: &'static str,
+    pub subjects: Vec<SubjectView>,
+    pub question: String,
+    pub due_at: String,
+    pub created_at: String,
+    pub state: &'static str,
+    /// Open past its due time.
+    pub overdue: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replied_at: Option<String>,
+    /// Hours from sending to the reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_hours: Option<f64>,
+    pub timeline: Vec<TimelineEntry>,
+    /// For producer tracing: what the trace says, to answer with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<Prefill>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestList {
+    #[serde(rename = "box")]
+    pub r#box: &'static str,
+    pub open: u64,
+    pub overdue: u64,
+    pub items: Vec<RequestView>,
+}
+
+/// Response times of one addressee.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestStat {
+    pub party: String,
+    pub name: String,
+    pub role: &'static str,
+    pub received: u64,
+    pub answered: u64,
+    pub declined: u64,
+    pub open: u64,
+    pub overdue: u64,
+    /// Replies (answers and declines) by their due time.
+    pub replied_on_time: u64,
+    /// The median hours from sending to reply (of requests replied to).
+    pub median_response_hours: Option<f64>,
+}
+
+impl<'w> Ctx<'w> {
+    fn party_ref_of(&self, id: NodeId) -> PartyRef {
+        let mut names = crate::app::upstream::Names::default();
+        self.party_ref(id, &mut names).unwrap_or(PartyRef {
+            id: self.ids.format(NodeKind::Party, id).into(),
+            name: String::new(),
+            role: "",
+            uscc: String::new(),
+            city: String::new(),
+        })
+    }
+
+    fn subject_view(&self, id: NodeId) -> SubjectView {
+        let kind = self.kind_of(id);
+        let (label, party) = match (kind, self.w.record(id).map(|r| &**r)) {
+            (_, Some(Record::Listing(l))) => (
+                format!(
+                    "{} · {} · {} ({})",
+                    l.title,
+                    self.party_name(l.platform.raw()),
+                    l.shop,
+                    l.item_id
+                ),
+                Some(self.party_ref_of(l.seller.raw())),
+            ),
+            (_, Some(Record::Party(p))) => (p.name.clone(), Some(self.party_ref_of(id))),
+            (_, Some(Record::Batch(b))) => (
+                format!("{} {} {}", b.batch_code, b.product.name, b.product.model),
+                Some(self.party_ref_of(b.manufacturer.raw())),
+            ),
+            (_, Some(Record::Lot(l))) => (
+                format!(
+                    "{} {} {}",
+                    l.lot_code,
+                    l.material.as_str(),
+                    l.formaldehyde_class.as_str()
+                ),
+                Some(self.party_ref_of(l.producer.raw())),
+            ),
+            (NodeKind::Unit, _) => {
+                let m = self.w.meta(id);
+                (
+                    m.map(|m| self.ids.serial(m.a, m.b)).unwrap_or_default(),
+                    m.and_then(|m| self.w.meta(m.a))
+                        .map(|b| self.party_ref_of(b.a)),
+                )
+            }
+            _ => (String::new(), None),
+        };
+        SubjectView {
+            id: self.ids.format(kind, id),
+            kind: kind.name(),
+            label,
+            party,
+        }
+    }
+
+    /// The producers, distributors and suppliers behind the subjects (listings: their
+    /// traces; sellers: their listings on the addressee's platform; batches and units:
+    /// their maker and trace).
+    fn prefill(&self, r: &AssistanceRequest) -> Prefill {
+        let mut roots: Vec<NodeId> = Vec::new();
+        let mut sellers: Vec<NodeId> = Vec::new();
+        for &s in &r.subjects {
+            match self.kind_of(s) {
+                NodeKind::Listing => {
+                    roots.push(s);
+                    if let Some(m) = self.w.meta(s) {
+                        sellers.push(m.b);
+                    }
+                }
+                NodeKind::Party => {
+                    sellers.push(s);
+                    // Its listings on the addressee's platform (or all, to a bureau).
+                    for &l in self.w.listings_of(s) {
+                        if self.w.meta(l).is_some_and(|m| m.a == r.to.raw())
+                            || self.policy().party_role(r.to.raw()) == Some(Role::Regulator)
+                        {
+                            roots.push(l);
+                        }
+                    }
+                }
+                NodeKind::Batch | NodeKind::Unit | NodeKind::Lot => roots.push(s),
+                _ => {}
+            }
+        }
+        let (mut producers, mut distributors, mut suppliers) = (vec![], vec![], vec![]);
+        for root in roots {
+            let Ok(v) = self.upstream_view(&Caller::operator(), self.kind_of(root), root) else {
+                continue;
+            };
+            producers.extend(v.producers);
+            distributors.extend(v.distributors);
+            for s in v.suppliers {
+                if let Some(id) = self.ids.parse_kind(&s.id, NodeKind::Party) {
+                    suppliers.push(self.party_ref_of(id));
+                }
+            }
+        }
+        let dedup = |mut v: Vec<PartyRef>| {
+            v.sort_by(|a, b| a.id.cmp(&b.id));
+            v.dedup_by(|a, b| a.id == b.id);
+            v
+        };
+        sellers.sort_unstable();
+        sellers.dedup();
+        Prefill {
+            sellers: sellers.into_iter().map(|s| self.party_ref_of(s)).collect(),
+            producers: dedup(producers),
+            distributors: dedup(distributors),
+            suppliers: dedup(suppliers),
+        }
+    }
+
+    pub(crate) fn request_view(&self, id: NodeId, r: &AssistanceRequest, now: i64) -> RequestView {
+        let state = r.state();
+        let mut timeline = vec![TimelineEntry {
+            at: fmt_time(r.created_at),
+            what: "sent",
+            by: self.party_name(r.from.raw()).to_string(),
+        }];
+        let (mut answer, mut data, mut attachments, mut decline_reason) =
+            (None, None, vec![], None);
+        match &r.reply {
+            Some(Reply::Answered {
+                answer: a,
+                data: d,
+                attachments: files,
+            }) => {
+                answer = Some(a.clone());
+                data = d.as_deref().and_then(|d| serde_json::from_str(d).ok());
+                attachments = files
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| AttachmentView {
+                        name: f.name.clone(),
+                        media_type: f.media_type.clone(),
+                        size: f.bytes.len(),
+                        href: format!(
+                            "/api/v1/requests/{}/attachments/{i}",
+                            self.ids.format(NodeKind::Request, id)
+                        ),
+                    })
+                    .collect();
+            }
+            Some(Reply::Declined { reason }) => decline_reason = Some(reason.clone()),
+            None => {}
+        }
+        if let Some(at) = r.replied_at {
+            timeline.push(TimelineEntry {
+                at: fmt_time(at),
+                what: state.as_str(),
+                by: self.party_name(r.to.raw()).to_string(),
+            });
+        }
+        RequestView {
+            id: self.ids.format(NodeKind::Request, id),
+            from: self.party_ref_of(r.from.raw()),
+            to: self.party_ref_of(r.to.raw()),
+            kind: r.kind.as_str(),
+            subjects: r.subjects.iter().map(|&s| self.subject_view(s)).collect(),
+            question: r.question.clone(),
+            due_at: fmt_time(r.due_at),
+            created_at: fmt_time(r.created_at),
+            state: state.as_str(),
+            overdue: state == RequestState::Open && now > r.due_at,
+            answer,
+            data,
+            attachments,
+            decline_reason,
+            replied_at: r.replied_at.map(fmt_time),
+            response_hours: r
+                .replied_at
+                .map(|at| ((at - r.created_at) as f64 / 36_000.0).round() / 100.0),
+            timeline,
+            prefill: (r.kind == RequestKind::ProducerTracing).then(|| self.prefill(r)),
+        }
+    }
+
+    fn request(&self, id: NodeId) -> AppResult<&'w AssistanceRequest> {
+        match self.record(id)? {
+            Record::Request(r) => Ok(r),
+            _ => Err(AppError::Internal(format!("{id} is not a request"))),
+        }
+    }
+}
+
+impl App {
+    pub fn create_request(&self, caller: &Caller, req: NewRequest) -> AppResult<RequestView> {
+        self.check_role(caller, &[Role::Regulator], "send assistance requests")?;
+        let Some(from) = caller.party else {
+            return Err(AppError::Forbidden(
+                "a request is sent by a bureau: use a bureau's key".into(),
+            ));
+        };
+        let (to, _) = self.resolve_party(
+            "to",
+            &req.to,
+            &[Role::Platform, Role::Regulator],
+            "a request's addressee",
+        )?;
+        if to == from {
+            return Err(AppError::rule(
+                "to",
+                "a bureau does not send a request to itself",
+            ));
+        }
+        let question = clean_text("question", &req.question, 4000)
+            .map_err(|e| AppError::rule("question", e))?;
+        if req.subjects.is_empty() || req.subjects.len() > MAX_SUBJECTS {
+            return Err(AppError::rule(
+                "subjects",
+                format!(
+                    "a request names 1 to {MAX_SUBJECTS} subjects (got {})",
+                    req.subjects.len()
+                ),
+            ));
+        }
+        let mut subjects = Vec::with_capacity(req.subjects.len());
+        for (i, s) in req.subjects.iter().enumerate() {
+            let field = format!("subjects[{i}]");
+            let id = match self.ids.parse(s) {
+                Some((k, id))
+                    if matches!(
+                        k,
+                        NodeKind::Listing
+                            | NodeKind::Party
+                            | NodeKind::Batch
+                            | NodeKind::Unit
+                            | NodeKind::Lot
+                    ) && self.store.meta(id).map(|m| m.kind) == Some(k) =>
+                {
+                    id
+                }
+                _ => {
+                    return Err(unknown_id(
+                        Some(&field),
+                        "listing, seller, batch, unit or lot",
+                        s,
+                    ))
+                }
+            };
+            if !subjects.contains(&id) {
+                subjects.push(id);
+            }
+        }
+        self.write(caller, |cx| {
+            let (id, now) = (cx.id, cx.now);
+            let due_at = req.due_at.timestamp_millis();
+            if due_at <= now || due_at > now + 366 * 86_400_000 {
+                return Err(AppError::rule(
+                    "due_at",
+                    format!(
+                        "due_at must be after now and within a year (got {})",
+                        req.due_at
+                    ),
+                ));
+            }
+            let r = AssistanceRequest {
+                from: Id::new(from),
+                to: Id::new(to),
+                kind: req.kind,
+                subjects: subjects.clone(),
+                question: question.clone(),
+                due_at,
+                created_at: now,
+                reply: None,
+                replied_at: None,
+                replied_by: None,
+            };
+            let view = cx.request_view(id, &r, now);
+            Ok((
+                EventBody::Created {
+                    id,
+                    record: Record::Request(r),
+                },
+                Some(from),
+                view,
+            ))
+        })
+    }
+
+    pub fn get_request(&self, caller: &Caller, id: &str) -> AppResult<RequestView> {
+        let n = self.visible_request(caller, id)?;
+        let now = chrono::Utc::now().timestamp_millis();
+        self.read_ctx(|cx| Ok(cx.request_view(n, cx.request(n)?, now)))
+    }
+
+    /// A request the caller sent or was sent (regulators read every request between
+    /// bureaus and platforms: they read everything).
+    fn visible_request(&self, caller: &Caller, id: &str) -> AppResult<NodeId> {
+        self.visible(caller, id, NodeKind::Request)
+    }
+
+    pub fn list_requests(&self, caller: &Caller, q: &RequestsQuery) -> AppResult<RequestList> {
+        self.check_role(
+            caller,
+            &[Role::Regulator, Role::Platform],
+            "read assistance requests",
+        )?;
+        let Some(me) = caller.party else {
+            return Err(AppError::Forbidden(
+                "requests are listed per party: use a bureau's or platform's key".into(),
+            ));
+        };
+        let outbox = match q.r#box.as_deref() {
+            None | Some("inbox") => false,
+            Some("outbox") => true,
+            Some(b) => {
+                return Err(AppError::bad(
+                    "box",
+                    format!("box is inbox or outbox (got '{}')", trunc(b)),
+                ))
+            }
+        };
+        let state = match q.state.as_deref() {
+            None => None,
+            Some(s @ ("open" | "answered" | "declined" | "overdue")) => Some(s),
+            Some(s) => {
+                return Err(AppError::bad(
+                    "state",
+                    format!(
+                        "state is open, answered, declined or overdue (got '{}')",
+                        trunc(s)
+                    ),
+                ))
+            }
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        Ok(self.read_ctx(|cx| {
+            let mut ids: Vec<NodeId> = cx
+                .w
+                .attached(me)
+                .iter()
+                .copied()
+                .filter(|&n| {
+                    cx.w.meta(n).is_some_and(|m| {
+                        m.kind == NodeKind::Request && if outbox { m.a == me } else { m.b == me }
+                    })
+                })
+                .collect();
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids.dedup();
+            let (mut open, mut overdue) = (0, 0);
+            let mut items = Vec::new();
+            for n in ids {
+                let Ok(r) = cx.request(n) else { continue };
+                let v = cx.request_view(n, r, now);
+                open += u64::from(v.state == "open");
+                overdue += u64::from(v.overdue);
+                let keep = match state {
+                    None => true,
+                    Some("overdue") => v.overdue,
+                    Some(s) => v.state == s,
+                };
+                if keep {
+                    items.push(v);
+                }
+            }
+            RequestList {
+                r#box: if outbox { "outbox" } else { "inbox" },
+                open,
+                overdue,
+                items,
+            }
+        }))
+    }
+
+    /// Answers or declines a request: its addressee, once.
+    fn reply(&self, caller: &Caller, id: &str, reply: Reply) -> AppResult<RequestView> {
+        let n = self.visible_request(caller, id)?;
+        self.write(caller, |cx| {
+            let r = cx.request(n)?;
+            if !(caller.operator || caller.party == Some(r.to.raw())) {
+                return Err(AppError::Forbidden(
+                    "only the request's addressee answers or declines it".into(),
+                ));
+            }
+            if r.reply.is_some() {
+                return Err(AppError::conflict(
+                    "request",
+                    format!("request {id} was {} already", r.state().as_str()),
+                ));
+            }
+            let mut after = r.clone();
+            after.reply = Some(reply.clone());
+            after.replied_at = Some(cx.now);
+            after.replied_by = Some(caller.key_id.clone());
+            let view = cx.request_view(n, &after, cx.now);
+            Ok((
+                EventBody::RequestReplied {
+                    request: Id::new(n),
+                    reply: reply.clone(),
+                    by: caller.key_id.clone(),
+                },
+                Some(r.to.raw()),
+                view,
+            ))
+        })
+    }
+
+    pub fn answer_request(
+        &self,
+        caller: &Caller,
+        id: &str,
+        req: RequestAnswer,
+    ) -> AppResult<RequestView> {
+        let answer =
+            clean_text("answer", &req.answer, 8000).map_err(|e| AppError::rule("answer", e))?;
+        let data = match &req.data {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                let text = serde_json::to_string(v)
+                    .map_err(|e| AppError::bad("data", format!("data cannot be encoded: {e}")))?;
+                if text.len() > MAX_DATA_BYTES {
+                    return Err(AppError::rule(
+                        "data",
+                        format!(
+                            "data is at most {MAX_DATA_BYTES} bytes of JSON (got {})",
+                            text.len()
+                        ),
+                    ));
+                }
+                Some(text)
+            }
+            Some(_) => return Err(AppError::bad("data", "data must be a JSON object or array")),
+        };
+        if req.attachments.len() > MAX_ATTACHMENTS {
+            return Err(AppError::rule(
+                "attachments",
+                format!(
+                    "at most {MAX_ATTACHMENTS} attachments (got {})",
+                    req.attachments.len()
+                ),
+            ));
+        }
+        let mut files = Vec::with_capacity(req.attachments.len());
+        let mut total = 0;
+        for (i, a) in req.attachments.iter().enumerate() {
+            let f = |x: &str| format!("attachments[{i}].{x}");
+            let name =
+                clean_text(&f("name"), &a.name, 200).map_err(|e| AppError::rule(f("name"), e))?;
+            let media_type = a.media_type.trim().to_ascii_lowercase();
+            if !MEDIA_TYPES.contains(&media_type.as_str()) {
+                return Err(AppError::rule(
+                    f("media_type"),
+                    format!(
+                        "media_type is one of {} (got '{}')",
+                        MEDIA_TYPES.join(", "),
+                        trunc(&a.media_type)
+                    ),
+                ));
+            }
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(a.content_base64.trim())
+                .map_err(|e| {
+                    AppError::bad(
+                        f("content_base64"),
+                        format!("{} is not base64: {e}", f("content_base64")),
+                    )
+                })?;
+            if bytes.is_empty() {
+                return Err(AppError::rule(
+                    f("content_base64"),
+                    "an attachment is not empty",
+                ));
+            }
+            total += bytes.len();
+            files.push(Attachment {
+                name,
+                media_type,
+                bytes,
+            });
+        }
+        if total > MAX_ATTACHMENT_BYTES {
+            return Err(AppError::rule(
+                "attachments",
+                format!("attachments are at most {} KiB together (got {} bytes); send a link for larger files", MAX_ATTACHMENT_BYTES / 1024, total),
+            ));
+        }
+        self.reply(
+            caller,
+            id,
+            Reply::Answered {
+                answer,
+                data,
+                attachments: files,
+            },
+        )
+    }
+
+    pub fn decline_request(
+        &self,
+        caller: &Caller,
+        id: &str,
+        req: RequestDecline,
+    ) -> AppResult<RequestView> {
+        let reason =
+            clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
+        self.reply(caller, id, Reply::Declined { reason })
+    }
+
+    /// An attachment of an answer: (media type, name, bytes).
+    pub fn request_attachment(
+        &self,
+        caller: &Caller,
+        id: &str,
+        index: usize,
+    ) -> AppResult<(String, String, Vec<u8>)> {
+        let n = self.visible_request(caller, id)?;
+        self.read_ctx(|cx| match &cx.request(n)?.reply {
+            Some(Reply::Answered { attachments, .. }) if index < attachments.len() => {
+                let a = &attachments[index];
+                Ok((a.media_type.clone(), a.name.clone(), a.bytes.clone()))
+            }
+            _ => Err(AppError::not_found(
+                "index",
+                format!("request {id} has no attachment {index}"),
+            )),
+        })
+    }
+
+    /// Response times per addressee (platforms and bureaus), for `stats/cooperation`.
+    pub(crate) fn request_stats(&self, from: i64, to: i64) -> Vec<RequestStat> {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.read_ctx(|cx| {
+            let mut per: BTreeMap<NodeId, (RequestStat, Vec<i64>)> = BTreeMap::new();
+            for &n in cx.w.ids_of(NodeKind::Request) {
+                let Ok(r) = cx.request(n) else { continue };
+                if r.created_at < from || r.created_at >= to {
+                    continue;
+                }
+                let a = r.to.raw();
+                let e = per.entry(a).or_insert_with(|| {
+                    let p = cx.party_ref_of(a);
+                    (
+                        RequestStat {
+                            party: p.id.to_string(),
+                            name: p.name,
+                            role: p.role,
+                            received: 0,
+                            answered: 0,
+                            declined: 0,
+                            open: 0,
+                            overdue: 0,
+                            replied_on_time: 0,
+                            median_response_hours: None,
+                        },
+                        vec![],
+                    )
+                });
+                e.0.received += 1;
+                match r.state() {
+                    RequestState::Open => {
+                        e.0.open += 1;
+                        e.0.overdue += u64::from(now > r.due_at);
+                    }
+                    RequestState::Answered => e.0.answered += 1,
+                    RequestState::Declined => e.0.declined += 1,
+                }
+                if let Some(at) = r.replied_at {
+                    e.1.push(at - r.created_at);
+                    e.0.replied_on_time += u64::from(at <= r.due_at);
+                }
+            }
+            per.into_values()
+                .map(|(mut s, mut times)| {
+                    times.sort_unstable();
+                    s.median_response_hours = (!times.is_empty()).then(|| {
+                        let mid = times.len() / 2;
+                        let ms = if times.len() % 2 == 1 {
+                            times[mid] as f64
+                        } else {
+                            (times[mid - 1] + times[mid]) as f64 / 2.0
+                        };
+                        (ms / 36_000.0).round() / 100.0
+                    });
+                    s
+                })
+                .collect()
+        })
+    }
+}
