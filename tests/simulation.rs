@@ -9,6 +9,7 @@
 use boardtrail::app::dto::{
     LinkBatches, NewBatch, NewGrant, NewListing, NewLot, NewParty, NewShipment,
 };
+use boardtrail::app::resale::{NewGoodsShipment, NewSale, SaleCorrection};
 use boardtrail::app::{App, Caller};
 use boardtrail::domain::{natural_keys, NodeId, NodeKind, Record, Role};
 use boardtrail::store::{Fault, MemStore, Store};
@@ -58,9 +59,20 @@ struct Sim {
     suppliers: Vec<(String, Caller)>,
     makers: Vec<(String, Caller)>,
     platforms: Vec<(String, Caller)>,
+    distributors: Vec<(String, Caller)>,
+    sales: Vec<String>,
+    /// (lot, maker) pairs: lots shipped to or made by a maker.
+    lots_at: Vec<(String, String)>,
+    /// (batch, party) pairs that hold pieces: makers of their batches, receivers of goods.
+    held: Vec<(String, String)>,
     lots: Vec<String>,
     batches: Vec<String>,
     listings: Vec<String>,
+    /// The seller and platform of each listing (same order as `listings`).
+    sellers: Vec<String>,
+    platform_of: Vec<String>,
+    /// Listings with a batch linked (indexes into `listings`).
+    stocked: Vec<usize>,
     grants: Vec<String>,
     accepted: u64,
     n: usize,
@@ -77,9 +89,16 @@ impl Sim {
             suppliers: vec![],
             makers: vec![],
             platforms: vec![],
+            distributors: vec![],
+            sales: vec![],
+            held: vec![],
+            lots_at: vec![],
             lots: vec![],
             batches: vec![],
             listings: vec![],
+            sellers: vec![],
+            platform_of: vec![],
+            stocked: vec![],
             grants: vec![],
             accepted: 0,
             n: 0,
@@ -93,6 +112,8 @@ impl Sim {
             Role::Manufacturer,
             Role::Platform,
             Role::Platform,
+            Role::Distributor,
+            Role::Distributor,
         ]
         .into_iter()
         .enumerate()
@@ -107,6 +128,7 @@ impl Sim {
             match role {
                 Role::Supplier => sim.suppliers.push((v.id, c)),
                 Role::Manufacturer => sim.makers.push((v.id, c)),
+                Role::Distributor => sim.distributors.push((v.id, c)),
                 _ => sim.platforms.push((v.id, c)),
             }
         }
@@ -127,6 +149,7 @@ impl Sim {
             .iter()
             .chain(&self.makers)
             .chain(&self.platforms)
+            .chain(&self.distributors)
             .map(|(_, c)| c.clone())
             .collect()
     }
@@ -140,7 +163,7 @@ impl Sim {
         self.n += 1;
         let n = self.n;
         let all = self.everyone();
-        match self.rng.below(9) {
+        match self.rng.below(12) {
             0 | 1 => {
                 let (id, c) = self.suppliers[self.rng.below(self.suppliers.len())].clone();
                 let who = self.who(&c, &all).clone();
@@ -165,14 +188,27 @@ impl Sim {
                 let s: NewShipment = serde_json::from_value(json!({"lot": lot, "from": from, "to": to,
                     "quantity": {"value": q, "unit": "sheet"}, "shipped_at": "2026-03-02T00:00:00Z"})).unwrap();
                 self.app.create_shipment(&who, s)?;
+                self.lots_at.push((lot, to));
                 Ok(true)
             }
             4 => {
                 let (m, mc) = self.makers[self.rng.below(self.makers.len())].clone();
                 let who = self.who(&mc, &all).clone();
                 let mut inputs = vec![];
+                // Mostly lots the maker holds, at times any lot.
+                let at: Vec<String> = self
+                    .lots_at
+                    .iter()
+                    .filter(|(_, p)| *p == m)
+                    .map(|(l, _)| l.clone())
+                    .collect();
                 for _ in 0..1 + self.rng.below(2) {
-                    if let Some(l) = self.rng.pick(&self.lots).cloned() {
+                    let pick = if self.rng.below(4) > 0 && !at.is_empty() {
+                        self.rng.pick(&at).cloned()
+                    } else {
+                        self.rng.pick(&self.lots).cloned()
+                    };
+                    if let Some(l) = pick {
                         if !inputs
                             .iter()
                             .any(|i: &serde_json::Value| i["lot"] == l.as_str())
@@ -189,18 +225,26 @@ impl Sim {
                         "material": "plywood", "formaldehyde_class": "E0", "quantity": {"value": 50.0, "unit": "sheet"},
                         "produced_at": "2026-03-03T00:00:00Z", "inputs": inputs})).unwrap();
                     let v = self.app.create_lot(&who, lot)?;
+                    self.lots_at.push((v.id.clone(), m));
                     self.lots.push(v.id);
                     return Ok(true);
                 }
                 let b: NewBatch = serde_json::from_value(json!({"manufacturer": m, "batch_code": format!("B-{n}"),
-                    "product": {"name": "衣柜", "model": "W"}, "quantity": 1 + self.rng.below(5),
+                    "product": {"name": "衣柜", "model": "W"}, "quantity": 1 + self.rng.below(20),
                     "serials": self.rng.below(2) == 0, "inputs": inputs, "produced_at": "2026-03-04T00:00:00Z"})).unwrap();
                 let v = self.app.create_batch(&who, b)?;
+                self.held.push((v.id.clone(), m));
                 self.batches.push(v.id);
                 Ok(true)
             }
             5 => {
-                let (m, mc) = self.makers[self.rng.below(self.makers.len())].clone();
+                let sellers: Vec<(String, Caller)> = self
+                    .makers
+                    .iter()
+                    .chain(&self.distributors)
+                    .cloned()
+                    .collect();
+                let (m, mc) = sellers[self.rng.below(sellers.len())].clone();
                 let (p, _) = self.platforms[self.rng.below(self.platforms.len())].clone();
                 let who = self.who(&mc, &all).clone();
                 let g: NewGrant =
@@ -211,28 +255,147 @@ impl Sim {
             }
             6 => {
                 let (p, pc) = self.platforms[self.rng.below(self.platforms.len())].clone();
-                let (m, _) = self.makers[self.rng.below(self.makers.len())].clone();
-                let who = self.who(&pc, &all).clone();
-                let batches: Vec<String> =
-                    self.rng.pick(&self.batches).cloned().into_iter().collect();
+                let sellers: Vec<(String, Caller)> = self
+                    .makers
+                    .iter()
+                    .chain(&self.distributors)
+                    .cloned()
+                    .collect();
+                let (mut m, _) = sellers[self.rng.below(sellers.len())].clone();
+                let mut who = self.who(&pc, &all).clone();
+                // Mostly a batch the seller holds (linked with its grant), else any batch.
+                let batches: Vec<String> = if self.rng.below(4) > 0 {
+                    match self.rng.pick(&self.held).cloned() {
+                        Some((b, holder)) => {
+                            m = holder;
+                            // The operator (a bulk import) links for the platform at times.
+                            if self.rng.below(2) == 0 {
+                                who = Caller::operator();
+                            }
+                            vec![b]
+                        }
+                        None => vec![],
+                    }
+                } else {
+                    self.rng.pick(&self.batches).cloned().into_iter().collect()
+                };
                 let l: NewListing = serde_json::from_value(json!({"platform": p, "seller": m, "shop": "s",
                     "item_id": format!("I-{n}"), "url": "https://example.com/i", "title": "t", "batches": batches})).unwrap();
                 let v = self.app.create_listing(&who, l)?;
+                if !v.batches.is_empty() {
+                    self.stocked.push(self.listings.len());
+                }
                 self.listings.push(v.id);
+                self.sellers.push(v.seller);
+                self.platform_of.push(v.platform);
                 Ok(true)
             }
             7 => {
-                let Some(l) = self.rng.pick(&self.listings).cloned() else {
+                if self.listings.is_empty() {
                     return Ok(false);
+                }
+                let i = self.rng.below(self.listings.len());
+                let (l, seller) = (self.listings[i].clone(), self.sellers[i].clone());
+                // Mostly the seller linking a batch it holds; else anyone, any batch.
+                let own: Vec<String> = self
+                    .held
+                    .iter()
+                    .filter(|(_, p)| *p == seller)
+                    .map(|(b, _)| b.clone())
+                    .collect();
+                let (b, who) = match (self.rng.below(4) > 0, self.rng.pick(&own).cloned()) {
+                    (true, Some(b)) => {
+                        let c = self
+                            .makers
+                            .iter()
+                            .chain(&self.distributors)
+                            .find(|(p, _)| *p == seller);
+                        (
+                            b,
+                            c.map(|(_, c)| c.clone()).unwrap_or_else(|| all[0].clone()),
+                        )
+                    }
+                    _ => match self.rng.pick(&self.batches).cloned() {
+                        Some(b) => (b, all[self.rng.below(all.len())].clone()),
+                        None => return Ok(false),
+                    },
                 };
-                let Some(b) = self.rng.pick(&self.batches).cloned() else {
-                    return Ok(false);
-                };
-                let who = all[self.rng.below(all.len())].clone();
                 let (_, changed) =
                     self.app
                         .link_batches(&who, &l, LinkBatches { batches: vec![b] })?;
+                if changed {
+                    self.stocked.push(i);
+                }
                 Ok(changed)
+            }
+            9 => {
+                // Pieces of a batch to a distributor, from its maker or a distributor.
+                let Some(b) = self.rng.pick(&self.batches).cloned() else {
+                    return Ok(false);
+                };
+                let pool: Vec<(String, Caller)> = self
+                    .makers
+                    .iter()
+                    .chain(&self.distributors)
+                    .cloned()
+                    .collect();
+                let (mut from, _) = pool[self.rng.below(pool.len())].clone();
+                let mut b = b;
+                if self.rng.below(4) > 0 {
+                    if let Some((hb, holder)) = self.rng.pick(&self.held).cloned() {
+                        (b, from) = (hb, holder);
+                    }
+                }
+                let fc = pool
+                    .iter()
+                    .find(|(p, _)| *p == from)
+                    .map(|(_, c)| c.clone())
+                    .expect("the sender's caller");
+                let (to, _) = self.distributors[self.rng.below(self.distributors.len())].clone();
+                let who = self.who(&fc, &all).clone();
+                let g: NewGoodsShipment =
+                    serde_json::from_value(json!({"batch": b, "from": from, "to": to,
+                    "pieces": 1 + self.rng.below(4), "shipped_at": "2026-03-05T00:00:00Z"}))
+                    .unwrap();
+                let v = self.app.create_goods_shipment(&who, g)?;
+                self.held.push((v.batch, v.to));
+                Ok(true)
+            }
+            10 => {
+                // A platform reports sales of a listing (its own, mostly).
+                // Mostly a listing with batches, at times any.
+                let i = match self.rng.pick(&self.stocked).copied() {
+                    Some(i) if self.rng.below(5) > 0 => i,
+                    _ if !self.listings.is_empty() => self.rng.below(self.listings.len()),
+                    _ => return Ok(false),
+                };
+                let l = self.listings[i].clone();
+                let pc = self
+                    .platforms
+                    .iter()
+                    .find(|(p, _)| *p == self.platform_of[i])
+                    .map(|(_, c)| c.clone())
+                    .expect("the listing's platform");
+                let who = self.who(&pc, &all).clone();
+                let province = [None, Some("32"), Some("浙江")][self.rng.below(3)];
+                let sale: NewSale = serde_json::from_value(json!({"listing": l,
+                    "day": format!("2026-03-{:02}", 10 + self.rng.below(5)), "pieces": 1 + self.rng.below(3),
+                    "province": province})).unwrap();
+                let v = self.app.create_sale(&who, sale)?;
+                self.sales.push(v.id);
+                Ok(true)
+            }
+            11 => {
+                let Some(sale) = self.rng.pick(&self.sales).cloned() else {
+                    return Ok(false);
+                };
+                let who = all[self.rng.below(all.len())].clone();
+                let c = SaleCorrection {
+                    pieces: 1 + self.rng.below(4) as u32,
+                    note: "corrected".into(),
+                };
+                self.app.correct_sale(&who, &sale, c)?;
+                Ok(true)
             }
             _ => {
                 let Some(g) = self.rng.pick(&self.grants).cloned() else {
@@ -274,6 +437,49 @@ impl Sim {
                     "{when}: party {id} used more of lot {lot} than it had: {h:?}"
                 );
             }
+        }
+        // Mass balance on finished pieces, from the records themselves: a party ships and
+        // sells at most what it made or received of a batch; the world's counts agree.
+        let mut moved: std::collections::HashMap<(NodeId, NodeId), (u64, u64, u64)> =
+            Default::default();
+        for &id in &all {
+            match s.record(id) {
+                Ok(Some(Record::GoodsShipment(g))) => {
+                    moved.entry((g.batch.raw(), g.from.raw())).or_default().1 +=
+                        u64::from(g.pieces);
+                    moved.entry((g.batch.raw(), g.to.raw())).or_default().0 += u64::from(g.pieces);
+                }
+                Ok(Some(Record::Sale(x))) => {
+                    let Ok(Some(Record::Listing(l))) = s.record(x.listing.raw()) else {
+                        panic!("{when}: a sale of no listing");
+                    };
+                    assert_eq!(
+                        x.batches.iter().map(|(_, n)| u64::from(*n)).sum::<u64>(),
+                        u64::from(x.pieces),
+                        "{when}: a sale's pieces all come from batches"
+                    );
+                    for (b, n) in &x.batches {
+                        moved.entry((b.raw(), l.seller.raw())).or_default().2 += u64::from(*n);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for ((b, p), (received, shipped, sold)) in moved {
+            let made = match s.record(b) {
+                Ok(Some(Record::Batch(x))) if x.manufacturer.raw() == p => u64::from(x.quantity),
+                _ => 0,
+            };
+            assert!(
+                shipped + sold <= made + received,
+                "{when}: party {p} moved {shipped}+{sold} of batch {b}, had {made}+{received}"
+            );
+            let g = s.world().goods(b, p);
+            assert_eq!(
+                (g.received, g.shipped, g.sold),
+                (received, shipped, sold),
+                "{when}: the world's goods of ({b}, {p})"
+            );
         }
         // Acyclic: no walk along outputs comes back to where it started.
         let mut done = HashSet::new();
@@ -322,9 +528,10 @@ impl Sim {
 #[test]
 fn random_commands_crashes_and_faults_keep_every_invariant() {
     let (mut ok, mut refused, mut faults, mut crashes, mut snapshots) = (0, 0, 0, 0, 0);
+    let (mut goods, mut sales, mut corrected) = (0u64, 0u64, 0u64);
     for seed in 1..=12u64 {
         let mut sim = Sim::new(seed);
-        for step in 0..300 {
+        for step in 0..450 {
             let when = format!("seed {seed} step {step}");
             match sim.rng.below(20) {
                 2 => {
@@ -394,6 +601,16 @@ fn random_commands_crashes_and_faults_keep_every_invariant() {
             }
         }
         sim.check_invariants(&format!("seed {seed} end"));
+        for id in 0..sim.store.next_id() {
+            match sim.store.record(id) {
+                Ok(Some(Record::GoodsShipment(_))) => goods += 1,
+                Ok(Some(Record::Sale(x))) => {
+                    sales += 1;
+                    corrected += u64::from(x.corrected_at.is_some());
+                }
+                _ => {}
+            }
+        }
         // The same log replayed twice gives the same world.
         assert_eq!(sim.store.crash().unwrap().digest(), sim.store.digest());
     }
@@ -401,5 +618,9 @@ fn random_commands_crashes_and_faults_keep_every_invariant() {
     assert!(
         ok > 1000 && refused > 200 && faults > 10 && crashes > 10 && snapshots > 10,
         "ok {ok} refused {refused} faults {faults} crashes {crashes} snapshots {snapshots}"
+    );
+    assert!(
+        goods > 20 && sales > 20 && corrected > 5,
+        "goods shipments {goods}, sales {sales}, corrected {corrected}"
     );
 }
