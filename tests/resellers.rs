@@ -414,7 +414,10 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
     assert_eq!(ins.body["order"]["status"], "unconfirmed");
     assert_eq!(ins.body["order"]["price"], 1299.5);
     assert!(ins.body.get("attributed_to").is_none());
-    // Unconfirmed, the trace marks the sample so.
+    // Unconfirmed, the statistics and the trace mark the sample so.
+    let stats = xuzhou.get("/api/v1/stats/failing-items");
+    assert_eq!(stats.ok(200)["online_samples"], 1);
+    assert_eq!(stats.body["unconfirmed_online_samples"], 1);
     let trace = xuzhou.get(&format!("/api/v1/trace/upstream/{pdd_listing}"));
     assert!(
         trace.ok(200).to_string().contains("online_unconfirmed"),
@@ -442,6 +445,23 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
     .problem(409);
     let seen = xuzhou.get(&format!("/api/v1/inspections/{ins_id}"));
     assert_eq!(seen.ok(200)["attributed_to"]["producers"], json!([s.maker]));
+    let stats = xuzhou.get("/api/v1/stats/failing-items");
+    assert_eq!(stats.ok(200)["unconfirmed_online_samples"], 0);
+    let trace = xuzhou.get(&format!("/api/v1/trace/upstream/{pdd_listing}"));
+    assert!(
+        trace.ok(200).to_string().contains("online_confirmed"),
+        "{}",
+        trace.text
+    );
+    // The maker's downstream view names the reseller its goods went to.
+    let down = maker.get(&format!("/api/v1/trace/downstream/{}", s.batch));
+    assert_eq!(
+        down.ok(200)["goods_to"][0]["party"],
+        s.reseller.as_str(),
+        "{}",
+        down.text
+    );
+    assert_eq!(down.body["goods_to"][0]["pieces"], 30);
 
     // Data comparison: the maker sells on Pinduoduo, the reseller on Taobao.
     let cmp = xuzhou.get(&format!("/api/v1/sellers/{}/comparison", s.reseller));

@@ -95,6 +95,7 @@ impl App {
             reach.listings = vec![root];
         }
         let shipped_to = self.shipped_to(scope, root, kind, &reach);
+        let goods_to = self.goods_to(scope, root, kind, &reach);
         if let Some(pf) = platform_filter {
             reach
                 .listings
@@ -187,6 +188,7 @@ impl App {
             root: self.ids.format(kind, root),
             scope: scope.name(),
             shipped_to,
+            goods_to,
             lot_count: reach.lots.len() as u64,
             batch_count: reach.batches.len() as u64,
             unit_count: reach.units,
@@ -291,6 +293,50 @@ impl App {
                 lots: lots.len() as u64,
             })
             .collect()
+    }
+}
+
+impl App {
+    /// Whom the batches of a downstream answer went to as goods: a party its own goods
+    /// shipments, a regulator every goods shipment of the batches reached.
+    pub(crate) fn goods_to(
+        &self,
+        scope: Scope,
+        root: NodeId,
+        kind: NodeKind,
+        reach: &Reach,
+    ) -> Vec<GoodsRecipientView> {
+        let mut batches = reach.batches.clone();
+        if kind == NodeKind::Batch && !batches.contains(&root) {
+            batches.push(root);
+        }
+        self.read_ctx(|cx| {
+            let mut to: BTreeMap<NodeId, (std::collections::BTreeSet<NodeId>, u64)> =
+                BTreeMap::new();
+            for &b in &batches {
+                for &g in cx.w.goods_moves(b) {
+                    let Some(Record::GoodsShipment(x)) = cx.w.record(g).map(|r| &**r) else {
+                        continue;
+                    };
+                    if let Scope::Own(me) = scope {
+                        if x.from.raw() != me {
+                            continue;
+                        }
+                    }
+                    let e = to.entry(x.to.raw()).or_default();
+                    e.0.insert(b);
+                    e.1 += u64::from(x.pieces);
+                }
+            }
+            to.into_iter()
+                .map(|(p, (bs, pieces))| GoodsRecipientView {
+                    party: cx.ids.format(NodeKind::Party, p),
+                    name: cx.party_name(p).to_string(),
+                    batches: bs.len() as u64,
+                    pieces,
+                })
+                .collect()
+        })
     }
 }
 

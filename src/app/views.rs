@@ -516,12 +516,24 @@ pub struct RecipientView {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GoodsRecipientView {
+    pub party: String,
+    pub name: String,
+    /// How many of the batches reached went to this party, and how many pieces.
+    pub batches: u64,
+    pub pieces: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DownstreamView {
     pub root: String,
     /// `full`, or `shipments` for a supplier (its lots and whom it shipped them to).
     pub scope: &'static str,
     /// Parties the root's own lots were shipped to.
     pub shipped_to: Vec<RecipientView>,
+    /// Distributors the batches reached were shipped to as finished goods (a party sees
+    /// its own goods shipments; regulators all of the batches reached).
+    pub goods_to: Vec<GoodsRecipientView>,
     pub lot_count: u64,
     pub batch_count: u64,
     pub unit_count: u64,

@@ -526,6 +526,10 @@ pub struct ItemStat {
 pub struct FailingItems {
     pub inspections: u64,
     pub failed_inspections: u64,
+    /// Of these, samples bought online, and those whose platform has not confirmed the
+    /// order (none yet, or disputed): their verdicts are not attributed to a seller.
+    pub online_samples: u64,
+    pub unconfirmed_online_samples: u64,
     pub items: Vec<ItemStat>,
     /// Failures per month (`YYYY-MM`, China time) and item.
     pub by_month: BTreeMap<String, BTreeMap<String, u64>>,

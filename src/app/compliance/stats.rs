@@ -32,7 +32,7 @@ impl App {
         }
         let mut items: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         let mut by_month: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-        let (mut total, mut failed) = (0, 0);
+        let (mut total, mut failed, mut online, mut unconfirmed) = (0, 0, 0, 0);
         // A lab counts its own inspections; regulators every lab's.
         let own_lab = (!caller.sees_all()).then_some(caller.party).flatten();
         for id in self.store.ids_of(NodeKind::Inspection) {
@@ -70,6 +70,17 @@ impl App {
             if ins.verdict == Verdict::Fail {
                 failed += 1;
             }
+            let confirmed = self.read_ctx(|cx| {
+                cx.order_of(id).map(|(_, o)| {
+                    o.confirmation.as_ref().is_some_and(|c| {
+                        c.result == crate::core::domain::ConfirmationResult::Confirmed
+                    })
+                })
+            });
+            if let Some(confirmed) = confirmed {
+                online += 1;
+                unconfirmed += u64::from(!confirmed);
+            }
             for r in &ins.results {
                 let e = items.entry(r.item.clone()).or_default();
                 e.0 += 1;
@@ -96,6 +107,8 @@ impl App {
         Ok(FailingItems {
             inspections: total,
             failed_inspections: failed,
+            online_samples: online,
+            unconfirmed_online_samples: unconfirmed,
             items,
             by_month,
         })
