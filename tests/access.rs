@@ -8,7 +8,7 @@ use common::{uscc, Client, Resp, TestServer};
 use serde_json::{json, Value};
 use std::cell::Cell;
 
-const COLUMNS: [&str; 11] = [
+const COLUMNS: [&str; 12] = [
     "operator",
     "regulator",
     "supplier",
@@ -16,11 +16,46 @@ const COLUMNS: [&str; 11] = [
     "other maker",
     "platform",
     "other platform",
+    "distributor",
     "lab",
     "no key",
     "wrong key",
     "revoked key",
 ];
+
+/// The distributor's USCC (its first 17 characters).
+const DIST_USCC17: &str = "92330100MA2D4E0F4";
+
+/// Day `n` after 2001-01-01: a day of sale no row has used (never in the future).
+fn day(n: u32) -> String {
+    let first = chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
+    (first + chrono::Duration::days(i64::from(n)))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// A producer-tracing request to `platform` about `listing`, due in a week.
+fn request_body(platform: &str, listing: &str) -> Value {
+    json!({"to": platform, "kind": "producer_tracing", "subjects": [listing],
+        "question": "who made the goods of this listing?",
+        "due_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339()})
+}
+
+/// An inspection of `subject` whose sample was bought on `listing` of `platform`.
+fn ordered_sample(
+    subject: &str,
+    lab: &str,
+    regulator: &str,
+    platform: &str,
+    listing: &str,
+    n: u32,
+) -> Value {
+    json!({"subject": subject, "lab": lab, "sampled_by": regulator, "report_no": format!("O-{n}"),
+        "sampled_at": "2026-03-09T08:00:00Z",
+        "results": [{"item": "formaldehyde_emission", "value": 0.03, "unit": "mg/m3"}],
+        "order": {"platform": platform, "listing": listing, "order_no": format!("JD-{n}"),
+            "ordered_at": "2026-03-08T08:00:00Z", "price": 99.5}})
+}
 
 fn id(r: &Resp) -> String {
     r.body["id"]
@@ -47,6 +82,23 @@ struct World {
     batch: String,
     unit: String,
     listing: String,
+    /// A reseller (the `distributor` column) that received a piece of `batch` and most of
+    /// `goods` from the maker, and another one it ships on to.
+    distributor: String,
+    other_distributor: String,
+    /// A batch of the maker's (no serials, many pieces) for the rows that ship and sell.
+    goods: String,
+    /// A batch of the maker's the distributor never received.
+    unreceived: String,
+    /// The maker's shipment of `goods` to the distributor.
+    goods_shipment: String,
+    /// The distributor's listing on JD (linking `goods`) and a sale JD reported on it.
+    dist_listing: String,
+    sale: String,
+    /// A request of the regulator to JD about `dist_listing`, answered with an attachment.
+    request: String,
+    /// The lab's inspection of `batch` with the order of its sample on JD's listing.
+    ordered_inspection: String,
     /// A consumer's complaint (with a photo) about the maker's unit: its case, its reference.
     complaint_case: String,
     complaint: String,
@@ -67,6 +119,8 @@ impl World {
         let lab = party("Shaji lab", "lab", "12320324MB1M2M0B2");
         let other_regulator = party("徐州市监局", "regulator", "11320300MB1H8H0W8");
         let other_supplier = party("mill 2", "supplier", "91371300MA3C2B0Y2");
+        let distributor = party("reseller", "distributor", DIST_USCC17);
+        let other_distributor = party("reseller 2", "distributor", "92320100MA2D5E0F5");
         let key = |p: &str| {
             op.post(&format!("/api/v1/parties/{p}/keys"), &json!({}))
                 .ok_status(201)
@@ -87,6 +141,7 @@ impl World {
             Some(key(&other_maker)),
             Some(key(&platform)),
             Some(key(&other_platform)),
+            Some(key(&distributor)),
             Some(key(&lab)),
             None,
             Some("btk_this-is-not-a-real-token-at-all".into()),
@@ -134,6 +189,59 @@ impl World {
                 &json!({"title": "c", "opened_by": regulator}),
             )
             .ok_status(201));
+        // The reseller: a piece of the maker's batch, and most of a batch of many pieces.
+        let batch_of = |code: &str, pieces: u32| {
+            id(&op
+                .post(
+                    "/api/v1/batches",
+                    &json!({"manufacturer": manufacturer, "batch_code": code,
+                "product": {"name": "chair", "model": "C"}, "quantity": pieces,
+                "inputs": [{"lot": lot, "quantity": {"value": 1.0, "unit": "sheet"}}],
+                "produced_at": "2026-03-04T08:00:00Z"}),
+                )
+                .ok_status(201))
+        };
+        let goods = batch_of("G-0", 100_000);
+        let unreceived = batch_of("N-0", 10);
+        let ship = |b: &str, pieces: u32| {
+            id(&op
+                .post(
+                    "/api/v1/goods-shipments",
+                    &json!({"batch": b, "from": manufacturer,
+                "to": distributor, "pieces": pieces, "shipped_at": "2026-03-06T08:00:00Z"}),
+                )
+                .ok_status(201))
+        };
+        ship(&batch, 1);
+        let goods_shipment = ship(&goods, 90_000);
+        let dist_listing = id(&op
+            .post(
+                "/api/v1/listings",
+                &json!({"platform": platform, "seller": distributor,
+            "shop": "r", "item_id": "R-0", "url": "https://item.jd.com/9.html", "title": "chair",
+            "batches": [goods]}),
+            )
+            .ok_status(201));
+        let sale = id(&op
+            .post(
+                "/api/v1/sales",
+                &json!({"listing": dist_listing, "day": "2026-03-10", "pieces": 3, "province": "浙江"}),
+            )
+            .ok_status(201));
+        let reg = op.with_token(tokens[1].as_deref());
+        let request = id(&reg
+            .post("/api/v1/requests", &request_body(&platform, &dist_listing))
+            .ok_status(201));
+        op.with_token(tokens[5].as_deref())
+            .post(&format!("/api/v1/requests/{request}/answer"), &json!({"answer": "the maker",
+                "attachments": [{"name": "licence.txt", "media_type": "text/plain", "content_base64": "bGljZW5jZQ=="}]}))
+            .ok_status(200);
+        let ordered_inspection = id(&op
+            .post(
+                "/api/v1/inspections",
+                &ordered_sample(&batch, &lab, &regulator, &platform, &listing, 0),
+            )
+            .ok_status(201));
         // A consumer's complaint about the maker's unit, with a photo (a JPEG header): the
         // maker is in Suqian, where no bureau is registered here, so it goes to a bureau of
         // its province (Xuzhou).
@@ -175,6 +283,15 @@ impl World {
             batch,
             unit,
             listing,
+            distributor,
+            other_distributor,
+            goods,
+            unreceived,
+            goods_shipment,
+            dist_listing,
+            sale,
+            request,
+            ordered_inspection,
             tokens,
             n: Cell::new(0),
         }
@@ -190,6 +307,17 @@ impl World {
                 self.op.delete(&format!("/api/v1/grants/{gid}")).ok(200);
             }
         }
+    }
+
+    /// A new open request of the regulator to JD (an answer or decline takes one each).
+    fn fresh_request(&self) -> String {
+        let reg = self.op.with_token(self.tokens[1].as_deref());
+        id(&reg
+            .post(
+                "/api/v1/requests",
+                &request_body(&self.platform, &self.dist_listing),
+            )
+            .ok_status(201))
     }
 
     fn fresh(&self) -> u32 {
@@ -308,6 +436,66 @@ impl World {
             "GET /parties/{supplier}/stock" => c.get(&format!("/api/v1/parties/{s}/stock")),
             "GET /qr/{supplier lot}.svg" => c.get(&format!("/api/v1/qr/{lot}.svg")),
             "GET /batches/{manufacturer batch}/labels" => c.get(&format!("/api/v1/batches/{}/labels", self.batch)),
+            "POST /parties as a distributor" => {
+                let code = format!("9233010{n:010}");
+                c.post("/api/v1/parties", &json!({"name": format!("d{n}"), "role": "distributor", "uscc": uscc(&code), "city": "c"}))
+            }
+            "POST /parties/{distributor}/keys" => c.post(&format!("/api/v1/parties/{}/keys", self.distributor), &json!({})),
+            "POST /grants by the distributor" => {
+                self.clear_grants();
+                c.post("/api/v1/grants", &json!({"platform": self.other_platform, "seller": self.distributor}))
+            }
+            "POST /goods-shipments manufacturer to distributor" => c.post("/api/v1/goods-shipments", &json!({
+                "batch": self.goods, "from": self.manufacturer, "to": self.distributor, "pieces": 1,
+                "shipped_at": "2026-03-07T08:00:00Z"})),
+            "POST /goods-shipments distributor onwards" => c.post("/api/v1/goods-shipments", &json!({
+                "batch": self.goods, "from": self.distributor, "to": self.other_distributor, "pieces": 1,
+                "shipped_at": "2026-03-08T08:00:00Z"})),
+            "GET /goods-shipments/{manufacturer to distributor}" => c.get(&format!("/api/v1/goods-shipments/{}", self.goods_shipment)),
+            "GET /parties/{distributor}/goods" => c.get(&format!("/api/v1/parties/{}/goods", self.distributor)),
+            "POST /listings for the distributor" => c.post("/api/v1/listings", &json!({"platform": self.platform,
+                "seller": self.distributor, "shop": "r", "item_id": format!("R-{n}"), "url": "https://item.jd.com/8.html",
+                "title": "t", "batches": []})),
+            "GET /listings/{distributor listing}" => c.get(&format!("/api/v1/listings/{}", self.dist_listing)),
+            "POST /listings/{distributor listing}/batches it received" => c.post(
+                &format!("/api/v1/listings/{}/batches", self.dist_listing), &json!({"batches": [self.goods]})),
+            "POST /listings/{distributor listing}/batches it never received" => c.post(
+                &format!("/api/v1/listings/{}/batches", self.dist_listing), &json!({"batches": [self.unreceived]})),
+            "GET /trace/upstream/{distributor listing}" => c.get(&format!("/api/v1/trace/upstream/{}", self.dist_listing)),
+            "GET /trace/downstream/{distributor}" => c.get(&format!("/api/v1/trace/downstream/{}", self.distributor)),
+            "POST /sales on the distributor listing" => c.post("/api/v1/sales", &json!({"listing": self.dist_listing,
+                "day": day(n), "pieces": 1, "province": "江苏"})),
+            "GET /sales of the distributor listing" => c.get(&format!("/api/v1/sales?listing={}", self.dist_listing)),
+            "GET /sales/{distributor sale}" => c.get(&format!("/api/v1/sales/{}", self.sale)),
+            "POST /sales/{distributor sale}/correction" => c.post(&format!("/api/v1/sales/{}/correction", self.sale),
+                &json!({"pieces": 2 + n % 2, "note": format!("correction {n}")})),
+            "POST /sales/import as CSV" => c.post_raw("/api/v1/sales/import", "text/csv",
+                format!("listing,day,pieces,province\n{},{},1,32\n", self.dist_listing, day(n)).as_bytes()),
+            "POST /sales/import as NDJSON" => c.post_raw("/api/v1/sales/import", "application/x-ndjson",
+                format!("{}\n", json!({"listing": self.dist_listing, "day": day(n), "pieces": 1})).as_bytes()),
+            "POST /requests to the platform" => c.post("/api/v1/requests", &request_body(&self.platform, &self.dist_listing)),
+            "GET /requests" => c.get("/api/v1/requests"),
+            "GET /requests/{request to the platform}" => c.get(&format!("/api/v1/requests/{}", self.request)),
+            "POST /requests/{request to the platform}/answer" => {
+                let r = self.fresh_request();
+                c.post(&format!("/api/v1/requests/{r}/answer"), &json!({"answer": format!("answer {n}")}))
+            }
+            "POST /requests/{request to the platform}/decline" => {
+                let r = self.fresh_request();
+                c.post(&format!("/api/v1/requests/{r}/decline"), &json!({"reason": format!("reason {n}")}))
+            }
+            "GET /requests/{answered request}/attachments/0" => c.get(&format!("/api/v1/requests/{}/attachments/0", self.request)),
+            "POST /inspections with an order" => c.post("/api/v1/inspections",
+                &ordered_sample(&self.batch, &self.lab, &self.regulator, &self.platform, &self.listing, n)),
+            "GET /inspections/{inspection with an order}" => c.get(&format!("/api/v1/inspections/{}", self.ordered_inspection)),
+            "POST /inspections/{inspection with an order}/confirmation" => {
+                let i = id(&self.op.post("/api/v1/inspections",
+                    &ordered_sample(&self.batch, &self.lab, &self.regulator, &self.platform, &self.listing, n)).ok_status(201));
+                c.post(&format!("/api/v1/inspections/{i}/confirmation"), &json!({"result": "confirmed", "note": "the order is ours"}))
+            }
+            "GET /comparison" => c.get("/api/v1/comparison"),
+            "GET /sellers/{distributor}/comparison" => c.get(&format!("/api/v1/sellers/{}/comparison", self.distributor)),
+            "GET /sellers/{distributor uscc}/comparison" => c.get(&format!("/api/v1/sellers/{}/comparison", uscc(DIST_USCC17))),
             other => panic!("the README matrix names a route this test does not know: {other}"),
         }
     }
@@ -413,7 +601,11 @@ fn a_supplier_sees_downstream_only_as_far_as_its_shipments() {
     let reg = w.op.with_token(w.tokens[1].as_deref());
     let r = reg.get(&format!("/api/v1/trace/downstream/{}", w.supplier));
     assert_eq!(r.ok(200)["scope"], "full");
-    assert_eq!(r.body["listings"]["total"], 1);
+    // The maker's listing, and the reseller's listing of goods made from the same lot.
+    assert_eq!(r.body["listings"]["total"], 2, "{}", r.text);
+    for l in [&w.listing, &w.dist_listing] {
+        assert!(r.text.contains(l.as_str()), "{l} in {}", r.text);
+    }
     // Writes record the acting party and key.
     let mill = w.op.with_token(w.tokens[2].as_deref());
     mill.post("/api/v1/lots", &json!({"producer": w.supplier, "lot_code": "by-key", "material": "mdf",
