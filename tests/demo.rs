@@ -1,11 +1,17 @@
 //! The demo world loads once and shows the whole workflow: a failed inspection, a
-//! non-compliant supplier, pending and acknowledged actions, a transferred case.
+//! non-compliant supplier, pending and acknowledged actions, a transferred case; and, over
+//! HTTP from `serve --demo`, a reseller's goods and sales, the affected listings with pieces
+//! sold by province, assistance requests and a sample whose order its platform confirmed.
+
+mod common;
 
 use boardtrail::app::compliance::{ActionsQuery, CasesQuery, SuppliersQuery};
 use boardtrail::app::dto::DownstreamQuery;
 use boardtrail::app::{App, Caller};
 use boardtrail::domain::{ActionStatus, ComplianceStatus};
 use boardtrail::store::{SledConfig, SledStore, Store};
+use common::{Client, TOKEN};
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 #[test]
@@ -87,11 +93,13 @@ fn demo_world_shows_the_whole_workflow() {
         .lots
         .iter()
         .any(|l| l.supplier.name.contains("Linyi Xinyuan")));
-    // Downstream of mill A reaches the three shelf/wardrobe listings, one suspended.
+    // Downstream of mill A reaches the wardrobe and shelf listings, one suspended: JD's
+    // wardrobe, Shaji's shelves on Taobao and Pinduoduo, and the Hangzhou reseller's
+    // shelves on Taobao (listed after the bulk suspension, so without a measure).
     let down = app
         .downstream(&op, &ids.mill_a, &DownstreamQuery::default())
         .unwrap();
-    assert_eq!((down.listings.total, down.listings.active), (3, 2));
+    assert_eq!((down.listings.total, down.listings.active), (4, 3));
 
     // A QR token decrypts to its record; one naming the right id with another kind, or
     // a record that does not exist, is a 404 like a made-up one.
@@ -196,4 +204,252 @@ fn snapshot_and_replay_give_the_same_world() {
     };
     assert_eq!(store2.world().digest(), digest);
     assert!(store2.verify().unwrap().ok());
+}
+
+/// `boardtrail serve --demo` over HTTP, finding its ids as the README's walk-through does
+/// (the party directory, a seller's comparison by USCC, the affected listings, a trace):
+/// the Hangzhou reseller's bookshelves from Shaji, its Taobao listing and the sales Taobao
+/// reported, the non-compliant mill's affected listings with pieces sold by province, the
+/// Xuzhou bureau's requests (answered by Taobao with the pre-filled trace; open at JD) and
+/// the sample bought on Pinduoduo whose order Pinduoduo confirmed.
+#[test]
+fn serve_demo_shows_resellers_sales_requests_and_a_confirmed_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = common::spawn_binary_with(dir.path(), TOKEN, None, &["--demo"]);
+    let op = Client::new(&srv.base, Some(TOKEN));
+    let get = |path: &str| -> Value {
+        let r = op.get(&format!("/api/v1{path}"));
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+        r.body
+    };
+    let party = |role: &str, name: &str| -> Value {
+        let dir = get(&format!("/parties?role={role}"));
+        dir["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"].as_str().unwrap().contains(name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {role} named {name}: {dir}"))
+    };
+    let s = |v: &Value| v.as_str().unwrap().to_string();
+    let reseller = party("distributor", "杭州优家");
+    let (rid, uscc) = (s(&reseller["id"]), s(&reseller["uscc"]));
+    assert_eq!(reseller["city"], "杭州 Hangzhou");
+    // A Hangzhou business licence (division 330100) with a valid check character.
+    assert!(uscc.starts_with("92330100"), "{uscc}");
+    assert_eq!(common::uscc(&uscc[..17]), uscc);
+    assert_eq!(
+        get("/parties?role=distributor")["parties"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let shaji = s(&party("manufacturer", "沙集")["id"]);
+    let mill = s(&party("supplier", "鑫源")["id"]);
+    let taobao = s(&party("platform", "淘宝")["id"]);
+    let jd = s(&party("platform", "京东")["id"]);
+    let pdd = s(&party("platform", "拼多多")["id"]);
+    let xuzhou = s(&party("regulator", "徐州")["id"]);
+
+    // The reseller received 12 bookshelves of Shaji's batch and sold 8 of them.
+    let goods = get(&format!("/parties/{rid}/goods"));
+    let g = &goods["goods"][0];
+    assert_eq!(g["batch_code"], "YP-B2603-01", "{goods}");
+    assert_eq!(g["manufacturer"], shaji.as_str());
+    assert_eq!(
+        (&g["received"], &g["shipped"], &g["sold"], &g["available"]),
+        (&json!(12), &json!(0), &json!(8), &json!(4))
+    );
+    let batch = s(&g["batch"]);
+    let shipments = goods["shipments"].as_array().unwrap();
+    assert_eq!(shipments.len(), 1);
+    assert_eq!(shipments[0]["from"], shaji.as_str());
+    assert_eq!(shipments[0]["pieces"], 12);
+    assert!(s(&shipments[0]["id"]).starts_with("gds_"));
+
+    // Its one listing, on Taobao, sells that batch: made by Shaji of the non-compliant
+    // mill's boards.
+    let cmp = get(&format!("/sellers/{uscc}/comparison"));
+    let platforms = cmp["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), 1, "{cmp}");
+    assert_eq!(platforms[0]["platform"]["id"], taobao.as_str());
+    let l = &platforms[0]["listings"][0];
+    assert_eq!(l["status"], "active");
+    assert_eq!(l["batches"][0]["id"], batch.as_str());
+    assert_eq!(l["batches"][0]["producer"]["id"], shaji.as_str());
+    assert_eq!(cmp["noncompliant_suppliers"][0]["id"], mill.as_str());
+    let listing = s(&l["id"]);
+    // The reseller linked the batch itself (the holder of the goods says what it sells).
+    let evs = get(&format!("/events?subject={listing}"));
+    let linked = evs["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "listing_batches_linked")
+        .cloned()
+        .unwrap_or_else(|| panic!("no link in {evs}"));
+    assert_eq!(linked["actor_party"], rid.as_str());
+    // One platform only: listed, not flagged, in the comparison of all sellers.
+    let all = get("/comparison");
+    let rank = all["sellers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["seller"]["id"] == rid.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("no reseller in {all}"));
+    assert_eq!(
+        (&rank["platforms"], &rank["flagged"]),
+        (&json!(1), &json!(false))
+    );
+
+    // Taobao reported 5 sold to Jiangsu and 3 to Zhejiang.
+    let sales = get(&format!("/sales?listing={listing}"));
+    let sold: Vec<(String, u64, String)> = sales["sales"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            assert_eq!(x["platform"], taobao.as_str());
+            (
+                s(&x["province"]["code"]),
+                x["pieces"].as_u64().unwrap(),
+                s(&x["batches"][0]["batch"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sold,
+        vec![
+            ("320000".into(), 5, batch.clone()),
+            ("330000".into(), 3, batch.clone())
+        ]
+    );
+
+    // The mill's affected listings: Shaji's on Taobao and Pinduoduo and the reseller's,
+    // with the pieces sold (the suspended JD wardrobe is no longer active).
+    let aff = get(&format!("/compliance/affected-listings?supplier={mill}"));
+    assert_eq!(
+        (&aff["total"], &aff["pieces_sold"]),
+        (&json!(3), &json!(12)),
+        "{aff}"
+    );
+    let item = |id: &str| -> Value {
+        aff["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} in {aff}"))
+    };
+    let r = item(&listing);
+    assert_eq!(r["seller"], rid.as_str());
+    assert_eq!(r["pieces_sold"], 8);
+    assert_eq!(r["sold_by_province"], json!({"320000": 5, "330000": 3}));
+    let tb = aff["by_platform"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["platform"] == taobao.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (&tb["listings"], &tb["pieces_sold"]),
+        (&json!(2), &json!(12))
+    );
+    assert_eq!(tb["sold_by_province"], json!({"320000": 9, "330000": 3}));
+    let csv = op.get(&format!(
+        "/api/v1/compliance/affected-listings?supplier={mill}&format=csv"
+    ));
+    assert!(
+        csv.text.contains("优家家居专营店") && csv.text.contains("江苏 320000: 5; 浙江 330000: 3"),
+        "{}",
+        csv.text
+    );
+
+    // The Xuzhou bureau's requests: Taobao answered with the pre-filled trace, JD's is open.
+    let key = op.post(&format!("/api/v1/parties/{xuzhou}/keys"), &json!({}));
+    let xz = op.with_token(key.ok(201)["token"].as_str());
+    let out = xz.get("/api/v1/requests?box=outbox");
+    let out = out.ok(200);
+    assert_eq!(
+        (&out["open"], &out["overdue"]),
+        (&json!(1), &json!(0)),
+        "{out}"
+    );
+    let to = |p: &str| -> Value {
+        out["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["to"]["id"] == p)
+            .cloned()
+            .unwrap_or_else(|| panic!("no request to {p} in {out}"))
+    };
+    let answered = to(&taobao);
+    assert_eq!(answered["state"], "answered");
+    assert_eq!(answered["kind"], "producer_tracing");
+    assert_eq!(answered["subjects"][0]["id"], listing.as_str());
+    assert_eq!(answered["data"]["producers"][0]["id"], shaji.as_str());
+    assert_eq!(answered["data"]["distributors"][0]["id"], rid.as_str());
+    assert_eq!(answered["data"]["suppliers"][0]["id"], mill.as_str());
+    // The answer carries exactly what boardtrail pre-filled.
+    assert_eq!(answered["data"], answered["prefill"]);
+    let open = to(&jd);
+    assert_eq!(
+        (&open["state"], &open["overdue"]),
+        (&json!("open"), &json!(false))
+    );
+    assert_eq!(open["kind"], "transaction_records");
+    let due = chrono::DateTime::parse_from_rfc3339(open["due_at"].as_str().unwrap()).unwrap();
+    assert!(due > chrono::Utc::now(), "due {due}");
+    assert!(open["subjects"][0]["label"]
+        .as_str()
+        .unwrap()
+        .contains("MS-YG-120"));
+    // Taobao's inbox holds its answered request; the response times count it on time.
+    let key = op.post(&format!("/api/v1/parties/{taobao}/keys"), &json!({}));
+    let tk = op.with_token(key.ok(201)["token"].as_str());
+    let inbox = tk.get("/api/v1/requests?box=inbox");
+    assert_eq!(inbox.ok(200)["items"][0]["id"], answered["id"]);
+    let coop = xz.get("/api/v1/stats/cooperation");
+    let stat = |p: &str| -> Value {
+        coop.body["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["party"] == p)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {p} in {}", coop.text))
+    };
+    let (t, j) = (stat(&taobao), stat(&jd));
+    assert_eq!(
+        (&t["received"], &t["answered"], &t["replied_on_time"]),
+        (&json!(1), &json!(1), &json!(1))
+    );
+    assert!(t["median_response_hours"].is_number());
+    assert_eq!((&j["received"], &j["open"]), (&json!(1), &json!(1)));
+
+    // The bookshelf bought on Pinduoduo: failed, the order confirmed by Pinduoduo, the
+    // verdict attributed to Shaji as seller and producer.
+    let on_pdd = get(&format!(
+        "/compliance/affected-listings?supplier={mill}&platform={pdd}"
+    ));
+    let pdd_listing = s(&on_pdd["items"][0]["id"]);
+    let trace = get(&format!("/trace/upstream/{pdd_listing}"));
+    let root = &trace["nodes"][0];
+    assert_eq!(root["id"], pdd_listing.as_str());
+    assert_eq!(root["mark"], "failed");
+    assert_eq!(root["inspection"]["sample"], "online_confirmed", "{root}");
+    let ins = get(&format!("/inspections/{}", s(&root["inspection"]["id"])));
+    assert_eq!(ins["verdict"], "fail");
+    assert_eq!(ins["sampled_by"], xuzhou.as_str());
+    assert_eq!(ins["order"]["platform"], pdd.as_str());
+    assert_eq!(ins["order"]["listing"], pdd_listing.as_str());
+    assert_eq!(ins["order"]["status"], "confirmed");
+    assert_eq!(ins["attributed_to"]["seller"], shaji.as_str());
+    assert_eq!(ins["attributed_to"]["producers"], json!([shaji]));
 }
