@@ -565,3 +565,89 @@ fn a_platform_corrects_a_sale_and_the_pieces_follow() {
         &s.mill,
     );
 }
+
+#[test]
+fn a_large_sales_file_is_checked_whole_then_recorded_in_several_events() {
+    let srv = TestServer::start();
+    let s = story(&srv);
+    let taobao = key(&s.op, &s.taobao);
+    let maker = key(&s.op, &s.maker);
+    maker
+        .post("/api/v1/grants", &json!({"platform": s.taobao}))
+        .ok(201);
+    let big_batch = id(maker
+        .post(
+            "/api/v1/batches",
+            &json!({"manufacturer": s.maker, "batch_code": "W2603-03",
+            "product": {"name": "衣柜 wardrobe", "model": "W-2603"}, "quantity": 1000,
+            "produced_at": "2026-03-10T08:00:00+08:00",
+            "inputs": [{"lot": s.lot, "quantity": {"value": 100.0, "unit": "sheet"}}]}),
+        )
+        .ok(201));
+    let listing = id(taobao
+        .post(
+            "/api/v1/listings",
+            &json!({"platform": s.taobao, "seller": s.maker, "shop": "店", "item_id": "TB-2",
+            "url": "https://item.taobao.com/item.htm?id=2", "title": "衣柜", "batches": [big_batch]}),
+        )
+        .ok(201));
+    let day = |i: i64| {
+        (chrono::NaiveDate::from_ymd_opt(2026, 3, 11).unwrap() + chrono::Duration::days(i))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // 1,001 rows of one piece each (each day and province once): one more than the batch.
+    let mut big = String::from("listing,day,pieces,province\n");
+    for i in 0..201 {
+        for p in ["32", "33", "31", "11", "44"] {
+            big.push_str(&format!("{listing},{},1,{p}\n", day(i)));
+        }
+    }
+    let big = big.lines().take(1002).collect::<Vec<_>>().join("\n");
+    let before = s.op.events();
+    let r = taobao.post_raw("/api/v1/sales/import", "text/csv", big.as_bytes());
+    assert!(r.problem(422).contains("holds"), "{}", r.text);
+    assert_eq!(
+        s.op.events(),
+        before,
+        "nothing of a refused file is recorded"
+    );
+    // 1,000 rows as NDJSON: recorded, in more than one event (an entry holds 64 KiB).
+    let mut nd = String::new();
+    for i in 0..200 {
+        for p in ["江苏", "浙江", "上海", "北京", "广东"] {
+            nd.push_str(&format!(
+                "{{\"listing\":\"{listing}\",\"day\":\"{}\",\"pieces\":1,\"province\":\"{p}\"}}\n",
+                day(i)
+            ));
+        }
+    }
+    let r = taobao.post_raw(
+        "/api/v1/sales/import",
+        "application/x-ndjson",
+        nd.as_bytes(),
+    );
+    assert_eq!(r.ok(200)["recorded"], 1000, "{}", r.text);
+    assert_eq!(r.body["rows"], 1000);
+    assert!(r.body["events"].as_u64().unwrap() > 1, "{}", r.text);
+    assert_eq!(s.op.events(), before + r.body["events"].as_u64().unwrap());
+    // The batch is sold out now.
+    taobao
+        .post(
+            "/api/v1/sales",
+            &json!({"listing": listing, "day": "2026-03-10", "pieces": 1}),
+        )
+        .problem(422);
+    // A body that is neither CSV nor NDJSON is refused with 400.
+    taobao
+        .post_raw("/api/v1/sales/import", "application/pdf", b"%PDF")
+        .problem(400);
+    // An Idempotency-Key does not stop a re-import from being safe: nothing twice.
+    let r = taobao.with_header("Idempotency-Key", "import-1").post_raw(
+        "/api/v1/sales/import",
+        "application/x-ndjson",
+        nd.as_bytes(),
+    );
+    assert_eq!(r.ok(200)["recorded"], 0, "{}", r.text);
+    assert_eq!(r.body["unchanged"], 1000);
+}

@@ -299,6 +299,42 @@ impl<'w> Ctx<'w> {
             units.push(Id::new(uid));
             add(&mut batches, b, 1);
         }
+        // A day and province reported before: the same again is nothing to do (a file
+        // imported twice), anything else a conflict.
+        let key = NaturalKey::SaleDay {
+            listing: Id::new(listing_id),
+            day: s.day,
+            province: s.province,
+        };
+        if let Some(existing) = self.w.lookup(&key) {
+            if let Some(Record::Sale(old)) = self.w.record(existing).map(|r| &**r) {
+                if old.pieces == s.pieces && old.serials == units {
+                    return Ok(None);
+                }
+            }
+            return Err(AppError::conflict(
+                "day",
+                format!(
+                    "sales of listing {} on {}{} are recorded already as {}; correct them with POST /api/v1/sales/{}/correction",
+                    s.listing,
+                    fmt_day(s.day),
+                    s.province.map(|p| format!(" to {}", p.name_en())).unwrap_or_default(),
+                    self.ids.format(NodeKind::Sale, existing),
+                    self.ids.format(NodeKind::Sale, existing)
+                ),
+            ));
+        }
+        let encoded = key.encode();
+        if keys.contains(&encoded) {
+            return Err(AppError::conflict(
+                "day",
+                format!(
+                    "sales of listing {} on {} to this province are given twice",
+                    s.listing,
+                    fmt_day(s.day)
+                ),
+            ));
+        }
         // Serials first (their batch is known), then the rest from the listing's batches in
         // order, each up to what the seller still holds.
         let mut need = s.pieces - s.serials.len() as u32;
@@ -335,40 +371,6 @@ impl<'w> Ctx<'w> {
                     held_total + s.serials.len() as u64,
                     s.listing,
                     s.pieces
-                ),
-            ));
-        }
-        let key = NaturalKey::SaleDay {
-            listing: Id::new(listing_id),
-            day: s.day,
-            province: s.province,
-        };
-        if let Some(existing) = self.w.lookup(&key) {
-            if let Some(Record::Sale(old)) = self.w.record(existing).map(|r| &**r) {
-                if old.pieces == s.pieces && old.serials == units {
-                    return Ok(None);
-                }
-            }
-            return Err(AppError::conflict(
-                "day",
-                format!(
-                    "sales of listing {} on {}{} are recorded already as {}; correct them with POST /api/v1/sales/{}/correction",
-                    s.listing,
-                    fmt_day(s.day),
-                    s.province.map(|p| format!(" to {}", p.name_en())).unwrap_or_default(),
-                    self.ids.format(NodeKind::Sale, existing),
-                    self.ids.format(NodeKind::Sale, existing)
-                ),
-            ));
-        }
-        let encoded = key.encode();
-        if keys.contains(&encoded) {
-            return Err(AppError::conflict(
-                "day",
-                format!(
-                    "sales of listing {} on {} to this province are given twice",
-                    s.listing,
-                    fmt_day(s.day)
                 ),
             ));
         }
@@ -734,7 +736,8 @@ impl App {
     /// separated by `;` or spaces) or NDJSON (one `POST /api/v1/sales` body a line). Every
     /// row is checked first, as the API checks it, against the world and the rows before
     /// it: one bad row and nothing is written (the answer names the line). Rows equal to a
-    /// sale recorded before are skipped, so a file imported twice records nothing twice.
+    /// sale recorded before are skipped, so a file imported twice records nothing twice
+    /// (which is also how a retry after a lost answer is safe).
     pub fn import_sales(
         &self,
         caller: &Caller,
