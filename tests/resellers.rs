@@ -255,6 +255,31 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
     let file = format!("listing,day,pieces,province\n{listing},2026-03-21,4,浙江\n");
     let r = taobao.post_raw("/api/v1/sales/import", "text/csv", file.as_bytes());
     assert_eq!(r.ok(200)["recorded"], 1, "{}", r.text);
+    // Where Taobao knows them, the serials sold are named (a unit of the listing's batch),
+    // and a serial of a batch the listing does not sell is refused.
+    let units = maker.get(&format!("/api/v1/batches/{}", s.batch)).ok(200)["units"].clone();
+    let other_units = maker
+        .get(&format!("/api/v1/batches/{}", s.other_batch))
+        .ok(200)["units"]
+        .clone();
+    let bad = taobao.post(
+        "/api/v1/sales",
+        &json!({"listing": listing, "day": "2026-03-22", "pieces": 1,
+        "serials": [other_units[0]["serial"]]}),
+    );
+    assert!(
+        bad.problem(422).contains("not a unit of a batch linked"),
+        "{}",
+        bad.text
+    );
+    let with_serials = taobao.post(
+        "/api/v1/sales",
+        &json!({"listing": listing, "day": "2026-03-23", "pieces": 0, "serials": []}),
+    );
+    with_serials.problem(422);
+    let r = taobao.post("/api/v1/sales/import", &json!({}));
+    r.problem(400);
+    assert_eq!(units.as_array().map(Vec::len), Some(40));
     // Imported again: nothing twice.
     let r = taobao.post_raw("/api/v1/sales/import", "text/csv", file.as_bytes());
     assert_eq!(r.ok(200)["recorded"], 0);
@@ -476,6 +501,43 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
     taobao
         .get(&format!("/api/v1/sellers/{}/comparison", s.reseller))
         .problem(403);
+    // Once the mill is declared non-compliant, the maker (on Pinduoduo and JD with its
+    // goods) is listed first; the reseller (Taobao only) after it.
+    let jd_listing = id(jd
+        .post(
+            "/api/v1/listings",
+            &json!({"platform": s.jd, "seller": s.maker, "shop": "木森京东店", "item_id": "JD-9",
+            "url": "https://item.jd.com/9.html", "title": "衣柜", "batches": []}),
+        )
+        .ok(201));
+    maker
+        .post(
+            &format!("/api/v1/listings/{jd_listing}/batches"),
+            &json!({"batches": [s.other_batch]}),
+        )
+        .ok(200);
+    xuzhou
+        .post(
+            &format!("/api/v1/parties/{}/compliance", s.mill),
+            &json!({"status": "noncompliant", "reason": "E1 particleboard sold as E0"}),
+        )
+        .ok(200);
+    let ranked = xuzhou.get("/api/v1/comparison");
+    let sellers = ranked.ok(200)["sellers"].as_array().unwrap().clone();
+    assert_eq!(
+        sellers[0]["seller"]["id"],
+        s.maker.as_str(),
+        "{}",
+        ranked.text
+    );
+    assert_eq!(sellers[0]["flagged"], true);
+    assert_eq!(sellers[0]["platforms"], 2);
+    assert_eq!(
+        sellers[0]["noncompliant_suppliers"][0]["id"],
+        s.mill.as_str()
+    );
+    assert_eq!(sellers[1]["seller"]["id"], s.reseller.as_str());
+    assert_eq!(sellers[1]["flagged"], false);
     let _ = (&s.jd, Value::Null);
 }
 
@@ -507,9 +569,28 @@ fn a_platform_corrects_a_sale_and_the_pieces_follow() {
     let sale = id(taobao
         .post(
             "/api/v1/sales",
-            &json!({"listing": listing, "day": "2026-03-20", "pieces": 5}),
+            &json!({"listing": listing, "day": "2026-03-20", "pieces": 4}),
         )
         .ok(201));
+    // One more with the unit's serial: the sale names it, and its batch.
+    let units = maker.get(&format!("/api/v1/batches/{}", s.batch)).ok(200)["units"].clone();
+    let serial = units[7]["serial"].as_str().unwrap().to_string();
+    let with = taobao.post(
+        "/api/v1/sales",
+        &json!({"listing": listing, "day": "2026-03-20", "pieces": 1, "province": "33",
+        "serials": [serial]}),
+    );
+    assert_eq!(with.ok(201)["serials"], json!([serial]));
+    assert_eq!(
+        with.body["batches"],
+        json!([{"batch": s.batch, "pieces": 1}])
+    );
+    // A serial named twice in one sale is refused.
+    let twice = taobao.post(
+        "/api/v1/sales",
+        &json!({"listing": listing, "day": "2026-03-19", "pieces": 2, "serials": [serial, serial]}),
+    );
+    assert!(twice.problem(422).contains("twice"), "{}", twice.text);
     // Sold out: one more is refused.
     taobao
         .post(
@@ -524,17 +605,17 @@ fn a_platform_corrects_a_sale_and_the_pieces_follow() {
             &json!({"listing": listing, "day": "2999-01-01", "pieces": 1}),
         )
         .problem(422);
-    // Corrected to 3, two pieces are free again.
+    // Corrected to 2, two pieces are free again.
     let c = taobao.post(
         &format!("/api/v1/sales/{sale}/correction"),
-        &json!({"pieces": 3, "note": "two orders were cancelled"}),
+        &json!({"pieces": 2, "note": "two orders were cancelled"}),
     );
-    assert_eq!(c.ok(200)["pieces"], 3);
+    assert_eq!(c.ok(200)["pieces"], 2);
     assert!(c.body["corrected_at"].is_string());
     taobao
         .post(
             &format!("/api/v1/sales/{sale}/correction"),
-            &json!({"pieces": 6, "note": "too many"}),
+            &json!({"pieces": 5, "note": "too many"}),
         )
         .problem(422);
     taobao
