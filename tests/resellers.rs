@@ -732,3 +732,73 @@ fn a_large_sales_file_is_checked_whole_then_recorded_in_several_events() {
     assert_eq!(r.ok(200)["recorded"], 0, "{}", r.text);
     assert_eq!(r.body["unchanged"], 1000);
 }
+
+#[test]
+fn goods_through_two_distributors_trace_back_through_both() {
+    let srv = TestServer::start();
+    let s = story(&srv);
+    let (maker, a, b) = (
+        key(&s.op, &s.maker),
+        key(&s.op, &s.reseller),
+        key(&s.op, &s.other_reseller),
+    );
+    let ship = |who: &Client, from: &str, to: &str, pieces: u32| {
+        id(who
+            .post(
+                "/api/v1/goods-shipments",
+                &json!({"batch": s.batch, "from": from, "to": to, "pieces": pieces,
+                "shipped_at": "2026-03-15T09:00:00+08:00"}),
+            )
+            .ok(201))
+    };
+    let first = ship(&maker, &s.maker, &s.reseller, 10);
+    let second = ship(&a, &s.reseller, &s.other_reseller, 6);
+    // The second distributor cannot ship back more than it got.
+    b.post(
+        "/api/v1/goods-shipments",
+        &json!({"batch": s.batch, "from": s.other_reseller, "to": s.reseller, "pieces": 7,
+        "shipped_at": "2026-03-16T09:00:00+08:00"}),
+    )
+    .problem(422);
+    // Nor is a goods shipment seen by a third party: the maker did not send the second.
+    maker
+        .get(&format!("/api/v1/goods-shipments/{second}"))
+        .problem(404);
+    b.get(&format!("/api/v1/goods-shipments/{second}")).ok(200);
+    b.get(&format!("/api/v1/goods-shipments/{first}"))
+        .problem(404);
+    let taobao = key(&s.op, &s.taobao);
+    let listing = id(taobao
+        .post(
+            "/api/v1/listings",
+            &json!({"platform": s.taobao, "seller": s.other_reseller, "shop": "南京店",
+            "item_id": "TB-3", "url": "https://item.taobao.com/item.htm?id=3", "title": "衣柜",
+            "batches": []}),
+        )
+        .ok(201));
+    b.post(
+        &format!("/api/v1/listings/{listing}/batches"),
+        &json!({"batches": [s.batch]}),
+    )
+    .ok(200);
+    let up = b.get(&format!("/api/v1/trace/upstream/{listing}"));
+    let up = up.ok(200);
+    let via: Vec<&str> = up["distributors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(via.len(), 2, "{up}");
+    assert!(via.contains(&s.reseller.as_str()) && via.contains(&s.other_reseller.as_str()));
+    let edges = up["edges"].as_array().unwrap();
+    let has = |from: &str, to: &str| edges.iter().any(|e| e["from"] == from && e["to"] == to);
+    assert!(has(&s.batch, &first), "{up}");
+    assert!(has(&first, &second), "{up}");
+    assert!(has(&second, &listing), "{up}");
+    assert!(
+        !has(&s.batch, &listing),
+        "the batch reaches the listing through the distributors"
+    );
+    assert_eq!(up["producers"][0]["id"], s.maker.as_str());
+}
