@@ -484,6 +484,22 @@ fn print_demo<L: EventLog>(running: &server::Running<L>, ids: Option<boardtrail:
         "  the JD listing:                  curl {base}/api/v1/listings/{}",
         ids.jd_listing
     );
+    println!(
+        "  the reseller's listing, traced:  curl {base}/api/v1/trace/upstream/{}",
+        ids.reseller_listing
+    );
+    println!(
+        "  its sales:                       curl '{base}/api/v1/sales?listing={}'",
+        ids.reseller_listing
+    );
+    println!(
+        "  Xuzhou's request to Taobao:      curl {base}/api/v1/requests/{}",
+        ids.taobao_request
+    );
+    println!(
+        "  the Pinduoduo sample:            curl {base}/api/v1/inspections/{}",
+        ids.pdd_sample
+    );
 }
 
 /// `boardtrail proof verify`: every file checked, one line each.
