@@ -1,7 +1,10 @@
 //! Tenant isolation, black-box. Tenant B (a mill, a maker, the platform that lists B's
-//! goods) records a little of everything with unique marker strings in every text field,
-//! and odd quantities and times. Then every API route is run as every other non-regulator
-//! tenant (a mill, a maker, a platform and a lab with no dealings with B), with B's ids of
+//! goods, a reseller that received some of them) records a little of everything with
+//! unique marker strings in every text field, and odd quantities and times: goods shipped
+//! to the reseller, its listing and a corrected sale, a bureau's request to B's platform
+//! and its answer (with data and an attachment), a sample bought on B's platform. Then
+//! every API route is run as every other non-regulator tenant (a mill, a maker, a platform,
+//! a reseller and a lab with no dealings with B), with B's ids of
 //! every kind in every id slot, and with ids that do not exist:
 //! - no response contains a B marker, nor any B record id the request did not name;
 //! - the response for a B id equals the response for a missing id of the same kind
@@ -21,23 +24,31 @@ const MARK: &str = "ZQXMARKB";
 /// B's quantities and times: no other tenant may learn them either.
 const B_NUMBERS: [&str; 4] = ["777.125", "333.375", "04:05:06.789", "06:07:08.901"];
 
-const KINDS: [&str; 13] = [
+const KINDS: [&str; 17] = [
     "pty", "lot", "shp", "bat", "unt", "lst", "key", "ins", "dec", "act", "case", "gnt", "cpl",
+    "gds", "sal", "req", "ord",
 ];
+
+/// The marked file attached to the answer of B's request: `{MARK} attachment`.
+const MARKED_FILE: &str = "WlFYTUFSS0IgYXR0YWNobWVudA==";
 
 struct B {
     /// (kind prefix, id) of every record of B but its parties.
     records: Vec<(String, String)>,
     maker: String,
     platform: String,
+    /// B's reseller.
+    distributor: String,
 }
 
 struct Caller {
     name: &'static str,
     client: Client,
     party: String,
-    /// A listing the caller may change (platforms and makers), a batch of its own.
+    /// A listing the caller may change (platforms, makers and resellers).
     listing: Option<String>,
+    /// A batch of the other tenants' maker (a subject any lab may name).
+    batch: String,
 }
 
 fn server() -> TestServer {
@@ -61,8 +72,13 @@ fn tenant_b(op: &Client, regulator: &str, lab: &str) -> B {
     let mill = op.party("Mill B", "supplier", "91371300MA3C9B0Y9", "临沂");
     let maker = op.party("Maker B", "manufacturer", "91321300MA1M9C0P9", "宿迁");
     let platform = op.party("Platform B", "platform", "91330100MA2C9F0T9", "杭州");
+    let distributor = op.party("Reseller B", "distributor", "92330100MA2D9E0F9", "杭州");
     let (kmill, kmaker) = (key(op, &mill), key(op, &maker));
-    let kplat = key(op, &platform);
+    let (kplat, kdist, kreg) = (
+        key(op, &platform),
+        key(op, &distributor),
+        key(op, regulator),
+    );
     let records = std::cell::RefCell::new(Vec::new());
     let keep = |kind: &str, r: &Resp| {
         let i = id(r.ok(201));
@@ -184,10 +200,83 @@ fn tenant_b(op: &Client, regulator: &str, lab: &str) -> B {
         "cpl".into(),
         complaint["complaint"]["id"].as_str().unwrap().to_string(),
     ));
+    // Two of the three wardrobes go to B's reseller, which lists them on B's platform and
+    // links the batch it received; the platform reports a sale and corrects it, marked.
+    keep(
+        "gds",
+        &kmaker.post(
+            "/api/v1/goods-shipments",
+            &json!({"batch": batch, "from": maker, "to": distributor, "pieces": 2,
+            "shipped_at": "2026-02-08T06:07:08.901Z"}),
+        ),
+    );
+    let resold = keep(
+        "lst",
+        &kplat.post(
+            "/api/v1/listings",
+            &json!({"platform": platform, "seller": distributor, "shop": format!("{MARK} resale"),
+            "item_id": format!("{MARK}-ITEM-2"), "url": format!("https://example.com/{MARK}/2"),
+            "title": format!("{MARK} 二手衣柜"), "batches": []}),
+        ),
+    );
+    kdist
+        .post(
+            &format!("/api/v1/listings/{resold}/batches"),
+            &json!({"batches": [batch]}),
+        )
+        .ok(200);
+    let sale = keep(
+        "sal",
+        &kplat.post(
+            "/api/v1/sales",
+            &json!({"listing": resold, "day": "2026-02-09", "pieces": 2, "province": "浙江"}),
+        ),
+    );
+    kplat
+        .post(
+            &format!("/api/v1/sales/{sale}/correction"),
+            &json!({"pieces": 1, "note": format!("{MARK} correction")}),
+        )
+        .ok(200);
+    // The bureau asks B's platform who made what its listing sells; the platform answers
+    // with text, data and a file, all marked.
+    let request = keep(
+        "req",
+        &kreg.post(
+            "/api/v1/requests",
+            &json!({"to": platform, "kind": "producer_tracing", "subjects": [listing],
+            "question": format!("{MARK} question"),
+            "due_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339()}),
+        ),
+    );
+    kplat
+        .post(
+            &format!("/api/v1/requests/{request}/answer"),
+            &json!({"answer": format!("{MARK} answer"), "data": {"note": format!("{MARK} data")},
+            "attachments": [{"name": format!("{MARK}.txt"), "media_type": "text/plain",
+                "content_base64": MARKED_FILE}]}),
+        )
+        .ok(200);
+    // A sample of B's batch bought on B's platform, its order not yet confirmed.
+    let ordered = op.post(
+        "/api/v1/inspections",
+        &json!({"subject": batch, "lab": lab, "sampled_by": regulator,
+        "report_no": format!("{MARK}-R2"), "sampled_at": "2026-02-10T06:07:08.901Z",
+        "results": [{"item": "formaldehyde_emission", "value": 0.01, "unit": "mg/m3"}],
+        "order": {"platform": platform, "listing": listing, "order_no": format!("{MARK}-ORDER"),
+            "ordered_at": "2026-02-09T04:05:06.789Z", "price": 1299.5}}),
+    );
+    keep("ins", &ordered);
+    let order = ordered.body["order"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the sample's order in {}", ordered.text))
+        .to_string();
+    records.borrow_mut().push(("ord".into(), order));
     B {
         records: records.into_inner(),
         maker,
         platform,
+        distributor,
     }
 }
 
@@ -197,11 +286,13 @@ fn others(op: &Client) -> Vec<Caller> {
     let maker = op.party("Maker A", "manufacturer", "91321300MA1M3C0P3", "宿迁");
     let platform = op.party("Platform A", "platform", "91110302MA0C5E0R5", "北京");
     let lab = op.party("Lab A", "lab", "12320324MB1M2M0B2", "徐州");
-    let (kmill, kmaker, kplat, klab) = (
+    let dist = op.party("Reseller A", "distributor", "92320100MA2D1E0F1", "南京");
+    let (kmill, kmaker, kplat, klab, kdist) = (
         key(op, &mill),
         key(op, &maker),
         key(op, &platform),
         key(op, &lab),
+        key(op, &dist),
     );
     let lot = id(kmill
         .post(
@@ -235,30 +326,62 @@ fn others(op: &Client) -> Vec<Caller> {
             "url": "https://example.com/a", "title": "desk", "batches": [batch]}),
         )
         .ok(201));
+    // The reseller received a desk and sells it on platform A.
+    kmaker
+        .post(
+            "/api/v1/goods-shipments",
+            &json!({"batch": batch, "from": maker, "to": dist, "pieces": 1,
+            "shipped_at": "2026-02-07T00:00:00Z"}),
+        )
+        .ok(201);
+    let resold = id(kplat
+        .post(
+            "/api/v1/listings",
+            &json!({"platform": platform, "seller": dist, "shop": "A resale", "item_id": "A-2",
+            "url": "https://example.com/a2", "title": "desk", "batches": []}),
+        )
+        .ok(201));
+    kdist
+        .post(
+            &format!("/api/v1/listings/{resold}/batches"),
+            &json!({"batches": [batch]}),
+        )
+        .ok(200);
     vec![
         Caller {
             name: "supplier",
             client: kmill,
             party: mill,
             listing: None,
+            batch: batch.clone(),
         },
         Caller {
             name: "manufacturer",
             client: kmaker,
             party: maker,
             listing: Some(listing.clone()),
+            batch: batch.clone(),
         },
         Caller {
             name: "platform",
             client: kplat,
             party: platform,
             listing: Some(listing),
+            batch: batch.clone(),
         },
         Caller {
             name: "lab",
             client: klab,
             party: lab,
             listing: None,
+            batch: batch.clone(),
+        },
+        Caller {
+            name: "distributor",
+            client: kdist,
+            party: dist,
+            listing: Some(resold),
+            batch,
         },
     ]
 }
@@ -273,6 +396,8 @@ struct Route {
     method: &'static str,
     path: &'static str,
     body: Option<Value>,
+    /// A body that is not JSON: (content type, text).
+    raw: Option<(&'static str, &'static str)>,
 }
 
 fn routes() -> Vec<Route> {
@@ -280,17 +405,27 @@ fn routes() -> Vec<Route> {
         method: "GET",
         path,
         body: None,
+        raw: None,
     };
     let post = |path, body: Value| Route {
         method: "POST",
         path,
         body: Some(body),
+        raw: None,
     };
     let delete = |path| Route {
         method: "DELETE",
         path,
         body: None,
+        raw: None,
     };
+    let upload = |path, content_type, text| Route {
+        method: "POST",
+        path,
+        body: None,
+        raw: Some((content_type, text)),
+    };
+    let due = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let q = |v: f64| json!({"value": v, "unit": "sheet"});
     vec![
         get("/healthz"),
@@ -403,6 +538,64 @@ fn routes() -> Vec<Route> {
             json!({"code": "{ID}", "text": "a complaint"}),
         ),
         get("/api/v1/complaints/{ID}"),
+        post(
+            "/api/v1/goods-shipments",
+            json!({"batch": "{ID}", "from": "{ME}", "to": "{DIST_B}", "pieces": 1,
+                "shipped_at": "2026-03-01T00:00:00Z"}),
+        ),
+        get("/api/v1/goods-shipments/{ID}"),
+        get("/api/v1/parties/{ID}/goods"),
+        get("/api/v1/parties/{ME}/goods"),
+        get("/api/v1/parties/{DIST_B}/goods"),
+        get("/api/v1/parties/{MAKER_B}/goods"),
+        post(
+            "/api/v1/sales",
+            json!({"listing": "{ID}", "day": "2026-03-01", "pieces": 1}),
+        ),
+        get("/api/v1/sales?listing={ID}"),
+        get("/api/v1/sales?listing={MINE}"),
+        get("/api/v1/sales/{ID}"),
+        post(
+            "/api/v1/sales/{ID}/correction",
+            json!({"pieces": 1, "note": "n"}),
+        ),
+        upload(
+            "/api/v1/sales/import",
+            "text/csv",
+            "listing,day,pieces\n{ID},2026-03-01,1\n",
+        ),
+        upload(
+            "/api/v1/sales/import",
+            "application/x-ndjson",
+            "{\"listing\":\"{ID}\",\"day\":\"2026-03-01\",\"pieces\":1}\n",
+        ),
+        post(
+            "/api/v1/requests",
+            json!({"to": "{PLATFORM_B}", "kind": "producer_tracing", "subjects": ["{ID}"],
+                "question": "q", "due_at": due}),
+        ),
+        get("/api/v1/requests"),
+        get("/api/v1/requests?box=outbox"),
+        get("/api/v1/requests/{ID}"),
+        post("/api/v1/requests/{ID}/answer", json!({"answer": "a"})),
+        post("/api/v1/requests/{ID}/decline", json!({"reason": "r"})),
+        get("/api/v1/requests/{ID}/attachments/0"),
+        // A lab names the listing a sample was bought from, whoever's (like the subject).
+        post(
+            "/api/v1/inspections",
+            json!({"subject": "{A_BATCH}", "lab": "{ME}", "sampled_by": "{PLATFORM_B}",
+                "report_no": "X-{N}", "sampled_at": "2026-03-01T00:00:00Z",
+                "results": [{"item": "formaldehyde_emission", "value": 0.01, "unit": "mg/m3"}],
+                "order": {"platform": "{PLATFORM_B}", "listing": "{ID}", "order_no": "O-{N}",
+                    "ordered_at": "2026-02-28T00:00:00Z", "price": 10.5}}),
+        ),
+        post(
+            "/api/v1/inspections/{ID}/confirmation",
+            json!({"result": "confirmed", "note": "n"}),
+        ),
+        get("/api/v1/comparison"),
+        get("/api/v1/sellers/{ID}/comparison"),
+        get("/api/v1/sellers/{DIST_B}/comparison"),
         get("/api/v1/stats/failing-items"),
         get("/api/v1/stats/cooperation"),
         get("/api/v1/qr/{ID}.svg"),
@@ -418,6 +611,7 @@ impl Route {
                 .body
                 .as_ref()
                 .is_some_and(|b| b.to_string().contains("{ID}"))
+            || self.raw.is_some_and(|(_, text)| text.contains("{ID}"))
     }
 
     fn fill(&self, s: &str, who: &Caller, b: &B, id: &str, n: u64) -> String {
@@ -425,12 +619,18 @@ impl Route {
             .replace("{ME}", &who.party)
             .replace("{MAKER_B}", &b.maker)
             .replace("{PLATFORM_B}", &b.platform)
+            .replace("{DIST_B}", &b.distributor)
+            .replace("{A_BATCH}", &who.batch)
             .replace("{MINE}", who.listing.as_deref().unwrap_or("lst_none"))
             .replace("{N}", &n.to_string())
     }
 
     fn run(&self, who: &Caller, b: &B, id: &str, n: u64) -> Resp {
         let path = self.fill(self.path, who, b, id, n);
+        if let Some((content_type, text)) = self.raw {
+            let text = self.fill(text, who, b, id, n);
+            return who.client.post_raw(&path, content_type, text.as_bytes());
+        }
         match (self.method, &self.body) {
             ("GET", _) => who.client.get(&path),
             ("DELETE", _) => who.client.delete(&path),
@@ -565,8 +765,8 @@ fn no_tenant_reads_links_or_learns_what_is_not_its_own() {
     let b_ids: Vec<&str> = b.records.iter().map(|(_, i)| i.as_str()).collect();
     assert_eq!(
         b.records.len(),
-        KINDS.len() - 1 + 2,
-        "B has a record of every kind but parties (two lots, two cases): {:?}",
+        KINDS.len() - 1 + 4,
+        "B has a record of every kind but parties (two lots, cases, listings and inspections): {:?}",
         b.records
     );
     let events_before = op.get("/healthz").body["events"].as_u64().unwrap();
@@ -616,7 +816,7 @@ fn no_tenant_reads_links_or_learns_what_is_not_its_own() {
             }
         }
     }
-    assert!(requests > 3000, "only {requests} requests ran");
+    assert!(requests > 10_000, "only {requests} requests ran");
     assert!(
         leaks.is_empty(),
         "{} responses leak B's data:\n{}",
@@ -629,9 +829,9 @@ fn no_tenant_reads_links_or_learns_what_is_not_its_own() {
         differ.len(),
         differ.join("\n")
     );
-    // Nothing but the lab's own inspections of B's goods (lots, batch, unit, listing) was
-    // recorded.
-    assert_eq!(lab_samples, 5);
+    // Nothing but the lab's own inspections was recorded: of B's goods (two lots, the batch,
+    // the unit, two listings), and of its own maker's batch bought on B's two listings.
+    assert_eq!(lab_samples, 8);
     let events_after = op.get("/healthz").body["events"].as_u64().unwrap();
     assert_eq!(events_after - events_before, lab_samples);
 }
@@ -652,11 +852,53 @@ fn the_markers_are_where_the_test_looks() {
             "ins" => format!("/api/v1/inspections/{rid}"),
             "act" => format!("/api/v1/actions/{rid}"),
             "case" => format!("/api/v1/cases/{rid}"),
+            "sal" => format!("/api/v1/sales/{rid}"),
+            "req" => format!("/api/v1/requests/{rid}"),
+            "gds" => {
+                let r = op.get(&format!("/api/v1/goods-shipments/{rid}"));
+                assert!(r.ok(200).to_string().contains("06:07:08.901"), "{}", r.text);
+                continue;
+            }
             _ => continue,
         };
         let r = op.get(&path);
         assert!(r.ok(200).to_string().contains(MARK), "{path}: {}", r.text);
     }
+    // Each new kind of B's has its record, and their marks are where the routes answer.
+    for kind in ["gds", "sal", "req", "ord"] {
+        assert!(b.records.iter().any(|(k, _)| k == kind), "no {kind} of B");
+    }
+    let rid = &b.records.iter().find(|(k, _)| k == "req").unwrap().1;
+    let r = op.get(&format!("/api/v1/requests/{rid}"));
+    for m in ["question", "answer", "data"] {
+        assert!(r.text.contains(&format!("{MARK} {m}")), "{m} in {}", r.text);
+    }
+    let file = op.get(&format!("/api/v1/requests/{rid}/attachments/0"));
+    assert_eq!(file.ok(200), &Value::Null, "{}", file.text);
+    assert_eq!(file.text, format!("{MARK} attachment"));
+    let sid = &b.records.iter().find(|(k, _)| k == "sal").unwrap().1;
+    let r = op.get(&format!("/api/v1/sales/{sid}"));
+    assert!(r.text.contains(&format!("{MARK} correction")), "{}", r.text);
+    let order = &b.records.iter().find(|(k, _)| k == "ord").unwrap().1;
+    let ins = b
+        .records
+        .iter()
+        .filter(|(k, _)| k == "ins")
+        .map(|(_, i)| op.get(&format!("/api/v1/inspections/{i}")))
+        .find(|r| r.text.contains(order.as_str()))
+        .expect("the inspection with B's order");
+    assert!(ins.text.contains(&format!("{MARK}-ORDER")), "{}", ins.text);
+    // B's platform sees its sample's order; the reseller its goods and sale.
+    let kplat = key(&op, &b.platform);
+    let seen = kplat.get(&format!(
+        "/api/v1/inspections/{}",
+        ins.body["id"].as_str().unwrap()
+    ));
+    assert!(seen.ok(200).to_string().contains(order.as_str()));
+    let kdist = key(&op, &b.distributor);
+    let goods = kdist.get(&format!("/api/v1/parties/{}/goods", b.distributor));
+    assert_eq!(goods.ok(200)["goods"][0]["received"], 2, "{}", goods.text);
+    kdist.get(&format!("/api/v1/sales/{sid}")).ok(200);
     let lot = &b.records[0].1;
     let r = op.get(&format!("/api/v1/lots/{lot}"));
     assert!(
@@ -665,4 +907,99 @@ fn the_markers_are_where_the_test_looks() {
         r.text
     );
     let _ = uscc;
+}
+
+/// A maker of the other tenants ships to B's reseller, which lists that desk on B's
+/// platform next to B's goods and sells it there: the maker sees whom it shipped to, never
+/// what B's reseller lists or sells, and neither do the other tenants.
+#[test]
+fn a_maker_shipping_to_bs_reseller_sees_whom_not_what_it_sells() {
+    let srv = server();
+    let op = srv.client();
+    let regulator = op.party("徐州市监局", "regulator", "11320300MB1H8H0W8", "徐州");
+    let lab_b = op.party("Lab B", "lab", "12320324MB1M9M0B9", "徐州");
+    let b = tenant_b(&op, &regulator, &lab_b);
+    let callers = others(&op);
+    let maker = callers.iter().find(|c| c.name == "manufacturer").unwrap();
+    let b_ids: Vec<&str> = b.records.iter().map(|(_, i)| i.as_str()).collect();
+    let shipped = maker.client.post(
+        "/api/v1/goods-shipments",
+        &json!({"batch": maker.batch, "from": maker.party, "to": b.distributor, "pieces": 1,
+        "shipped_at": "2026-02-08T00:00:00Z"}),
+    );
+    let gds = id(shipped.ok(201));
+    let resold = &b
+        .records
+        .iter()
+        .filter(|(k, _)| k == "lst")
+        .nth(1)
+        .unwrap()
+        .1;
+    key(&op, &b.distributor)
+        .post(
+            &format!("/api/v1/listings/{resold}/batches"),
+            &json!({"batches": [maker.batch]}),
+        )
+        .ok(200);
+    key(&op, &b.platform)
+        .post(
+            "/api/v1/sales",
+            &json!({"listing": resold, "day": "2026-02-11", "pieces": 2, "province": "江苏"}),
+        )
+        .ok(201);
+    let (me, batch) = (&maker.party, &maker.batch);
+    let paths = [
+        format!("/api/v1/trace/downstream/{me}"),
+        format!("/api/v1/trace/downstream/{me}?items=batches"),
+        format!("/api/v1/trace/downstream/{batch}?items=listings"),
+        format!("/api/v1/trace/upstream/{batch}"),
+        format!("/api/v1/parties/{me}/goods"),
+        format!("/api/v1/goods-shipments/{gds}"),
+        format!("/api/v1/batches/{batch}"),
+        format!("/api/v1/events?subject={batch}"),
+        format!("/api/v1/events?subject={gds}"),
+    ];
+    let route = Route {
+        method: "GET",
+        path: "(a shared reseller)",
+        body: None,
+        raw: None,
+    };
+    let mut leaks = Vec::new();
+    for who in &callers {
+        for p in &paths {
+            let r = who.client.get(p);
+            leaks.extend(leaks_in(&route, who, p, &r, &b_ids));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    // Whom: B's reseller, one piece. Not what: the maker's own listing only.
+    let down = maker
+        .client
+        .get(&format!("/api/v1/trace/downstream/{batch}?items=listings"));
+    let to = down.ok(200)["goods_to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["party"] == b.distributor.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("B's reseller in {}", down.text));
+    assert_eq!(to["pieces"], 1, "{}", down.text);
+    assert_eq!(down.body["listings"]["total"], 1, "{}", down.text);
+    assert!(!down.text.contains(resold.as_str()), "{}", down.text);
+    maker
+        .client
+        .get(&format!("/api/v1/listings/{resold}"))
+        .problem(404);
+    maker
+        .client
+        .get(&format!("/api/v1/sales?listing={resold}"))
+        .problem(404);
+    // …while B's reseller does sell it (so the view above could have shown it).
+    let sold = key(&op, &b.distributor).get(&format!("/api/v1/sales?listing={resold}"));
+    assert!(
+        sold.ok(200).to_string().contains(batch.as_str()),
+        "{}",
+        sold.text
+    );
 }
