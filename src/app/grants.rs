@@ -38,8 +38,13 @@ impl App {
     pub fn create_grant(&self, caller: &Caller, req: NewGrant) -> AppResult<GrantView> {
         let seller = match (&req.seller, caller.party) {
             (Some(s), _) => {
-                self.resolve_party("seller", s, &[Role::Manufacturer], "the seller")?
-                    .0
+                self.resolve_party(
+                    "seller",
+                    s,
+                    &[Role::Manufacturer, Role::Distributor],
+                    "the seller",
+                )?
+                .0
             }
             (None, Some(me)) => me,
             (None, None) => {
