@@ -438,6 +438,10 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
     assert_eq!(ins.body["verdict"], "fail");
     assert_eq!(ins.body["order"]["status"], "unconfirmed");
     assert_eq!(ins.body["order"]["price"], 1299.5);
+    // The lab named the listing it was handed a sample of; it is not told who sells it.
+    assert!(ins.body["order"].get("seller").is_none(), "{}", ins.text);
+    let seen = xuzhou.get(&format!("/api/v1/inspections/{ins_id}"));
+    assert_eq!(seen.ok(200)["order"]["seller"], s.maker.as_str());
     assert!(ins.body.get("attributed_to").is_none());
     // Unconfirmed, the statistics and the trace mark the sample so.
     let stats = xuzhou.get("/api/v1/stats/failing-items");

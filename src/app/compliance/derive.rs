@@ -113,7 +113,7 @@ impl<'w> Ctx<'w> {
                 .map(|&m| self.ids.format(self.kind_of(m), m))
                 .collect();
         }
-        self.with_order(&mut view, id, ins);
+        self.with_order(caller, &mut view, id, ins);
         view
     }
 

@@ -168,7 +168,11 @@ impl App {
                 Some(o) => {
                     let mut o = o.clone();
                     o.inspection = Id::new(id);
-                    view.order = Some(cx.order_view(id + 1, &o));
+                    let mut v = cx.order_view(id + 1, &o);
+                    if !cx.policy().can_read(caller, o.listing.raw()) {
+                        v.seller = None;
+                    }
+                    view.order = Some(v);
                     EventBody::CreatedMany {
                         records: vec![(id, Record::Inspection(ins)), (id + 1, Record::Order(o))],
                     }

@@ -37,7 +37,9 @@ pub struct OrderView {
     pub id: String,
     pub platform: String,
     pub listing: String,
-    pub seller: String,
+    /// The listing's seller, for callers who may read the listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
     pub order_no: String,
     pub ordered_at: String,
     /// Yuan.
@@ -92,7 +94,7 @@ impl<'w> Ctx<'w> {
             id: self.ids.format(NodeKind::Order, id),
             platform: self.ids.id(o.platform),
             listing: self.ids.id(o.listing),
-            seller: self.ids.id(o.seller),
+            seller: Some(self.ids.id(o.seller)),
             order_no: o.order_no.clone(),
             ordered_at: fmt_time(o.ordered_at),
             price: o.price_fen as f64 / 100.0,
@@ -131,10 +133,24 @@ impl<'w> Ctx<'w> {
         out
     }
 
-    /// Adds the order and the attribution to an inspection's view.
-    pub(crate) fn with_order(&self, view: &mut InspectionView, id: NodeId, ins: &Inspection) {
+    /// Adds the order and the attribution to an inspection's view; who sold it only for a
+    /// caller who may read the listing (a lab names the listing it was handed a sample of,
+    /// which tells it nothing about the listing).
+    pub(crate) fn with_order(
+        &self,
+        caller: &Caller,
+        view: &mut InspectionView,
+        id: NodeId,
+        ins: &Inspection,
+    ) {
         if let Some((n, o)) = self.order_of(id) {
-            view.order = Some(self.order_view(n, o));
+            let mut v = self.order_view(n, o);
+            if !self.policy().can_read(caller, o.listing.raw()) {
+                v.seller = None;
+                view.order = Some(v);
+                return;
+            }
+            view.order = Some(v);
             if o.confirmation
                 .as_ref()
                 .is_some_and(|c| c.result == ConfirmationResult::Confirmed)
