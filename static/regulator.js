@@ -756,8 +756,10 @@ async function start() {
     witnessSection(),
   );
   await loadCases();
+  // Drawn again (a language switch), the page shows the supplier chosen before.
+  const chosen = st.supplier;
   await loadSuppliers();
-  if (!st.supplier) await loadAffected();
+  if (!st.supplier || chosen) await loadAffected();
   actionsPager.reset();
   loadStats();
 }
