@@ -308,6 +308,8 @@ export function statusBadge(prefix, value) {
       open: 'info',
       investigating: 'warn',
       closed: 'plain',
+      answered: 'ok',
+      declined: 'plain',
     }[value] || (prefix === 'listing' ? 'bad' : 'plain');
   return badge(tv(prefix, value), kind);
 }
@@ -474,9 +476,9 @@ export function fmtTime(iso, withTime = true) {
   return withTime ? `${day} ${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}` : day;
 }
 
-/** Now in China time as a datetime-local value. */
-export function nowLocalCN() {
-  const c = new Date(Date.now() + CN_OFFSET_MS);
+/** Now (or `plusMs` from now) in China time as a datetime-local value. */
+export function nowLocalCN(plusMs = 0) {
+  const c = new Date(Date.now() + plusMs + CN_OFFSET_MS);
   return `${c.getUTCFullYear()}-${pad(c.getUTCMonth() + 1)}-${pad(c.getUTCDate())}T${pad(c.getUTCHours())}:${pad(c.getUTCMinutes())}`;
 }
 
@@ -492,9 +494,69 @@ export function fmtNum(n) {
   return Number(n).toLocaleString(lang() === 'en' ? 'en-US' : 'zh-CN', { maximumFractionDigits: 3 });
 }
 
+/** A province by its GB/T 2260 code (`320000` → 江苏), or `unknown` where none was given. */
+export function provinceName(code) {
+  return tv('prov', code) || String(code);
+}
+
+/** Pieces by province (`{"320000": 8, "unknown": 1}`), most first: "江苏 8 · 未注明省份 1". */
+export function provincesText(byProvince) {
+  return Object.entries(byProvince || {})
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([code, n]) => `${provinceName(code)} ${fmtNum(n)}`)
+    .join(' · ');
+}
+
 export function fmtQty(q) {
   if (!q) return '';
   return `${fmtNum(q.value)} ${tv('unit', q.unit)}`;
+}
+
+// ---- uploads ------------------------------------------------------------------------------
+
+/**
+ * Sends a file body with XMLHttpRequest (fetch cannot report upload progress): POST to
+ * `path` below /api/v1 with the key. `onProgress(sent, total)` follows the bytes going out,
+ * `onSent()` fires once they are all out (the server is then checking). Returns
+ * {promise, abort}: the promise resolves to the JSON answer and rejects with an ApiError
+ * (problem+json fields; status 0 for a network failure) or an AbortError.
+ */
+export function upload(path, body, contentType, { onProgress, onSent } = {}) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    xhr.open('POST', `/api/v1${path}`);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', contentType);
+    const key = apiKey();
+    if (key) xhr.setRequestHeader('Authorization', `Bearer ${key}`);
+    const total = body && body.size !== undefined ? body.size : 0;
+    xhr.upload.onprogress = (e) => {
+      if (onProgress) onProgress(e.loaded, e.lengthComputable ? e.total : total);
+    };
+    xhr.upload.onload = () => {
+      if (onProgress) onProgress(total, total);
+      if (onSent) onSent();
+    };
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(data);
+        return;
+      }
+      if (xhr.status === 401 && key) sessionStorage.removeItem(ME);
+      const detail = (data && (data.detail || data.title)) || xhr.statusText;
+      reject(new ApiError(xhr.status, detail, data && data.field, { retryAfter: xhr.getResponseHeader('Retry-After') }));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network error'));
+    xhr.onabort = () => reject(new DOMException('upload aborted', 'AbortError'));
+    xhr.send(body);
+  });
+  return { promise, abort: () => xhr.abort() };
 }
 
 // ---- downloads ---------------------------------------------------------------------------
@@ -582,12 +644,13 @@ export function cursorPager(load) {
 // ---- the top bar -------------------------------------------------------------------------------
 
 const NAV = {
-  operator: ['scan', 'regulator', 'platform', 'manufacturer', 'supplier'],
+  operator: ['scan', 'regulator', 'platform', 'manufacturer', 'supplier', 'distributor'],
   regulator: ['scan', 'regulator'],
   platform: ['scan', 'platform'],
   manufacturer: ['scan', 'manufacturer'],
   supplier: ['scan', 'supplier'],
   lab: ['scan', 'regulator'],
+  distributor: ['scan', 'distributor'],
 };
 
 const PATHS = {
@@ -597,6 +660,8 @@ const PATHS = {
   platform: '/platform',
   manufacturer: '/manufacturer',
   supplier: '/supplier',
+  // Served as a static file: the server routes no /distributor page of its own.
+  distributor: '/static/distributor.html',
 };
 
 export function rolePages(role) {
@@ -708,5 +773,5 @@ export function signInNeeded() {
 /** The label of a node id's kind from its prefix. */
 export function idKind(id) {
   const m = /^([a-z]+)_[a-z2-7]{26}$/.exec(id || '');
-  return m ? { pty: 'party', lot: 'lot', bat: 'batch', unt: 'unit', lst: 'listing', shp: 'shipment', ins: 'inspection', act: 'action', case: 'case', dec: 'declaration', gnt: 'grant' }[m[1]] : null;
+  return m ? { pty: 'party', lot: 'lot', bat: 'batch', unt: 'unit', lst: 'listing', shp: 'shipment', ins: 'inspection', act: 'action', case: 'case', dec: 'declaration', gnt: 'grant', gds: 'goods_shipment', sal: 'sale', req: 'request' }[m[1]] : null;
 }

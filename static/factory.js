@@ -1,11 +1,13 @@
 // Factory (`/manufacturer`, `/supplier`): register a board lot, a shipment, an intermediate
 // lot and a production batch whose inputs are picked from the lots the party holds (with
 // what is left of each); a refused mass balance is shown next to the quantity it concerns.
-// Then print the batch's QR label sheet.
+// Then print the batch's QR label sheet. A maker ships finished pieces of its batches to
+// resellers and sees those goods shipments.
 import {
   t, tv, el, $, $$, replace, api, chrome, loading, fmtNum, busy, partyInfo,
   field, clearErrors, showError, checkRequired, nowLocalCN, cnToRfc3339, download, fieldError,
 } from './app.js';
+import { shipmentsTable, goodsShipForm } from './goods.js';
 
 const main = $('main');
 const MATERIALS = ['plywood', 'particleboard', 'mdf', 'osb', 'solid_wood', 'veneer', 'edge_banding', 'adhesive', 'other'];
@@ -307,6 +309,32 @@ function batchForm() {
   return form;
 }
 
+// ---- finished goods to resellers ---------------------------------------------------------------
+
+async function loadGoodsShip() {
+  const box = $('#goods-ship-body');
+  if (!box) return;
+  replace(box, loading());
+  try {
+    const [d, g, resellers] = await Promise.all([
+      api(`/trace/downstream/${encodeURIComponent(st.party)}`, { query: { items: 'batches', limit: 500 } }),
+      api(`/parties/${encodeURIComponent(st.party)}/goods`),
+      api('/parties', { query: { role: 'distributor' } }).then((r) => r.parties || []).catch(() => []),
+    ]);
+    const held = new Map(g.goods.map((x) => [x.batch, x.available]));
+    const batches = (d.page.items || []).filter((b) => b.manufacturer === st.party).map((b) => ({
+      id: b.id, code: b.batch_code, product: b.product, available: held.has(b.id) ? held.get(b.id) : b.quantity,
+    }));
+    const codes = new Map(batches.map((b) => [b.id, b.code]));
+    replace(box,
+      goodsShipForm({ from: st.party, prefix: 'goods-ship', batches, resellers, onDone: loadGoodsShip }),
+      el('h3', null, t('goods.shipments')),
+      await shipmentsTable(g, codes));
+  } catch (e) {
+    replace(box, el('div', { class: 'notice' }, e.message_for_people ? e.message_for_people() : String(e)));
+  }
+}
+
 // ---- page --------------------------------------------------------------------------------------
 
 function section(id, titleKey, body) {
@@ -342,12 +370,14 @@ async function start() {
   }
   const sections = role === 'supplier'
     ? [section('new-lot', 'fac.new_lot', lotForm({ intermediate: false })), section('new-shipment', 'fac.new_ship', shipmentForm())]
-    : [section('new-batch', 'fac.new_batch', batchForm()), section('new-inter', 'fac.new_inter', lotForm({ intermediate: true })), section('new-shipment', 'fac.new_ship', shipmentForm())];
+    : [section('new-batch', 'fac.new_batch', batchForm()), section('new-inter', 'fac.new_inter', lotForm({ intermediate: true })), section('new-shipment', 'fac.new_ship', shipmentForm()),
+      section('goods-ship', 'goods.ship', el('div', { id: 'goods-ship-body' }))];
   replace(main,
     el('h1', null, title, party ? el('span', { class: 'muted', style: 'font-weight:400' }, ` · ${party.name}`) : null),
     el('div', { class: 'grid' },
       el('section', { class: 'card', id: 'stock', 'aria-labelledby': 'stock-h' }, el('div', { class: 'spread' }, el('h2', { id: 'stock-h' }, t('fac.stock')), el('button', { type: 'button', class: 'secondary small', onclick: () => loadStock() }, t('common.refresh'))), el('div', { id: 'stock-body' }, stockTable())),
       sections));
+  if (role === 'manufacturer') loadGoodsShip();
 }
 
 document.addEventListener('langchange', () => start());

@@ -21,6 +21,7 @@ export const KIND_COLOR = {
   unit: '#4b5563',
   units: '#4b5563',
   listing: '#6b3fa0',
+  goods_shipment: '#0e7490',
   platform: '#6b3fa0',
   count: '#0b5cad',
 };

@@ -13,6 +13,7 @@ const TASKS = {
   platform: 'task.platform',
   manufacturer: 'task.manufacturer',
   supplier: 'task.supplier',
+  distributor: 'task.distributor',
 };
 
 /**

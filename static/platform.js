@@ -1,11 +1,15 @@
 // Platform queue (`/platform`): the actions ordered on the caller's platform, with the
 // listing and the evidence (failed inspections, non-compliant mills upstream); acknowledge
-// each as done or rejected with a note. The listing's new status shows at once.
+// each as done or rejected with a note. The listing's new status shows at once. Then the
+// assistance requests (协查) addressed to the platform, answered with what the trace
+// pre-fills or declined, and the import of a sales file (CSV or NDJSON) with its progress.
 import {
   t, tv, el, $, $$, replace, api, chrome, loading, errorBox, fmtTime, statusBadge, badge, busy,
-  partyInfo, field, clearErrors, showError, fieldError, cursorPager,
+  partyInfo, field, clearErrors, showError, fieldError, cursorPager, progressBar, upload,
+  download, csvBlob, fmtNum, formError, ApiError,
   safeUrl,
 } from './app.js';
+import { requestsPanel } from './requests.js';
 
 const main = $('main');
 const PAGE = 10;
@@ -135,6 +139,93 @@ const pager = cursorPager(async (cursor) => {
   }
 });
 
+// ---- sales import ----------------------------------------------------------------------------
+
+const SALES_MAX = 16 * 1024 * 1024;
+
+function salesType(file) {
+  const ext = (file.name.split('.').pop() || '').toLowerCase();
+  if (ext === 'csv' || file.type === 'text/csv') return 'text/csv';
+  if (['ndjson', 'jsonl'].includes(ext) || ['application/x-ndjson', 'application/ndjson', 'application/jsonl'].includes(file.type)) return 'application/x-ndjson';
+  return '';
+}
+
+function fmtBytes(n) {
+  return n >= 1024 * 1024 ? `${fmtNum(Math.round((n / 1024 / 1024) * 10) / 10)} MB` : `${fmtNum(Math.ceil(n / 1024))} KB`;
+}
+
+function salesImport() {
+  const file = el('input', { type: 'file', id: 'sales-file', 'data-field': 'file', accept: '.csv,.ndjson,.jsonl,text/csv,application/x-ndjson' });
+  const send = el('button', { type: 'submit', id: 'sales-upload' }, t('sales.upload'));
+  const template = el('button', { type: 'button', class: 'secondary', id: 'sales-template' }, t('sales.template'));
+  template.addEventListener('click', () => download(csvBlob([['listing', 'day', 'pieces', 'province', 'serials']]), 'sales-template.csv'));
+  const result = el('div', { id: 'sales-result', 'aria-live': 'polite' });
+  const form = el('form', { novalidate: true, id: 'sales-form' },
+    el('p', { class: 'small' }, t('sales.intro')),
+    el('div', { class: 'form-error-slot' }),
+    field('sales.file', file, { hint: t('sales.file_hint') }),
+    el('div', { class: 'row' }, send, template),
+    result);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    replace(result);
+    const f = file.files && file.files[0];
+    if (!f) {
+      fieldError(file, t('err.required'));
+      file.focus();
+      return;
+    }
+    const type = salesType(f);
+    if (!type) {
+      fieldError(file, t('sales.type'));
+      return;
+    }
+    if (f.size > SALES_MAX) {
+      fieldError(file, t('sales.too_big'));
+      return;
+    }
+    let job = null;
+    const bar = progressBar(() => job && job.abort());
+    bar.el.id = 'sales-progress';
+    result.appendChild(bar.el);
+    const show = (done, total) => {
+      const pct = total ? Math.round((done / total) * 100) : 100;
+      bar.set(done, total, t('sales.uploading', { pct, done: fmtBytes(done), total: fmtBytes(total) }));
+    };
+    show(0, f.size);
+    await busy(send, async () => {
+      job = upload('/sales/import', f, type, {
+        onProgress: show,
+        onSent: () => {
+          const cancel = bar.el.querySelector('button');
+          if (cancel) cancel.remove();
+          const label = bar.el.querySelector('span');
+          if (label) label.textContent = t('sales.checking');
+        },
+      });
+      try {
+        const r = await job.promise;
+        bar.set(f.size, f.size, t('sales.uploading', { pct: 100, done: fmtBytes(f.size), total: fmtBytes(f.size) }));
+        result.appendChild(el('div', { class: 'success', role: 'status', id: 'sales-done' },
+          t('sales.done', { rows: fmtNum(r.rows), recorded: fmtNum(r.recorded), unchanged: fmtNum(r.unchanged) })));
+      } catch (e) {
+        if (e && e.name === 'AbortError') {
+          bar.remove();
+          result.appendChild(el('div', { class: 'notice', role: 'status' }, t('sales.cancelled')));
+          return;
+        }
+        bar.remove();
+        const detail = e instanceof ApiError && e.status >= 400 && e.status < 500 ? t('sales.refused', { detail: e.detail || e.message_for_people() }) : e.message_for_people ? e.message_for_people() : String(e);
+        formError(form, detail).id = 'sales-problem';
+      }
+    });
+  });
+  return form;
+}
+
+// ---- page --------------------------------------------------------------------------------------
+
 async function start() {
   const me = await chrome('platform', { needKey: true, roles: ['platform', 'operator'] });
   if (!me) return;
@@ -145,10 +236,20 @@ async function start() {
       $$('#queue-tabs button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.status === v)));
       pager.reset();
     } }, tv('astatus', v))));
+  const requests = me.party ? requestsPanel(['inbox'], 'inbox') : null;
   replace(main,
-    el('div', { class: 'spread' }, el('h1', null, t('plat.title'), me.party ? el('span', { class: 'muted', style: 'font-weight:400' }, ` · ${me.party.name}`) : null),
-      el('button', { type: 'button', class: 'secondary small', onclick: () => pager.reload() }, t('common.refresh'))),
-    tabs, el('div', { id: 'queue' }), pager.el);
+    el('h1', null, t('plat.title'), me.party ? el('span', { class: 'muted', style: 'font-weight:400' }, ` · ${me.party.name}`) : null),
+    el('nav', { class: 'section-nav', 'aria-label': t('plat.title') },
+      el('a', { href: '#measures' }, t('plat.measures')), el('a', { href: '#requests' }, t('req.inbox')), el('a', { href: '#sales' }, t('sales.title'))),
+    el('section', { class: 'card', id: 'measures', 'aria-labelledby': 'measures-h' },
+      el('div', { class: 'spread' }, el('h2', { id: 'measures-h' }, t('plat.measures')),
+        el('button', { type: 'button', class: 'secondary small', onclick: () => pager.reload() }, t('common.refresh'))),
+      tabs, el('div', { id: 'queue' }), pager.el),
+    el('section', { class: 'card', id: 'requests', 'aria-labelledby': 'requests-h' },
+      el('h2', { id: 'requests-h' }, t('req.inbox')),
+      requests ? requests.el : el('p', { class: 'muted' }, t('req.need_party'))),
+    el('section', { class: 'card', id: 'sales', 'aria-labelledby': 'sales-h' }, el('h2', { id: 'sales-h' }, t('sales.title')), salesImport()));
+  if (requests) requests.reload();
   await pager.reset();
 }
 

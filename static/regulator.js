@@ -1,13 +1,15 @@
 // Regulator dashboard (`/regulator`): non-compliant and suspect suppliers, their affected
-// listings per platform (counts, then a paged list), actions on selected listings or in
-// bulk, actions by status with overdue ones highlighted, the cases inbox with transfers,
-// and failing-item statistics as charts.
+// listings per platform (counts and pieces sold by province, then a paged list), actions on
+// selected listings or in bulk, actions by status with overdue ones highlighted, assistance
+// requests (协查) sent and received with their answers, the cases inbox with transfers, and
+// failing-item statistics as charts.
 import {
   t, tv, el, $, $$, replace, api, chrome, loading, errorBox, fmtTime, fmtNum, statusBadge, badge,
   download, cursorPager, progressBar, busy, partyInfo, rememberParty, field, clearErrors, showError,
-  checkRequired, formError, cnToRfc3339, ApiError,
+  checkRequired, formError, fieldError, cnToRfc3339, ApiError, nowLocalCN, provincesText,
   safeUrl,
 } from './app.js';
+import { REQUEST_KINDS, requestsPanel, cooperationTable } from './requests.js';
 import { s } from './graph.js';
 import { witnessSection } from './logstate.js';
 
@@ -25,6 +27,7 @@ const st = {
   bureaus: new Map(), // id -> name
   platforms: [],
 };
+let reqPanel = null;
 
 const nameOf = async (id) => {
   const p = await partyInfo(id);
@@ -190,6 +193,10 @@ function affectedTable(r) {
       el('td', null, l.shop),
       el('td', null, safeUrl(l.url) ? el('a', { href: safeUrl(l.url), rel: 'noopener noreferrer', target: '_blank' }, l.item_id) : l.item_id),
       el('td', { class: 'listing-status' }, statusBadge('listing', l.status)),
+      el('td', { class: 'sold', 'data-sold': String(l.pieces_sold || 0) }, l.pieces_sold
+        ? [el('strong', { class: 'sold-pieces' }, t('exp.pieces', { n: fmtNum(l.pieces_sold) })), el('div', { class: 'small muted sold-provinces' }, provincesText(l.sold_by_province))]
+        : el('span', { class: 'muted small' }, '—')),
+      el('td', null, st.me && st.me.party ? el('button', { type: 'button', class: 'secondary small ask-platform', 'data-listing': l.id, title: t('req.ask_label'), 'aria-label': `${t('req.ask_label')}: ${l.title}`, onclick: () => askAbout(l) }, t('req.ask')) : null),
     );
   });
   all.checked = boxes.length > 0 && boxes.every((b) => b.checked);
@@ -202,7 +209,7 @@ function affectedTable(r) {
     }
   });
   return el('div', { class: 'table-wrap' }, el('table', { id: 'affected-table' },
-    el('thead', null, el('tr', null, el('th', null, all), [t('f.title'), t('f.platform'), t('f.shop'), t('f.item_id'), t('common.status')].map((h) => el('th', null, h)))),
+    el('thead', null, el('tr', null, el('th', null, all), [t('f.title'), t('f.platform'), t('f.shop'), t('f.item_id'), t('common.status'), t('exp.sold'), ''].map((h) => el('th', null, h)))),
     el('tbody', null, rows)));
 }
 
@@ -233,9 +240,10 @@ async function loadAffected() {
     return;
   }
   st.platformGroups = head.by_platform;
-  const tile = (id, label, n, sellers) =>
+  const tile = (id, label, n, sold, sellers) =>
     el('button', { type: 'button', class: 'tile platform-tile', 'data-platform': id, 'aria-pressed': String(st.platform === id), onclick: () => { st.platform = id; $$('.platform-tile').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.platform === id))); affectedPager.reset(); } },
       el('div', { class: 'n' }, fmtNum(n)), el('div', { class: 'l' }, label),
+      el('div', { class: 'small sold', 'data-sold': String(sold || 0) }, t('exp.sold_tile', { n: fmtNum(sold || 0) })),
       sellers ? el('div', { class: 'small muted' }, sellers.slice(0, 3).map((x) => el('div', null, `${x.name}: ${fmtNum(x.listings)}`)), sellers.length > 3 ? `… +${sellers.length - 3}` : null) : null);
   const csvButton = el('button', { type: 'button', class: 'secondary small', id: 'affected-csv' }, t('reg.export_csv'));
   csvButton.addEventListener('click', () => busy(csvButton, async () => {
@@ -250,8 +258,9 @@ async function loadAffected() {
     sec,
     el('p', null, t('reg.affected_of', { name })),
     el('div', { class: 'tiles', id: 'platform-tiles' },
-      tile('', `${t('reg.total')}`, head.total),
-      head.by_platform.map((p) => tile(p.platform, p.name, p.listings, p.sellers))),
+      tile('', `${t('reg.total')}`, head.total, head.pieces_sold),
+      head.by_platform.map((p) => tile(p.platform, p.name, p.listings, p.pieces_sold, p.sellers))),
+    exposureTable(head),
     el('div', { class: 'spread' }, el('span', { id: 'selected-count', class: 'muted small', 'aria-live': 'polite' }, t('common.selected', { n: st.selected.size })), csvButton),
     el('div', { id: 'affected-list' }),
     affectedPager.el,
@@ -259,6 +268,39 @@ async function loadAffected() {
   );
   await affectedPager.reset();
   syncSelection();
+}
+
+/** Pieces of the affected batches sold per platform, and where they were delivered. */
+function exposureTable(head) {
+  const all = {};
+  for (const p of head.by_platform) {
+    for (const [code, n] of Object.entries(p.sold_by_province || {})) all[code] = (all[code] || 0) + n;
+  }
+  const row = (attrs, name, listings, pieces, provinces) => el('tr', attrs,
+    el('td', null, name), el('td', { class: 'num' }, fmtNum(listings)),
+    el('td', { class: 'num sold-pieces' }, fmtNum(pieces || 0)),
+    el('td', { class: 'small sold-provinces' }, provincesText(provinces) || t('exp.none')));
+  return el('details', { class: 'exposure', open: head.pieces_sold > 0 },
+    el('summary', null, el('strong', null, t('exp.title')), ' · ', el('span', { id: 'exposure-summary' }, t('exp.summary', { n: fmtNum(head.pieces_sold || 0) }))),
+    el('div', { class: 'table-wrap' }, el('table', { id: 'exposure-table' },
+      el('thead', null, el('tr', null, el('th', null, t('exp.platform')), el('th', { class: 'num' }, t('exp.listings')), el('th', { class: 'num' }, t('exp.pieces_h')), el('th', null, t('exp.provinces')))),
+      el('tbody', null,
+        head.by_platform.map((p) => row({ 'data-platform': p.platform }, p.name, p.listings, p.pieces_sold, p.sold_by_province)),
+        row({ 'data-platform': '', class: 'total' }, t('exp.total'), head.total, head.pieces_sold, all)))));
+}
+
+/** Opens the request form for a listing's platform, asking who made what it sells. */
+function askAbout(l) {
+  const det = $('#request-new');
+  if (!det) return;
+  det.open = true;
+  const to = $('#request-to');
+  if (to && [...to.options].some((o) => o.value === l.platform)) to.value = l.platform;
+  $('#request-kind').value = 'producer_tracing';
+  $('#request-subjects').value = l.id;
+  $('#request-question').value = t('req.default_question', { title: l.title });
+  det.scrollIntoView({ block: 'start' });
+  $('#request-question').focus();
 }
 
 function caseOptions(sel) {
@@ -404,6 +446,75 @@ function actionsSection() {
   return el('section', { class: 'card', id: 'actions', 'aria-labelledby': 'actions-h' },
     el('div', { class: 'spread' }, el('h2', { id: 'actions-h' }, t('reg.actions')), el('div', { class: 'row' }, st.platforms.length ? platform : null, el('label', { class: 'check', for: 'overdue-only' }, overdue, t('reg.overdue_only')))),
     tabs, el('div', { id: 'actions-list' }), actionsPager.el);
+}
+
+// ---- assistance requests ---------------------------------------------------------------------
+
+function requestForm() {
+  const mine = st.me.party ? st.me.party.id : '';
+  const to = el('select', { id: 'request-to', 'data-field': 'to' },
+    st.platforms.length ? el('optgroup', { label: t('req.to_platforms') }, st.platforms.map((p) => el('option', { value: p.id }, p.name))) : null,
+    el('optgroup', { label: t('req.to_bureaus') }, [...st.bureaus.entries()].filter(([b]) => b !== mine).map(([b, n]) => el('option', { value: b }, n))));
+  const kind = el('select', { id: 'request-kind', 'data-field': 'kind' }, REQUEST_KINDS.map((k) => el('option', { value: k }, tv('rkind', k))));
+  const subjects = el('input', { type: 'text', id: 'request-subjects', 'data-field': 'subjects', required: true, spellcheck: 'false', autocomplete: 'off', autocapitalize: 'off', placeholder: 'lst_…, pty_…' });
+  const useSelected = el('button', { type: 'button', class: 'secondary small', id: 'request-use-selected' }, t('req.use_selected'));
+  useSelected.addEventListener('click', () => {
+    const ids = [...st.selected.keys()];
+    if (ids.length) subjects.value = ids.join(', ');
+    else fieldError(subjects, t('reg.select_first'));
+  });
+  const question = el('textarea', { id: 'request-question', 'data-field': 'question', rows: 3, required: true });
+  const due = el('input', { type: 'datetime-local', id: 'request-due', 'data-field': 'due_at', required: true, value: nowLocalCN(7 * 86400000) });
+  const send = el('button', { type: 'submit', id: 'request-send' }, t('req.send'));
+  const result = el('div', { id: 'request-result', 'aria-live': 'polite' });
+  const subjectsField = field('req.subjects', subjects, { hint: t('req.subjects_hint') });
+  subjectsField.appendChild(useSelected);
+  const form = el('form', { novalidate: true, id: 'request-form' },
+    el('div', { class: 'form-error-slot' }),
+    el('div', { class: 'inline-fields' }, field('req.to', to), field('req.kind', kind), field('req.due', due, { hint: t('common.time_hint') })),
+    subjectsField,
+    field('req.question', question),
+    send, result);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    replace(result);
+    if (!checkRequired(form)) return;
+    const body = {
+      to: to.value,
+      kind: kind.value,
+      subjects: subjects.value.split(/[,\s，、]+/).map((x) => x.trim()).filter(Boolean),
+      question: question.value.trim(),
+      due_at: cnToRfc3339(due.value),
+    };
+    await busy(send, async () => {
+      try {
+        const r = await api('/requests', { method: 'POST', body });
+        replace(result, el('div', { class: 'success', role: 'status' }, t('req.sent', { id: r.id })));
+        subjects.value = '';
+        question.value = '';
+        if (reqPanel) await reqPanel.reload('outbox');
+      } catch (e) {
+        showError(form, e);
+      }
+    });
+  });
+  return el('details', { id: 'request-new', class: 'request-new' }, el('summary', null, el('strong', null, t('req.new'))), form);
+}
+
+function requestsSection() {
+  const head = el('h2', { id: 'requests-h' }, t('req.title'));
+  if (!st.me.party) {
+    reqPanel = null;
+    return el('section', { class: 'card', id: 'requests', 'aria-labelledby': 'requests-h' }, head, el('p', { class: 'muted' }, t('req.need_party')));
+  }
+  reqPanel = requestsPanel(['outbox', 'inbox'], 'req');
+  const coop = el('div', { id: 'coop-body' });
+  const coopBox = el('details', { id: 'coop', style: 'margin-top:.75rem' }, el('summary', null, t('req.coop')), coop);
+  coopBox.addEventListener('toggle', () => {
+    if (coopBox.open) cooperationTable(coop);
+  });
+  return el('section', { class: 'card', id: 'requests', 'aria-labelledby': 'requests-h' }, head, requestForm(), reqPanel.el, coopBox);
 }
 
 // ---- cases -------------------------------------------------------------------------------------
@@ -745,12 +856,13 @@ async function start() {
     el('h1', null, t('reg.title')),
     el('nav', { class: 'section-nav', 'aria-label': t('reg.title') },
       el('a', { href: '#suppliers' }, t('reg.suppliers')), el('a', { href: '#affected' }, t('reg.affected')),
-      el('a', { href: '#actions' }, t('reg.actions')), el('a', { href: '#cases' }, t('reg.cases')), el('a', { href: '#stats' }, t('reg.stats')),
+      el('a', { href: '#actions' }, t('reg.actions')), el('a', { href: '#requests' }, t('req.title')), el('a', { href: '#cases' }, t('reg.cases')), el('a', { href: '#stats' }, t('reg.stats')),
       el('a', { href: '#witnesses' }, t('log.witnesses'))),
     el('section', { class: 'card', id: 'suppliers', 'aria-labelledby': 'suppliers-h' }, el('h2', { id: 'suppliers-h' }, t('reg.suppliers')), el('div', { id: 'suppliers-body' })),
     declareForm(),
     el('section', { class: 'card', id: 'affected', 'aria-labelledby': 'affected-h' }, el('h2', { id: 'affected-h', tabindex: '-1' }, t('reg.affected')), el('div', { id: 'affected-body' })),
     actionsSection(),
+    requestsSection(),
     casesSection(),
     statsSection(),
     witnessSection(),
@@ -761,6 +873,7 @@ async function start() {
   await loadSuppliers();
   if (!st.supplier || chosen) await loadAffected();
   actionsPager.reset();
+  if (reqPanel) reqPanel.reload();
   loadStats();
 }
 

@@ -51,6 +51,8 @@ function nodeTexts(n, data) {
       return { top: t('kind.unit'), title: t('trace.units_collapsed', { n: n.count }), sub: `${n.first} … ${n.last}` };
     case 'listing':
       return { top: `${t('kind.listing')} · ${tv('listing', n.status)}`, title: n.shop || n.label, sub: n.label && n.shop ? n.label : n.item_id };
+    case 'goods_shipment':
+      return { top: t('kind.goods_shipment'), title: n.pieces !== undefined ? `${fmtNum(n.pieces)} ${tv('unit', 'piece')}` : n.label, sub: n.shipped_at ? fmtTime(n.shipped_at, false) : '' };
     default:
       return { top: n.kind, title: n.label || n.id, sub: '' };
   }
