@@ -9,6 +9,8 @@
 mod common;
 #[path = "browser/public.rs"]
 mod public;
+#[path = "browser/resale.rs"]
+mod resale;
 #[path = "browser/webdriver.rs"]
 mod webdriver;
 #[path = "browser/world.rs"]
@@ -463,6 +465,7 @@ fn main_pages_fit_a_phone_and_a_desktop() {
         ("regulator", w.key(&w.linyi)),
         ("platform", w.key(&w.ids.pinduoduo)),
         ("maker", w.key(&w.ids.suqian_maker)),
+        ("reseller", w.key(&w.ids.reseller)),
     ];
     let key = |name: &str| keys.iter().find(|k| k.0 == name).expect("key").1.clone();
     let scan = w.scan_path(&w.ids.wardrobe_unit);
@@ -500,6 +503,12 @@ fn main_pages_fit_a_phone_and_a_desktop() {
             Some(key("maker")),
             "/manufacturer".into(),
             "#stock-table",
+        ),
+        (
+            "distributor",
+            Some(key("reseller")),
+            "/static/distributor.html".into(),
+            "#listings-table",
         ),
     ];
     let out = std::env::var_os("BOARDTRAIL_SCREENSHOTS")

@@ -158,6 +158,12 @@ impl World {
             .to_string()
     }
 
+    /// An API client acting as a party, with a new key of its own.
+    pub fn client_of(&self, party: &str) -> Client {
+        let key = self.key(party);
+        self.op.with_token(Some(&key))
+    }
+
     /// The story: the Shaji lab fails the bookshelf batch on formaldehyde (which marks its
     /// mills suspect) and the Xuzhou bureau declares mill A non-compliant. Returns the
     /// inspection id.
