@@ -391,6 +391,7 @@ pub fn load(app: &App) -> AppResult<Option<DemoIds>> {
                     url: url.into(),
                     title: title.into(),
                     batches: vec![batch.into()],
+                    claims: None,
                 },
             )?
             .id)
@@ -460,6 +461,7 @@ fn enforcement(app: &App, ids: &mut DemoIds) -> AppResult<()> {
                 sampled_at: t(at),
                 results,
                 order: None,
+                plan: None,
             },
         )
     };
@@ -620,6 +622,7 @@ fn resale(app: &App, ids: &mut DemoIds) -> AppResult<()> {
                 url: "https://item.taobao.com/item.htm?id=699923456789".into(),
                 title: "北欧 五层书架 落地置物架 YP-SJ-80".into(),
                 batches: vec![],
+                claims: None,
             },
         )?
         .id;
@@ -724,6 +727,7 @@ fn resale(app: &App, ids: &mut DemoIds) -> AppResult<()> {
                     ordered_at: t("2026-04-10T21:30:00+08:00"),
                     price: 259.0,
                 }),
+                plan: None,
             },
         )?
         .id;

@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod auth;
+pub(crate) mod claim_rules;
 pub mod core;
 pub mod demo;
 pub mod digital_link;

@@ -86,6 +86,9 @@ pub struct NewListing {
     pub title: String,
     #[serde(default)]
     pub batches: Vec<String>,
+    /// What the listing claims (formaldehyde class, material, trademark).
+    #[serde(default)]
+    pub claims: Option<crate::app::sellers::flags::ClaimsIn>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

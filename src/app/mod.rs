@@ -19,6 +19,7 @@ mod reads;
 pub mod requests;
 pub mod resale;
 pub(crate) mod scan;
+pub mod sellers;
 mod supply;
 mod trace;
 mod upstream;

@@ -177,7 +177,32 @@ impl<'w> Policy<'w> {
                         .is_some_and(|i| i.kind == NodeKind::Inspection)
                         && self.can_read(caller, m.a))
             }
+            // A qualification: its party, who entered it, the platforms the party sells on,
+            // and the parties a trademark authorises.
+            NodeKind::Qualification => {
+                m.a == me
+                    || self.sells_on(m.a, me)
+                    || matches!(self.w.record(id).map(|r| &**r), Some(crate::core::domain::Record::Qualification(q))
+                        if q.entered_by == Some(Id::new(me))
+                            || matches!(&q.kind, crate::core::domain::QualificationKind::Trademark { authorised, .. } if authorised.contains(&Id::new(me))))
+            }
+            // A check: the seller checked and the platform that checked it.
+            NodeKind::Check => m.a == me || m.b == me,
+            // A listing's claims: whoever reads the listing.
+            NodeKind::Claims => self.can_read(caller, m.a),
+            // Sampling plans are the bureaus' business.
+            NodeKind::Plan | NodeKind::PlanSample => false,
         }
+    }
+
+    /// Does `seller` have a listing on `platform`?
+    pub(crate) fn sells_on(&self, seller: NodeId, platform: NodeId) -> bool {
+        self.party_role(platform) == Some(Role::Platform)
+            && self
+                .w
+                .listings_of(seller)
+                .iter()
+                .any(|&l| self.w.meta(l).is_some_and(|x| x.a == platform))
     }
 
     /// Did `party` receive pieces of `batch` by a goods shipment?

@@ -164,7 +164,7 @@ pub struct RequestStat {
 }
 
 impl<'w> Ctx<'w> {
-    fn party_ref_of(&self, id: NodeId) -> PartyRef {
+    pub(crate) fn party_ref_of(&self, id: NodeId) -> PartyRef {
         let mut names = crate::app::upstream::Names::default();
         self.party_ref(id, &mut names).unwrap_or(PartyRef {
             id: self.ids.format(NodeKind::Party, id).into(),

@@ -336,6 +336,10 @@ impl App {
             ));
         }
         let batches = self.check_batches(caller, platform, seller, &req.batches)?;
+        let claims = match &req.claims {
+            Some(c) => Some(crate::app::sellers::flags::claims_record(Id::new(0), c, 0)?),
+            None => None,
+        };
         self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
             let key = NaturalKey::ListingItem {
@@ -360,14 +364,22 @@ impl App {
                 created_at: now,
             };
             let view = ListingView::new(cx.ids, id, &listing);
-            Ok((
-                EventBody::Created {
+            let body = match &claims {
+                None => EventBody::Created {
                     id,
                     record: Record::Listing(listing),
                 },
-                Some(platform),
-                view,
-            ))
+                // The listing and its claims in one event.
+                Some(c) => {
+                    let mut c = c.clone();
+                    c.listing = Id::new(id);
+                    c.created_at = now;
+                    EventBody::CreatedMany {
+                        records: vec![(id, Record::Listing(listing)), (id + 1, Record::Claims(c))],
+                    }
+                }
+            };
+            Ok((body, Some(platform), view))
         })
         .map(|v| self.with_qr_ref(v))
     }

@@ -151,6 +151,11 @@ impl<'w> Ctx<'w> {
                 },
             },
             Record::Shipment(_)
+            | Record::Qualification(_)
+            | Record::Check(_)
+            | Record::Claims(_)
+            | Record::Plan(_)
+            | Record::PlanSample(_)
             | Record::Sale(_)
             | Record::Request(_)
             | Record::Order(_)

@@ -9,7 +9,7 @@
 use crate::core::codec::{self, CodecError};
 use crate::core::domain::{
     Action, ActionStatus, ApiKey, AssistanceRequest, Batch, Case, CaseEntry, Confirmation, Grant,
-    Id, Listing, NodeId, NodeKind, Party, Record, Reply, Sale, SampleOrder,
+    Id, Listing, NodeId, NodeKind, Party, Qualification, Record, Reply, Review, Sale, SampleOrder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,11 @@ pub enum EventBody {
         order: Id<SampleOrder>,
         confirmation: Confirmation,
     },
+    /// A regulator confirmed or rejected a party's qualification.
+    QualificationReviewed {
+        qualification: Id<Qualification>,
+        review: Review,
+    },
 }
 
 impl EventBody {
@@ -100,6 +105,9 @@ impl EventBody {
                 vec![(NodeKind::Request, request.raw())]
             }
             EventBody::OrderConfirmed { order, .. } => vec![(NodeKind::Order, order.raw())],
+            EventBody::QualificationReviewed { qualification, .. } => {
+                vec![(NodeKind::Qualification, qualification.raw())]
+            }
         }
     }
 
@@ -122,10 +130,17 @@ impl EventBody {
                 Record::Sale(_) => "sale_reported",
                 Record::Request(_) => "request_sent",
                 Record::Order(_) => "sample_order_recorded",
+                Record::Qualification(_) => "qualification_entered",
+                Record::Check(_) => "seller_checked",
+                Record::Claims(_) => "claims_made",
+                Record::Plan(_) => "plan_drafted",
+                Record::PlanSample(_) => "plan_sample_recorded",
             },
             EventBody::CreatedMany { records } => match records.last() {
                 Some((_, Record::Complaint(_))) => "complaint_filed",
-                Some((_, Record::Order(_))) => "inspection_recorded",
+                Some((_, Record::Order(_) | Record::PlanSample(_))) => "inspection_recorded",
+                Some((_, Record::Claims(_))) => "listing_created",
+                Some((_, Record::Qualification(_))) => "seller_checked",
                 Some((_, Record::Sale(_))) => "sales_reported",
                 _ => "actions_issued",
             },
@@ -137,6 +152,7 @@ impl EventBody {
             EventBody::SaleCorrected { .. } => "sale_corrected",
             EventBody::RequestReplied { .. } => "request_replied",
             EventBody::OrderConfirmed { .. } => "sample_order_confirmed",
+            EventBody::QualificationReviewed { .. } => "qualification_reviewed",
         }
     }
 }

@@ -52,6 +52,10 @@ fn indexed(kind: NodeKind) -> bool {
             | NodeKind::GoodsShipment
             | NodeKind::Request
             | NodeKind::Order
+            | NodeKind::Qualification
+            | NodeKind::Check
+            | NodeKind::Plan
+            | NodeKind::PlanSample
     )
 }
 
@@ -419,6 +423,80 @@ impl Graph {
                 );
                 self.attach(o.inspection.raw(), id);
                 self.attach(o.listing.raw(), id);
+            }
+            Record::Qualification(q) => {
+                let kind = match q.kind {
+                    crate::core::domain::QualificationKind::Licence { .. } => 0,
+                    crate::core::domain::QualificationKind::Trademark { .. } => 1,
+                    crate::core::domain::QualificationKind::Certificate { .. } => 2,
+                };
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Qualification,
+                        flag: q.review.as_ref().map_or(0, |r| 1 + r.result as u8),
+                        a: q.party.raw(),
+                        b: kind,
+                    },
+                );
+                self.attach(q.party.raw(), id);
+                // A trademark's authorised users see it among their qualifications.
+                if let crate::core::domain::QualificationKind::Trademark { authorised, .. } =
+                    &q.kind
+                {
+                    for p in authorised {
+                        if *p != q.party {
+                            self.attach(p.raw(), id);
+                        }
+                    }
+                }
+            }
+            Record::Check(c) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Check,
+                        flag: c.result as u8,
+                        a: c.seller.raw(),
+                        b: c.platform.raw(),
+                    },
+                );
+                self.attach(c.seller.raw(), id);
+                self.attach(c.platform.raw(), id);
+            }
+            Record::Claims(c) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::Claims,
+                        flag: 0,
+                        a: c.listing.raw(),
+                        b: 0,
+                    },
+                );
+                self.attach(c.listing.raw(), id);
+            }
+            Record::Plan(p) => self.set(
+                id,
+                NodeMeta {
+                    kind: NodeKind::Plan,
+                    flag: 0,
+                    a: p.created_by.map_or(u32::MAX, |b| b.raw()),
+                    b: 0,
+                },
+            ),
+            Record::PlanSample(p) => {
+                self.set(
+                    id,
+                    NodeMeta {
+                        kind: NodeKind::PlanSample,
+                        flag: 0,
+                        a: p.plan.raw(),
+                        b: p.inspection.raw(),
+                    },
+                );
+                self.attach(p.plan.raw(), id);
+                self.attach(p.inspection.raw(), id);
             }
             Record::Listing(l) => {
                 self.set(

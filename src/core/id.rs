@@ -8,7 +8,8 @@
 
 use crate::core::domain::{
     Action, ApiKey, AssistanceRequest, Batch, Case, Declaration, GoodsShipment, Grant, Inspection,
-    Listing, Lot, NodeId, NodeKind, Party, Sale, SampleOrder, Shipment,
+    Listing, ListingClaims, Lot, NodeId, NodeKind, Party, PlanSample, Qualification, Sale,
+    SampleOrder, SamplingPlan, SellerCheck, Shipment,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::marker::PhantomData;
@@ -44,6 +45,11 @@ kinds!(
     Sale => Sale,
     AssistanceRequest => Request,
     SampleOrder => Order,
+    Qualification => Qualification,
+    SellerCheck => Check,
+    ListingClaims => Claims,
+    SamplingPlan => Plan,
+    PlanSample => PlanSample,
 );
 
 /// The dense id of a record of kind `K`. One kind is not another:

@@ -147,7 +147,13 @@ impl World {
             }
             Record::Sale(x) => self.count_sold(x, true),
             Record::Listing(l) => self.listings_of.entry(l.seller.raw()).or_default().push(id),
-            Record::Request(_) | Record::Order(_) => {}
+            Record::Request(_)
+            | Record::Order(_)
+            | Record::Qualification(_)
+            | Record::Check(_)
+            | Record::Claims(_)
+            | Record::Plan(_)
+            | Record::PlanSample(_) => {}
             Record::Party(_)
             | Record::Lot(_)
             | Record::Batch(_)
@@ -211,7 +217,9 @@ impl World {
                     }
                 }
             }
-            EventBody::RequestReplied { .. } | EventBody::OrderConfirmed { .. } => {
+            EventBody::RequestReplied { .. }
+            | EventBody::OrderConfirmed { .. }
+            | EventBody::QualificationReviewed { .. } => {
                 for (id, r) in puts {
                     match r {
                         Record::Request(q) => self.graph.set_flag(*id, q.state() as u8),
@@ -219,6 +227,9 @@ impl World {
                             *id,
                             o.confirmation.as_ref().map_or(0, |c| 1 + c.result as u8),
                         ),
+                        Record::Qualification(q) => self
+                            .graph
+                            .set_flag(*id, q.review.as_ref().map_or(0, |r| 1 + r.result as u8)),
                         _ => {}
                     }
                 }

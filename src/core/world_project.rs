@@ -131,5 +131,18 @@ pub(super) fn project(
                 keys: vec![],
             })
         }
+        EventBody::QualificationReviewed {
+            qualification,
+            review,
+        } => {
+            let Some(Record::Qualification(mut q)) = current(qualification.raw()) else {
+                return Err(WorldError::Missing(qualification.raw()));
+            };
+            q.review = Some(review.clone());
+            Ok(Projection {
+                puts: vec![(qualification.raw(), Record::Qualification(q))],
+                keys: vec![],
+            })
+        }
     }
 }

@@ -414,6 +414,22 @@ macro_rules! write_id_route {
     };
 }
 
+macro_rules! write_id_created {
+    ($name:ident, $body:ty, $method:ident) => {
+        pub(super) async fn $name(
+            s: web::Data<State>,
+            c: Caller,
+            id: web::Path<String>,
+            body: web::Json<$body>,
+        ) -> Result<HttpResponse, AppError> {
+            let app = s.app.clone();
+            blocking(move || app.$method(&c, &id, body.into_inner()))
+                .await
+                .map(|v| created(&s, &v))
+        }
+    };
+}
+
 macro_rules! query_route {
     ($name:ident, $query:ty, $method:ident) => {
         pub(super) async fn $name(
@@ -438,6 +454,7 @@ mod requests;
 mod resale;
 mod scan;
 mod scan_page;
+mod sellers;
 pub mod static_files;
 mod supply;
 mod tlog;
@@ -448,6 +465,7 @@ use extract::json_error;
 use requests::*;
 use resale::*;
 use scan::*;
+use sellers::*;
 use supply::*;
 
 /// Public routes: the scan page, the Digital Link resolver and the consumer's complaint pages.
@@ -570,6 +588,32 @@ pub fn api_v1() -> impl HttpServiceFactory {
             "/inspections/{id}/confirmation",
             web::post().to(confirm_order),
         )
+        .route("/parties/{id}/licences", web::post().to(add_licence))
+        .route("/parties/{id}/trademarks", web::post().to(add_trademark))
+        .route(
+            "/parties/{id}/certificates",
+            web::post().to(add_certificate),
+        )
+        .route("/parties/{id}/checks", web::post().to(record_check))
+        .route(
+            "/parties/{id}/qualifications",
+            web::get().to(qualifications),
+        )
+        .route("/parties/{id}/quality", web::get().to(quality))
+        .route("/qualifications/{id}", web::get().to(get_qualification))
+        .route(
+            "/qualifications/{id}/review",
+            web::post().to(review_qualification),
+        )
+        .route("/listings/{id}/claims", web::post().to(set_claims))
+        .route("/listings/{id}/claims", web::get().to(get_claims))
+        .route("/flags", web::get().to(flags))
+        .route("/review", web::get().to(review))
+        .route("/checks/queue", web::get().to(check_queue))
+        .route("/plans", web::post().to(create_plan))
+        .route("/plans", web::get().to(list_plans))
+        .route("/plans/{id}", web::get().to(get_plan))
+        .route("/plans/{id}/candidates", web::get().to(plan_candidates))
         .route("/comparison", web::get().to(compare_sellers))
         .route("/sellers/{id}/comparison", web::get().to(compare_seller))
         .route("/stats/failing-items", web::get().to(failing_items))

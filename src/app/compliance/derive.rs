@@ -114,6 +114,18 @@ impl<'w> Ctx<'w> {
                 .collect();
         }
         self.with_order(caller, &mut view, id, ins);
+        if caller.sees_all() {
+            view.plan =
+                self.w
+                    .attached(id)
+                    .iter()
+                    .find_map(|&n| match self.w.record(n).map(|r| &**r) {
+                        Some(Record::PlanSample(s)) if s.inspection.raw() == id => {
+                            Some(self.ids.id(s.plan))
+                        }
+                        _ => None,
+                    });
+        }
         view
     }
 

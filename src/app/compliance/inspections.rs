@@ -135,6 +135,15 @@ impl App {
             Some(o) => Some(self.check_order(o, req.sampled_at.timestamp_millis())?),
             None => None,
         };
+        // A plan is the bureaus' business: a lab names one it was told of; anything else is
+        // answered like an unknown id.
+        let plan = match &req.plan {
+            Some(p) => Some(
+                self.existing(p, NodeKind::Plan)
+                    .ok_or_else(|| crate::app::unknown_id(Some("plan"), "plan", p))?,
+            ),
+            None => None,
+        };
         let view = self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
             let sampled_at = Self::time("sampled_at", &req.sampled_at, now)?;
@@ -160,23 +169,28 @@ impl App {
                 created_at: now,
             };
             let mut view = cx.inspection_view(caller, id, &ins);
-            let body = match &order {
-                None => EventBody::Created {
-                    id,
-                    record: Record::Inspection(ins),
-                },
-                Some(o) => {
-                    let mut o = o.clone();
-                    o.inspection = Id::new(id);
-                    let mut v = cx.order_view(id + 1, &o);
-                    if !cx.policy().can_read(caller, o.listing.raw()) {
-                        v.seller = None;
-                    }
-                    view.order = Some(v);
-                    EventBody::CreatedMany {
-                        records: vec![(id, Record::Inspection(ins)), (id + 1, Record::Order(o))],
-                    }
+            let mut records = vec![(id, Record::Inspection(ins))];
+            if let Some(o) = &order {
+                let mut o = o.clone();
+                o.inspection = Id::new(id);
+                let mut v = cx.order_view(id + 1, &o);
+                if !cx.policy().can_read(caller, o.listing.raw()) {
+                    v.seller = None;
                 }
+                view.order = Some(v);
+                records.push((id + 1, Record::Order(o)));
+            }
+            if let Some(p) = plan {
+                let n = id + records.len() as NodeId;
+                let s = cx.plan_sample(p, sampled_by, sampled_at, id)?;
+                view.plan = Some(cx.ids.id(s.plan));
+                records.push((n, Record::PlanSample(s)));
+            }
+            let body = if records.len() == 1 {
+                let (id, record) = records.remove(0);
+                EventBody::Created { id, record }
+            } else {
+                EventBody::CreatedMany { records }
             };
             Ok((body, Some(lab), view))
         })?;

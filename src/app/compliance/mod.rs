@@ -61,6 +61,9 @@ pub struct NewInspection {
     /// The online order the sample was bought with, if it was bought online.
     #[serde(default)]
     pub order: Option<crate::app::compliance::orders::OrderIn>,
+    /// The sampling plan it is taken under (its sampler must own the plan).
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -241,6 +244,9 @@ pub struct InspectionView {
     /// Who the verdict is attributed to: the seller and producers of a confirmed order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributed_to: Option<orders::Attribution>,
+    /// The sampling plan it was taken under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 impl InspectionView {
@@ -283,6 +289,7 @@ impl InspectionView {
             created_at: fmt_time(i.created_at),
             order: None,
             attributed_to: None,
+            plan: None,
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod complaint;
 mod compliance;
+mod qualification;
 mod request;
 mod resale;
 pub use crate::core::codes::*;
@@ -14,6 +15,7 @@ pub use crate::core::id::{Id, Kind, Unit};
 pub use crate::core::quantity::*;
 pub use complaint::*;
 pub use compliance::*;
+pub use qualification::*;
 pub use request::*;
 pub use resale::*;
 
@@ -49,10 +51,20 @@ pub enum NodeKind {
     Request = 15,
     /// The online order of an inspected sample, confirmed or disputed by its platform.
     Order = 16,
+    /// A licence, trademark registration or quality certificate of a party.
+    Qualification = 17,
+    /// A platform's entry check or re-check of a seller.
+    Check = 18,
+    /// What a listing claims (formaldehyde class, material, trademark).
+    Claims = 19,
+    /// A bureau's (joint) sampling plan.
+    Plan = 20,
+    /// An inspection taken under a plan.
+    PlanSample = 21,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 17] = [
+    pub const ALL: [NodeKind; 22] = [
         NodeKind::Party,
         NodeKind::Lot,
         NodeKind::Shipment,
@@ -70,6 +82,11 @@ impl NodeKind {
         NodeKind::Sale,
         NodeKind::Request,
         NodeKind::Order,
+        NodeKind::Qualification,
+        NodeKind::Check,
+        NodeKind::Claims,
+        NodeKind::Plan,
+        NodeKind::PlanSample,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -91,6 +108,11 @@ impl NodeKind {
             NodeKind::Sale => "sal",
             NodeKind::Request => "req",
             NodeKind::Order => "ord",
+            NodeKind::Qualification => "qlf",
+            NodeKind::Check => "chk",
+            NodeKind::Claims => "clm",
+            NodeKind::Plan => "pln",
+            NodeKind::PlanSample => "pls",
         }
     }
 
@@ -113,6 +135,11 @@ impl NodeKind {
             NodeKind::Sale => "sale",
             NodeKind::Request => "request",
             NodeKind::Order => "order",
+            NodeKind::Qualification => "qualification",
+            NodeKind::Check => "check",
+            NodeKind::Claims => "claims",
+            NodeKind::Plan => "plan",
+            NodeKind::PlanSample => "plan sample",
         }
     }
 
@@ -342,6 +369,11 @@ pub enum Record {
     Sale(Sale),
     Request(AssistanceRequest),
     Order(SampleOrder),
+    Qualification(Qualification),
+    Check(SellerCheck),
+    Claims(ListingClaims),
+    Plan(SamplingPlan),
+    PlanSample(PlanSample),
 }
 
 impl Record {
@@ -363,6 +395,11 @@ impl Record {
             Record::Sale(_) => NodeKind::Sale,
             Record::Request(_) => NodeKind::Request,
             Record::Order(_) => NodeKind::Order,
+            Record::Qualification(_) => NodeKind::Qualification,
+            Record::Check(_) => NodeKind::Check,
+            Record::Claims(_) => NodeKind::Claims,
+            Record::Plan(_) => NodeKind::Plan,
+            Record::PlanSample(_) => NodeKind::PlanSample,
         }
     }
 }
@@ -510,7 +547,12 @@ pub fn natural_keys(record: &Record) -> Vec<NaturalKey> {
         | Record::Grant(_)
         | Record::GoodsShipment(_)
         | Record::Request(_)
-        | Record::Order(_) => vec![],
+        | Record::Order(_)
+        | Record::Qualification(_)
+        | Record::Check(_)
+        | Record::Claims(_)
+        | Record::Plan(_)
+        | Record::PlanSample(_) => vec![],
     }
 }
 

@@ -1,0 +1,657 @@
+//! Seller qualification and platform checks (经营者资质、准入查验、证照复核): licences,
+//! trademark registrations and quality certificates entered by a party or its platform and
+//! reviewed by a regulator; a platform's entry checks and re-checks of its sellers; the
+//! flags they raise with the claims review (`flags`); each seller's quality record
+//! (`quality`); the bureaus' joint sampling plans (`plans`); the Hangzhou bureau's review
+//! per platform and a platform's check queue (`review`).
+
+pub mod flags;
+pub mod plans;
+pub mod quality;
+pub mod review;
+
+use super::resale::{fmt_day, parse_day};
+use super::*;
+use crate::core::domain::{
+    CheckKind, CheckResult, Qualification, QualificationKind, Review, ReviewResult, SellerCheck,
+};
+use serde::{Deserialize, Serialize};
+
+/// Most parties a trademark authorises (a collective mark's members).
+pub const MAX_AUTHORISED: usize = 5000;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewLicence {
+    pub uscc: String,
+    pub name: String,
+    pub scope: String,
+    /// `YYYY-MM-DD`.
+    pub valid_from: String,
+    pub valid_to: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTrademark {
+    pub reg_no: String,
+    pub mark: String,
+    pub class: u8,
+    pub valid_to: String,
+    #[serde(default)]
+    pub authorised: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCertificate {
+    pub kind: String,
+    pub number: String,
+    pub body: String,
+    pub valid_to: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCheck {
+    pub kind: CheckKind,
+    pub result: CheckResult,
+    pub checked_at: DateTime<FixedOffset>,
+    /// `YYYY-MM-DD`: when the next re-check is due.
+    pub next_due: String,
+    pub note: String,
+    /// The licence as the platform saw it in this check (recorded as the seller's licence,
+    /// entered by the platform).
+    #[serde(default)]
+    pub licence: Option<NewLicence>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewReview {
+    pub result: ReviewResult,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReviewView {
+    pub result: &'static str,
+    pub note: String,
+    pub by: Option<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QualificationView {
+    pub id: String,
+    pub party: String,
+    /// `licence`, `trademark` or `certificate`.
+    pub kind: &'static str,
+    #[serde(flatten)]
+    pub fields: QualificationFields,
+    /// `valid` or `expired` (today, China time).
+    pub state: &'static str,
+    /// `unreviewed`, `confirmed` or `rejected`.
+    pub review_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewView>,
+    pub entered_by: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum QualificationFields {
+    Licence {
+        uscc: String,
+        name: String,
+        scope: String,
+        valid_from: String,
+        valid_to: String,
+    },
+    Trademark {
+        reg_no: String,
+        mark: String,
+        class: u8,
+        valid_to: String,
+        authorised: Vec<String>,
+    },
+    Certificate {
+        certificate: String,
+        number: String,
+        body: String,
+        valid_to: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CheckView {
+    pub id: String,
+    pub seller: String,
+    pub platform: String,
+    pub kind: &'static str,
+    pub result: &'static str,
+    pub checked_at: String,
+    pub next_due: String,
+    pub note: String,
+    pub created_at: String,
+    /// The licence recorded with this check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licence: Option<QualificationView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QualificationsView {
+    pub party: PartyRef,
+    /// The current licence (the newest not rejected), and its state.
+    pub licence: Option<QualificationView>,
+    /// `valid`, `expired` or `missing`.
+    pub licence_state: &'static str,
+    /// Marks it holds, and marks it is authorised to use (a collective mark's members).
+    pub trademarks: Vec<QualificationView>,
+    pub certificates: Vec<QualificationView>,
+    /// The latest check by each platform.
+    pub checks: Vec<CheckView>,
+    /// Every qualification entered, newest first.
+    pub history: Vec<QualificationView>,
+}
+
+/// Today in China time, as days since 1970-01-01.
+pub(crate) fn today(now_ms: i64) -> i32 {
+    ((now_ms + 8 * 3600 * 1000).div_euclid(86_400_000)) as i32
+}
+
+impl<'w> Ctx<'w> {
+    pub(crate) fn qualification_view(
+        &self,
+        id: NodeId,
+        q: &Qualification,
+        today: i32,
+    ) -> QualificationView {
+        let fields = match &q.kind {
+            QualificationKind::Licence {
+                uscc,
+                name,
+                scope,
+                valid_from,
+                valid_to,
+            } => QualificationFields::Licence {
+                uscc: uscc.to_string(),
+                name: name.clone(),
+                scope: scope.clone(),
+                valid_from: fmt_day(*valid_from),
+                valid_to: fmt_day(*valid_to),
+            },
+            QualificationKind::Trademark {
+                reg_no,
+                mark,
+                class,
+                valid_to,
+                authorised,
+            } => QualificationFields::Trademark {
+                reg_no: reg_no.clone(),
+                mark: mark.clone(),
+                class: *class,
+                valid_to: fmt_day(*valid_to),
+                authorised: authorised.iter().map(|p| self.ids.id(*p)).collect(),
+            },
+            QualificationKind::Certificate {
+                kind,
+                number,
+                body,
+                valid_to,
+            } => QualificationFields::Certificate {
+                certificate: kind.clone(),
+                number: number.clone(),
+                body: body.clone(),
+                valid_to: fmt_day(*valid_to),
+            },
+        };
+        QualificationView {
+            id: self.ids.format(NodeKind::Qualification, id),
+            party: self.ids.id(q.party),
+            kind: q.kind.name(),
+            fields,
+            state: if q.kind.valid_to() < today {
+                "expired"
+            } else {
+                "valid"
+            },
+            review_state: q
+                .review
+                .as_ref()
+                .map_or("unreviewed", |r| r.result.as_str()),
+            review: q.review.as_ref().map(|r| ReviewView {
+                result: r.result.as_str(),
+                note: r.note.clone(),
+                by: r.by.map(|b| self.ids.id(b)),
+                at: fmt_time(r.at),
+            }),
+            entered_by: q.entered_by.map(|p| self.ids.id(p)),
+            created_at: fmt_time(q.created_at),
+        }
+    }
+
+    pub(crate) fn check_view(&self, id: NodeId, c: &SellerCheck) -> CheckView {
+        CheckView {
+            id: self.ids.format(NodeKind::Check, id),
+            seller: self.ids.id(c.seller),
+            platform: self.ids.id(c.platform),
+            kind: c.kind.as_str(),
+            result: c.result.as_str(),
+            checked_at: fmt_time(c.checked_at),
+            next_due: fmt_day(c.next_due),
+            note: c.note.clone(),
+            created_at: fmt_time(c.created_at),
+            licence: None,
+        }
+    }
+
+    /// A party's qualifications (held, or a trademark it is authorised to use), oldest
+    /// first.
+    pub(crate) fn qualifications_of(&self, party: NodeId) -> Vec<(NodeId, &'w Qualification)> {
+        self.w
+            .attached(party)
+            .iter()
+            .filter_map(|&n| match self.w.record(n).map(|r| &**r) {
+                Some(Record::Qualification(q)) => Some((n, q)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The current licence of a party: the newest not rejected.
+    pub(crate) fn licence_of(&self, party: NodeId) -> Option<(NodeId, &'w Qualification)> {
+        self.qualifications_of(party)
+            .into_iter()
+            .rev()
+            .find(|(_, q)| {
+                q.party.raw() == party
+                    && matches!(q.kind, QualificationKind::Licence { .. })
+                    && !q
+                        .review
+                        .as_ref()
+                        .is_some_and(|r| r.result == ReviewResult::Rejected)
+            })
+    }
+
+    /// The checks of a seller by one platform, oldest first.
+    pub(crate) fn checks_of(
+        &self,
+        seller: NodeId,
+        platform: NodeId,
+    ) -> Vec<(NodeId, &'w SellerCheck)> {
+        self.w
+            .attached(seller)
+            .iter()
+            .filter_map(|&n| match self.w.record(n).map(|r| &**r) {
+                Some(Record::Check(c))
+                    if c.seller.raw() == seller && c.platform.raw() == platform =>
+                {
+                    Some((n, c))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The platforms a seller has listings on.
+    pub(crate) fn platforms_of(&self, seller: NodeId) -> Vec<NodeId> {
+        let mut out: Vec<NodeId> = self
+            .w
+            .listings_of(seller)
+            .iter()
+            .filter_map(|&l| self.w.meta(l).map(|m| m.a))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// Checks a licence body; its USCC must be the party's.
+fn licence_kind(party: &Party, l: &NewLicence) -> AppResult<QualificationKind> {
+    let uscc = Uscc::parse(&l.uscc).map_err(|e| AppError::rule("uscc", e))?;
+    if uscc != party.uscc {
+        return Err(AppError::rule(
+            "uscc",
+            format!(
+                "the licence's USCC {uscc} is not the party's ({}); a licence is registered to its holder",
+                party.uscc
+            ),
+        ));
+    }
+    let valid_from = parse_day(&l.valid_from).map_err(|e| rename(e, "valid_from"))?;
+    let valid_to = parse_day(&l.valid_to).map_err(|e| rename(e, "valid_to"))?;
+    if valid_to < valid_from {
+        return Err(AppError::rule(
+            "valid_to",
+            format!(
+                "valid_to {} is before valid_from {}",
+                l.valid_to, l.valid_from
+            ),
+        ));
+    }
+    Ok(QualificationKind::Licence {
+        uscc,
+        name: clean_text("name", &l.name, 200).map_err(|e| AppError::rule("name", e))?,
+        scope: clean_text("scope", &l.scope, 2000).map_err(|e| AppError::rule("scope", e))?,
+        valid_from,
+        valid_to,
+    })
+}
+
+/// A day error on another field.
+fn rename(e: AppError, field: &str) -> AppError {
+    match e {
+        AppError::BadRequest { detail, .. } => {
+            AppError::bad(field, detail.replacen("day", field, 1))
+        }
+        e => e,
+    }
+}
+
+impl App {
+    /// Who enters a party's qualifications: the party itself, a platform it sells on (or
+    /// that has checked it), a regulator, or the operator.
+    fn check_enter(&self, caller: &Caller, party: NodeId) -> AppResult<()> {
+        let ok = caller.operator
+            || caller.party == Some(party)
+            || caller.role == Some(Role::Regulator)
+            || (caller.role == Some(Role::Platform)
+                && caller.party.is_some_and(|p| {
+                    self.read_ctx(|cx| {
+                        cx.policy().sells_on(party, p) || !cx.checks_of(party, p).is_empty()
+                    })
+                }));
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "a party's qualifications are entered by the party, a platform it sells on, or a regulator".into(),
+            ))
+        }
+    }
+
+    fn enter_qualification(
+        &self,
+        caller: &Caller,
+        party_id: &str,
+        kind: impl Fn(&Party, &Ctx<'_>) -> AppResult<QualificationKind>,
+    ) -> AppResult<QualificationView> {
+        let party = self.visible(caller, party_id, NodeKind::Party)?;
+        self.check_enter(caller, party)?;
+        let p = self.party(party)?;
+        self.write(caller, |cx| {
+            let q = Qualification {
+                party: Id::new(party),
+                kind: kind(&p, cx)?,
+                entered_by: caller.party.map(Id::new),
+                created_at: cx.now,
+                review: None,
+            };
+            let view = cx.qualification_view(cx.id, &q, today(cx.now));
+            Ok((
+                EventBody::Created {
+                    id: cx.id,
+                    record: Record::Qualification(q),
+                },
+                Some(party),
+                view,
+            ))
+        })
+    }
+
+    pub fn add_licence(
+        &self,
+        caller: &Caller,
+        party: &str,
+        req: NewLicence,
+    ) -> AppResult<QualificationView> {
+        self.enter_qualification(caller, party, |p, _| licence_kind(p, &req))
+    }
+
+    pub fn add_trademark(
+        &self,
+        caller: &Caller,
+        party: &str,
+        req: NewTrademark,
+    ) -> AppResult<QualificationView> {
+        let reg_no =
+            clean_text("reg_no", &req.reg_no, 50).map_err(|e| AppError::rule("reg_no", e))?;
+        let mark = clean_text("mark", &req.mark, 100).map_err(|e| AppError::rule("mark", e))?;
+        if !(1..=45).contains(&req.class) {
+            return Err(AppError::rule(
+                "class",
+                format!("class is a Nice class, 1 to 45 (got {})", req.class),
+            ));
+        }
+        let valid_to = parse_day(&req.valid_to).map_err(|e| rename(e, "valid_to"))?;
+        if req.authorised.len() > MAX_AUTHORISED {
+            return Err(AppError::rule(
+                "authorised",
+                format!("at most {MAX_AUTHORISED} authorised parties"),
+            ));
+        }
+        let mut authorised = Vec::with_capacity(req.authorised.len());
+        for (i, a) in req.authorised.iter().enumerate() {
+            // The party directory is public: naming a party reveals nothing.
+            let id = self
+                .existing(a, NodeKind::Party)
+                .ok_or_else(|| unknown_id(Some(&format!("authorised[{i}]")), "party", a))?;
+            if !authorised.contains(&Id::new(id)) {
+                authorised.push(Id::new(id));
+            }
+        }
+        self.enter_qualification(caller, party, |_, _| {
+            Ok(QualificationKind::Trademark {
+                reg_no: reg_no.clone(),
+                mark: mark.clone(),
+                class: req.class,
+                valid_to,
+                authorised: authorised.clone(),
+            })
+        })
+    }
+
+    pub fn add_certificate(
+        &self,
+        caller: &Caller,
+        party: &str,
+        req: NewCertificate,
+    ) -> AppResult<QualificationView> {
+        let kind = clean_text("kind", &req.kind, 100).map_err(|e| AppError::rule("kind", e))?;
+        let number =
+            clean_text("number", &req.number, 100).map_err(|e| AppError::rule("number", e))?;
+        let body = clean_text("body", &req.body, 200).map_err(|e| AppError::rule("body", e))?;
+        let valid_to = parse_day(&req.valid_to).map_err(|e| rename(e, "valid_to"))?;
+        self.enter_qualification(caller, party, |_, _| {
+            Ok(QualificationKind::Certificate {
+                kind: kind.clone(),
+                number: number.clone(),
+                body: body.clone(),
+                valid_to,
+            })
+        })
+    }
+
+    /// A regulator confirms or rejects a qualification (again, if it must: the newest
+    /// review stands, the event log keeps the earlier ones).
+    pub fn review_qualification(
+        &self,
+        caller: &Caller,
+        id: &str,
+        req: NewReview,
+    ) -> AppResult<QualificationView> {
+        let n = self.visible(caller, id, NodeKind::Qualification)?;
+        self.check_role(caller, &[Role::Regulator], "review qualifications")?;
+        let note = clean_text("note", &req.note, 2000).map_err(|e| AppError::rule("note", e))?;
+        self.write(caller, |cx| {
+            let Record::Qualification(q) = cx.record(n)? else {
+                return Err(AppError::Internal("not a qualification".into()));
+            };
+            let review = Review {
+                result: req.result,
+                note: note.clone(),
+                by: caller.party.map(Id::new),
+                at: cx.now,
+            };
+            let mut after = q.clone();
+            after.review = Some(review.clone());
+            let view = cx.qualification_view(n, &after, today(cx.now));
+            Ok((
+                EventBody::QualificationReviewed {
+                    qualification: Id::new(n),
+                    review,
+                },
+                Some(q.party.raw()),
+                view,
+            ))
+        })
+    }
+
+    pub fn get_qualification(&self, caller: &Caller, id: &str) -> AppResult<QualificationView> {
+        let n = self.visible(caller, id, NodeKind::Qualification)?;
+        let today = today(now_ms());
+        self.read_ctx(|cx| match cx.record(n)? {
+            Record::Qualification(q) => Ok(cx.qualification_view(n, q, today)),
+            _ => Err(AppError::Internal("not a qualification".into())),
+        })
+    }
+
+    /// A platform records an entry check or a re-check of a seller (with the licence it
+    /// saw, if it gives one: recorded in the same event).
+    pub fn record_check(
+        &self,
+        caller: &Caller,
+        seller_id: &str,
+        req: NewCheck,
+    ) -> AppResult<CheckView> {
+        self.check_role(caller, &[Role::Platform], "record seller checks")?;
+        let Some(platform) = caller.party else {
+            return Err(AppError::Forbidden(
+                "a check is recorded by a platform: use a platform's key".into(),
+            ));
+        };
+        let (seller, party) = self.resolve_party(
+            "seller",
+            seller_id,
+            &[Role::Manufacturer, Role::Distributor],
+            "a checked seller",
+        )?;
+        let note = clean_text("note", &req.note, 2000).map_err(|e| AppError::rule("note", e))?;
+        let next_due = parse_day(&req.next_due).map_err(|e| rename(e, "next_due"))?;
+        let licence = match &req.licence {
+            Some(l) => Some(licence_kind(&party, l)?),
+            None => None,
+        };
+        self.write(caller, |cx| {
+            let checked_at = Self::time("checked_at", &req.checked_at, cx.now)?;
+            if next_due < today(checked_at) {
+                return Err(AppError::rule(
+                    "next_due",
+                    format!(
+                        "next_due {} is before the check ({})",
+                        req.next_due,
+                        fmt_time(checked_at)
+                    ),
+                ));
+            }
+            let check = SellerCheck {
+                seller: Id::new(seller),
+                platform: Id::new(platform),
+                kind: req.kind,
+                result: req.result,
+                checked_at,
+                next_due,
+                note: note.clone(),
+                created_at: cx.now,
+            };
+            let mut view = cx.check_view(cx.id, &check);
+            let body = match &licence {
+                None => EventBody::Created {
+                    id: cx.id,
+                    record: Record::Check(check),
+                },
+                Some(kind) => {
+                    let q = Qualification {
+                        party: Id::new(seller),
+                        kind: kind.clone(),
+                        entered_by: Some(Id::new(platform)),
+                        created_at: cx.now,
+                        review: None,
+                    };
+                    view.licence = Some(cx.qualification_view(cx.id + 1, &q, today(cx.now)));
+                    EventBody::CreatedMany {
+                        records: vec![
+                            (cx.id, Record::Check(check)),
+                            (cx.id + 1, Record::Qualification(q)),
+                        ],
+                    }
+                }
+            };
+            Ok((body, Some(platform), view))
+        })
+    }
+
+    /// A party's qualifications: the party, its platforms, regulators.
+    pub fn qualifications(&self, caller: &Caller, party_id: &str) -> AppResult<QualificationsView> {
+        let party = self.visible(caller, party_id, NodeKind::Party)?;
+        let today = today(now_ms());
+        self.read_ctx(|cx| {
+            let mine = caller.party == Some(party);
+            let platform = caller.role == Some(Role::Platform)
+                && caller.party.is_some_and(|p| {
+                    cx.policy().sells_on(party, p) || !cx.checks_of(party, p).is_empty()
+                });
+            if !(caller.sees_all() || mine || platform) {
+                return Err(AppError::Forbidden(
+                    "a party's qualifications are read by the party, its platforms and regulators"
+                        .into(),
+                ));
+            }
+            let all = cx.qualifications_of(party);
+            let view = |(n, q): &(NodeId, &Qualification)| cx.qualification_view(*n, q, today);
+            let licence = cx.licence_of(party).map(|x| view(&x));
+            let licence_state = licence.as_ref().map_or("missing", |l| l.state);
+            let current = |kind: &str| -> Vec<QualificationView> {
+                all.iter()
+                    .filter(|(_, q)| q.kind.name() == kind)
+                    .filter(|(_, q)| {
+                        !q.review
+                            .as_ref()
+                            .is_some_and(|r| r.result == ReviewResult::Rejected)
+                    })
+                    .map(view)
+                    .collect()
+            };
+            let mut platforms = cx.platforms_of(party);
+            for &n in cx.w.attached(party) {
+                if let Some(Record::Check(c)) = cx.w.record(n).map(|r| &**r) {
+                    if c.seller.raw() == party && !platforms.contains(&c.platform.raw()) {
+                        platforms.push(c.platform.raw());
+                    }
+                }
+            }
+            // A platform sees its own checks of the seller; the seller and regulators all.
+            let checks = platforms
+                .into_iter()
+                .filter(|&p| !platform || caller.party == Some(p))
+                .filter_map(|p| {
+                    cx.checks_of(party, p)
+                        .last()
+                        .map(|(n, c)| cx.check_view(*n, c))
+                })
+                .collect();
+            Ok(QualificationsView {
+                party: cx.party_ref_of(party),
+                licence,
+                licence_state,
+                trademarks: current("trademark"),
+                certificates: current("certificate"),
+                checks,
+                history: all.iter().rev().map(view).collect(),
+            })
+        })
+    }
+}

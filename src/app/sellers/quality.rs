@@ -1,0 +1,148 @@
+//! A seller's quality record (质量评价): the spot checks platforms sampled (inspections
+//! sampled by a platform), the bureaus' inspections, complaints about its goods, actions on
+//! its listings and its open flags, with a score whose formula the answer states.
+
+use super::*;
+use crate::core::domain::{ActionStatus, CaseStatus, Verdict};
+
+pub const FORMULA: &str = "score = max(0, round(100 × passed ÷ inspected) − 10 × complaints taken up − 10 × actions done − 5 × open flags); with no inspection the first term is 100. Inspected: spot checks (sampled by a platform) and bureau inspections of its listings, of batches it made or received, and samples whose confirmed order names it; complaints taken up: complaint cases about its goods a bureau is investigating or has closed.";
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QualityRecord {
+    pub party: PartyRef,
+    pub spot_checks: u64,
+    pub spot_checks_passed: u64,
+    pub regulator_inspections: u64,
+    pub regulator_inspections_passed: u64,
+    /// Passed ÷ inspected, over both; none without inspections.
+    pub pass_rate: Option<f64>,
+    pub complaints: u64,
+    pub complaints_taken_up: u64,
+    pub actions: u64,
+    pub actions_done: u64,
+    pub open_flags: u64,
+    pub score: u64,
+    pub formula: &'static str,
+}
+
+impl<'w> Ctx<'w> {
+    /// Is a subject (listing, batch, unit) the seller's goods?
+    fn goods_of_seller(&self, subject: NodeId, seller: NodeId) -> bool {
+        let Some(m) = self.w.meta(subject) else {
+            return false;
+        };
+        let batch = match m.kind {
+            NodeKind::Listing => return m.b == seller,
+            NodeKind::Batch => subject,
+            NodeKind::Unit => m.a,
+            _ => return false,
+        };
+        self.w.meta(batch).is_some_and(|b| b.a == seller)
+            || self.w.goods(batch, seller).received > 0
+    }
+
+    pub(crate) fn quality(&self, seller: NodeId, today: i32) -> QualityRecord {
+        let (mut spot, mut spot_ok, mut reg, mut reg_ok) = (0, 0, 0, 0);
+        for &i in self.w.ids_of(NodeKind::Inspection) {
+            let Some(Record::Inspection(ins)) = self.w.record(i).map(|r| &**r) else {
+                continue;
+            };
+            let confirmed_seller = self.order_of(i).is_some_and(|(_, o)| {
+                o.seller.raw() == seller
+                    && o.confirmation.as_ref().is_some_and(|c| {
+                        c.result == crate::core::domain::ConfirmationResult::Confirmed
+                    })
+            });
+            if !(confirmed_seller || self.goods_of_seller(ins.subject, seller)) {
+                continue;
+            }
+            let ok = u64::from(ins.verdict == Verdict::Pass);
+            if self.policy().party_role(ins.sampled_by.raw()) == Some(Role::Platform) {
+                spot += 1;
+                spot_ok += ok;
+            } else {
+                reg += 1;
+                reg_ok += ok;
+            }
+        }
+        let (mut complaints, mut taken_up) = (0, 0);
+        for &c in self.w.ids_of(NodeKind::Complaint) {
+            let Some(Record::Complaint(x)) = self.w.record(c).map(|r| &**r) else {
+                continue;
+            };
+            if !self.goods_of_seller(x.subject, seller) {
+                continue;
+            }
+            complaints += 1;
+            if let Some(Record::Case(case)) = self.w.record(x.case.raw()).map(|r| &**r) {
+                taken_up += u64::from(case.status != CaseStatus::Open);
+            }
+        }
+        let (mut actions, mut done) = (0, 0);
+        for &l in self.w.listings_of(seller) {
+            for &a in self.w.attached(l) {
+                if let Some(Record::Action(x)) = self.w.record(a).map(|r| &**r) {
+                    actions += 1;
+                    done += u64::from(x.status == ActionStatus::Done);
+                }
+            }
+        }
+        let open_flags = self
+            .flags(None, None, today)
+            .iter()
+            .filter(|f| {
+                f.listing.is_none()
+                    && self.ids.parse_kind(&f.party, NodeKind::Party) == Some(seller)
+            })
+            .count() as u64
+            + self
+                .w
+                .listings_of(seller)
+                .iter()
+                .filter_map(|&l| match self.w.record(l).map(|r| &**r) {
+                    Some(Record::Listing(x)) => Some(self.claim_flags(l, x, today).len() as u64),
+                    _ => None,
+                })
+                .sum::<u64>();
+        let inspected = spot + reg;
+        let pass_rate = (inspected > 0).then(|| (spot_ok + reg_ok) as f64 / inspected as f64);
+        let base = pass_rate.map_or(100, |r| (r * 100.0).round() as i64);
+        let score = (base - 10 * taken_up as i64 - 10 * done as i64 - 5 * open_flags as i64).max(0);
+        QualityRecord {
+            party: self.party_ref_of(seller),
+            spot_checks: spot,
+            spot_checks_passed: spot_ok,
+            regulator_inspections: reg,
+            regulator_inspections_passed: reg_ok,
+            pass_rate,
+            complaints,
+            complaints_taken_up: taken_up,
+            actions,
+            actions_done: done,
+            open_flags,
+            score: score as u64,
+            formula: FORMULA,
+        }
+    }
+}
+
+impl App {
+    /// A seller's quality record: the seller, its platforms, regulators.
+    pub fn quality(&self, caller: &Caller, party: &str) -> AppResult<QualityRecord> {
+        let p = self.visible(caller, party, NodeKind::Party)?;
+        let today = today(now_ms());
+        self.read_ctx(|cx| {
+            let allowed = caller.sees_all()
+                || caller.party == Some(p)
+                || (caller.role == Some(Role::Platform)
+                    && caller.party.is_some_and(|me| cx.policy().sells_on(p, me)));
+            if !allowed {
+                return Err(AppError::Forbidden(
+                    "a seller's quality record is read by the seller, its platforms and regulators"
+                        .into(),
+                ));
+            }
+            Ok(cx.quality(p, today))
+        })
+    }
+}
