@@ -54,4 +54,4 @@ fi
 echo "scripts/test.sh: the black-box suite again on PostgreSQL (port $pg_port)" >&2
 BOARDTRAIL_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres" \
   cargo test --locked --test access --test bad_input --test compliance --test isolation \
-  --test isolation_rules --test resellers --test scan --test seed_story "$@"
+  --test isolation_rules --test qualification --test resellers --test scan --test seed_story "$@"
