@@ -338,11 +338,18 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
     let req = xuzhou.post(
         "/api/v1/requests",
         &json!({"to": s.taobao, "kind": "producer_tracing", "subjects": [listing],
-        "question": "请提供该链接商品的生产企业 Who made the wardrobes of this listing?",
+        "question": "请提供该链接商品的生产企业。\nWho made the wardrobes of this listing?",
         "due_at": (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339()}),
     );
     let rid = id(req.ok(201));
     assert_eq!(req.body["state"], "open");
+    assert!(
+        req.body["question"]
+            .as_str()
+            .unwrap()
+            .contains("企业。\nWho"),
+        "lines are kept"
+    );
     // It is in Taobao's inbox and Xuzhou's outbox, not in JD's.
     let inbox = taobao.get("/api/v1/requests?box=inbox");
     assert_eq!(inbox.ok(200)["items"][0]["id"], rid.as_str());

@@ -111,36 +111,9 @@ fn normalise_reference(s: &str) -> Option<String> {
     Some(format!("TS-{}", groups.join("-")))
 }
 
-/// Checks free text: trimmed, `min..=max` characters, line breaks and tabs allowed, other
-/// control characters not.
+/// Checks free text (see [`crate::core::domain::clean_multiline`]).
 fn clean_multiline(field: &str, s: &str, min: usize, max: usize) -> AppResult<String> {
-    let v = s.trim().replace("\r\n", "\n");
-    let n = v.chars().count();
-    if n < min {
-        return Err(AppError::rule(
-            field,
-            format!("{field} needs at least {min} characters"),
-        ));
-    }
-    if n > max {
-        return Err(AppError::rule(
-            field,
-            format!("{field} has {n} characters; at most {max} are allowed"),
-        ));
-    }
-    // Control characters, and the invisible format characters that reorder or hide text
-    // (bidirectional overrides and isolates, zero-width characters) from the regulator who
-    // reads it.
-    let invisible = |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}');
-    if v.chars()
-        .any(|c| (c.is_control() && c != '\n' && c != '\t') || invisible(c))
-    {
-        return Err(AppError::rule(
-            field,
-            format!("{field} must not contain control or invisible formatting characters"),
-        ));
-    }
-    Ok(v)
+    crate::core::domain::clean_multiline(field, s, min, max).map_err(|e| AppError::rule(field, e))
 }
 
 /// Decodes a photo (`data:image/…;base64,…` or bare base64) and checks its kind and size.

@@ -370,7 +370,7 @@ impl App {
                 "a bureau does not send a request to itself",
             ));
         }
-        let question = clean_text("question", &req.question, 4000)
+        let question = crate::core::domain::clean_multiline("question", &req.question, 1, 4000)
             .map_err(|e| AppError::rule("question", e))?;
         if req.subjects.is_empty() || req.subjects.len() > MAX_SUBJECTS {
             return Err(AppError::rule(
@@ -570,8 +570,8 @@ impl App {
         id: &str,
         req: RequestAnswer,
     ) -> AppResult<RequestView> {
-        let answer =
-            clean_text("answer", &req.answer, 8000).map_err(|e| AppError::rule("answer", e))?;
+        let answer = crate::core::domain::clean_multiline("answer", &req.answer, 1, 8000)
+            .map_err(|e| AppError::rule("answer", e))?;
         let data = match &req.data {
             None | Some(serde_json::Value::Null) => None,
             Some(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
@@ -661,8 +661,8 @@ impl App {
         id: &str,
         req: RequestDecline,
     ) -> AppResult<RequestView> {
-        let reason =
-            clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
+        let reason = crate::core::domain::clean_multiline("reason", &req.reason, 1, 2000)
+            .map_err(|e| AppError::rule("reason", e))?;
         self.reply(caller, id, Reply::Declined { reason })
     }
 

@@ -652,7 +652,8 @@ impl App {
         req: SaleCorrection,
     ) -> AppResult<SaleView> {
         let n = self.visible(caller, id, NodeKind::Sale)?;
-        let note = clean_text("note", &req.note, 1000).map_err(|e| AppError::rule("note", e))?;
+        let note = crate::core::domain::clean_multiline("note", &req.note, 1, 1000)
+            .map_err(|e| AppError::rule("note", e))?;
         self.write(caller, |cx| {
             let Record::Sale(old) = cx.record(n)? else {
                 return Err(AppError::Internal("not a sale".into()));

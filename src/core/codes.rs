@@ -193,9 +193,51 @@ pub fn clean_text(field: &str, value: &str, max: usize) -> Result<String, String
     Ok(v.to_string())
 }
 
+/// Like [`clean_text`], for text of several lines (a question, an answer, a note, a
+/// complaint): `min..=max` characters, line breaks (`\r\n` as `\n`) and tabs kept; other
+/// control characters refused, and so are the invisible format characters that reorder or
+/// hide text (bidirectional overrides and isolates, zero-width characters) from whoever
+/// reads it.
+pub fn clean_multiline(field: &str, value: &str, min: usize, max: usize) -> Result<String, String> {
+    let v = value.trim().replace("\r\n", "\n");
+    let n = v.chars().count();
+    if n < min.max(1) {
+        return Err(if v.is_empty() {
+            format!("{field} must not be empty")
+        } else {
+            format!("{field} needs at least {min} characters")
+        });
+    }
+    if n > max {
+        return Err(format!(
+            "{field} has {n} characters; at most {max} are allowed"
+        ));
+    }
+    let invisible = |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}' | '\u{00AD}');
+    if v.chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || invisible(c))
+    {
+        return Err(format!(
+            "{field} must not contain control or invisible formatting characters"
+        ));
+    }
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multiline_text_keeps_its_lines_only() {
+        assert_eq!(clean_multiline("q", " a\r\nb\n", 1, 10), Ok("a\nb".into()));
+        assert_eq!(clean_multiline("q", "a\tb", 1, 10), Ok("a\tb".into()));
+        assert!(clean_multiline("q", "a\u{7}", 1, 10).is_err());
+        assert!(clean_multiline("q", "a\u{202E}b", 1, 10).is_err());
+        assert!(clean_multiline("q", " \n ", 1, 10).is_err());
+        assert!(clean_multiline("q", "ab", 3, 10).is_err());
+        assert!(clean_text("q", "a\nb", 10).is_err());
+    }
 
     #[test]
     fn codes_are_built_only_by_parsing() {

@@ -222,7 +222,8 @@ impl App {
         req: ConfirmationIn,
     ) -> AppResult<InspectionView> {
         let n = self.visible(caller, inspection, NodeKind::Inspection)?;
-        let note = clean_text("note", &req.note, 2000).map_err(|e| AppError::rule("note", e))?;
+        let note = crate::core::domain::clean_multiline("note", &req.note, 1, 2000)
+            .map_err(|e| AppError::rule("note", e))?;
         self.write(caller, |cx| {
             let Some((order_id, o)) = cx.order_of(n) else {
                 return Err(AppError::rule(

@@ -485,7 +485,8 @@ impl App {
     ) -> AppResult<QualificationView> {
         let n = self.visible(caller, id, NodeKind::Qualification)?;
         self.check_role(caller, &[Role::Regulator], "review qualifications")?;
-        let note = clean_text("note", &req.note, 2000).map_err(|e| AppError::rule("note", e))?;
+        let note = crate::core::domain::clean_multiline("note", &req.note, 1, 2000)
+            .map_err(|e| AppError::rule("note", e))?;
         self.write(caller, |cx| {
             let Record::Qualification(q) = cx.record(n)? else {
                 return Err(AppError::Internal("not a qualification".into()));
@@ -539,7 +540,8 @@ impl App {
             &[Role::Manufacturer, Role::Distributor],
             "a checked seller",
         )?;
-        let note = clean_text("note", &req.note, 2000).map_err(|e| AppError::rule("note", e))?;
+        let note = crate::core::domain::clean_multiline("note", &req.note, 1, 2000)
+            .map_err(|e| AppError::rule("note", e))?;
         let next_due = parse_day(&req.next_due).map_err(|e| rename(e, "next_due"))?;
         let licence = match &req.licence {
             Some(l) => Some(licence_kind(&party, l)?),
