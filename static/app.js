@@ -660,8 +660,7 @@ const PATHS = {
   platform: '/platform',
   manufacturer: '/manufacturer',
   supplier: '/supplier',
-  // Served as a static file: the server routes no /distributor page of its own.
-  distributor: '/static/distributor.html',
+  distributor: '/distributor',
 };
 
 export function rolePages(role) {

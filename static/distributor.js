@@ -1,4 +1,4 @@
-// Reseller page (`/static/distributor.html`, for the distributor role: resellers and online
+// Reseller page (`/distributor`, for the distributor role: resellers and online
 // shops): the finished goods received by goods shipment and what is left of each batch,
 // the listings that sell those batches with the pieces the platforms reported sold (by
 // province), shipping goods on to another reseller, and the goods shipments in and out.

@@ -507,7 +507,7 @@ fn main_pages_fit_a_phone_and_a_desktop() {
         (
             "distributor",
             Some(key("reseller")),
-            "/static/distributor.html".into(),
+            "/distributor".into(),
             "#listings-table",
         ),
     ];

@@ -284,6 +284,12 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
     let r = taobao.post_raw("/api/v1/sales/import", "text/csv", file.as_bytes());
     assert_eq!(r.ok(200)["recorded"], 0);
     assert_eq!(r.body["unchanged"], 1);
+    // The reseller's downstream from itself names its listing.
+    let own = reseller.get(&format!(
+        "/api/v1/trace/downstream/{}?items=listings",
+        s.reseller
+    ));
+    assert!(own.ok(200).to_string().contains(&listing), "{}", own.text);
     // The reseller sees its sales; the goods it holds went down by 12.
     let sales = reseller.get(&format!("/api/v1/sales?listing={listing}"));
     assert_eq!(sales.ok(200)["sales"].as_array().unwrap().len(), 2);

@@ -212,13 +212,29 @@ impl App {
     pub(crate) fn own_reach(&self, me: NodeId, root: NodeId, kind: NodeKind) -> Reach {
         let mut stack: Vec<NodeId> = match kind {
             // From the party itself: everything it made or received.
-            NodeKind::Party => self
-                .store
-                .holdings_of(me)
-                .into_iter()
-                .map(|(l, _)| l)
-                .chain(self.store.outputs(root))
-                .collect(),
+            NodeKind::Party => {
+                let mut start: Vec<NodeId> = self
+                    .store
+                    .holdings_of(me)
+                    .into_iter()
+                    .map(|(l, _)| l)
+                    .chain(self.store.outputs(root))
+                    .collect();
+                // A seller's own listings (a reseller's too, even before it links a batch)
+                // and the batches it received as goods.
+                self.read_ctx(|cx| {
+                    start.extend_from_slice(cx.w.listings_of(me));
+                    for &g in cx.w.attached(me) {
+                        if let Some(m) =
+                            cx.w.meta(g)
+                                .filter(|m| m.kind == NodeKind::GoodsShipment && m.b == me)
+                        {
+                            start.push(m.a);
+                        }
+                    }
+                });
+                start
+            }
             _ => vec![root],
         };
         let mut seen: std::collections::HashSet<NodeId> = stack.iter().copied().collect();

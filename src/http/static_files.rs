@@ -69,8 +69,9 @@ page!(trace, "trace.html");
 page!(regulator, "regulator.html");
 page!(platform, "platform.html");
 page!(factory, "factory.html");
+page!(distributor, "distributor.html");
 
-/// The pages: `/`, `/scan`, `/trace/{id}`, `/regulator`, `/platform`, `/manufacturer`,
+/// The pages: `/`, `/scan`, `/trace/{id}`, `/regulator`, `/platform`, `/manufacturer`, `/distributor`,
 /// `/supplier`, and the assets under `/static/`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
@@ -80,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/platform", web::get().to(platform))
         .route("/manufacturer", web::get().to(factory))
         .route("/supplier", web::get().to(factory))
+        .route("/distributor", web::get().to(distributor))
         .route("/static/{file:.*}", web::get().to(asset))
         .route("/favicon.ico", web::get().to(favicon));
 }

@@ -250,7 +250,7 @@ fn sales_imported_by_the_platform_show_where_the_affected_pieces_went() {
     let p = Browser::open(&driver, Screen::Phone, "reseller");
     sign_in(&p, &w, &w.key(&r.reseller), &r.reseller);
     assert!(p.text("#me-role").contains("经销商"));
-    p.click("a.task-link[href='/static/distributor.html']");
+    p.click("a.task-link[href='/distributor']");
     let goods = format!("#goods-table tr[data-batch='{}']", w.ids.wardrobe_batch);
     p.wait_text(&goods, "MS-W2603-01");
     assert_eq!(
