@@ -466,6 +466,16 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
         "{}",
         trace.text
     );
+    // It waits in Pinduoduo's queue of orders to confirm, not in Taobao's.
+    let queue = pdd.get("/api/v1/orders?status=unconfirmed");
+    assert_eq!(
+        queue.ok(200)["orders"][0]["inspection"],
+        ins_id.as_str(),
+        "{}",
+        queue.text
+    );
+    assert_eq!(queue.body["orders"][0]["order_no"], "PDD-240405-0001");
+    assert_eq!(taobao.get("/api/v1/orders").ok(200)["orders"], json!([]));
     // Only Pinduoduo confirms it: Taobao does not even see the inspection.
     taobao
         .post(
@@ -485,6 +495,10 @@ fn a_reseller_story_from_the_mill_to_the_consumers_province() {
         &json!({"result": "disputed", "note": "changed our mind"}),
     )
     .problem(409);
+    assert_eq!(
+        pdd.get("/api/v1/orders?status=unconfirmed").ok(200)["orders"],
+        json!([])
+    );
     let seen = xuzhou.get(&format!("/api/v1/inspections/{ins_id}"));
     assert_eq!(seen.ok(200)["attributed_to"]["producers"], json!([s.maker]));
     let stats = xuzhou.get("/api/v1/stats/failing-items");

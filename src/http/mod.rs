@@ -588,6 +588,7 @@ pub fn api_v1() -> impl HttpServiceFactory {
             "/inspections/{id}/confirmation",
             web::post().to(confirm_order),
         )
+        .route("/orders", web::get().to(list_orders))
         .route("/parties/{id}/licences", web::post().to(add_licence))
         .route("/parties/{id}/trademarks", web::post().to(add_trademark))
         .route(

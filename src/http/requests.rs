@@ -1,7 +1,7 @@
 //! Routes of assistance requests (协查) and of the confirmation of samples bought online.
 
 use super::*;
-use crate::app::compliance::orders::ConfirmationIn;
+use crate::app::compliance::orders::{ConfirmationIn, OrdersQuery};
 use crate::app::requests::*;
 
 write_route!(create_request, NewRequest, create_request, Created);
@@ -47,4 +47,14 @@ pub(super) async fn request_attachment(
             format!("attachment; filename=\"{ascii}\""),
         ))
         .body(bytes))
+}
+
+pub(super) async fn list_orders(
+    s: web::Data<State>,
+    c: Caller,
+    q: web::Query<OrdersQuery>,
+) -> Result<HttpResponse, AppError> {
+    s.app
+        .list_orders(&c, &q)
+        .map(|v| HttpResponse::Ok().json(serde_json::json!({ "orders": v })))
 }

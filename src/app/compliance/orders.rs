@@ -168,7 +168,76 @@ impl<'w> Ctx<'w> {
     }
 }
 
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersQuery {
+    /// `unconfirmed`, `confirmed` or `disputed`.
+    pub status: Option<String>,
+}
+
+/// A sample's order in a platform's queue, with the inspection it belongs to.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OrderItem {
+    pub inspection: String,
+    pub report_no: String,
+    pub verdict: &'static str,
+    pub sampled_at: String,
+    #[serde(flatten)]
+    pub order: OrderView,
+}
+
 impl App {
+    /// The orders of samples bought on a platform (a platform its own, regulators all),
+    /// newest first, optionally by status.
+    pub fn list_orders(&self, caller: &Caller, q: &OrdersQuery) -> AppResult<Vec<OrderItem>> {
+        self.check_role(
+            caller,
+            &[Role::Platform, Role::Regulator],
+            "read samples' orders",
+        )?;
+        let status = match q.status.as_deref() {
+            None => None,
+            Some(s @ ("unconfirmed" | "confirmed" | "disputed")) => Some(s),
+            Some(s) => {
+                return Err(AppError::bad(
+                    "status",
+                    format!(
+                        "status is unconfirmed, confirmed or disputed (got '{}')",
+                        trunc(s)
+                    ),
+                ))
+            }
+        };
+        let mine = (!caller.sees_all()).then_some(caller.party).flatten();
+        Ok(self.read_ctx(|cx| {
+            cx.w.ids_of(NodeKind::Order)
+                .iter()
+                .rev()
+                .filter_map(|&n| {
+                    let Some(Record::Order(o)) = cx.w.record(n).map(|r| &**r) else {
+                        return None;
+                    };
+                    if mine.is_some_and(|p| p != o.platform.raw())
+                        || status.is_some_and(|s| s != order_status(o))
+                    {
+                        return None;
+                    }
+                    let Some(Record::Inspection(i)) = cx.w.record(o.inspection.raw()).map(|r| &**r)
+                    else {
+                        return None;
+                    };
+                    Some(OrderItem {
+                        inspection: cx.ids.id(o.inspection),
+                        report_no: i.report_no.clone(),
+                        verdict: i.verdict.as_str(),
+                        sampled_at: fmt_time(i.sampled_at),
+                        order: cx.order_view(n, o),
+                    })
+                })
+                .collect()
+        }))
+    }
+
     /// Checks an inspection's order and builds it (its id and inspection are set when the
     /// inspection is written).
     pub(crate) fn check_order(&self, o: &OrderIn, sampled_at: i64) -> AppResult<SampleOrder> {
