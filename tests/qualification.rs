@@ -390,12 +390,67 @@ fn licences_checks_claims_marks_and_a_joint_plan() {
     assert_eq!(of(&w.xuzhou)["failed"], 1);
     assert_eq!(of(&w.suqian)["taken"], 1);
     assert_eq!(of(&w.suqian)["quota"], 2);
+    // Taobao's own spot check of the same listing counts as a spot check; it fails.
+    lab.post(
+        "/api/v1/inspections",
+        &json!({"subject": enf_from_e1, "lab": w.lab, "sampled_by": w.taobao, "report_no": "TB-SPOT-1",
+        "sampled_at": chrono::Utc::now().to_rfc3339(),
+        "results": [{"item": "formaldehyde_emission", "value": 2.5, "unit": "mg/L"}]}),
+    )
+    .ok(201);
     let quality = maker.get(&format!("/api/v1/parties/{}/quality", w.maker));
     assert!(quality.ok(200)["formula"]
         .as_str()
         .unwrap()
         .contains("score"));
     assert_eq!(quality.body["regulator_inspections"], 1, "{}", quality.text);
+    assert_eq!(
+        quality.body["regulator_inspections_passed"], 1,
+        "{}",
+        quality.text
+    );
+    assert_eq!(quality.body["spot_checks"], 1, "{}", quality.text);
+    assert_eq!(quality.body["spot_checks_passed"], 0);
+    assert_eq!(quality.body["pass_rate"], 0.5);
+    let open = quality.body["open_flags"].as_u64().unwrap();
+    assert!(open >= 1, "the misleading claim is open: {}", quality.text);
+    assert_eq!(
+        quality.body["score"].as_u64().unwrap(),
+        50u64.saturating_sub(5 * open),
+        "{}",
+        quality.text
+    );
+    // The bureau acts on the claim flag: an action on the listing, citing the evidence.
+    let evidence = flags(&hangzhou, "?kind=misleading_claim")
+        .into_iter()
+        .find(|f| f["listing"] == enf_from_e1.as_str())
+        .unwrap()["evidence"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    hangzhou
+        .post(
+            "/api/v1/actions",
+            &json!({"listing": enf_from_e1, "kind": "suspend",
+            "reason": format!("虚假宣称 misleading claim: {evidence}")}),
+        )
+        .ok(201);
+    // A seller's name that would be a formula is text in the review's spreadsheet.
+    let formula = w.op.party(
+        "=HYPERLINK(\"http://x\")",
+        "distributor",
+        "92320600MA2D6E0F6",
+        "南通",
+    );
+    taobao
+        .post(
+            &format!("/api/v1/parties/{formula}/checks"),
+            &json!({"kind": "entry", "result": "fail", "checked_at": chrono::Utc::now().to_rfc3339(),
+            "next_due": day(30), "note": "材料不全"}),
+        )
+        .ok(201);
+    let csv = hangzhou.get(&format!("/api/v1/review?platform={}&format=csv", w.taobao));
+    assert!(csv.text.contains("'=HYPERLINK"), "{}", csv.text);
     let _ = (&w.mill, &w.batch_enf);
 }
 
