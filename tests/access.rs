@@ -25,6 +25,28 @@ const COLUMNS: [&str; 12] = [
 
 /// The distributor's USCC (its first 17 characters).
 const DIST_USCC17: &str = "92330100MA2D4E0F4";
+/// The maker's USCC (its first 17 characters): its licences carry it.
+const MAKER_USCC17: &str = "91321300MA1M3C0P3";
+
+/// A business licence of the party whose USCC starts with `code17`.
+fn licence_body(code17: &str, n: u32) -> Value {
+    json!({"uscc": uscc(code17), "name": format!("licence {n}"), "scope": "家具制造、销售",
+        "valid_from": "2016-01-01", "valid_to": "2036-01-01"})
+}
+
+/// A platform's check of a seller (passed), due again in a year.
+fn check_body(kind: &str, n: u32) -> Value {
+    json!({"kind": kind, "result": "pass", "checked_at": "2026-03-09T08:00:00Z",
+        "next_due": "2027-03-09", "note": format!("check {n}")})
+}
+
+/// An inspection of `subject` by `lab`, sampled by `regulator` under `plan`.
+fn planned_sample(subject: &str, lab: &str, regulator: &str, plan: &str, n: u32) -> Value {
+    json!({"subject": subject, "lab": lab, "sampled_by": regulator, "report_no": format!("P-{n}"),
+        "sampled_at": "2026-03-09T08:00:00Z",
+        "results": [{"item": "formaldehyde_emission", "value": 0.03, "unit": "mg/m3"}],
+        "plan": plan})
+}
 
 /// Day `n` after 2001-01-01: a day of sale no row has used (never in the future).
 fn day(n: u32) -> String {
@@ -102,6 +124,16 @@ struct World {
     /// A consumer's complaint (with a photo) about the maker's unit: its case, its reference.
     complaint_case: String,
     complaint: String,
+    /// The maker's licence, entered by the maker.
+    maker_licence: String,
+    /// The distributor's licence, entered by the other platform in its entry check of the
+    /// distributor (the other platform has no listing of the distributor's).
+    dist_licence: String,
+    /// A trademark of the other maker (no listings) authorising the distributor.
+    trademark: String,
+    other_maker: String,
+    /// The regulator's sampling plan for 2026.
+    plan: String,
     tokens: Vec<Option<String>>,
     n: Cell<u32>,
 }
@@ -263,7 +295,47 @@ impl World {
             .find(|c| c["kind"] == "complaint")
             .map(|c| c["id"].as_str().unwrap().to_string())
             .expect("the complaint in the Xuzhou bureau's inbox");
+        // Qualifications: the maker enters its licence; the other platform checks the
+        // distributor (an entry check, before it sells there) and records the licence it saw;
+        // the other maker holds a mark the distributor may use.
+        let maker_licence = id(&op
+            .with_token(tokens[3].as_deref())
+            .post(
+                &format!("/api/v1/parties/{manufacturer}/licences"),
+                &licence_body(MAKER_USCC17, 0),
+            )
+            .ok_status(201));
+        let mut entry = check_body("entry", 0);
+        entry["licence"] = licence_body(DIST_USCC17, 0);
+        let checked = op
+            .with_token(tokens[6].as_deref())
+            .post(&format!("/api/v1/parties/{distributor}/checks"), &entry)
+            .ok_status(201);
+        let dist_licence = checked.body["licence"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the licence of the check in {}", checked.text))
+            .to_string();
+        let trademark = id(&op
+            .post(
+                &format!("/api/v1/parties/{other_maker}/trademarks"),
+                &json!({"reg_no": "第1号", "mark": "沙集", "class": 20, "valid_to": "2033-06-30",
+                    "authorised": [distributor]}),
+            )
+            .ok_status(201));
+        let plan = id(&op
+            .with_token(tokens[1].as_deref())
+            .post(
+                "/api/v1/plans",
+                &json!({"title": "2026 wardrobes", "period": "2026-01-01/2026-12-31",
+                    "owners": [regulator], "quota": 5, "categories": ["wardrobe"]}),
+            )
+            .ok_status(201));
         World {
+            other_maker,
+            maker_licence,
+            dist_licence,
+            trademark,
+            plan,
             complaint_case,
             complaint,
             op,
@@ -496,6 +568,54 @@ impl World {
             "GET /comparison" => c.get("/api/v1/comparison"),
             "GET /sellers/{distributor}/comparison" => c.get(&format!("/api/v1/sellers/{}/comparison", self.distributor)),
             "GET /sellers/{distributor uscc}/comparison" => c.get(&format!("/api/v1/sellers/{}/comparison", uscc(DIST_USCC17))),
+            "POST /parties/{manufacturer}/licences" => c.post(&format!("/api/v1/parties/{}/licences", self.manufacturer),
+                &licence_body(MAKER_USCC17, n)),
+            "POST /parties/{manufacturer}/trademarks" => c.post(&format!("/api/v1/parties/{}/trademarks", self.manufacturer),
+                &json!({"reg_no": format!("第{n}号"), "mark": format!("mark {n}"), "class": 20, "valid_to": "2033-06-30"})),
+            "POST /parties/{manufacturer}/certificates" => c.post(&format!("/api/v1/parties/{}/certificates", self.manufacturer),
+                &json!({"kind": "CQC", "number": format!("C-{n}"), "body": "中国质量认证中心", "valid_to": "2030-01-01"})),
+            "POST /parties/{distributor}/licences checked by the other platform" => c.post(
+                &format!("/api/v1/parties/{}/licences", self.distributor), &licence_body(DIST_USCC17, n)),
+            "GET /qualifications/{manufacturer licence}" => c.get(&format!("/api/v1/qualifications/{}", self.maker_licence)),
+            "GET /qualifications/{distributor licence entered by the other platform}" => {
+                c.get(&format!("/api/v1/qualifications/{}", self.dist_licence))
+            }
+            "GET /qualifications/{other maker trademark authorising the distributor}" => {
+                c.get(&format!("/api/v1/qualifications/{}", self.trademark))
+            }
+            "POST /qualifications/{manufacturer licence}/review" => c.post(
+                &format!("/api/v1/qualifications/{}/review", self.maker_licence),
+                &json!({"result": "confirmed", "note": format!("review {n}")})),
+            "POST /parties/{distributor}/checks" => c.post(&format!("/api/v1/parties/{}/checks", self.distributor),
+                &check_body("recheck", n)),
+            "POST /parties/{supplier}/checks" => c.post(&format!("/api/v1/parties/{s}/checks"), &check_body("entry", n)),
+            "GET /parties/{manufacturer}/qualifications" => c.get(&format!("/api/v1/parties/{}/qualifications", self.manufacturer)),
+            "GET /parties/{distributor}/qualifications checked by the other platform" => {
+                c.get(&format!("/api/v1/parties/{}/qualifications", self.distributor))
+            }
+            "GET /parties/{manufacturer}/quality" => c.get(&format!("/api/v1/parties/{}/quality", self.manufacturer)),
+            "GET /parties/{distributor}/quality checked by the other platform" => {
+                c.get(&format!("/api/v1/parties/{}/quality", self.distributor))
+            }
+            "POST /listings on platform with claims" => c.post("/api/v1/listings", &json!({"platform": self.platform,
+                "seller": self.manufacturer, "shop": "s", "item_id": format!("K-{n}"), "url": "https://item.jd.com/4.html",
+                "title": "t", "batches": [self.batch], "claims": {"formaldehyde_class": "E0", "material": "胶合板"}})),
+            "POST /listings/{platform listing}/claims" => c.post(&format!("/api/v1/listings/{}/claims", self.listing),
+                &json!({"formaldehyde_class": "E0", "trademark": format!("mark {n}")})),
+            "GET /listings/{platform listing}/claims" => c.get(&format!("/api/v1/listings/{}/claims", self.listing)),
+            "GET /listings/{distributor listing}/claims" => c.get(&format!("/api/v1/listings/{}/claims", self.dist_listing)),
+            "GET /flags" => c.get("/api/v1/flags"),
+            "GET /flags of the other platform" => c.get(&format!("/api/v1/flags?platform={}", self.other_platform)),
+            "GET /review" => c.get("/api/v1/review"),
+            "GET /review of the other platform" => c.get(&format!("/api/v1/review?platform={}", self.other_platform)),
+            "GET /checks/queue" => c.get("/api/v1/checks/queue"),
+            "POST /plans" => c.post("/api/v1/plans", &json!({"title": format!("plan {n}"),
+                "period": {"from": "2026-01-01", "to": "2026-06-30"}, "owners": [self.regulator], "quota": 2})),
+            "GET /plans" => c.get("/api/v1/plans"),
+            "GET /plans/{plan}" => c.get(&format!("/api/v1/plans/{}", self.plan)),
+            "GET /plans/{plan}/candidates" => c.get(&format!("/api/v1/plans/{}/candidates", self.plan)),
+            "POST /inspections under a plan" => c.post("/api/v1/inspections",
+                &planned_sample(&self.batch, &self.lab, &self.regulator, &self.plan, n)),
             other => panic!("the README matrix names a route this test does not know: {other}"),
         }
     }
@@ -584,6 +704,78 @@ fn every_role_against_every_route_matches_the_readme_matrix() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The qualification, flag and plan rows stand on what their names say: the distributor's
+/// licence was entered by the other platform, which has no listing of the distributor's
+/// (its 201s and 200s come from its check alone); the trademark is the other maker's and
+/// authorises the distributor; a platform asking for another platform's flags or review
+/// gets its own; the plan counts the lab's samples under it.
+#[test]
+fn the_qualification_and_plan_rows_stand_on_what_they_name() {
+    let srv = TestServer::start();
+    let w = World::build(&srv);
+    let as_col = |col: usize| w.op.with_token(w.tokens[col].as_deref());
+    let licence =
+        w.op.get(&format!("/api/v1/qualifications/{}", w.dist_licence));
+    assert_eq!(licence.ok(200)["entered_by"], w.other_platform.as_str());
+    assert_eq!(licence.body["party"], w.distributor.as_str());
+    let listings =
+        w.op.get(&format!("/api/v1/trace/downstream/{}", w.distributor));
+    assert!(
+        !listings
+            .ok(200)
+            .to_string()
+            .contains(w.other_platform.as_str()),
+        "the other platform lists nothing of the distributor's: {}",
+        listings.text
+    );
+    let tm = w.op.get(&format!("/api/v1/qualifications/{}", w.trademark));
+    assert_eq!(tm.ok(200)["party"], w.other_maker.as_str());
+    assert_eq!(tm.body["authorised"], json!([w.distributor]));
+    // The distributor sees the mark among its qualifications; JD (where it sells) does not
+    // read the mark itself.
+    let mine = as_col(7).get(&format!("/api/v1/parties/{}/qualifications", w.distributor));
+    assert!(mine.ok(200)["trademarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["id"] == w.trademark.as_str()));
+    as_col(5)
+        .get(&format!("/api/v1/qualifications/{}", w.trademark))
+        .problem(404);
+    // The other platform's queue holds the distributor it checked, as current.
+    let q = as_col(6).get("/api/v1/checks/queue");
+    let row = q.ok(200)["sellers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["seller"] == w.distributor.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the distributor in {}", q.text));
+    assert_eq!(row["check_state"], "current", "{row}");
+    assert_eq!(row["licence_state"], "valid", "{row}");
+    // JD asking for PDD's flags and review is given its own.
+    for path in ["flags", "review"] {
+        let r = as_col(5).get(&format!("/api/v1/{path}?platform={}", w.other_platform));
+        assert!(
+            !r.ok(200).to_string().contains(w.other_platform.as_str()),
+            "{path}: {}",
+            r.text
+        );
+    }
+    let rv = as_col(5).get(&format!("/api/v1/review?platform={}", w.other_platform));
+    assert_eq!(rv.body["platforms"][0]["platform"], w.platform.as_str());
+    // A sample under the plan is the regulator's progress.
+    as_col(8)
+        .post(
+            "/api/v1/inspections",
+            &planned_sample(&w.batch, &w.lab, &w.regulator, &w.plan, 9999),
+        )
+        .ok(201);
+    let plan = as_col(1).get(&format!("/api/v1/plans/{}", w.plan));
+    assert_eq!(plan.ok(200)["progress"][0]["taken"], 1, "{}", plan.text);
+    assert_eq!(plan.body["progress"][0]["bureau"], w.regulator.as_str());
 }
 
 #[test]
