@@ -87,23 +87,22 @@ impl<'w> Ctx<'w> {
                 }
             }
         }
-        let open_flags = self
-            .flags(None, None, today)
-            .iter()
-            .filter(|f| {
-                f.listing.is_none()
-                    && self.ids.parse_kind(&f.party, NodeKind::Party) == Some(seller)
-            })
-            .count() as u64
-            + self
-                .w
-                .listings_of(seller)
+        // Its own flags (not every seller's): per platform it sells on, and its listings'.
+        let mut open_flags = 0u64;
+        for pf in self.platforms_of(seller) {
+            let st = self.seller_state(seller, pf, today);
+            open_flags += [st.licence_expired, st.check_overdue, st.no_entry_check]
                 .iter()
-                .filter_map(|&l| match self.w.record(l).map(|r| &**r) {
-                    Some(Record::Listing(x)) => Some(self.claim_flags(l, x, today).len() as u64),
-                    _ => None,
-                })
-                .sum::<u64>();
+                .filter(|e| e.is_some())
+                .count() as u64;
+        }
+        for &l in self.w.listings_of(seller) {
+            if let Some(Record::Listing(x)) = self.w.record(l).map(|r| &**r) {
+                if x.status == crate::core::domain::ListingStatus::Active {
+                    open_flags += self.claim_flags(l, x, today).len() as u64;
+                }
+            }
+        }
         let inspected = spot + reg;
         let pass_rate = (inspected > 0).then(|| (spot_ok + reg_ok) as f64 / inspected as f64);
         let base = pass_rate.map_or(100, |r| (r * 100.0).round() as i64);
