@@ -182,7 +182,15 @@ impl App {
             }
             if let Some(p) = plan {
                 let n = id + records.len() as NodeId;
-                let s = cx.plan_sample(p, sampled_by, sampled_at, id)?;
+                // Plans are the bureaus' business: to anyone else, a plan that does not fit
+                // the sample is answered like one that does not exist.
+                let s = cx.plan_sample(p, sampled_by, sampled_at, id).map_err(|e| {
+                    match (&req.plan, cx.policy().can_read(caller, p)) {
+                        (_, true) => e,
+                        (Some(given), false) => crate::app::unknown_id(Some("plan"), "plan", given),
+                        (None, false) => e,
+                    }
+                })?;
                 view.plan = Some(cx.ids.id(s.plan));
                 records.push((n, Record::PlanSample(s)));
             }
