@@ -376,12 +376,16 @@ fn licences_checks_claims_marks_and_a_joint_plan() {
     assert!(list[safe]["score"].as_f64() < list[0]["score"].as_f64());
     // Suqian samples the first candidate under the plan; an outside bureau may not.
     suqian_sample(&lab, &w, &plan_id, &enf_from_e1, "SJ-Q4-002", &w.suqian).ok(201);
-    let out = suqian_sample(&lab, &w, &plan_id, &honest, "SJ-Q4-003", &w.hangzhou);
+    // The operator (who reads plans) is told why; the lab, who may not read the plan, only
+    // that there is no such plan for this sample.
+    let out = suqian_sample(&w.op, &w, &plan_id, &honest, "SJ-Q4-003", &w.hangzhou);
     assert!(
         out.problem(422).contains("not among the plan's bureaus"),
         "{}",
         out.text
     );
+    let out = suqian_sample(&lab, &w, &plan_id, &honest, "SJ-Q4-003", &w.hangzhou);
+    assert!(out.problem(404).contains("no plan"), "{}", out.text);
     let v = suqian.get(&format!("/api/v1/plans/{plan_id}"));
     let progress = v.ok(200)["progress"].as_array().unwrap().clone();
     let of = |b: &str| progress.iter().find(|p| p["bureau"] == b).cloned().unwrap();
