@@ -400,22 +400,9 @@ macro_rules! write_response {
 
 macro_rules! write_id_route {
     ($name:ident, $body:ty, $method:ident) => {
-        pub(super) async fn $name(
-            s: web::Data<State>,
-            c: Caller,
-            id: web::Path<String>,
-            body: web::Json<$body>,
-        ) -> Result<HttpResponse, AppError> {
-            let app = s.app.clone();
-            blocking(move || app.$method(&c, &id, body.into_inner()))
-                .await
-                .map(|v| HttpResponse::Ok().json(v))
-        }
+        write_id_route!($name, $body, $method, Ok);
     };
-}
-
-macro_rules! write_id_created {
-    ($name:ident, $body:ty, $method:ident) => {
+    ($name:ident, $body:ty, $method:ident, $status:ident) => {
         pub(super) async fn $name(
             s: web::Data<State>,
             c: Caller,
@@ -425,7 +412,7 @@ macro_rules! write_id_created {
             let app = s.app.clone();
             blocking(move || app.$method(&c, &id, body.into_inner()))
                 .await
-                .map(|v| created(&s, &v))
+                .map(|v| write_response!(s, $status, v))
         }
     };
 }

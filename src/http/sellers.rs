@@ -8,11 +8,11 @@ use crate::app::sellers::plans::*;
 use crate::app::sellers::review::*;
 use crate::app::sellers::*;
 
-write_id_created!(add_licence, NewLicence, add_licence);
-write_id_created!(add_trademark, NewTrademark, add_trademark);
-write_id_created!(add_certificate, NewCertificate, add_certificate);
-write_id_created!(record_check, NewCheck, record_check);
-write_id_created!(set_claims, ClaimsIn, set_claims);
+write_id_route!(add_licence, NewLicence, add_licence, Created);
+write_id_route!(add_trademark, NewTrademark, add_trademark, Created);
+write_id_route!(add_certificate, NewCertificate, add_certificate, Created);
+write_id_route!(record_check, NewCheck, record_check, Created);
+write_id_route!(set_claims, ClaimsIn, set_claims, Created);
 write_id_route!(review_qualification, NewReview, review_qualification);
 write_route!(create_plan, NewPlan, create_plan, Created);
 getter!(get_qualification, get_qualification);
