@@ -2,7 +2,9 @@
 //! goods, a reseller that received some of them) records a little of everything with
 //! unique marker strings in every text field, and odd quantities and times: goods shipped
 //! to the reseller, its listing and a corrected sale, a bureau's request to B's platform
-//! and its answer (with data and an attachment), a sample bought on B's platform. Then
+//! and its answer (with data and an attachment), a sample bought on B's platform; the
+//! maker's licence, trademark and certificate, B's platform's check of it, its listing's
+//! claims, and the bureau's sampling plan for B's goods with a sample under it. Then
 //! every API route is run as every other non-regulator tenant (a mill, a maker, a platform,
 //! a reseller and a lab with no dealings with B), with B's ids of
 //! every kind in every id slot, and with ids that do not exist:
@@ -24,10 +26,18 @@ const MARK: &str = "ZQXMARKB";
 /// B's quantities and times: no other tenant may learn them either.
 const B_NUMBERS: [&str; 4] = ["777.125", "333.375", "04:05:06.789", "06:07:08.901"];
 
-const KINDS: [&str; 17] = [
+const KINDS: [&str; 22] = [
     "pty", "lot", "shp", "bat", "unt", "lst", "key", "ins", "dec", "act", "case", "gnt", "cpl",
-    "gds", "sal", "req", "ord",
+    "gds", "sal", "req", "ord", "qlf", "chk", "clm", "pln", "pls",
 ];
+
+/// B's maker's USCC (its first 17 characters): its licence carries it.
+const MAKER_B_USCC17: &str = "91321300MA1M9C0P9";
+/// The number of B's trademark registration (in its `reg_no`, after the marker).
+const B_REG_NO: &str = "REG-4711";
+/// B's licence expired on this day; its trademark runs to the other.
+const B_LICENCE_TO: &str = "2026-02-03";
+const B_MARK_TO: &str = "2033-06-29";
 
 /// The marked file attached to the answer of B's request: `{MARK} attachment`.
 const MARKED_FILE: &str = "WlFYTUFSS0IgYXR0YWNobWVudA==";
@@ -39,6 +49,31 @@ struct B {
     platform: String,
     /// B's reseller.
     distributor: String,
+    /// The bureau (not B's: every tenant's), which drafted B's plan.
+    regulator: String,
+}
+
+impl B {
+    /// B's record of `kind` (the `nth` of them).
+    fn nth(&self, kind: &str, nth: usize) -> &str {
+        self.records
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .nth(nth)
+            .map(|(_, i)| i.as_str())
+            .unwrap_or_else(|| panic!("no {kind} #{nth} of B"))
+    }
+}
+
+/// The subject of the newest event, as the operator reads the log.
+fn last_subject(op: &Client) -> String {
+    let evs = op.get("/api/v1/events?limit=1000");
+    evs.ok(200)["events"]
+        .as_array()
+        .and_then(|e| e.last())
+        .and_then(|e| e["subject"].as_str())
+        .unwrap_or_else(|| panic!("no event in {}", evs.text))
+        .to_string()
 }
 
 struct Caller {
@@ -272,11 +307,83 @@ fn tenant_b(op: &Client, regulator: &str, lab: &str) -> B {
         .unwrap_or_else(|| panic!("the sample's order in {}", ordered.text))
         .to_string();
     records.borrow_mut().push(("ord".into(), order));
+    // The maker's qualifications: its licence (expired, so B's listings are flagged), its
+    // mark (B's reseller may use it) and a certificate, every text marked.
+    keep(
+        "qlf",
+        &kmaker.post(
+            &format!("/api/v1/parties/{maker}/licences"),
+            &json!({"uscc": uscc(MAKER_B_USCC17), "name": format!("{MARK} 家具有限公司"),
+            "scope": format!("{MARK} scope"), "valid_from": "2016-01-01", "valid_to": B_LICENCE_TO}),
+        ),
+    );
+    keep(
+        "qlf",
+        &kmaker.post(
+            &format!("/api/v1/parties/{maker}/trademarks"),
+            &json!({"reg_no": format!("{MARK}-{B_REG_NO}"), "mark": format!("{MARK}牌"), "class": 20,
+            "valid_to": B_MARK_TO, "authorised": [distributor]}),
+        ),
+    );
+    keep(
+        "qlf",
+        &kmaker.post(
+            &format!("/api/v1/parties/{maker}/certificates"),
+            &json!({"kind": format!("{MARK} CQC"), "number": format!("{MARK}-CERT"),
+            "body": format!("{MARK} body"), "valid_to": "2030-01-01"}),
+        ),
+    );
+    // B's platform checked the maker on entry; the re-check is overdue.
+    keep(
+        "chk",
+        &kplat.post(
+            &format!("/api/v1/parties/{maker}/checks"),
+            &json!({"kind": "entry", "result": "pass", "checked_at": "2026-02-11T06:07:08.901Z",
+            "next_due": "2026-03-01", "note": format!("{MARK} check")}),
+        ),
+    );
+    // The listing claims what its plywood does not bear out (no formaldehyde, solid wood).
+    kplat
+        .post(
+            &format!("/api/v1/listings/{listing}/claims"),
+            &json!({"formaldehyde_class": format!("{MARK} 无醛 ENF"), "material": format!("{MARK} 实木"),
+            "trademark": format!("{MARK}牌")}),
+        )
+        .ok(201);
+    let claims = last_subject(op);
+    assert!(claims.starts_with("clm_"), "{claims}");
+    records.borrow_mut().push(("clm".into(), claims));
+    // The bureau's plan for B's goods, and a sample of B's batch under it.
+    let plan = keep(
+        "pln",
+        &kreg.post(
+            "/api/v1/plans",
+            &json!({"title": format!("{MARK} plan"), "period": {"from": "2026-02-01", "to": "2026-03-31"},
+            "owners": [regulator], "quota": 3, "categories": [MARK]}),
+        ),
+    );
+    keep(
+        "ins",
+        &op.post(
+            "/api/v1/inspections",
+            &json!({"subject": batch, "lab": lab, "sampled_by": regulator,
+            "report_no": format!("{MARK}-R3"), "sampled_at": "2026-02-12T06:07:08.901Z",
+            "results": [{"item": "formaldehyde_emission", "value": 0.02, "unit": "mg/m3"}],
+            "plan": plan}),
+        ),
+    );
+    let sample = last_subject(op)
+        .split(',')
+        .find(|s| s.starts_with("pls_"))
+        .map(str::to_string)
+        .expect("the plan sample among the inspection's records");
+    records.borrow_mut().push(("pls".into(), sample));
     B {
         records: records.into_inner(),
         maker,
         platform,
         distributor,
+        regulator: regulator.to_string(),
     }
 }
 
@@ -427,6 +534,19 @@ fn routes() -> Vec<Route> {
     };
     let due = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let q = |v: f64| json!({"value": v, "unit": "sheet"});
+    let licence = json!({"uscc": uscc(MAKER_B_USCC17), "name": "n", "scope": "s",
+        "valid_from": "2016-01-01", "valid_to": "2036-01-01"});
+    let trademark = json!({"reg_no": "X-{N}", "mark": "m", "class": 20, "valid_to": "2033-06-30"});
+    let certificate =
+        json!({"kind": "CQC", "number": "X-{N}", "body": "b", "valid_to": "2030-01-01"});
+    let check = json!({"kind": "entry", "result": "pass", "checked_at": "2026-03-01T00:00:00Z",
+        "next_due": "2027-03-01", "note": "n"});
+    let planned = |sampled_by: &str, sampled_at: &str| {
+        json!({"subject": "{A_BATCH}", "lab": "{ME}", "sampled_by": sampled_by, "report_no": "X-{N}",
+            "sampled_at": sampled_at,
+            "results": [{"item": "formaldehyde_emission", "value": 0.01, "unit": "mg/m3"}],
+            "plan": "{ID}"})
+    };
     vec![
         get("/healthz"),
         get("/api/v1/me"),
@@ -601,6 +721,77 @@ fn routes() -> Vec<Route> {
         get("/api/v1/qr/{ID}.svg"),
         get("/api/v1/qr/{ID}.png"),
         get("/q/{ID}"),
+        // Qualifications, checks, claims, flags, reviews and plans (issue 16).
+        post("/api/v1/parties/{ID}/licences", licence.clone()),
+        post("/api/v1/parties/{MAKER_B}/licences", licence),
+        post("/api/v1/parties/{ID}/trademarks", trademark.clone()),
+        post("/api/v1/parties/{MAKER_B}/trademarks", trademark),
+        // Marks authorise parties only: B's records named there are unknown parties.
+        post(
+            "/api/v1/parties/{ME}/trademarks",
+            json!({"reg_no": "X-{N}", "mark": "m", "class": 20, "valid_to": "2033-06-30",
+                "authorised": ["{ID}"]}),
+        ),
+        post("/api/v1/parties/{ID}/certificates", certificate.clone()),
+        post("/api/v1/parties/{DIST_B}/certificates", certificate),
+        get("/api/v1/qualifications/{ID}"),
+        post(
+            "/api/v1/qualifications/{ID}/review",
+            json!({"result": "rejected", "note": "n"}),
+        ),
+        post("/api/v1/parties/{ID}/checks", check),
+        get("/api/v1/parties/{ID}/qualifications"),
+        get("/api/v1/parties/{ME}/qualifications"),
+        get("/api/v1/parties/{MAKER_B}/qualifications"),
+        get("/api/v1/parties/{DIST_B}/qualifications"),
+        get("/api/v1/parties/{ID}/quality"),
+        get("/api/v1/parties/{ME}/quality"),
+        get("/api/v1/parties/{MAKER_B}/quality"),
+        get("/api/v1/parties/{DIST_B}/quality"),
+        post(
+            "/api/v1/listings",
+            json!({"platform": "{ME}", "seller": "{MAKER_B}", "shop": "s", "item_id": "X-{N}",
+                "url": "https://example.com/x", "title": "t", "batches": ["{ID}"],
+                "claims": {"formaldehyde_class": "ENF"}}),
+        ),
+        post(
+            "/api/v1/listings/{ID}/claims",
+            json!({"formaldehyde_class": "E1"}),
+        ),
+        get("/api/v1/listings/{ID}/claims"),
+        get("/api/v1/listings/{MINE}/claims"),
+        get("/api/v1/flags"),
+        get("/api/v1/flags?platform={ID}"),
+        get("/api/v1/flags?platform={PLATFORM_B}"),
+        get("/api/v1/flags?kind=misleading_claim"),
+        get("/api/v1/flags?platform={PLATFORM_B}&format=csv"),
+        get("/api/v1/review"),
+        get("/api/v1/review?platform={ID}"),
+        get("/api/v1/review?platform={PLATFORM_B}"),
+        get("/api/v1/review?format=csv"),
+        get("/api/v1/checks/queue"),
+        post(
+            "/api/v1/plans",
+            json!({"title": "t", "period": "2026-01-01/2026-12-31", "owners": ["{ID}"], "quota": 1}),
+        ),
+        post(
+            "/api/v1/plans",
+            json!({"title": "t", "period": "2026-01-01/2026-12-31", "owners": ["{REG}"], "quota": 1,
+                "categories": ["{ID}"]}),
+        ),
+        get("/api/v1/plans"),
+        get("/api/v1/plans/{ID}"),
+        get("/api/v1/plans/{ID}/candidates"),
+        // A lab names the plan a sample was taken under: B's plan, by a sampler that does
+        // not own it, or out of its period, answers like a plan that does not exist.
+        post(
+            "/api/v1/inspections",
+            planned("{PLATFORM_B}", "2026-03-01T00:00:00Z"),
+        ),
+        post(
+            "/api/v1/inspections",
+            planned("{REG}", "2026-06-01T00:00:00Z"),
+        ),
     ]
 }
 
@@ -620,6 +811,7 @@ impl Route {
             .replace("{MAKER_B}", &b.maker)
             .replace("{PLATFORM_B}", &b.platform)
             .replace("{DIST_B}", &b.distributor)
+            .replace("{REG}", &b.regulator)
             .replace("{A_BATCH}", &who.batch)
             .replace("{MINE}", who.listing.as_deref().unwrap_or("lst_none"))
             .replace("{N}", &n.to_string())
@@ -765,8 +957,9 @@ fn no_tenant_reads_links_or_learns_what_is_not_its_own() {
     let b_ids: Vec<&str> = b.records.iter().map(|(_, i)| i.as_str()).collect();
     assert_eq!(
         b.records.len(),
-        KINDS.len() - 1 + 4,
-        "B has a record of every kind but parties (two lots, cases, listings and inspections): {:?}",
+        KINDS.len() - 1 + 7,
+        "B has a record of every kind but parties (two lots, cases and listings, three \
+         inspections and qualifications): {:?}",
         b.records
     );
     let events_before = op.get("/healthz").body["events"].as_u64().unwrap();
@@ -906,7 +1099,102 @@ fn the_markers_are_where_the_test_looks() {
         "{}",
         r.text
     );
-    let _ = uscc;
+    // Issue 16: B's qualifications, check, claims and plan are marked where the new routes
+    // answer, and the views built from them (flags, review, queue, quality, candidates)
+    // carry them, so a view leaking them to another tenant would be seen.
+    for kind in ["qlf", "chk", "clm", "pln", "pls"] {
+        assert!(b.records.iter().any(|(k, _)| k == kind), "no {kind} of B");
+    }
+    for (i, what) in ["licence", "trademark", "certificate"].iter().enumerate() {
+        let r = op.get(&format!("/api/v1/qualifications/{}", b.nth("qlf", i)));
+        assert_eq!(r.ok(200)["kind"], *what, "{}", r.text);
+        assert!(r.text.contains(MARK), "{}", r.text);
+    }
+    let quals = op.get(&format!("/api/v1/parties/{}/qualifications", b.maker));
+    assert_eq!(quals.ok(200)["licence_state"], "expired", "{}", quals.text);
+    assert_eq!(
+        quals.body["checks"][0]["id"],
+        b.nth("chk", 0),
+        "{}",
+        quals.text
+    );
+    assert!(
+        quals.text.contains(&format!("{MARK} check")),
+        "{}",
+        quals.text
+    );
+    // B's reseller is authorised to use the mark: it is among the reseller's.
+    let kdist_quals = kdist.get(&format!("/api/v1/parties/{}/qualifications", b.distributor));
+    assert!(
+        kdist_quals.ok(200).to_string().contains(B_REG_NO),
+        "{}",
+        kdist_quals.text
+    );
+    let listing = b.nth("lst", 0);
+    let claims = op.get(&format!("/api/v1/listings/{listing}/claims"));
+    assert!(
+        claims.ok(200)["claims"]["material"]
+            .as_str()
+            .is_some_and(|m| m.contains(MARK)),
+        "{}",
+        claims.text
+    );
+    let plan = op.get(&format!("/api/v1/plans/{}", b.nth("pln", 0)));
+    assert!(plan.ok(200)["title"].as_str().unwrap().contains(MARK));
+    assert_eq!(plan.body["inspections"], json!([b.nth("ins", 2)]));
+    assert_eq!(plan.body["progress"][0]["taken"], 1);
+    let sample = op.get(&format!("/api/v1/events?subject={}", b.nth("pls", 0)));
+    assert!(
+        sample.ok(200).to_string().contains(b.nth("pls", 0)),
+        "{}",
+        sample.text
+    );
+    let cands = op.get(&format!("/api/v1/plans/{}/candidates", b.nth("pln", 0)));
+    assert!(
+        cands.ok(200).to_string().contains(listing),
+        "{}",
+        cands.text
+    );
+    // B's flags: the expired licence and the overdue check (with their ids), the claims
+    // (with the marked claim text and B's lots).
+    let flags = op.get(&format!("/api/v1/flags?platform={}", b.platform));
+    for needle in [
+        b.nth("qlf", 0),
+        b.nth("chk", 0),
+        &format!("{MARK} 无醛"),
+        &format!("{MARK}-LOT"),
+        listing,
+    ] {
+        assert!(
+            flags.ok(200).to_string().contains(needle),
+            "{needle} in {}",
+            flags.text
+        );
+    }
+    let review = kplat.get("/api/v1/checks/queue");
+    let row = review.ok(200)["sellers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["seller"] == b.maker.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("B's maker in its platform's queue: {}", review.text));
+    assert_eq!(row["licence_valid_to"], B_LICENCE_TO, "{row}");
+    assert_eq!(row["check_state"], "overdue", "{row}");
+    assert_eq!(row["claim_flags"], 2, "{row}");
+    let quality = op.get(&format!("/api/v1/parties/{}/quality", b.maker));
+    assert_eq!(
+        quality.ok(200)["regulator_inspections"],
+        3,
+        "{}",
+        quality.text
+    );
+    assert_eq!(quality.body["actions"], 1, "{}", quality.text);
+    assert!(
+        quality.body["open_flags"].as_u64() > Some(0),
+        "{}",
+        quality.text
+    );
 }
 
 /// A maker of the other tenants ships to B's reseller, which lists that desk on B's
