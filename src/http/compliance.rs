@@ -101,20 +101,7 @@ pub(super) async fn affected(
     c: Caller,
     q: web::Query<AffectedQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let wants_csv = match q.format.as_deref() {
-        Some("csv") => true,
-        Some("json") | None => req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/csv")),
-        Some(other) => {
-            return Err(AppError::bad(
-                "format",
-                format!("format is json or csv (got '{other}')"),
-            ))
-        }
-    };
+    let wants_csv = wants_csv(&req, &q.format)?;
     let app = s.app.clone();
     if !wants_csv {
         return blocking(move || app.affected_listings(&c, &q))

@@ -361,6 +361,22 @@ async fn healthz(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
     HttpResponse::Ok().json(state.app.health(caller.as_ref()))
 }
 
+/// A spreadsheet or JSON, as `?format=` (`csv`, `json`) or `Accept: text/csv` asks.
+fn wants_csv(req: &HttpRequest, format: &Option<String>) -> Result<bool, AppError> {
+    match format.as_deref() {
+        Some("csv") => Ok(true),
+        Some("json") | None => Ok(req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"))),
+        Some(other) => Err(AppError::bad(
+            "format",
+            format!("format is json or csv (got '{}')", crate::app::trunc(other)),
+        )),
+    }
+}
+
 macro_rules! getter {
     ($name:ident, $method:ident) => {
         pub(super) async fn $name(

@@ -71,22 +71,6 @@ pub(super) async fn check_queue(s: web::Data<State>, c: Caller) -> Result<HttpRe
         .map(|v| HttpResponse::Ok().json(serde_json::json!({ "sellers": v })))
 }
 
-/// `csv` or JSON, as `?format=` or `Accept` asks.
-fn wants_csv(req: &HttpRequest, format: &Option<String>) -> Result<bool, AppError> {
-    match format.as_deref() {
-        Some("csv") => Ok(true),
-        Some("json") | None => Ok(req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/csv"))),
-        Some(other) => Err(AppError::bad(
-            "format",
-            format!("format is json or csv (got '{}')", crate::app::trunc(other)),
-        )),
-    }
-}
-
 fn csv_response(
     name: &str,
     header: &[&str],

@@ -151,20 +151,25 @@ impl<'w> Ctx<'w> {
                 return;
             }
             view.order = Some(v);
-            if o.confirmation
-                .as_ref()
-                .is_some_and(|c| c.result == ConfirmationResult::Confirmed)
-            {
-                view.attributed_to = Some(Attribution {
-                    seller: self.ids.id(o.seller),
-                    producers: self
-                        .producers_of(ins.subject)
-                        .into_iter()
-                        .map(|p| self.ids.format(NodeKind::Party, p))
-                        .collect(),
-                });
-            }
+            view.attributed_to = self.attribution(o, ins);
         }
+    }
+
+    /// Who a sample's verdict is attributed to: the seller and the makers, once the
+    /// platform confirmed the order.
+    pub(crate) fn attribution(&self, o: &SampleOrder, ins: &Inspection) -> Option<Attribution> {
+        let confirmed = o
+            .confirmation
+            .as_ref()
+            .is_some_and(|c| c.result == ConfirmationResult::Confirmed);
+        confirmed.then(|| Attribution {
+            seller: self.ids.id(o.seller),
+            producers: self
+                .producers_of(ins.subject)
+                .into_iter()
+                .map(|p| self.ids.format(NodeKind::Party, p))
+                .collect(),
+        })
     }
 }
 
@@ -326,18 +331,7 @@ impl App {
             after.confirmation = Some(confirmation.clone());
             let mut view = cx.inspection_view(caller, n, ins);
             view.order = Some(cx.order_view(order_id, &after));
-            if req.result == ConfirmationResult::Confirmed {
-                view.attributed_to = Some(Attribution {
-                    seller: cx.ids.id(after.seller),
-                    producers: cx
-                        .producers_of(ins.subject)
-                        .into_iter()
-                        .map(|p| cx.ids.format(NodeKind::Party, p))
-                        .collect(),
-                });
-            } else {
-                view.attributed_to = None;
-            }
+            view.attributed_to = cx.attribution(&after, ins);
             Ok((
                 EventBody::OrderConfirmed {
                     order: Id::new(order_id),
