@@ -453,3 +453,368 @@ fn serve_demo_shows_resellers_sales_requests_and_a_confirmed_sample() {
     assert_eq!(ins["attributed_to"]["seller"], shaji.as_str());
     assert_eq!(ins["attributed_to"]["producers"], json!([shaji]));
 }
+
+/// The day `offset` days from today, China time (`YYYY-MM-DD`), as the service counts days.
+fn china_day(offset: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(offset))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// `boardtrail serve --demo` over HTTP, issue 16: Suqian Musen's licence, seen by JD at its
+/// entry check, has expired (flagged on Pinduoduo, where its desk is active); the reseller's
+/// licence is confirmed by the Hangzhou bureau and its Taobao re-check is overdue (cleared
+/// when Taobao re-checks it); Shaji's "无醛 ENF" on Pinduoduo is flagged with its E1 lots; the
+/// "沙集镇" collective mark of the Shaji township, Shaji authorised, used by the reseller
+/// without membership; Musen's ISO 9001 certificate; the Hangzhou review per platform and
+/// Taobao's check queue; the joint Xuzhou–Suqian plan with its quotas, the Suqian bureau's
+/// sample under it and the candidates it proposes.
+#[test]
+fn serve_demo_shows_seller_qualification_and_platform_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = common::spawn_binary_with(dir.path(), TOKEN, None, &["--demo"]);
+    let op = Client::new(&srv.base, Some(TOKEN));
+    let get = |c: &Client, path: &str| -> Value {
+        let r = c.get(&format!("/api/v1{path}"));
+        assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+        r.body
+    };
+    let s = |v: &Value| v.as_str().unwrap().to_string();
+    let party = |role: &str, name: &str| -> String {
+        let dir = get(&op, &format!("/parties?role={role}"));
+        dir["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"].as_str().unwrap().contains(name))
+            .map(|p| s(&p["id"]))
+            .unwrap_or_else(|| panic!("no {role} named {name}: {dir}"))
+    };
+    let key = |p: &str| {
+        let r = op.post(&format!("/api/v1/parties/{p}/keys"), &json!({}));
+        op.with_token(r.ok(201)["token"].as_str())
+    };
+    let musen = party("manufacturer", "宿迁木森");
+    let shaji = party("manufacturer", "沙集优品");
+    let reseller = party("distributor", "杭州优家");
+    let (jd, taobao, pdd) = (
+        party("platform", "京东"),
+        party("platform", "淘宝"),
+        party("platform", "拼多多"),
+    );
+    let (xuzhou, suqian, hangzhou) = (
+        party("regulator", "徐州市"),
+        party("regulator", "宿迁市"),
+        party("regulator", "杭州市"),
+    );
+    let township = party("regulator", "沙集镇");
+    let (hz, tb, xz) = (key(&hangzhou), key(&taobao), key(&xuzhou));
+    // The listings, from the sellers' comparison.
+    let listing_of = |seller: &str, platform: &str| -> (String, Value) {
+        let cmp = get(&op, &format!("/sellers/{seller}/comparison"));
+        let on = cmp["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["platform"]["id"] == platform)
+            .cloned()
+            .unwrap_or_else(|| panic!("{seller} not on {platform}: {cmp}"));
+        let l = on["listings"][0].clone();
+        (s(&l["id"]), l)
+    };
+    let (shaji_pdd, _) = listing_of(&shaji, &pdd);
+    let (shaji_tb, _) = listing_of(&shaji, &taobao);
+    let (reseller_tb, _) = listing_of(&reseller, &taobao);
+    let (desk, _) = listing_of(&musen, &pdd);
+
+    // Today's flags: every kind shows, each where the story puts it (the JD wardrobe is
+    // suspended, so Musen's expired licence is flagged on Pinduoduo only).
+    let all = get(&hz, "/flags");
+    assert_eq!(
+        all["by_kind"],
+        json!({"licence_expired": 2, "check_overdue": 2, "no_entry_check": 4,
+               "misleading_claim": 1, "trademark_unauthorised": 1}),
+        "{all}"
+    );
+    assert_eq!(all["total"], 10);
+    let flags = all["flags"].as_array().unwrap().clone();
+    let flag = |kind: &str, listing: Option<&str>, party: &str| -> Value {
+        flags
+            .iter()
+            .find(|f| {
+                f["kind"] == kind
+                    && f["party"] == party
+                    && match listing {
+                        Some(l) => f["listing"] == l,
+                        None => f.get("listing").is_none(),
+                    }
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} of {party} {listing:?}: {all}"))
+    };
+    let expired = flag("licence_expired", None, &musen);
+    assert_eq!(expired["platform"], pdd.as_str());
+    flag("licence_expired", Some(&desk), &musen);
+    assert!(!flags.iter().any(|f| f["platform"] == jd.as_str()), "{all}");
+    let licence_id = s(&expired["evidence"][0]["id"]);
+    let lic = get(&hz, &format!("/qualifications/{licence_id}"));
+    assert_eq!(
+        (&lic["kind"], &lic["state"], &lic["entered_by"]),
+        (&json!("licence"), &json!("expired"), &json!(jd)),
+        "{lic}"
+    );
+    assert_eq!(lic["valid_to"], china_day(-10));
+    assert_eq!(lic["uscc"], "91321300MA1M3C0P3A");
+    assert!(s(&expired["evidence"][0]["detail"]).contains(&china_day(-10)));
+    // The reseller's Taobao re-check was due 20 days ago.
+    let overdue = flag("check_overdue", None, &reseller);
+    assert_eq!(overdue["platform"], taobao.as_str());
+    flag("check_overdue", Some(&reseller_tb), &reseller);
+    let detail = s(&overdue["evidence"][0]["detail"]);
+    assert!(
+        detail.contains("last entry check") && detail.contains(&china_day(-20)),
+        "{detail}"
+    );
+    // Pinduoduo has checked neither of its sellers.
+    for p in [&musen, &shaji] {
+        assert_eq!(flag("no_entry_check", None, p)["platform"], pdd.as_str());
+    }
+    // "无醛 ENF" on Shaji's Pinduoduo bookshelves: the panels and the mill's particleboard
+    // are E1, the plywood E0.
+    let claims = get(&op, &format!("/listings/{shaji_pdd}/claims"));
+    assert_eq!(
+        claims["claims"]["formaldehyde_class"], "无醛 ENF",
+        "{claims}"
+    );
+    let mis = flag("misleading_claim", Some(&shaji_pdd), &shaji);
+    let lots: Vec<String> = mis["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["kind"], "lot");
+            s(&e["detail"])
+        })
+        .collect();
+    assert_eq!(lots.len(), 3, "{mis}");
+    for (code, class) in [
+        ("SJ-PANEL-2603-01", "E1"),
+        ("XY-PB-2603-02", "E1"),
+        ("XY-PLY-2603-01", "E0"),
+    ] {
+        assert!(
+            lots.iter()
+                .any(|d| d.contains(code) && d.ends_with(&format!("declared {class}"))),
+            "{code}: {lots:?}"
+        );
+    }
+    let panel = mis["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| s(&e["detail"]).contains("SJ-PANEL-2603-01"))
+        .map(|e| s(&e["id"]))
+        .unwrap();
+    let lot = get(&op, &format!("/lots/{panel}"));
+    assert_eq!(
+        (&lot["formaldehyde_class"], &lot["producer"]),
+        (&json!("E1"), &json!(shaji)),
+        "{lot}"
+    );
+    // The collective mark: the reseller uses it without membership; Shaji, a member, may.
+    let tm = flag("trademark_unauthorised", Some(&reseller_tb), &reseller);
+    let mark = s(&tm["evidence"][0]["id"]);
+    assert!(s(&tm["evidence"][0]["detail"]).contains("沙集镇"));
+    assert_eq!(
+        get(&op, &format!("/listings/{shaji_tb}/claims"))["claims"]["trademark"],
+        "沙集镇"
+    );
+    assert!(
+        !flags.iter().any(|f| f["listing"] == shaji_tb.as_str()),
+        "{all}"
+    );
+    let m = get(&op, &format!("/qualifications/{mark}"));
+    assert_eq!(
+        (&m["mark"], &m["class"], &m["party"], &m["authorised"]),
+        (
+            &json!("沙集镇"),
+            &json!(20),
+            &json!(township),
+            &json!([shaji])
+        ),
+        "{m}"
+    );
+    assert_eq!(m["state"], "valid");
+
+    // The sellers' pages: Shaji's licence seen by Taobao at its re-check and the mark it is
+    // authorised to use; the reseller's licence confirmed by the Hangzhou bureau; Musen's
+    // expired licence and its ISO 9001 certificate.
+    let q = get(&op, &format!("/parties/{shaji}/qualifications"));
+    assert_eq!(q["licence_state"], "valid");
+    assert_eq!(q["licence"]["entered_by"], taobao.as_str());
+    assert_eq!(q["licence"]["uscc"], "92320324MA1N4D0Q49");
+    assert_eq!(q["trademarks"][0]["id"], mark.as_str());
+    let checks = q["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 1, "{q}");
+    assert_eq!(
+        (
+            &checks[0]["platform"],
+            &checks[0]["kind"],
+            &checks[0]["result"]
+        ),
+        (&json!(taobao), &json!("recheck"), &json!("pass"))
+    );
+    assert_eq!(checks[0]["next_due"], china_day(150));
+    let q = get(&hz, &format!("/parties/{reseller}/qualifications"));
+    assert_eq!(q["licence"]["review_state"], "confirmed", "{q}");
+    assert_eq!(q["licence"]["review"]["by"], hangzhou.as_str());
+    assert_eq!(q["licence"]["entered_by"], reseller.as_str());
+    let q = get(&op, &format!("/parties/{musen}/qualifications"));
+    assert_eq!(q["licence_state"], "expired");
+    let cert = &q["certificates"][0];
+    assert!(s(&cert["certificate"]).starts_with("ISO 9001"), "{q}");
+    assert_eq!(
+        (&cert["state"], &cert["number"]),
+        (&json!("valid"), &json!("00124Q35678R0M"))
+    );
+
+    // The Hangzhou review: Taobao has checked both its sellers (one overdue), Pinduoduo
+    // neither; JD's one seller is current but its licence expired.
+    let rv = get(&hz, "/review");
+    let of = |p: &str| -> Value {
+        rv["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["platform"] == p)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {p} in {rv}"))
+    };
+    let (t, d, j) = (of(&taobao), of(&pdd), of(&jd));
+    assert_eq!(
+        (
+            &t["sellers"],
+            &t["licence_valid"],
+            &t["checks_current"],
+            &t["checks_overdue"],
+            &t["check_coverage"],
+            &t["trademark_flags"]
+        ),
+        (
+            &json!(2),
+            &json!(2),
+            &json!(1),
+            &json!(1),
+            &json!(0.5),
+            &json!(1)
+        ),
+        "{t}"
+    );
+    assert_eq!(
+        (
+            &d["sellers"],
+            &d["licence_expired"],
+            &d["checks_never"],
+            &d["check_coverage"],
+            &d["claim_flags"]
+        ),
+        (&json!(2), &json!(1), &json!(2), &json!(0.0), &json!(1)),
+        "{d}"
+    );
+    assert_eq!(
+        (&j["sellers"], &j["licence_expired"], &j["checks_current"]),
+        (&json!(1), &json!(1), &json!(1)),
+        "{j}"
+    );
+    // Taobao's queue: the overdue reseller first, then Shaji.
+    let queue = get(&tb, "/checks/queue");
+    let rows = queue["sellers"].as_array().unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (s(&r["seller"]), s(&r["check_state"])))
+            .collect::<Vec<_>>(),
+        vec![
+            (reseller.clone(), "overdue".to_string()),
+            (shaji.clone(), "current".to_string())
+        ],
+        "{queue}"
+    );
+    // Taobao re-checks the reseller: its check_overdue flags clear.
+    tb.post(
+        &format!("/api/v1/parties/{reseller}/checks"),
+        &json!({"kind": "recheck", "result": "pass", "checked_at": chrono::Utc::now().to_rfc3339(),
+        "next_due": china_day(180), "note": "证照强化复核 re-check"}),
+    )
+    .ok(201);
+    let now = get(&hz, "/flags?kind=check_overdue");
+    assert_eq!(now["total"], 0, "{now}");
+
+    // The joint plan: Xuzhou 3, Suqian 2 samples; the Suqian bureau sampled the Pinduoduo
+    // desk two days ago (passed).
+    let plans = get(&xz, "/plans");
+    let plans = plans["plans"].as_array().unwrap();
+    assert_eq!(plans.len(), 1);
+    let plan = &plans[0];
+    assert_eq!(plan["owners"], json!([xuzhou, suqian]));
+    assert_eq!(plan["created_by"], xuzhou.as_str());
+    assert_eq!(
+        (&plan["from"], &plan["to"]),
+        (&json!(china_day(-30)), &json!(china_day(60)))
+    );
+    let progress: Vec<(String, u64, u64, u64)> = plan["progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                s(&p["bureau"]),
+                p["quota"].as_u64().unwrap(),
+                p["taken"].as_u64().unwrap(),
+                p["passed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        progress,
+        vec![(xuzhou.clone(), 3, 0, 0), (suqian.clone(), 2, 1, 1)]
+    );
+    let plan_id = s(&plan["id"]);
+    let ins = get(&op, &format!("/inspections/{}", s(&plan["inspections"][0])));
+    assert_eq!(
+        (
+            &ins["subject"],
+            &ins["sampled_by"],
+            &ins["verdict"],
+            &ins["plan"]
+        ),
+        (
+            &json!(desk),
+            &json!(suqian),
+            &json!("pass"),
+            &json!(plan_id)
+        ),
+        "{ins}"
+    );
+    // A platform sees no plan; the candidates put the flagged bookshelves above the desk
+    // sampled two days ago.
+    tb.get(&format!("/api/v1/plans/{plan_id}")).problem(404);
+    let cands = get(&xz, &format!("/plans/{plan_id}/candidates"));
+    let list = cands["candidates"].as_array().unwrap();
+    let at = |l: &str| list.iter().position(|c| c["listing"] == l).unwrap();
+    assert_eq!(list.len(), 4, "{cands}");
+    assert_eq!(list[at(&desk)]["days_since_sampled"], 2);
+    assert!(s(&list[at(&shaji_pdd)]["reason"]).contains("claim flag"));
+    assert!(at(&shaji_pdd) < at(&desk) && at(&reseller_tb) < at(&desk));
+    // Musen's quality record counts the Suqian bureau's sample (passed) and JD's (failed).
+    let quality = get(&op, &format!("/parties/{musen}/quality"));
+    assert_eq!(
+        (
+            &quality["regulator_inspections"],
+            &quality["regulator_inspections_passed"],
+            &quality["spot_checks"],
+            &quality["spot_checks_passed"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(0)),
+        "{quality}"
+    );
+}
