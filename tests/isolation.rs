@@ -1291,3 +1291,321 @@ fn a_maker_shipping_to_bs_reseller_sees_whom_not_what_it_sells() {
         sold.text
     );
 }
+
+/// B's world and the other tenants, on one server.
+fn two_tenants() -> (TestServer, Client, B, Vec<Caller>) {
+    let srv = server();
+    let op = srv.client();
+    let regulator = op.party("徐州市监局", "regulator", "11320300MB1H8H0W8", "徐州");
+    let lab_b = op.party("Lab B", "lab", "12320324MB1M9M0B9", "徐州");
+    let b = tenant_b(&op, &regulator, &lab_b);
+    let callers = others(&op);
+    (srv, op, b, callers)
+}
+
+fn who<'a>(callers: &'a [Caller], name: &str) -> &'a Caller {
+    callers.iter().find(|c| c.name == name).expect("caller")
+}
+
+/// What `who` is shown in `r` that it may not read: B's ids the policy does not let it
+/// read (its one read rule, as `GET /events?subject=` applies it) and that are not in
+/// `traced` (the upstream traces it reads), and B's markers outside the `allowed` texts.
+fn unreadable_in(
+    who: &Caller,
+    b: &B,
+    what: &str,
+    r: &Resp,
+    traced: &str,
+    allowed: &[&str],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (kind, rid) in &b.records {
+        if r.text.contains(rid.as_str()) && !traced.contains(rid.as_str()) {
+            let seen = who.client.get(&format!("/api/v1/events?subject={rid}"));
+            if seen.status != 200 {
+                out.push(format!(
+                    "{what} as {}: B's {kind} {rid}, which it may not read ({}), in {}",
+                    who.name, seen.status, r.text
+                ));
+            }
+        }
+    }
+    let mut text = r.text.clone();
+    for a in allowed {
+        text = text.replace(a, "");
+    }
+    for m in std::iter::once(MARK).chain(B_NUMBERS) {
+        if text.contains(m) {
+            out.push(format!("{what} as {}: {m} in {}", who.name, r.text));
+        }
+    }
+    out
+}
+
+/// B's maker also sells on the other tenants' platform, which links B's batch and claims
+/// "no formaldehyde" of it. The platform's flags carry evidence about the lots behind its
+/// own listing (it reads their upstream trace) and the licence of its seller; its flags,
+/// review and queue show nothing of B's platform: not its check of the maker, not B's
+/// listings or their claims.
+#[test]
+fn a_platforms_flags_review_and_queue_name_only_its_listings_and_the_lots_behind_them() {
+    let (_srv, op, b, callers) = two_tenants();
+    let plat = who(&callers, "platform");
+    key(&op, &b.maker)
+        .post("/api/v1/grants", &json!({"platform": plat.party}))
+        .ok(201);
+    let mine = id(plat
+        .client
+        .post(
+            "/api/v1/listings",
+            &json!({"platform": plat.party, "seller": b.maker, "shop": "A's shop of B's maker",
+            "item_id": "A-9", "url": "https://example.com/a9", "title": "wardrobe",
+            "batches": [b.nth("bat", 0)], "claims": {"formaldehyde_class": "无醛 ENF"}}),
+        )
+        .ok(201));
+    let traced = plat.client.get(&format!("/api/v1/trace/upstream/{mine}"));
+    traced.ok(200);
+    let flags = plat.client.get("/api/v1/flags");
+    let list = flags.ok(200)["flags"].as_array().unwrap().clone();
+    assert!(
+        list.iter().all(|f| f["platform"] == plat.party.as_str()),
+        "{}",
+        flags.text
+    );
+    let claim = list
+        .iter()
+        .find(|f| f["kind"] == "misleading_claim" && f["listing"] == mine.as_str())
+        .unwrap_or_else(|| panic!("the ENF claim of E0 plywood: {}", flags.text));
+    let evidence = claim["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 2, "both of B's plywood lots: {claim}");
+    for e in evidence {
+        let lot = e["id"].as_str().unwrap();
+        assert!(traced.text.contains(lot), "{lot} not in {}", traced.text);
+    }
+    // B's licence expired: its seller's licence is the platform's to read.
+    let expired = list
+        .iter()
+        .find(|f| f["kind"] == "licence_expired" && f["listing"] == mine.as_str())
+        .unwrap_or_else(|| panic!("the expired licence: {}", flags.text));
+    assert_eq!(expired["evidence"][0]["id"], b.nth("qlf", 0));
+    plat.client
+        .get(&format!("/api/v1/qualifications/{}", b.nth("qlf", 0)))
+        .ok(200);
+    // Its queue: the maker never checked by it (B's platform's check is not its own).
+    let queue = plat.client.get("/api/v1/checks/queue");
+    let row = queue.ok(200)["sellers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["seller"] == b.maker.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("B's maker in {}", queue.text));
+    assert_eq!(row["check_state"], "never", "{row}");
+    assert_eq!(row["last_check"], Value::Null, "{row}");
+    assert_eq!(row["active_listings"], 1, "{row}");
+    assert_eq!(row["claim_flags"], 1, "{row}");
+    let lots = [format!("{MARK}-LOT"), format!("{MARK}-PANELS")];
+    let allowed: Vec<&str> = lots.iter().map(String::as_str).collect();
+    let mut leaks = Vec::new();
+    for path in [
+        "/api/v1/flags",
+        "/api/v1/flags?format=csv",
+        "/api/v1/review",
+        "/api/v1/review?format=csv",
+        "/api/v1/checks/queue",
+    ] {
+        let r = plat.client.get(path);
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        leaks.extend(unreadable_in(plat, &b, path, &r, &traced.text, &allowed));
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    // The same look at B's platform's flags (as a bureau reads them) finds B's check, claims
+    // and listings: the look above could have failed.
+    let theirs = op.get(&format!("/api/v1/flags?platform={}", b.platform));
+    let seen = unreadable_in(plat, &b, "B's flags", &theirs, &traced.text, &allowed);
+    for found in [
+        format!("B's chk {},", b.nth("chk", 0)),
+        format!("B's lst {},", b.nth("lst", 0)),
+        format!("B's flags as platform: {MARK} in"),
+    ] {
+        assert!(
+            seen.iter().any(|l| l.contains(&found)),
+            "{found} would not be seen: {seen:?}"
+        );
+    }
+}
+
+/// A maker of the other tenants sells on their platform and on B's. What happens on B's
+/// platform (a bureau's action on the maker's listing there, carried out by B's platform;
+/// B's platform never checking the maker) is the maker's to know, not its other platform's:
+/// that platform's view of the maker's quality record does not change.
+#[test]
+fn a_platform_reading_its_sellers_quality_is_told_nothing_of_other_platforms() {
+    let (_srv, op, b, callers) = two_tenants();
+    let (plat, maker) = (who(&callers, "platform"), who(&callers, "manufacturer"));
+    let path = format!("/api/v1/parties/{}/quality", maker.party);
+    let before = plat.client.get(&path);
+    before.ok(200);
+    let own_before = maker.client.get(&path);
+    let kplat_b = key(&op, &b.platform);
+    let there = id(kplat_b
+        .post(
+            "/api/v1/listings",
+            &json!({"platform": b.platform, "seller": maker.party, "shop": format!("{MARK} shop of A"),
+            "item_id": format!("{MARK}-A"), "url": "https://example.com/b-a", "title": "desk",
+            "batches": []}),
+        )
+        .ok(201));
+    let action = id(op
+        .post(
+            "/api/v1/actions",
+            &json!({"listing": there, "kind": "suspend", "reason": format!("{MARK} suspended")}),
+        )
+        .ok(201));
+    kplat_b
+        .post(
+            &format!("/api/v1/actions/{action}/ack"),
+            &json!({"result": "done", "note": format!("{MARK} done")}),
+        )
+        .ok(200);
+    plat.client
+        .get(&format!("/api/v1/actions/{action}"))
+        .problem(404);
+    plat.client
+        .get(&format!("/api/v1/listings/{there}"))
+        .problem(404);
+    // The maker's own record counts its listing on B's platform (so the record moves)…
+    let own = maker.client.get(&path);
+    assert_eq!(own.ok(200)["actions_done"], 1, "{}", own.text);
+    assert_ne!(own.body, own_before.body);
+    // …its other platform's view does not.
+    let after = plat.client.get(&path);
+    assert_eq!(
+        after.ok(200),
+        &before.body,
+        "the platform is told of B's platform's listing of its seller:\n before: {}\n after:  {}",
+        before.text,
+        after.text
+    );
+}
+
+/// Any platform may check a seller (an entry check comes before the seller's first
+/// listing there), but checking gives it no right to read what the policy keeps from it: a
+/// qualification is read by its party, who entered it, the platforms the party sells on and
+/// the parties a mark authorises. A platform that checked B's maker is not shown B's
+/// licence, mark or certificate, on the maker's page or in its review and queue.
+#[test]
+fn a_platform_that_checks_bs_maker_reads_none_of_its_qualifications() {
+    let (_srv, _op, b, callers) = two_tenants();
+    let plat = who(&callers, "platform");
+    plat.client
+        .post(
+            &format!("/api/v1/parties/{}/checks", b.maker),
+            &json!({"kind": "entry", "result": "pass", "checked_at": "2026-03-05T00:00:00Z",
+            "next_due": "2027-03-05", "note": "entry check"}),
+        )
+        .ok(201);
+    for i in 0..3 {
+        plat.client
+            .get(&format!("/api/v1/qualifications/{}", b.nth("qlf", i)))
+            .problem(404);
+    }
+    let mut leaks = Vec::new();
+    for path in [
+        format!("/api/v1/parties/{}/qualifications", b.maker),
+        "/api/v1/review".to_string(),
+        "/api/v1/review?format=csv".to_string(),
+        "/api/v1/checks/queue".to_string(),
+    ] {
+        let r = plat.client.get(&path);
+        leaks.extend(unreadable_in(plat, &b, &path, &r, "", &[]));
+        // The licence's dates are the licence's too.
+        if r.text.contains(B_LICENCE_TO) {
+            leaks.push(format!(
+                "{path} as platform: B's licence runs to {B_LICENCE_TO}: {}",
+                r.text
+            ));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
+
+/// A listing of the other tenants' platform uses B's mark (which B's listing claims in
+/// public): it is flagged, but the flag does not hand the platform B's registration (its
+/// id, number or term), which it may not read.
+#[test]
+fn a_listing_using_bs_mark_is_flagged_without_bs_registration() {
+    let (_srv, _op, b, callers) = two_tenants();
+    let (plat, maker) = (who(&callers, "platform"), who(&callers, "manufacturer"));
+    let mark = format!("{MARK}牌");
+    let l = id(plat
+        .client
+        .post(
+            "/api/v1/listings",
+            &json!({"platform": plat.party, "seller": maker.party, "shop": "A shop", "item_id": "A-7",
+            "url": "https://example.com/a7", "title": format!("{mark} 衣柜"), "batches": []}),
+        )
+        .ok(201));
+    let tm = b.nth("qlf", 1);
+    plat.client
+        .get(&format!("/api/v1/qualifications/{tm}"))
+        .problem(404);
+    let mut leaks = Vec::new();
+    for path in [
+        "/api/v1/flags?kind=trademark_unauthorised",
+        "/api/v1/flags?format=csv",
+    ] {
+        let r = plat.client.get(path);
+        assert!(
+            r.text.contains(l.as_str()),
+            "{path}: the flag on {l}: {}",
+            r.text
+        );
+        leaks.extend(unreadable_in(plat, &b, path, &r, "", &[&mark]));
+        if r.text.contains(B_MARK_TO) {
+            leaks.push(format!(
+                "{path} as platform: B's registration runs to {B_MARK_TO}: {}",
+                r.text
+            ));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
+
+/// B's maker holds a mark it authorises the other tenants' maker to use: that maker reads
+/// it among its qualifications; the maker's platform, which may not read B's mark, is not
+/// shown it on its seller's page.
+#[test]
+fn a_sellers_platform_is_not_shown_another_tenants_mark_authorising_the_seller() {
+    let (_srv, op, b, callers) = two_tenants();
+    let (plat, maker) = (who(&callers, "platform"), who(&callers, "manufacturer"));
+    let tm = id(key(&op, &b.maker)
+        .post(
+            &format!("/api/v1/parties/{}/trademarks", b.maker),
+            &json!({"reg_no": format!("{MARK}-REG-5822"), "mark": format!("{MARK}集体"), "class": 20,
+            "valid_to": B_MARK_TO, "authorised": [maker.party]}),
+        )
+        .ok(201));
+    let page = format!("/api/v1/parties/{}/qualifications", maker.party);
+    maker
+        .client
+        .get(&format!("/api/v1/qualifications/{tm}"))
+        .ok(200);
+    let own = maker.client.get(&page);
+    assert!(
+        own.ok(200).to_string().contains(tm.as_str()),
+        "{}",
+        own.text
+    );
+    plat.client
+        .get(&format!("/api/v1/qualifications/{tm}"))
+        .problem(404);
+    let r = plat.client.get(&page);
+    r.ok(200);
+    let mut leaks = Vec::new();
+    if r.text.contains(tm.as_str()) {
+        leaks.push(format!("{page} as platform: B's mark {tm} in {}", r.text));
+    }
+    leaks.extend(unreadable_in(plat, &b, &page, &r, "", &[]));
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
