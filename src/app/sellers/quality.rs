@@ -87,9 +87,25 @@ impl<'w> Ctx<'w> {
                 }
             }
         }
-        // Its own flags (not every seller's): per platform it sells on, and its listings'.
+        // Its own flags, as `GET /flags` shows them: per platform it has an active listing
+        // on, and its active listings' claims.
         let mut open_flags = 0u64;
-        for pf in self.platforms_of(seller) {
+        let mut platforms: Vec<NodeId> = self
+            .w
+            .listings_of(seller)
+            .iter()
+            .filter_map(|&l| match self.w.record(l).map(|r| &**r) {
+                Some(Record::Listing(x))
+                    if x.status == crate::core::domain::ListingStatus::Active =>
+                {
+                    Some(x.platform.raw())
+                }
+                _ => None,
+            })
+            .collect();
+        platforms.sort_unstable();
+        platforms.dedup();
+        for pf in platforms {
             let st = self.seller_state(seller, pf, today);
             open_flags += [st.licence_expired, st.check_overdue, st.no_entry_check]
                 .iter()
