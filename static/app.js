@@ -644,13 +644,13 @@ export function cursorPager(load) {
 // ---- the top bar -------------------------------------------------------------------------------
 
 const NAV = {
-  operator: ['scan', 'regulator', 'platform', 'manufacturer', 'supplier', 'distributor'],
-  regulator: ['scan', 'regulator'],
+  operator: ['scan', 'regulator', 'review', 'platform', 'manufacturer', 'supplier', 'distributor', 'qualification'],
+  regulator: ['scan', 'regulator', 'review'],
   platform: ['scan', 'platform'],
-  manufacturer: ['scan', 'manufacturer'],
+  manufacturer: ['scan', 'manufacturer', 'qualification'],
   supplier: ['scan', 'supplier'],
   lab: ['scan', 'regulator'],
-  distributor: ['scan', 'distributor'],
+  distributor: ['scan', 'distributor', 'qualification'],
 };
 
 const PATHS = {
@@ -661,6 +661,10 @@ const PATHS = {
   manufacturer: '/manufacturer',
   supplier: '/supplier',
   distributor: '/distributor',
+  // Served as static files (the server routes no page of their own): the seller review
+  // and sampling plans (regulators), a seller's qualifications.
+  review: '/static/review.html',
+  qualification: '/static/qualification.html',
 };
 
 export function rolePages(role) {

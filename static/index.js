@@ -14,6 +14,8 @@ const TASKS = {
   manufacturer: 'task.manufacturer',
   supplier: 'task.supplier',
   distributor: 'task.distributor',
+  review: 'task.review',
+  qualification: 'task.qualification',
 };
 
 /**
