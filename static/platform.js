@@ -3,6 +3,8 @@
 // each as done or rejected with a note. The listing's new status shows at once. Then the
 // assistance requests (协查) addressed to the platform, answered with what the trace
 // pre-fills or declined, and the import of a sales file (CSV or NDJSON) with its progress.
+// The seller-check queue (entry checks and re-checks, with the licence seen) and the
+// platform's own flags (expired licences, overdue re-checks, misleading claims, marks).
 import {
   t, tv, el, $, $$, replace, api, chrome, loading, errorBox, fmtTime, statusBadge, badge, busy,
   partyInfo, field, clearErrors, showError, fieldError, cursorPager, progressBar, upload,
@@ -10,6 +12,7 @@ import {
   safeUrl,
 } from './app.js';
 import { requestsPanel } from './requests.js';
+import { checkQueue, flagsPanel } from './sellers.js';
 
 const main = $('main');
 const PAGE = 10;
@@ -237,19 +240,29 @@ async function start() {
       pager.reset();
     } }, tv('astatus', v))));
   const requests = me.party ? requestsPanel(['inbox'], 'inbox') : null;
+  const flags = flagsPanel({ prefix: 'pflags', showPlatform: !me.party });
+  const queue = me.party ? checkQueue({ onChange: () => flags.load() }) : null;
   replace(main,
     el('h1', null, t('plat.title'), me.party ? el('span', { class: 'muted', style: 'font-weight:400' }, ` · ${me.party.name}`) : null),
     el('nav', { class: 'section-nav', 'aria-label': t('plat.title') },
-      el('a', { href: '#measures' }, t('plat.measures')), el('a', { href: '#requests' }, t('req.inbox')), el('a', { href: '#sales' }, t('sales.title'))),
+      el('a', { href: '#measures' }, t('plat.measures')), el('a', { href: '#checks' }, t('chk.title')), el('a', { href: '#flags' }, t('flag.title')),
+      el('a', { href: '#requests' }, t('req.inbox')), el('a', { href: '#sales' }, t('sales.title'))),
     el('section', { class: 'card', id: 'measures', 'aria-labelledby': 'measures-h' },
       el('div', { class: 'spread' }, el('h2', { id: 'measures-h' }, t('plat.measures')),
         el('button', { type: 'button', class: 'secondary small', onclick: () => pager.reload() }, t('common.refresh'))),
       tabs, el('div', { id: 'queue' }), pager.el),
+    el('section', { class: 'card', id: 'checks', 'aria-labelledby': 'checks-h' },
+      el('div', { class: 'spread' }, el('h2', { id: 'checks-h' }, t('chk.title')),
+        queue ? el('button', { type: 'button', class: 'secondary small', id: 'checks-refresh', onclick: () => queue.load() }, t('common.refresh')) : null),
+      queue ? queue.el : el('p', { class: 'muted' }, t('chk.need_party'))),
+    el('section', { class: 'card', id: 'flags', 'aria-labelledby': 'flags-h' }, el('h2', { id: 'flags-h' }, t('flag.title')), flags.el),
     el('section', { class: 'card', id: 'requests', 'aria-labelledby': 'requests-h' },
       el('h2', { id: 'requests-h' }, t('req.inbox')),
       requests ? requests.el : el('p', { class: 'muted' }, t('req.need_party'))),
     el('section', { class: 'card', id: 'sales', 'aria-labelledby': 'sales-h' }, el('h2', { id: 'sales-h' }, t('sales.title')), salesImport()));
   if (requests) requests.reload();
+  if (queue) queue.load();
+  flags.load();
   await pager.reset();
 }
 
