@@ -9,6 +9,8 @@
 mod common;
 #[path = "browser/public.rs"]
 mod public;
+#[path = "browser/qualification.rs"]
+mod qualification;
 #[path = "browser/resale.rs"]
 mod resale;
 #[path = "browser/webdriver.rs"]
@@ -509,6 +511,18 @@ fn main_pages_fit_a_phone_and_a_desktop() {
             Some(key("reseller")),
             "/distributor".into(),
             "#listings-table",
+        ),
+        (
+            "review",
+            Some(key("regulator")),
+            "/static/review.html".into(),
+            "#review-body article.review-platform",
+        ),
+        (
+            "qualification",
+            Some(key("maker")),
+            "/static/qualification.html".into(),
+            "#quality-score",
         ),
     ];
     let out = std::env::var_os("BOARDTRAIL_SCREENSHOTS")
