@@ -744,7 +744,8 @@ fn the_qualification_and_plan_rows_stand_on_what_they_name() {
     as_col(5)
         .get(&format!("/api/v1/qualifications/{}", w.trademark))
         .problem(404);
-    // The other platform's queue holds the distributor it checked, as current.
+    // The other platform's queue holds the distributor it checked, as current; having only
+    // checked it (the distributor sells nothing there), it is not shown its licence.
     let q = as_col(6).get("/api/v1/checks/queue");
     let row = q.ok(200)["sellers"]
         .as_array()
@@ -754,7 +755,8 @@ fn the_qualification_and_plan_rows_stand_on_what_they_name() {
         .cloned()
         .unwrap_or_else(|| panic!("the distributor in {}", q.text));
     assert_eq!(row["check_state"], "current", "{row}");
-    assert_eq!(row["licence_state"], "valid", "{row}");
+    assert_eq!(row["licence_state"], "not_shown", "{row}");
+    assert!(row["licence_valid_to"].is_null(), "{row}");
     // JD asking for PDD's flags and review is given its own.
     for path in ["flags", "review"] {
         let r = as_col(5).get(&format!("/api/v1/{path}?platform={}", w.other_platform));

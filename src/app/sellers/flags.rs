@@ -399,7 +399,29 @@ impl App {
         };
         let platform = self.impact_scope(caller, &q.platform)?;
         let today = today(now_ms());
-        let flags = self.read_ctx(|cx| cx.flags(platform, kind, today));
+        let flags = self.read_ctx(|cx| {
+            let mut flags = cx.flags(platform, kind, today);
+            // Evidence names only what the caller may read: a registration held by a
+            // party it cannot read is told as such, without its number or terms.
+            for f in &mut flags {
+                for e in &mut f.evidence {
+                    let hidden = e.kind == "trademark"
+                        && e.id.as_deref().is_some_and(|id| {
+                            cx.ids
+                                .parse_kind(id, NodeKind::Qualification)
+                                .is_none_or(|n| !cx.policy().can_read(caller, n))
+                        });
+                    if hidden {
+                        let used = e.detail.split(" (reg.").next().unwrap_or_default().to_string();
+                        e.id = None;
+                        e.detail = format!(
+                            "{used}; it is registered to another party, and the seller is neither its holder nor authorised"
+                        );
+                    }
+                }
+            }
+            flags
+        });
         let mut by_kind = BTreeMap::new();
         for f in &flags {
             *by_kind.entry(f.kind).or_default() += 1;

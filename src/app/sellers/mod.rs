@@ -352,18 +352,17 @@ fn rename(e: AppError, field: &str) -> AppError {
 }
 
 impl App {
-    /// Who enters a party's qualifications: the party itself, a platform it sells on (or
-    /// that has checked it), a regulator, or the operator.
+    /// Who enters a party's qualifications: the party itself, a platform it sells on, a
+    /// regulator, or the operator. (A platform that only checked a seller records the
+    /// licence it saw with its check.)
     fn check_enter(&self, caller: &Caller, party: NodeId) -> AppResult<()> {
         let ok = caller.operator
             || caller.party == Some(party)
             || caller.role == Some(Role::Regulator)
             || (caller.role == Some(Role::Platform)
-                && caller.party.is_some_and(|p| {
-                    self.read_ctx(|cx| {
-                        cx.policy().sells_on(party, p) || !cx.checks_of(party, p).is_empty()
-                    })
-                }));
+                && caller
+                    .party
+                    .is_some_and(|p| self.read_ctx(|cx| cx.policy().sells_on(party, p))));
         if ok {
             Ok(())
         } else {
@@ -602,17 +601,23 @@ impl App {
         let today = today(now_ms());
         self.read_ctx(|cx| {
             let mine = caller.party == Some(party);
+            // Its platforms are those it sells on (a check a platform records itself grants
+            // no right to read).
             let platform = caller.role == Some(Role::Platform)
-                && caller.party.is_some_and(|p| {
-                    cx.policy().sells_on(party, p) || !cx.checks_of(party, p).is_empty()
-                });
+                && caller.party.is_some_and(|p| cx.policy().sells_on(party, p));
             if !(caller.sees_all() || mine || platform) {
                 return Err(AppError::Forbidden(
                     "a party's qualifications are read by the party, its platforms and regulators"
                         .into(),
                 ));
             }
-            let all = cx.qualifications_of(party);
+            // Only what the caller may read: another party's mark that authorises this one
+            // is read by its holder's platforms, not by this one's.
+            let all: Vec<(NodeId, &Qualification)> = cx
+                .qualifications_of(party)
+                .into_iter()
+                .filter(|(n, _)| cx.policy().can_read(caller, *n))
+                .collect();
             let view = |(n, q): &(NodeId, &Qualification)| cx.qualification_view(*n, q, today);
             let licence = cx.licence_of(party).map(|x| view(&x));
             let licence_state = licence.as_ref().map_or("missing", |l| l.state);

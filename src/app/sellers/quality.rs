@@ -5,7 +5,7 @@
 use super::*;
 use crate::core::domain::{ActionStatus, CaseStatus, Verdict};
 
-pub const FORMULA: &str = "score = max(0, round(100 × passed ÷ inspected) − 10 × complaints taken up − 10 × actions done − 5 × open flags); with no inspection the first term is 100. Inspected: spot checks (sampled by a platform) and bureau inspections of its listings, of batches it made or received, and samples whose confirmed order names it; complaints taken up: complaint cases about its goods a bureau is investigating or has closed.";
+pub const FORMULA: &str = "Counted over what the reader may see (a platform: the seller's listings on it and the goods they sell). score = max(0, round(100 × passed ÷ inspected) − 10 × complaints taken up − 10 × actions done − 5 × open flags); with no inspection the first term is 100. Inspected: spot checks (sampled by a platform) and bureau inspections of its listings, of batches it made or received, and samples whose confirmed order names it; complaints taken up: complaint cases about its goods a bureau is investigating or has closed.";
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct QualityRecord {
@@ -41,7 +41,35 @@ impl<'w> Ctx<'w> {
             || self.w.goods(batch, seller).received > 0
     }
 
-    pub(crate) fn quality(&self, seller: NodeId, today: i32) -> QualityRecord {
+    /// Is a subject goods the seller sells through a listing on `platform`?
+    fn sold_on(&self, subject: NodeId, seller: NodeId, platform: NodeId) -> bool {
+        let Some(m) = self.w.meta(subject) else {
+            return false;
+        };
+        let batch = match m.kind {
+            NodeKind::Listing => return m.b == seller && m.a == platform,
+            NodeKind::Batch => subject,
+            NodeKind::Unit => m.a,
+            _ => return false,
+        };
+        self.w.listings_of(seller).iter().any(|&l| {
+            matches!(self.w.record(l).map(|r| &**r), Some(Record::Listing(x))
+                if x.platform.raw() == platform && x.batches.contains(&Id::new(batch)))
+        })
+    }
+
+    /// A seller's quality record; `scope`: as one platform may see it (what concerns the
+    /// seller's listings on that platform only), else all of it.
+    pub(crate) fn quality(
+        &self,
+        seller: NodeId,
+        today: i32,
+        scope: Option<NodeId>,
+    ) -> QualityRecord {
+        let concerns = |subject: NodeId| match scope {
+            None => self.goods_of_seller(subject, seller),
+            Some(p) => self.sold_on(subject, seller, p),
+        };
         let (mut spot, mut spot_ok, mut reg, mut reg_ok) = (0, 0, 0, 0);
         for &i in self.w.ids_of(NodeKind::Inspection) {
             let Some(Record::Inspection(ins)) = self.w.record(i).map(|r| &**r) else {
@@ -49,11 +77,12 @@ impl<'w> Ctx<'w> {
             };
             let confirmed_seller = self.order_of(i).is_some_and(|(_, o)| {
                 o.seller.raw() == seller
+                    && scope.is_none_or(|p| p == o.platform.raw())
                     && o.confirmation.as_ref().is_some_and(|c| {
                         c.result == crate::core::domain::ConfirmationResult::Confirmed
                     })
             });
-            if !(confirmed_seller || self.goods_of_seller(ins.subject, seller)) {
+            if !(confirmed_seller || concerns(ins.subject)) {
                 continue;
             }
             let ok = u64::from(ins.verdict == Verdict::Pass);
@@ -70,7 +99,7 @@ impl<'w> Ctx<'w> {
             let Some(Record::Complaint(x)) = self.w.record(c).map(|r| &**r) else {
                 continue;
             };
-            if !self.goods_of_seller(x.subject, seller) {
+            if !concerns(x.subject) {
                 continue;
             }
             complaints += 1;
@@ -80,6 +109,9 @@ impl<'w> Ctx<'w> {
         }
         let (mut actions, mut done) = (0, 0);
         for &l in self.w.listings_of(seller) {
+            if scope.is_some_and(|p| self.w.meta(l).is_none_or(|m| m.a != p)) {
+                continue;
+            }
             for &a in self.w.attached(l) {
                 if let Some(Record::Action(x)) = self.w.record(a).map(|r| &**r) {
                     actions += 1;
@@ -96,7 +128,8 @@ impl<'w> Ctx<'w> {
             .iter()
             .filter_map(|&l| match self.w.record(l).map(|r| &**r) {
                 Some(Record::Listing(x))
-                    if x.status == crate::core::domain::ListingStatus::Active =>
+                    if x.status == crate::core::domain::ListingStatus::Active
+                        && scope.is_none_or(|p| p == x.platform.raw()) =>
                 {
                     Some(x.platform.raw())
                 }
@@ -114,7 +147,9 @@ impl<'w> Ctx<'w> {
         }
         for &l in self.w.listings_of(seller) {
             if let Some(Record::Listing(x)) = self.w.record(l).map(|r| &**r) {
-                if x.status == crate::core::domain::ListingStatus::Active {
+                if x.status == crate::core::domain::ListingStatus::Active
+                    && scope.is_none_or(|p| p == x.platform.raw())
+                {
                     open_flags += self.claim_flags(l, x, today).len() as u64;
                 }
             }
@@ -157,7 +192,12 @@ impl App {
                         .into(),
                 ));
             }
-            Ok(cx.quality(p, today))
+            // A platform sees what concerns the seller's listings on it; the seller and the
+            // regulators all of it.
+            let scope = (!caller.sees_all() && caller.party != Some(p))
+                .then_some(caller.party)
+                .flatten();
+            Ok(cx.quality(p, today, scope))
         })
     }
 }

@@ -19,7 +19,7 @@ pub struct SellerRow {
     pub seller: String,
     pub name: String,
     pub uscc: String,
-    /// `valid`, `expired` or `missing`.
+    /// `valid`, `expired` or `missing` (`not_shown` to a platform that only checked it).
     pub licence_state: &'static str,
     pub licence_valid_to: Option<String>,
     /// `unreviewed`, `confirmed` or `rejected` (the current licence's).
@@ -58,8 +58,16 @@ pub struct ReviewView {
 }
 
 impl<'w> Ctx<'w> {
-    fn seller_row(&self, platform: NodeId, seller: NodeId, today: i32) -> SellerRow {
-        let licence = self.licence_of(seller);
+    /// A seller's row; its licence only if `licence_shown` (the platform sells its goods, or
+    /// a regulator asks): a platform that only checked a seller reads its own check.
+    fn seller_row(
+        &self,
+        platform: NodeId,
+        seller: NodeId,
+        today: i32,
+        licence_shown: bool,
+    ) -> SellerRow {
+        let licence = self.licence_of(seller).filter(|_| licence_shown);
         let state = self.seller_state(seller, platform, today);
         let checks = self.checks_of(seller, platform);
         let last = checks.last().map(|(_, c)| *c);
@@ -99,6 +107,7 @@ impl<'w> Ctx<'w> {
             name: p.name,
             uscc: p.uscc,
             licence_state: match licence {
+                None if !licence_shown => "not_shown",
                 None => "missing",
                 Some((_, q)) if q.kind.valid_to() < today => "expired",
                 Some(_) => "valid",
@@ -133,11 +142,19 @@ impl<'w> Ctx<'w> {
         out
     }
 
-    pub(crate) fn platform_review(&self, platform: NodeId, today: i32) -> PlatformReview {
+    pub(crate) fn platform_review(
+        &self,
+        caller: &Caller,
+        platform: NodeId,
+        today: i32,
+    ) -> PlatformReview {
         let rows: Vec<SellerRow> = self
             .sellers_of(platform)
             .into_iter()
-            .map(|s| self.seller_row(platform, s, today))
+            .map(|s| {
+                let shown = caller.sees_all() || self.policy().sells_on(s, platform);
+                self.seller_row(platform, s, today, shown)
+            })
             .collect();
         let count = |f: &dyn Fn(&SellerRow) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
         let covered = count(&|r| r.check_state == "current" || r.check_state == "due_soon");
@@ -183,7 +200,7 @@ impl App {
             ReviewView {
                 platforms: platforms
                     .into_iter()
-                    .map(|p| cx.platform_review(p, today))
+                    .map(|p| cx.platform_review(caller, p, today))
                     .collect(),
             }
         }))
@@ -199,7 +216,7 @@ impl App {
         };
         let today = today(now_ms());
         Ok(self.read_ctx(|cx| {
-            let mut rows = cx.platform_review(me, today).rows;
+            let mut rows = cx.platform_review(caller, me, today).rows;
             let rank = |s: &str| match s {
                 "never" => 0,
                 "overdue" => 1,
