@@ -661,10 +661,9 @@ const PATHS = {
   manufacturer: '/manufacturer',
   supplier: '/supplier',
   distributor: '/distributor',
-  // Served as static files (the server routes no page of their own): the seller review
-  // and sampling plans (regulators), a seller's qualifications.
-  review: '/static/review.html',
-  qualification: '/static/qualification.html',
+  // The seller review and sampling plans (regulators), a seller's qualifications.
+  review: '/review',
+  qualification: '/qualification',
 };
 
 export function rolePages(role) {

@@ -1,4 +1,4 @@
-// A seller's qualification page (`/static/qualification.html`, for makers and resellers;
+// A seller's qualification page (`/qualification`, for makers and resellers;
 // regulators and the seller's platforms open it with ?party=): its business licence, the
 // trademarks it holds or may use, its certificates, the latest check by each platform, every
 // qualification entered with its review; its quality record with the score and the formula

@@ -1,4 +1,4 @@
-// Seller review (`/static/review.html`, regulators): per platform, its sellers by
+// Seller review (`/review`, regulators): per platform, its sellers by
 // qualification state (licence valid, expired or missing; entry check and re-checks current,
 // due soon, overdue or never), the check coverage and the claim and trademark flags, as the
 // Hangzhou bureau reviews Taobao; a CSV of the rows; the flags with their evidence. Then the

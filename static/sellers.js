@@ -42,7 +42,7 @@ export function chinaDay(plusDays = 0) {
 
 /** The seller's qualification page. */
 export function qualificationHref(party) {
-  return `/static/qualification.html?party=${encodeURIComponent(party)}`;
+  return `/qualification?party=${encodeURIComponent(party)}`;
 }
 
 export function kv(pairs) {

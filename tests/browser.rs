@@ -515,13 +515,13 @@ fn main_pages_fit_a_phone_and_a_desktop() {
         (
             "review",
             Some(key("regulator")),
-            "/static/review.html".into(),
+            "/review".into(),
             "#review-body article.review-platform",
         ),
         (
             "qualification",
             Some(key("maker")),
-            "/static/qualification.html".into(),
+            "/qualification".into(),
             "#quality-score",
         ),
     ];

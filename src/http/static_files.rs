@@ -70,8 +70,10 @@ page!(regulator, "regulator.html");
 page!(platform, "platform.html");
 page!(factory, "factory.html");
 page!(distributor, "distributor.html");
+page!(review, "review.html");
+page!(qualification, "qualification.html");
 
-/// The pages: `/`, `/scan`, `/trace/{id}`, `/regulator`, `/platform`, `/manufacturer`, `/distributor`,
+/// The pages: `/`, `/scan`, `/trace/{id}`, `/regulator`, `/platform`, `/manufacturer`, `/distributor`, `/review`, `/qualification`,
 /// `/supplier`, and the assets under `/static/`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
@@ -82,6 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/manufacturer", web::get().to(factory))
         .route("/supplier", web::get().to(factory))
         .route("/distributor", web::get().to(distributor))
+        .route("/review", web::get().to(review))
+        .route("/qualification", web::get().to(qualification))
         .route("/static/{file:.*}", web::get().to(asset))
         .route("/favicon.ico", web::get().to(favicon));
 }

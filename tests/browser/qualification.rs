@@ -178,7 +178,7 @@ fn the_hangzhou_review_shows_a_lapsed_seller_and_taobao_rechecks_it_on_a_phone()
     // The Hangzhou bureau signs in; its review page opens on Taobao, the platform of its city.
     let b = Browser::open(&driver, Screen::Desktop, "review-hangzhou");
     sign_in(&b, &w, &w.key(&w.hangzhou), &w.hangzhou);
-    b.click("a.task-link[href='/static/review.html']");
+    b.click("a.task-link[href='/review']");
     let block = format!("#review-body article[data-platform='{taobao_id}']");
     let row = format!("{block} tr[data-seller='{maker}']");
     b.wait_text(&row, &s.maker_name);
@@ -496,7 +496,7 @@ fn the_hangzhou_review_shows_a_lapsed_seller_and_taobao_rechecks_it_on_a_phone()
     // the quality record with its formula.
     let m = Browser::open(&driver, Screen::Phone, "qualification-maker");
     sign_in(&m, &w, &w.key(maker), maker);
-    m.click("a.task-link[href='/static/qualification.html']");
+    m.click("a.task-link[href='/qualification']");
     m.wait_text("#licence-body .licence-state", "执照有效");
     assert!(m.text("#licence-body .licence-validity").contains(&format!(
         "{} — {}",
@@ -541,7 +541,7 @@ fn xuzhou_drafts_a_joint_plan_with_suqian_and_follows_its_progress() {
     let driver = Chromedriver::start();
     let b = Browser::open(&driver, Screen::Desktop, "plan-xuzhou");
     use_key(&b, &w, &w.key(&w.xuzhou));
-    b.goto(&format!("{}/static/review.html#plans", w.base));
+    b.goto(&format!("{}/review#plans", w.base));
     b.click("#plan-new summary");
     b.fill("#plan-title", "2026年书架联合抽查");
     b.fill("#plan-categories", "书架");
