@@ -412,8 +412,8 @@ impl App {
                                 .is_none_or(|n| !cx.policy().can_read(caller, n))
                         });
                     if hidden {
-                        // The part before " (reg. …" (written with an escape: the layout
-                        // test counts brackets).
+                        // The part before the registration's number, its opening bracket
+                        // written as an escape: the layout test counts brackets.
                         let used = e.detail.split(" \u{28}reg.").next().unwrap_or_default().to_string();
                         e.id = None;
                         e.detail = format!(
