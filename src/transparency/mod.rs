@@ -63,6 +63,9 @@ pub struct WitnessStatus {
     pub last_error: Option<String>,
 }
 
+/// Cosignature lines by the witness's name.
+type Cosignatures = Vec<(String, SigLine)>;
+
 /// The published checkpoint: the signed note served at `/log/checkpoint`.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -352,9 +355,10 @@ impl Transparency {
             .sign(&text)
             .map_err(|e| LogError::Config(format!("signing the checkpoint: {e}")))?;
         let all = vec![true; self.witnesses.len()];
-        let cosigs = self.collect_cosignatures(&checkpoint, &own, &all, now_ms);
+        let (cosigs, done) = self.collect_cosignatures(&checkpoint, &own, &all, now_ms);
         *self.last_try.lock() = Some(std::time::Instant::now());
         self.publish(checkpoint, own, cosigs)?;
+        self.mark_cosigned(&done, size);
         tracing::debug!(size, "checkpoint signed");
         Ok(Some(size))
     }
@@ -390,12 +394,15 @@ impl Transparency {
                 "the published checkpoint lost the log's own signature".into(),
             ));
         };
-        let new = self.collect_cosignatures(&p.checkpoint, &own, &wanted, now_ms);
+        let (new, done) = self.collect_cosignatures(&p.checkpoint, &own, &wanted, now_ms);
         if new.is_empty() {
             return Ok(());
         }
         cosigs.extend(new);
-        self.publish(p.checkpoint, own, cosigs)
+        let size = p.checkpoint.size;
+        self.publish(p.checkpoint, own, cosigs)?;
+        self.mark_cosigned(&done, size);
+        Ok(())
     }
 
     /// Keeps and publishes a checkpoint with its signature and cosignatures.
@@ -433,16 +440,18 @@ impl Transparency {
     }
 
     /// Sends the signed checkpoint to every witness (in parallel, each with a timeout) and
-    /// returns the cosignatures that verify.
+    /// returns the cosignatures that verify (by witness name), with the witnesses (by index) and the times
+    /// they cosigned at: the caller marks them cosigned once the checkpoint is published
+    /// (so `/log/witnesses` never names a size `/log/checkpoint` does not serve yet).
     fn collect_cosignatures(
         &self,
         checkpoint: &Checkpoint,
         own: &SigLine,
         wanted: &[bool],
         now_ms: i64,
-    ) -> Vec<(String, SigLine)> {
+    ) -> (Cosignatures, Vec<(usize, u64)>) {
         if !wanted.contains(&true) {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
         let signed = note_text(&checkpoint.to_text(), std::slice::from_ref(own));
         let signed = signed.as_str();
@@ -475,19 +484,20 @@ impl Transparency {
                 .collect()
         });
         let mut out = Vec::new();
+        let mut done = Vec::new();
         let mut status = self.status.lock();
         let asked = status
             .iter_mut()
             .zip(&self.witnesses)
+            .enumerate()
             .zip(wanted)
             .filter(|(_, &want)| want)
             .map(|(w, _)| w);
-        for ((w, (_, key)), result) in asked.zip(results) {
+        for ((i, (w, (_, key))), result) in asked.zip(results) {
             match result {
                 Ok((line, ts)) => {
-                    w.cosigned_size = Some(checkpoint.size);
-                    w.cosigned_at = Some((ts as i64).saturating_mul(1000));
                     w.last_error = None;
+                    done.push((i, ts));
                     out.push((key.name.clone(), line));
                 }
                 Err(e) => {
@@ -499,7 +509,18 @@ impl Transparency {
                 }
             }
         }
-        out
+        (out, done)
+    }
+
+    /// Marks witnesses as having cosigned `size` (after it is published).
+    fn mark_cosigned(&self, done: &[(usize, u64)], size: u64) {
+        let mut status = self.status.lock();
+        for &(i, ts) in done {
+            if let Some(w) = status.get_mut(i) {
+                w.cosigned_size = Some(size);
+                w.cosigned_at = Some((ts as i64).saturating_mul(1000));
+            }
+        }
     }
 
     /// Signs checkpoints every [`LogConfig::every`] while the log grows (ends with the
