@@ -108,6 +108,8 @@ struct Samples {
     /// Another sample, for the breakdown (pages not warmed by the measured pass).
     #[serde(default)]
     units_b: Vec<u32>,
+    /// Units traced upstream with the view serialised as the API's JSON body.
+    units_c: Vec<u32>,
     suppliers: Vec<u32>,
     platforms: Vec<u32>,
     manufacturers: Vec<u32>,
@@ -146,6 +148,14 @@ fn main() {
         eprintln!("bench: {e}");
         std::process::exit(1);
     }
+}
+
+/// The upstream view of `id` as `App::upstream_with` builds it (every node with its
+/// label and fields, every edge with its quantity, the suppliers and makers; strings
+/// borrowed from the world), handed to `black_box` whole; its node count.
+fn view_nodes(app: &App, caller: &Caller, id: &str) -> Result<usize, String> {
+    app.upstream_with(caller, id, |v| black_box(v).nodes.len())
+        .map_err(|e| e.to_string())
 }
 
 fn us(d: Duration) -> f64 {
@@ -193,6 +203,7 @@ fn parent(args: &Args) -> Result<(), String> {
     let samples = Samples {
         units: Summary::sample(&summary.units, args.queries, args.seed ^ 0x5EED),
         units_b: Summary::sample(&summary.units, args.queries, args.seed ^ 0xB0B),
+        units_c: Summary::sample(&summary.units, args.queries, args.seed ^ 0xC0C),
         suppliers: summary.suppliers.clone(),
         platforms: summary.platforms.clone(),
         manufacturers: summary.manufacturers.clone(),
@@ -411,7 +422,7 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
         .map(|&u| format_id(NodeKind::Unit, u))
         .ok_or("no sampled unit")?;
     black_box(
-        app.upstream(&Caller::operator(), &first)
+        app.upstream_json(&Caller::operator(), &first)
             .map_err(|e| e.to_string())?,
     );
     let restart_s = t.elapsed().as_secs_f64();
@@ -438,7 +449,7 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
         .collect();
     for (i, &u) in samples.units.iter().enumerate().take(200) {
         black_box(store.upstream(u).map_err(|e| e.to_string())?);
-        black_box(app.upstream(&caller, &ids[i]).map_err(|e| e.to_string())?);
+        black_box(view_nodes(&app, &caller, &ids[i])?);
     }
     let mut raw_us = Vec::with_capacity(ids.len());
     let mut app_us = Vec::with_capacity(ids.len());
@@ -452,7 +463,7 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
     }
     for id in &ids {
         let t = Instant::now();
-        let v = app.upstream(&caller, id).map_err(|e| e.to_string())?;
+        let v = view_nodes(&app, &caller, id)?;
         app_us.push(us(t.elapsed()));
         black_box(v);
     }
@@ -469,9 +480,24 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
         }
         rec_us.push(us(t.elapsed()));
         let t = Instant::now();
-        black_box(app.upstream(&caller, &other).map_err(|e| e.to_string())?);
+        black_box(view_nodes(&app, &caller, &other)?);
         warm_us.push(us(t.elapsed()));
     }
+    // The same view written as the API's JSON body (what `GET /trace/upstream` sends),
+    // on a third sample of units.
+    let mut json_us = Vec::with_capacity(samples.units_c.len());
+    let mut json_bytes = Vec::with_capacity(samples.units_c.len());
+    for &u in &samples.units_c {
+        let other = format_id(NodeKind::Unit, u);
+        let t = Instant::now();
+        let body = app
+            .upstream_json(&caller, &other)
+            .map_err(|e| e.to_string())?;
+        json_us.push(us(t.elapsed()));
+        json_bytes.push(body.len());
+        black_box(body);
+    }
+    let up_json = stats::summarize(&json_us);
     let up_records = stats::summarize(&rec_us);
     let up_warm = stats::summarize(&warm_us);
     let up_raw = stats::summarize(&raw_us);
@@ -479,6 +505,10 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
     eprintln!(
         "  upstream: raw p50 {:.1} µs p99 {:.1} µs; view p50 {:.1} µs p99 {:.1} µs; reading the nodes' records alone p50 {:.1} µs p99 {:.1} µs, view with them cached p50 {:.1} µs p99 {:.1} µs",
         up_raw.p50, up_raw.p99, up_app.p50, up_app.p99, up_records.p50, up_records.p99, up_warm.p50, up_warm.p99
+    );
+    eprintln!(
+        "  upstream as the API's JSON body: p50 {:.1} µs p99 {:.1} µs",
+        up_json.p50, up_json.p99
     );
 
     // Recall: every supplier to all its listings.
@@ -576,6 +606,8 @@ fn child(args: &Args, work: &Path) -> Result<Value, String> {
         "upstream_raw": up_raw,
         "upstream_record_reads": up_records,
         "upstream_view_records_cached": up_warm,
+        "upstream_json": up_json,
+        "upstream_json_median_bytes": median_usize(&json!(json_bytes)),
         "upstream_nodes": up_nodes,
         "recall": r_full,
         "recall_raw": r_raw,

@@ -81,12 +81,14 @@ fn upstream_and_recall_equal_postgresql() {
             .into_iter()
             .collect();
         assert_eq!(raw, pg_set, "upstream of {ext}");
-        let view = app.upstream(&caller, &ext).expect("upstream view");
-        let view_set: BTreeSet<u32> = view
-            .nodes
-            .iter()
-            .map(|n| parse_id(&n.id).expect("public id").1)
-            .collect();
+        let view_set: BTreeSet<u32> = app
+            .upstream_with(&caller, &ext, |view| {
+                view.nodes
+                    .iter()
+                    .map(|n| parse_id(&n.id).expect("public id").1)
+                    .collect()
+            })
+            .expect("upstream view");
         assert_eq!(view_set, pg_set, "upstream view of {ext}");
         biggest = biggest.max(pg_set.len());
     }

@@ -22,6 +22,7 @@ pub(crate) mod scan;
 pub mod sellers;
 mod supply;
 mod trace;
+pub mod trace_view;
 mod upstream;
 pub mod views;
 

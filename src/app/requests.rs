@@ -167,7 +167,7 @@ impl<'w> Ctx<'w> {
     pub(crate) fn party_ref_of(&self, id: NodeId) -> PartyRef {
         let mut names = crate::app::upstream::Names::default();
         self.party_ref(id, &mut names).unwrap_or(PartyRef {
-            id: self.ids.format(NodeKind::Party, id).into(),
+            id: self.ids.public(NodeKind::Party, id),
             name: String::new(),
             role: "",
             uscc: String::new(),
@@ -254,8 +254,8 @@ impl<'w> Ctx<'w> {
             let Ok(v) = self.upstream_view(&Caller::operator(), self.kind_of(root), root) else {
                 continue;
             };
-            producers.extend(v.producers);
-            distributors.extend(v.distributors);
+            producers.extend(v.producers.iter().map(|p| p.to_party_ref()));
+            distributors.extend(v.distributors.iter().map(|p| p.to_party_ref()));
             for s in v.suppliers {
                 if let Some(id) = self.ids.parse_kind(&s.id, NodeKind::Party) {
                     suppliers.push(self.party_ref_of(id));
@@ -263,7 +263,7 @@ impl<'w> Ctx<'w> {
             }
         }
         let dedup = |mut v: Vec<PartyRef>| {
-            v.sort_by(|a, b| a.id.cmp(&b.id));
+            v.sort_by_key(|a| a.id);
             v.dedup_by(|a, b| a.id == b.id);
             v
         };

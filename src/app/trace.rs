@@ -1,11 +1,27 @@
 //! Traces: the upstream DAG of a unit, batch, lot or listing, and what lies downstream of a party, lot, batch or listing (as far as the caller may see).
 
 use super::*;
+use crate::app::trace_view::UpstreamView;
 use crate::core::domain::Id;
 
 impl App {
-    /// The whole upstream DAG of a unit, batch, lot or listing.
-    pub fn upstream(&self, caller: &Caller, id: &str) -> AppResult<UpstreamView> {
+    /// The upstream view of `id` serialised as JSON (the body of
+    /// `GET /api/v1/trace/upstream/{id}`), written while the view borrows the world.
+    pub fn upstream_json(&self, caller: &Caller, id: &str) -> AppResult<Vec<u8>> {
+        self.upstream_with(caller, id, |v| {
+            serde_json::to_vec(v).map_err(|e| AppError::Internal(format!("upstream view: {e}")))
+        })?
+    }
+
+    /// Calls `f` with the upstream view of `id` (the DAG to the mills), for a caller allowed
+    /// to read it. The view borrows the world's strings, so `f` runs under the world's
+    /// read lock: keep it short (serialise, count), and let go of the lock by returning.
+    pub fn upstream_with<T>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        f: impl FnOnce(&UpstreamView<'_>) -> T,
+    ) -> AppResult<T> {
         let (kind, root) = self.resolve_any(id)?;
         self.check_upstream(caller, root)
             .map_err(|d| d.into_error(|| unknown_id(None, "record", id)))?;
@@ -21,7 +37,7 @@ impl App {
                 ),
             ));
         }
-        self.read_ctx(|cx| cx.upstream_view(caller, kind, root))
+        self.read_ctx(|cx| cx.upstream_view(caller, kind, root).map(|v| f(&v)))
     }
 
     /// Everything downstream of a party, lot or batch (or listing), with listings counted

@@ -6,150 +6,187 @@
 use super::trace::input_qty;
 use super::*;
 use crate::app::compliance::failed_items;
+use crate::app::trace_view::{
+    Label, NodeFields, SupplierView, TraceEdge, TraceNode, TraceParty, UpstreamView,
+};
+use crate::app::views::UtcMillis;
 use crate::core::domain::{ComplianceStatus, Verdict};
+use crate::core::ids::PublicId;
 use crate::core::world::Map;
 
+/// What [`Ctx::read_nodes`] read of one node of a view.
+struct NodeRead<'w> {
+    meta: Option<crate::core::graph::NodeMeta>,
+    seq: Option<u64>,
+    /// The node's record (a unit's: its batch's).
+    record: Option<&'w Record>,
+    /// [`record_tag`] of the record: reading it brings the record's first bytes into the
+    /// cache in the pass, not one node at a time while the view is built.
+    kind: u8,
+}
+
+/// A small number for a trace node's kind of record (0: not a trace node).
+fn record_tag(r: &Record) -> u8 {
+    match r {
+        Record::Party(_) => 1,
+        Record::Lot(_) => 2,
+        Record::Batch(_) => 3,
+        Record::Listing(_) => 4,
+        Record::GoodsShipment(_) => 5,
+        _ => 0,
+    }
+}
+
 /// The public ids of one view, each formatted (one AES block and base32) once however
-/// many nodes, fields, edges and suppliers name it.
+/// many nodes, fields, edges and suppliers name it. A view names a few dozen ids: they
+/// are found by a scan of a short list of dense ids, hashed only past [`Names::SCAN`].
 #[derive(Default)]
 pub(crate) struct Names {
-    formatted: Map<NodeId, Arc<str>>,
+    ids: Vec<NodeId>,
+    formatted: Vec<PublicId>,
+    index: Map<NodeId, u32>,
 }
 
 impl Names {
+    /// Ids looked up by a linear scan before the index is built.
+    const SCAN: usize = 48;
+
     pub(crate) fn with_capacity(n: usize) -> Names {
         Names {
-            formatted: Map::with_capacity_and_hasher(n, Default::default()),
+            ids: Vec::with_capacity(n),
+            formatted: Vec::with_capacity(n),
+            index: Map::default(),
         }
     }
 
-    pub(crate) fn of(&mut self, ids: &IdCodec, kind: NodeKind, id: NodeId) -> Arc<str> {
-        self.formatted
-            .entry(id)
-            .or_insert_with(|| ids.with_formatted(kind, id, |s| Arc::<str>::from(s)))
-            .clone()
+    pub(crate) fn of(&mut self, ids: &IdCodec, kind: NodeKind, id: NodeId) -> PublicId {
+        let found = if self.ids.len() <= Self::SCAN {
+            self.ids.iter().position(|&x| x == id)
+        } else {
+            if self.index.is_empty() {
+                self.index = (0u32..).zip(&self.ids).map(|(i, &x)| (x, i)).collect();
+            }
+            self.index.get(&id).map(|&i| i as usize)
+        };
+        if let Some(i) = found {
+            return self.formatted[i];
+        }
+        let name = ids.public(kind, id);
+        if !self.index.is_empty() {
+            self.index.insert(id, self.ids.len() as u32);
+        }
+        self.ids.push(id);
+        self.formatted.push(name);
+        name
     }
 
-    fn party(&mut self, ids: &IdCodec, id: Id<crate::core::domain::Party>) -> Arc<str> {
+    fn party(&mut self, ids: &IdCodec, id: Id<crate::core::domain::Party>) -> PublicId {
         self.of(ids, NodeKind::Party, id.raw())
     }
 }
 
 impl<'w> Ctx<'w> {
-    /// Builds the trace node of `id`, caching records read (lots and batches are needed
-    /// again for edge quantities).
-    pub(crate) fn trace_node(
+    /// Builds the trace node of `id` from what [`Ctx::read_nodes`] read of it, its
+    /// strings borrowed from the world.
+    fn trace_node(
         &self,
         id: NodeId,
-        cache: &mut Map<NodeId, &'w Record>,
+        read: &NodeRead<'w>,
         names: &mut Names,
-    ) -> AppResult<TraceNode> {
-        let meta = self
-            .w
-            .meta(id)
-            .ok_or_else(|| AppError::Internal(format!("node {id} vanished")))?;
+    ) -> AppResult<TraceNode<'w>> {
+        let missing = || AppError::Internal(format!("record {id} is missing from the world"));
+        let meta = read.meta.ok_or_else(missing)?;
+        let record = read.record.ok_or_else(missing)?;
+        if read.kind == 0 {
+            return Err(AppError::Internal(format!("{id} is not a trace node")));
+        }
+        let seq = read.seq;
         if meta.kind == NodeKind::Unit {
-            let rec = match cache.get(&meta.a) {
-                Some(r) => *r,
-                None => self.record(meta.a)?,
-            };
-            let Record::Batch(batch) = rec else {
+            let Record::Batch(_) = record else {
                 return Err(AppError::Internal(format!("{} is not a batch", meta.a)));
             };
-            let _ = batch;
-            let serial = self.ids.serial(meta.a, meta.b);
+            let serial = self.ids.serial_inline(meta.a, meta.b);
             return Ok(TraceNode {
-                seq: self.w.created_seq(id),
+                seq,
                 mark: None,
                 inspection: None,
                 id: names.of(self.ids, NodeKind::Unit, id),
                 kind: NodeKind::Unit.name(),
-                label: serial.clone(),
+                label: Label::Serial(serial),
                 fields: NodeFields::Unit {
                     serial,
                     batch: names.of(self.ids, NodeKind::Batch, meta.a),
                 },
             });
         }
-        let record = self.record(id)?;
-        let seq = self.w.created_seq(id);
-        let node = match record {
-            Record::Party(p) => TraceNode {
-                seq,
-                mark: None,
-                inspection: None,
-                id: names.of(self.ids, NodeKind::Party, id),
-                kind: "party",
-                label: p.name.clone(),
-                fields: NodeFields::Party {
-                    role: p.role.as_str(),
-                    uscc: p.uscc.to_string(),
-                    city: p.city.clone(),
-                },
+        let node = |kind: NodeKind, names: &mut Names, label, fields| TraceNode {
+            seq,
+            mark: None,
+            inspection: None,
+            id: names.of(self.ids, kind, id),
+            kind: match kind {
+                NodeKind::GoodsShipment => "goods_shipment",
+                k => k.name(),
             },
-            Record::Lot(l) => TraceNode {
-                seq,
-                mark: None,
-                inspection: None,
-                id: names.of(self.ids, NodeKind::Lot, id),
-                kind: "lot",
-                label: l.lot_code.clone(),
-                fields: NodeFields::Lot {
-                    lot_code: l.lot_code.clone(),
+            label,
+            fields,
+        };
+        Ok(match record {
+            Record::Party(p) => node(
+                NodeKind::Party,
+                names,
+                Label::Text(&p.name),
+                NodeFields::Party {
+                    role: p.role.as_str(),
+                    uscc: p.uscc.as_str(),
+                    city: &p.city,
+                },
+            ),
+            Record::Lot(l) => {
+                let fields = NodeFields::Lot {
+                    lot_code: &l.lot_code,
                     producer: names.party(self.ids, l.producer),
                     material: l.material.as_str(),
                     formaldehyde_class: l.formaldehyde_class.as_str(),
                     quantity: l.quantity.into(),
-                    produced_at: fmt_time(l.produced_at),
-                },
-            },
-            Record::Batch(b) => TraceNode {
-                seq,
-                mark: None,
-                inspection: None,
-                id: names.of(self.ids, NodeKind::Batch, id),
-                kind: "batch",
-                label: format!("{} {}", b.batch_code, b.product.name),
-                fields: NodeFields::Batch {
-                    batch_code: b.batch_code.clone(),
+                    produced_at: UtcMillis(l.produced_at),
+                };
+                node(NodeKind::Lot, names, Label::Text(&l.lot_code), fields)
+            }
+            Record::Batch(b) => {
+                let fields = NodeFields::Batch {
+                    batch_code: &b.batch_code,
                     manufacturer: names.party(self.ids, b.manufacturer),
-                    product: b.product.name.clone(),
-                    model: b.product.model.clone(),
+                    product: &b.product.name,
+                    model: &b.product.model,
                     quantity: b.quantity,
-                    produced_at: fmt_time(b.produced_at),
-                },
-            },
-            Record::Listing(l) => TraceNode {
-                seq,
-                mark: None,
-                inspection: None,
-                id: names.of(self.ids, NodeKind::Listing, id),
-                kind: "listing",
-                label: l.title.clone(),
-                fields: NodeFields::Listing {
+                    produced_at: UtcMillis(b.produced_at),
+                };
+                let label = Label::Batch(&b.batch_code, &b.product.name);
+                node(NodeKind::Batch, names, label, fields)
+            }
+            Record::Listing(l) => {
+                let fields = NodeFields::Listing {
                     platform: names.party(self.ids, l.platform),
                     seller: names.party(self.ids, l.seller),
-                    shop: l.shop.clone(),
-                    item_id: l.item_id.clone(),
-                    url: l.url.clone(),
+                    shop: &l.shop,
+                    item_id: &l.item_id,
+                    url: &l.url,
                     status: l.status.as_str(),
-                },
-            },
-            Record::GoodsShipment(g) => TraceNode {
-                seq,
-                mark: None,
-                inspection: None,
-                id: names.of(self.ids, NodeKind::GoodsShipment, id),
-                kind: "goods_shipment",
-                label: format!("{} pcs", g.pieces),
-                fields: NodeFields::GoodsShipment {
+                };
+                node(NodeKind::Listing, names, Label::Text(&l.title), fields)
+            }
+            Record::GoodsShipment(g) => {
+                let fields = NodeFields::GoodsShipment {
                     batch: names.of(self.ids, NodeKind::Batch, g.batch.raw()),
                     from: names.party(self.ids, g.from),
                     to: names.party(self.ids, g.to),
                     pieces: g.pieces,
-                    shipped_at: fmt_time(g.shipped_at),
-                },
-            },
+                    shipped_at: UtcMillis(g.shipped_at),
+                };
+                let label = Label::Pieces(g.pieces);
+                node(NodeKind::GoodsShipment, names, label, fields)
+            }
             Record::Shipment(_)
             | Record::Qualification(_)
             | Record::Check(_)
@@ -168,9 +205,7 @@ impl<'w> Ctx<'w> {
             | Record::Complaint(_) => {
                 return Err(AppError::Internal(format!("{id} is not a trace node")))
             }
-        };
-        cache.insert(id, record);
-        Ok(node)
+        })
     }
 
     /// The upstream view of `root` (of `kind`), for a caller already allowed to read it.
@@ -179,9 +214,14 @@ impl<'w> Ctx<'w> {
         caller: &Caller,
         kind: NodeKind,
         root: NodeId,
-    ) -> AppResult<UpstreamView> {
+    ) -> AppResult<UpstreamView<'w>> {
         let mut reach = self.w.upstream(root);
-        let chains = self.distribution(root);
+        // Only a listing can be reached through distributors.
+        let chains = if kind == NodeKind::Listing {
+            self.distribution(root)
+        } else {
+            vec![]
+        };
         for (batch, moves) in &chains {
             // Through distributors: batch → goods shipments → listing, not batch → listing.
             reach.edges.retain(|e| *e != (*batch, root));
@@ -205,18 +245,16 @@ impl<'w> Ctx<'w> {
                 }
             }
         }
-        let mut cache = Map::with_capacity_and_hasher(reach.nodes.len(), Default::default());
-        let mut names = Names::with_capacity(reach.nodes.len() + 4);
-        let mut nodes = Vec::with_capacity(reach.nodes.len());
-        for &n in &reach.nodes {
-            let mut node = self.trace_node(n, &mut cache, &mut names)?;
-            self.annotate(caller, &mut node, n);
-            nodes.push(node);
-        }
+        let read = self.read_nodes(&reach.nodes);
+        // The nodes' ids and those their fields name (makers, platforms, sellers).
+        let mut names = Names::with_capacity(reach.nodes.len() + 8);
+        // Edges before nodes: their quantities read the inputs of lots and batches, in a
+        // short loop whose cache misses overlap. Every record was read by `read_nodes`.
+        let rec = |n: NodeId| self.w.record(n).map(|r| &**r);
         let mut edges = Vec::with_capacity(reach.edges.len());
         for &(from, to) in &reach.edges {
             let from_kind = self.kind_of(from);
-            let (kind, quantity) = match (from_kind, cache.get(&to).copied()) {
+            let (kind, quantity) = match (from_kind, rec(to)) {
                 (NodeKind::Party, Some(Record::Lot(l))) => ("produced", Some(l.quantity.into())),
                 (_, Some(Record::Lot(l))) => ("input", input_qty(&l.inputs, from)),
                 (_, Some(Record::Batch(b))) => ("input", input_qty(&b.inputs, from)),
@@ -234,18 +272,30 @@ impl<'w> Ctx<'w> {
                 quantity,
             });
         }
+        let mut nodes = Vec::with_capacity(reach.nodes.len());
+        for (&n, r) in reach.nodes.iter().zip(&read) {
+            let mut node = self.trace_node(n, r, &mut names)?;
+            self.annotate(caller, &mut node, n);
+            nodes.push(node);
+        }
         // Suppliers: producers of the raw lots (lots made from no other lot).
-        let mut suppliers: BTreeMap<NodeId, Vec<Arc<str>>> = BTreeMap::new();
+        let mut suppliers: Vec<(NodeId, Vec<PublicId>)> = Vec::new();
+        let mut makers: Vec<NodeId> = Vec::with_capacity(4);
         for &n in &reach.nodes {
-            if let Some(Record::Lot(l)) = cache.get(&n).copied() {
-                if l.inputs.is_empty() {
-                    suppliers
-                        .entry(l.producer.raw())
-                        .or_default()
-                        .push(names.of(self.ids, NodeKind::Lot, n));
+            match rec(n) {
+                Some(Record::Lot(l)) if l.inputs.is_empty() => {
+                    let lot = names.of(self.ids, NodeKind::Lot, n);
+                    let p = l.producer.raw();
+                    match suppliers.iter_mut().find(|(q, _)| *q == p) {
+                        Some((_, lots)) => lots.push(lot),
+                        None => suppliers.push((p, vec![lot])),
+                    }
                 }
+                Some(Record::Batch(b)) => makers.push(b.manufacturer.raw()),
+                _ => {}
             }
         }
+        suppliers.sort_unstable_by_key(|(p, _)| *p);
         let suppliers = suppliers
             .into_iter()
             .map(|(p, lots)| {
@@ -255,27 +305,19 @@ impl<'w> Ctx<'w> {
                 };
                 Ok(SupplierView {
                     id: names.of(self.ids, NodeKind::Party, p),
-                    name: party.name.clone(),
-                    uscc: party.uscc.to_string(),
-                    city: party.city.clone(),
+                    name: &party.name,
+                    uscc: party.uscc.as_str(),
+                    city: &party.city,
                     lots,
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
-        let mut makers: Vec<NodeId> = reach
-            .nodes
-            .iter()
-            .filter_map(|&n| match cache.get(&n).copied() {
-                Some(Record::Batch(b)) => Some(b.manufacturer.raw()),
-                _ => None,
-            })
-            .collect();
         makers.sort_unstable();
         makers.dedup();
         let mut via: Vec<NodeId> = chains
             .iter()
             .flat_map(|(_, m)| m.iter())
-            .filter_map(|&g| match self.w.record(g).map(|r| &**r) {
+            .filter_map(|&g| match rec(g) {
                 Some(Record::GoodsShipment(x)) => Some(x.to.raw()),
                 _ => None,
             })
@@ -283,19 +325,61 @@ impl<'w> Ctx<'w> {
         via.sort_unstable();
         via.dedup();
         Ok(UpstreamView {
-            root: names.of(self.ids, kind, root).to_string(),
+            root: names.of(self.ids, kind, root),
             nodes,
             edges,
             suppliers,
             producers: makers
                 .into_iter()
-                .filter_map(|p| self.party_ref(p, &mut names))
+                .filter_map(|p| self.trace_party(p, &mut names))
                 .collect(),
             distributors: via
                 .into_iter()
-                .filter_map(|p| self.party_ref(p, &mut names))
+                .filter_map(|p| self.trace_party(p, &mut names))
                 .collect(),
         })
+    }
+
+    /// What a view shows of each of `nodes`, read in passes over all of them: each pass's
+    /// loads are independent of each other, so the processor waits for the cache misses
+    /// of different nodes (their headers, record slots, then records) at the same time
+    /// instead of one after another. A trace's time is mostly such misses.
+    fn read_nodes(&self, nodes: &[NodeId]) -> Vec<NodeRead<'w>> {
+        let mut read: Vec<NodeRead<'w>> = nodes
+            .iter()
+            .map(|&n| NodeRead {
+                meta: self.w.meta(n),
+                seq: self.w.created_seq(n),
+                record: None,
+                kind: 0,
+            })
+            .collect();
+        for (r, &n) in read.iter_mut().zip(nodes) {
+            // A unit shows its batch's record.
+            let of = match r.meta {
+                Some(m) if m.kind == NodeKind::Unit => m.a,
+                _ => n,
+            };
+            r.record = self.w.record(of).map(|x| &**x);
+        }
+        for r in &mut read {
+            r.kind = r.record.map_or(0, record_tag);
+        }
+        read
+    }
+
+    /// A party named in a trace, borrowed.
+    fn trace_party(&self, id: NodeId, names: &mut Names) -> Option<TraceParty<'w>> {
+        match self.w.record(id).map(|r| &**r) {
+            Some(Record::Party(p)) => Some(TraceParty {
+                id: names.of(self.ids, NodeKind::Party, id),
+                name: &p.name,
+                role: p.role.as_str(),
+                uscc: p.uscc.as_str(),
+                city: &p.city,
+            }),
+            _ => None,
+        }
     }
 
     /// A party's directory data.
@@ -364,15 +448,10 @@ impl<'w> Ctx<'w> {
     }
 
     /// Adds the compliance mark and the latest inspection to a trace node.
-    pub(crate) fn annotate(
-        &self,
-        caller: &Caller,
-        node: &mut crate::app::views::TraceNode,
-        id: NodeId,
-    ) {
+    pub(crate) fn annotate(&self, caller: &Caller, node: &mut TraceNode<'w>, id: NodeId) {
         let (mark, inspection) = self.marks_of(Some(caller), id);
         node.mark = mark;
-        node.inspection = inspection;
+        node.inspection = inspection.map(Box::new);
     }
 
     /// The mark of a node (`failed`: its latest inspection failed; `suspect`: upstream of a
@@ -452,5 +531,35 @@ impl<'w> Ctx<'w> {
             .collect();
         v.sort_unstable_by(|a, b| b.cmp(a));
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_formatted_once_and_found_past_the_scan() {
+        let ids = IdCodec::new(&[9; 32]);
+        let mut names = Names::with_capacity(4);
+        // Past `Names::SCAN` distinct ids the index takes over; every answer stays the
+        // formatted id, asked first or again.
+        let many = (Names::SCAN as u32) * 3;
+        for round in 0..2 {
+            for id in 0..many {
+                let kind = if id % 2 == 0 {
+                    NodeKind::Lot
+                } else {
+                    NodeKind::Batch
+                };
+                assert_eq!(
+                    names.of(&ids, kind, id).as_str(),
+                    ids.format(kind, id),
+                    "round {round}"
+                );
+            }
+        }
+        assert_eq!(names.ids.len(), many as usize);
+        assert_eq!(names.index.len(), many as usize);
     }
 }

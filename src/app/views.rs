@@ -1,39 +1,56 @@
 //! Response bodies: what the API returns, built from records. Times are RFC 3339 in UTC.
 
 use crate::core::domain::{Batch, Listing, Lot, NodeId, NodeKind, Party, Quantity, Shipment};
-use crate::core::ids::IdCodec;
+use crate::core::ids::{IdCodec, PublicId};
 use serde::Serialize;
-use std::sync::Arc;
 
 /// A UTC time as RFC 3339 with milliseconds and `Z` (`2026-03-01T08:00:00.000Z`): the
-/// same text as chrono's `to_rfc3339_opts(Millis, true)`. Views format several times per
-/// node, so years 0–9999 are written digit by digit from chrono's calendar fields instead
-/// of through its general formatter (about a tenth of the cost); other years go through
-/// chrono.
+/// same text as chrono's `to_rfc3339_opts(Millis, true)` (see [`UtcMillis`]).
 pub fn fmt_time(ms: i64) -> String {
-    use chrono::{Datelike, Timelike};
-    let Some(t) = chrono::DateTime::from_timestamp_millis(ms) else {
-        return String::new();
-    };
-    let year = t.year();
-    if !(0..=9999).contains(&year) {
-        return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    }
-    let mut b = *b"0000-00-00T00:00:00.000Z";
-    let mut put = |at: usize, width: usize, mut v: u32| {
-        for i in (at..at + width).rev() {
-            b[i] = b'0' + (v % 10) as u8;
-            v /= 10;
+    UtcMillis(ms).to_string()
+}
+
+/// A time (milliseconds since the epoch) that a view shows as [`fmt_time`] does, written
+/// straight into the response: a view holds the number, not a string. Views write several
+/// times per node, so years 0–9999 are written digit by digit from chrono's calendar
+/// fields instead of through its general formatter (about a tenth of the cost); other
+/// years go through chrono, and a time chrono cannot represent is the empty string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcMillis(pub i64);
+
+impl std::fmt::Display for UtcMillis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use chrono::{Datelike, Timelike};
+        let Some(t) = chrono::DateTime::from_timestamp_millis(self.0) else {
+            return Ok(());
+        };
+        let year = t.year();
+        if !(0..=9999).contains(&year) {
+            return f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         }
-    };
-    put(0, 4, year as u32);
-    put(5, 2, t.month());
-    put(8, 2, t.day());
-    put(11, 2, t.hour());
-    put(14, 2, t.minute());
-    put(17, 2, t.second());
-    put(20, 3, t.timestamp_subsec_millis().min(999));
-    b.iter().map(|&c| c as char).collect()
+        let mut b = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, year as u32);
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        put(17, 2, t.second());
+        put(20, 3, t.timestamp_subsec_millis().min(999));
+        // Digits and ASCII punctuation only.
+        f.write_str(std::str::from_utf8(&b).unwrap_or_default())
+    }
+}
+
+impl Serialize for UtcMillis {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A time as [`fmt_time`] gives it, shown in China Standard Time for pages rendered on the
@@ -315,53 +332,6 @@ impl ListingView {
 // Traces
 // ---------------------------------------------------------------------------------------
 
-/// Key fields of a node in a trace, by kind.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(untagged)]
-pub enum NodeFields {
-    Party {
-        role: &'static str,
-        uscc: String,
-        city: String,
-    },
-    Lot {
-        lot_code: String,
-        producer: Arc<str>,
-        material: &'static str,
-        formaldehyde_class: &'static str,
-        quantity: QuantityView,
-        produced_at: String,
-    },
-    Batch {
-        batch_code: String,
-        manufacturer: Arc<str>,
-        product: String,
-        model: String,
-        quantity: u32,
-        produced_at: String,
-    },
-    Unit {
-        serial: String,
-        batch: Arc<str>,
-    },
-    Listing {
-        platform: Arc<str>,
-        seller: Arc<str>,
-        shop: String,
-        item_id: String,
-        url: String,
-        status: &'static str,
-    },
-    /// Pieces of a batch moved from its maker or a distributor to a distributor.
-    GoodsShipment {
-        batch: Arc<str>,
-        from: Arc<str>,
-        to: Arc<str>,
-        pieces: u32,
-        shipped_at: String,
-    },
-}
-
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LatestInspection {
     /// The inspection's id, for whoever may read it (its lab, its sampler, regulators).
@@ -378,65 +348,10 @@ pub struct LatestInspection {
     pub sample: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TraceNode {
-    /// Public ids in a view are shared (`Arc<str>`): each is formatted once and named by
-    /// every node, edge and supplier that refers to it.
-    pub id: Arc<str>,
-    pub kind: &'static str,
-    /// The event that recorded it: its leaf in the public log is `seq - 1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub seq: Option<u64>,
-    pub label: String,
-    #[serde(flatten)]
-    pub fields: NodeFields,
-    /// `failed` (its latest inspection failed), `suspect` (upstream of a failed product),
-    /// or `noncompliant` (a party declared so).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mark: Option<&'static str>,
-    /// The latest inspection of this node, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inspection: Option<LatestInspection>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TraceEdge {
-    pub from: Arc<str>,
-    pub to: Arc<str>,
-    /// produced (party → lot), input (lot → lot or batch), unit (batch → unit),
-    /// listed (batch → listing).
-    pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<QuantityView>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SupplierView {
-    pub id: Arc<str>,
-    pub name: String,
-    pub uscc: String,
-    pub city: String,
-    /// The raw lots of this supplier in the trace.
-    pub lots: Vec<Arc<str>>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct UpstreamView {
-    pub root: String,
-    pub nodes: Vec<TraceNode>,
-    pub edges: Vec<TraceEdge>,
-    pub suppliers: Vec<SupplierView>,
-    /// The makers of the batches in the trace (the producers a trace reaches).
-    pub producers: Vec<PartyRef>,
-    /// The distributors the goods went through to the listing's seller, in no order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub distributors: Vec<PartyRef>,
-}
-
 /// A party named in a view: public directory data.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PartyRef {
-    pub id: Arc<str>,
+    pub id: PublicId,
     pub name: String,
     pub role: &'static str,
     pub uscc: String,

@@ -24,8 +24,11 @@ pub struct NodeMeta {
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Graph {
     meta: Vec<Option<NodeMeta>>,
-    up: Vec<Vec<NodeId>>,
-    down: Vec<Vec<NodeId>>,
+    /// Each id's inputs and outputs. Most nodes have at most four of each, kept inline in
+    /// the 24-byte slot itself: a walk reads one slot per node, not a slot and a list
+    /// elsewhere on the heap (serialised like a `Vec`, so snapshots keep their bytes).
+    up: Vec<Adjacent>,
+    down: Vec<Adjacent>,
     edge_count: u64,
     /// Ids of the low-volume kinds (parties, inspections, declarations, actions, cases),
     /// in id order, for listings and statistics without scanning every node.
@@ -34,6 +37,10 @@ pub struct Graph {
     /// declarations, a subject's inspections, a listing's actions.
     attached: crate::core::world::Map<NodeId, Vec<NodeId>>,
 }
+
+/// The ids next to one node, up to four inline.
+type Adjacent = smallvec::SmallVec<[NodeId; 4]>;
+const _: () = assert!(std::mem::size_of::<Adjacent>() == 24);
 
 /// How many id slots the per-id vectors grow by at a time.
 const GROW_STEP: usize = 64 * 1024;
@@ -178,11 +185,17 @@ impl Graph {
     }
 
     pub fn inputs(&self, id: NodeId) -> &[NodeId] {
-        self.up.get(id as usize).map(Vec::as_slice).unwrap_or(&[])
+        self.up
+            .get(id as usize)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
     }
 
     pub fn outputs(&self, id: NodeId) -> &[NodeId] {
-        self.down.get(id as usize).map(Vec::as_slice).unwrap_or(&[])
+        self.down
+            .get(id as usize)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
     }
 
     fn ensure(&mut self, id: NodeId) {
@@ -197,8 +210,8 @@ impl Graph {
                 self.down.reserve_exact(step);
             }
             self.meta.resize(need, None);
-            self.up.resize_with(need, Vec::new);
-            self.down.resize_with(need, Vec::new);
+            self.up.resize_with(need, Adjacent::new);
+            self.down.resize_with(need, Adjacent::new);
         }
     }
 
@@ -551,9 +564,13 @@ impl Graph {
     /// The whole upstream DAG of `root`: for a unit its batch, then every input lot at any
     /// depth and each lot's producer. Shared nodes appear once.
     pub fn upstream(&self, root: NodeId) -> UpReach {
-        let mut out = UpReach::default();
         let Some(m) = self.meta(root) else {
-            return out;
+            return UpReach::default();
+        };
+        // A trace from a unit has about a dozen nodes and edges: room for them at once.
+        let mut out = UpReach {
+            nodes: Vec::with_capacity(16),
+            edges: Vec::with_capacity(24),
         };
         // Small traces are the norm: a sorted Vec beats hashing for visited-ness until it
         // grows; past that, switch to a hash set.
@@ -637,10 +654,11 @@ impl Graph {
             .up
             .iter()
             .chain(self.down.iter())
+            .filter(|v| v.spilled())
             .map(|v| v.capacity() * 4)
             .sum();
         self.meta.capacity() * std::mem::size_of::<Option<NodeMeta>>()
-            + (self.up.capacity() + self.down.capacity()) * std::mem::size_of::<Vec<u32>>()
+            + (self.up.capacity() + self.down.capacity()) * std::mem::size_of::<Adjacent>()
             + lists
     }
 }

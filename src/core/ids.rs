@@ -21,6 +21,9 @@ use data_encoding::{Encoding, Specification};
 /// Length of the base32 part of a public id (16 bytes, no padding).
 pub const ID_CHARS: usize = 26;
 
+/// A public id held inline: a prefix of at most 4 characters, `_`, and [`ID_CHARS`].
+pub type PublicId = arrayvec::ArrayString<31>;
+
 /// Formats and parses public ids under one store's key.
 #[derive(Clone)]
 pub struct IdCodec {
@@ -82,18 +85,22 @@ impl IdCodec {
         self.with_formatted(kind, id, str::to_string)
     }
 
-    /// Calls `f` with the public id of record `id` of `kind`, formatted on the stack (a
-    /// caller that keeps it in an `Arc<str>` allocates once).
+    /// Calls `f` with the public id of record `id` of `kind`, formatted on the stack.
     pub fn with_formatted<T>(&self, kind: NodeKind, id: NodeId, f: impl FnOnce(&str) -> T) -> T {
+        f(&self.public(kind, id))
+    }
+
+    /// The public id of record `id` of `kind`, kept inline (no allocation; views copy it
+    /// to every node, edge and supplier that names it).
+    pub fn public(&self, kind: NodeKind, id: NodeId) -> PublicId {
         let code = self.code(kind, id);
-        let prefix = kind.prefix().as_bytes();
-        let mut buf = [0u8; 48];
-        let n = prefix.len() + 1 + ID_CHARS;
-        buf[..prefix.len()].copy_from_slice(prefix);
-        buf[prefix.len()] = b'_';
-        buf[prefix.len() + 1..n].copy_from_slice(&code);
-        // The prefixes and the base32 alphabet are ASCII.
-        f(std::str::from_utf8(&buf[..n]).unwrap_or_default())
+        let mut out = PublicId::new();
+        // A prefix is at most 4 ASCII characters, so the id (at most 31 bytes) always fits;
+        // the base32 alphabet is ASCII too.
+        let _ = out.try_push_str(kind.prefix());
+        let _ = out.try_push('_');
+        let _ = out.try_push_str(std::str::from_utf8(&code).unwrap_or_default());
+        out
     }
 
     /// The public id of a typed id: its kind comes from its type.
@@ -146,6 +153,11 @@ impl IdCodec {
         self.serials.serial(batch, n)
     }
 
+    /// [`IdCodec::serial`], held inline.
+    pub fn serial_inline(&self, batch: NodeId, n: u32) -> crate::core::serials::Serial {
+        self.serials.serial_inline(batch, n)
+    }
+
     /// The batch and unit index a serial names, if this store made it (whether they exist
     /// is the world's business).
     pub fn parse_serial(&self, serial: &str) -> Option<(NodeId, u32)> {
@@ -167,6 +179,24 @@ mod tests {
 
     fn codec(seed: u8) -> IdCodec {
         IdCodec::new(&[seed; 32])
+    }
+
+    #[test]
+    fn inline_ids_and_serials_are_the_formatted_ones() {
+        let c = codec(3);
+        for kind in NodeKind::ALL {
+            for id in [0, 7, 65_536, u32::MAX] {
+                let inline = c.public(kind, id);
+                assert_eq!(inline.as_str(), c.format(kind, id));
+                assert_eq!(c.parse(&inline), Some((kind, id)));
+            }
+        }
+        for (batch, n) in [(0, 0), (12, 3), (u32::MAX, u32::MAX)] {
+            let s = c.serial_inline(batch, n);
+            assert_eq!(s.len(), crate::core::serials::SERIAL_CHARS);
+            assert_eq!(s.as_str(), c.serial(batch, n));
+            assert_eq!(c.parse_serial(&s), Some((batch, n)));
+        }
     }
 
     #[test]

@@ -22,6 +22,9 @@ use blowfish::Blowfish;
 /// Length of a serial.
 pub const SERIAL_CHARS: usize = 13;
 
+/// A serial held inline.
+pub type Serial = arrayvec::ArrayString<SERIAL_CHARS>;
+
 #[derive(Clone)]
 pub struct SerialCodec {
     cipher: Blowfish,
@@ -46,12 +49,22 @@ impl SerialCodec {
 
     /// The serial of unit `n` (0-based) of batch `batch`.
     pub fn serial(&self, batch: NodeId, n: u32) -> String {
+        self.serial_inline(batch, n).to_string()
+    }
+
+    /// [`SerialCodec::serial`], held inline (no allocation).
+    pub fn serial_inline(&self, batch: NodeId, n: u32) -> Serial {
         let mut block = [0u8; 8];
         block[..4].copy_from_slice(&batch.to_be_bytes());
         block[4..].copy_from_slice(&n.to_be_bytes());
         let mut b = GenericArray::from(block);
         self.cipher.encrypt_block(&mut b);
-        data_encoding::BASE32_NOPAD.encode(&b)
+        let mut chars = [0u8; SERIAL_CHARS];
+        data_encoding::BASE32_NOPAD.encode_mut(&b, &mut chars);
+        let mut out = Serial::new();
+        // 13 characters of the base32 alphabet: ASCII, and exactly the capacity.
+        let _ = out.try_push_str(std::str::from_utf8(&chars).unwrap_or_default());
+        out
     }
 
     /// The batch and unit index a serial names, if this codec made it (upper case; a

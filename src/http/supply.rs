@@ -96,7 +96,19 @@ getter!(get_shipment, get_shipment);
 getter!(get_batch, get_batch);
 getter!(get_unit, get_unit);
 getter!(get_listing, get_listing);
-getter!(upstream, upstream);
+
+/// The upstream trace, written as JSON while its view borrows the world.
+pub(super) async fn upstream(
+    s: web::Data<State>,
+    c: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    s.app.upstream_json(&c, &id).map(|body| {
+        HttpResponse::Ok()
+            .content_type(actix_web::http::header::ContentType::json())
+            .body(body)
+    })
+}
 
 pub(super) async fn downstream(
     s: web::Data<State>,
