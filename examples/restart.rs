@@ -1,6 +1,8 @@
 //! How long a store takes to open (snapshot, tree, tail check, replay), on the data a
 //! `bench --keep` run left: `cargo run --release --example restart -- <work>/bt [runs]
 //! [views]`; with `views`, then as many upstream views of random units (p50), to profile.
+//! With `HOT=1` each timed view follows 20 untimed ones of the same unit: the view's CPU
+//! cost with everything it reads in the cache.
 //! The benchmark's own restart and view figures are `examples/bench.rs`'s.
 
 #[global_allocator]
@@ -56,6 +58,11 @@ fn main() -> Result<(), String> {
     let mut us = Vec::with_capacity(views);
     for i in 0..views {
         let id = &ids[(i * 7919) % ids.len()];
+        if std::env::var_os("HOT").is_some() {
+            for _ in 0..20 {
+                let _ = app.upstream_with(&caller, id, |v| std::hint::black_box(v).nodes.len());
+            }
+        }
         let t = Instant::now();
         let n = app
             .upstream_with(&caller, id, |v| std::hint::black_box(v).nodes.len())
