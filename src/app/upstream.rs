@@ -23,6 +23,8 @@ struct NodeRead<'w> {
     /// [`record_tag`] of the record: reading it brings the record's first bytes into the
     /// cache in the pass, not one node at a time while the view is built.
     kind: u8,
+    /// A batch's maker (named among the trace's producers; not itself a node of it).
+    maker: Option<(NodeId, &'w crate::core::domain::Party)>,
 }
 
 /// A small number for a trace node's kind of record (0: not a trace node).
@@ -280,7 +282,6 @@ impl<'w> Ctx<'w> {
         }
         // Suppliers: producers of the raw lots (lots made from no other lot).
         let mut suppliers: Vec<(NodeId, Vec<PublicId>)> = Vec::new();
-        let mut makers: Vec<NodeId> = Vec::with_capacity(4);
         for &n in &reach.nodes {
             match rec(n) {
                 Some(Record::Lot(l)) if l.inputs.is_empty() => {
@@ -291,7 +292,6 @@ impl<'w> Ctx<'w> {
                         None => suppliers.push((p, vec![lot])),
                     }
                 }
-                Some(Record::Batch(b)) => makers.push(b.manufacturer.raw()),
                 _ => {}
             }
         }
@@ -312,8 +312,11 @@ impl<'w> Ctx<'w> {
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
-        makers.sort_unstable();
-        makers.dedup();
+        // The makers of the batches, as `read_nodes` found them.
+        let mut makers: Vec<(NodeId, &'w crate::core::domain::Party)> =
+            read.iter().filter_map(|r| r.maker).collect();
+        makers.sort_unstable_by_key(|(id, _)| *id);
+        makers.dedup_by_key(|(id, _)| *id);
         let mut via: Vec<NodeId> = chains
             .iter()
             .flat_map(|(_, m)| m.iter())
@@ -331,7 +334,13 @@ impl<'w> Ctx<'w> {
             suppliers,
             producers: makers
                 .into_iter()
-                .filter_map(|p| self.trace_party(p, &mut names))
+                .map(|(id, p)| TraceParty {
+                    id: names.of(self.ids, NodeKind::Party, id),
+                    name: &p.name,
+                    role: p.role.as_str(),
+                    uscc: p.uscc.as_str(),
+                    city: &p.city,
+                })
                 .collect(),
             distributors: via
                 .into_iter()
@@ -352,6 +361,7 @@ impl<'w> Ctx<'w> {
                 seq: self.w.created_seq(n),
                 record: None,
                 kind: 0,
+                maker: None,
             })
             .collect();
         for (r, &n) in read.iter_mut().zip(nodes) {
@@ -364,6 +374,14 @@ impl<'w> Ctx<'w> {
         }
         for r in &mut read {
             r.kind = r.record.map_or(0, record_tag);
+            if let (Some(Record::Batch(b)), Some(m)) = (r.record, r.meta) {
+                if m.kind == NodeKind::Batch {
+                    let maker = b.manufacturer.raw();
+                    if let Some(Record::Party(p)) = self.w.record(maker).map(|x| &**x) {
+                        r.maker = Some((maker, p));
+                    }
+                }
+            }
         }
         read
     }

@@ -577,24 +577,36 @@ impl Graph {
         let mut seen = Seen::default();
         seen.insert(root);
         out.nodes.push(root);
-        let mut stack = Vec::with_capacity(16);
-        if m.kind == NodeKind::Unit {
+        let start = if m.kind == NodeKind::Unit {
             let batch = m.a;
             seen.insert(batch);
             out.nodes.push(batch);
             out.edges.push((batch, root));
-            stack.push(batch);
+            batch
         } else {
-            stack.push(root);
-        }
-        while let Some(n) = stack.pop() {
-            for &src in self.inputs(n) {
-                out.edges.push((src, n));
-                if seen.insert(src) {
-                    out.nodes.push(src);
-                    stack.push(src);
+            root
+        };
+        // Breadth first, a level at a time: the level's input lists are read first, in a
+        // loop of independent loads, so the processor waits for their cache misses
+        // together rather than one node after another (a walk is mostly such misses).
+        let mut level = Vec::with_capacity(8);
+        let mut next = Vec::with_capacity(8);
+        let mut lists: Vec<&[NodeId]> = Vec::with_capacity(8);
+        level.push(start);
+        while !level.is_empty() {
+            lists.clear();
+            lists.extend(level.iter().map(|&n| self.inputs(n)));
+            for (&n, inputs) in level.iter().zip(&lists) {
+                for &src in *inputs {
+                    out.edges.push((src, n));
+                    if seen.insert(src) {
+                        out.nodes.push(src);
+                        next.push(src);
+                    }
                 }
             }
+            std::mem::swap(&mut level, &mut next);
+            next.clear();
         }
         out
     }

@@ -152,3 +152,72 @@ fn seen_switches_to_hash_set() {
         assert!(!s.insert(i));
     }
 }
+
+#[test]
+fn upstream_walk_matches_a_plain_search_on_wide_and_shared_dags() {
+    // Lots made from up to 7 earlier lots (past the four kept inline), shared between
+    // batches; every walk must name each node once and each edge once, as a plain
+    // depth-first search over `inputs` does.
+    let mut g = Graph::default();
+    g.add(0, &party(Role::Supplier));
+    g.add(1, &party(Role::Manufacturer));
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut lots: Vec<NodeId> = Vec::new();
+    let mut id = 2;
+    for _ in 0..60 {
+        let k = if lots.is_empty() { 0 } else { next(8) as usize };
+        let mut inputs: Vec<NodeId> = (0..k)
+            .map(|_| lots[next(lots.len() as u64) as usize])
+            .collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        g.add(id, &lot(0, &inputs));
+        lots.push(id);
+        id += 1;
+    }
+    let mut batches = Vec::new();
+    for _ in 0..10 {
+        let inputs: Vec<NodeId> = (0..6)
+            .map(|_| lots[next(lots.len() as u64) as usize])
+            .collect();
+        let mut inputs = inputs;
+        inputs.sort_unstable();
+        inputs.dedup();
+        g.add(id, &batch(1, id, &inputs, 1));
+        batches.push(id);
+        id += 2;
+    }
+    assert!(
+        lots.iter().any(|&l| g.inputs(l).len() > 5),
+        "some list spills past the inline four"
+    );
+    for &root in lots.iter().chain(&batches) {
+        let up = g.upstream(root);
+        let (mut nodes, mut edges) = (vec![root], Vec::new());
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            for &src in g.inputs(n) {
+                edges.push((src, n));
+                if !nodes.contains(&src) {
+                    nodes.push(src);
+                    stack.push(src);
+                }
+            }
+        }
+        assert_eq!(up.nodes[0], root);
+        let (mut got_nodes, mut got_edges) = (up.nodes.clone(), up.edges.clone());
+        for v in [&mut nodes, &mut got_nodes] {
+            v.sort_unstable();
+        }
+        edges.sort_unstable();
+        got_edges.sort_unstable();
+        assert_eq!(got_nodes, nodes, "nodes from {root}");
+        assert_eq!(got_edges, edges, "edges from {root}");
+    }
+}
