@@ -359,18 +359,17 @@ impl<'w> Ctx<'w> {
             .map(|&n| NodeRead {
                 meta: self.w.meta(n),
                 seq: self.w.created_seq(n),
-                record: None,
+                record: self.w.record(n).map(|x| &**x),
                 kind: 0,
                 maker: None,
             })
             .collect();
-        for (r, &n) in read.iter_mut().zip(nodes) {
-            // A unit shows its batch's record.
-            let of = match r.meta {
-                Some(m) if m.kind == NodeKind::Unit => m.a,
-                _ => n,
-            };
-            r.record = self.w.record(of).map(|x| &**x);
+        // A unit has no record of its own: it shows its batch's (a node of the same trace,
+        // so its slot was read just above).
+        for r in &mut read {
+            if let Some(m) = r.meta.filter(|m| m.kind == NodeKind::Unit) {
+                r.record = self.w.record(m.a).map(|x| &**x);
+            }
         }
         for r in &mut read {
             r.kind = r.record.map_or(0, record_tag);
