@@ -14,7 +14,7 @@ use crate::core::domain::{ComplianceStatus, Verdict};
 use crate::core::ids::PublicId;
 use crate::core::world::Map;
 
-/// What [`Ctx::read_nodes`] read of one node of a view.
+/// What [`Ctx::node_read`] and [`Ctx::read_record`] read of one node of a view.
 struct NodeRead<'w> {
     meta: Option<crate::core::graph::NodeMeta>,
     seq: Option<u64>,
@@ -88,7 +88,7 @@ impl Names {
 }
 
 impl<'w> Ctx<'w> {
-    /// Builds the trace node of `id` from what [`Ctx::read_nodes`] read of it, its
+    /// Builds the trace node of `id` from what [`Ctx::read_record`] read of it, its
     /// strings borrowed from the world.
     fn trace_node(
         &self,
@@ -217,7 +217,19 @@ impl<'w> Ctx<'w> {
         kind: NodeKind,
         root: NodeId,
     ) -> AppResult<UpstreamView<'w>> {
-        let mut reach = self.w.upstream(root);
+        // The nodes' headers, creating events and record slots are read a level at a time
+        // as the walk reaches them, the previous level's records while the walk reads the
+        // next level (independent loads: their cache misses overlap).
+        let mut read: Vec<NodeRead<'w>> = Vec::with_capacity(16);
+        let mut recorded = 0;
+        let mut reach = self.w.upstream_visiting(root, |level| {
+            let reached = read.len();
+            read.extend(level.iter().map(|&n| self.node_read(n)));
+            for r in &mut read[recorded..reached] {
+                self.read_record(r);
+            }
+            recorded = reached;
+        });
         // Only a listing can be reached through distributors.
         let chains = if kind == NodeKind::Listing {
             self.distribution(root)
@@ -247,11 +259,23 @@ impl<'w> Ctx<'w> {
                 }
             }
         }
-        let read = self.read_nodes(&reach.nodes);
+        // Goods shipments on the way to a listing were added after the walk.
+        let walked = read.len();
+        read.extend(reach.nodes[walked..].iter().map(|&n| self.node_read(n)));
+        for r in &mut read[recorded..] {
+            self.read_record(r);
+        }
+        if read.len() != reach.nodes.len() {
+            return Err(AppError::Internal(format!(
+                "the walk from {root} read {} of its {} nodes",
+                read.len(),
+                reach.nodes.len()
+            )));
+        }
         // The nodes' ids and those their fields name (makers, platforms, sellers).
         let mut names = Names::with_capacity(reach.nodes.len() + 8);
         // Edges before nodes: their quantities read the inputs of lots and batches, in a
-        // short loop whose cache misses overlap. Every record was read by `read_nodes`.
+        // short loop whose cache misses overlap. Every record was read by `read_record`.
         let rec = |n: NodeId| self.w.record(n).map(|r| &**r);
         let mut edges = Vec::with_capacity(reach.edges.len());
         for &(from, to) in &reach.edges {
@@ -312,7 +336,7 @@ impl<'w> Ctx<'w> {
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
-        // The makers of the batches, as `read_nodes` found them.
+        // The makers of the batches, as `read_record` found them.
         let mut makers: Vec<(NodeId, &'w crate::core::domain::Party)> =
             read.iter().filter_map(|r| r.maker).collect();
         makers.sort_unstable_by_key(|(id, _)| *id);
@@ -349,40 +373,34 @@ impl<'w> Ctx<'w> {
         })
     }
 
-    /// What a view shows of each of `nodes`, read in passes over all of them: each pass's
-    /// loads are independent of each other, so the processor waits for the cache misses
-    /// of different nodes (their headers, record slots, then records) at the same time
-    /// instead of one after another. A trace's time is mostly such misses.
-    fn read_nodes(&self, nodes: &[NodeId]) -> Vec<NodeRead<'w>> {
-        let mut read: Vec<NodeRead<'w>> = nodes
-            .iter()
-            .map(|&n| NodeRead {
-                meta: self.w.meta(n),
-                seq: self.w.created_seq(n),
-                record: self.w.record(n).map(|x| &**x),
-                kind: 0,
-                maker: None,
-            })
-            .collect();
-        // A unit has no record of its own: it shows its batch's (a node of the same trace,
-        // so its slot was read just above).
-        for r in &mut read {
-            if let Some(m) = r.meta.filter(|m| m.kind == NodeKind::Unit) {
-                r.record = self.w.record(m.a).map(|x| &**x);
-            }
+    /// The first reads of a node of a view: its header, creating event and record slot
+    /// (independent loads; the record itself is read by [`Ctx::read_record`]).
+    fn node_read(&self, n: NodeId) -> NodeRead<'w> {
+        NodeRead {
+            meta: self.w.meta(n),
+            seq: self.w.created_seq(n),
+            record: self.w.record(n).map(|x| &**x),
+            kind: 0,
+            maker: None,
         }
-        for r in &mut read {
-            r.kind = r.record.map_or(0, record_tag);
-            if let (Some(Record::Batch(b)), Some(m)) = (r.record, r.meta) {
-                if m.kind == NodeKind::Batch {
-                    let maker = b.manufacturer.raw();
-                    if let Some(Record::Party(p)) = self.w.record(maker).map(|x| &**x) {
-                        r.maker = Some((maker, p));
-                    }
+    }
+
+    /// The record of a node read by [`Ctx::node_read`] (a unit's: its batch's), and a
+    /// batch's maker. A trace's time is mostly cache misses, so views read these for many
+    /// nodes in a row, before building any.
+    fn read_record(&self, r: &mut NodeRead<'w>) {
+        if let Some(m) = r.meta.filter(|m| m.kind == NodeKind::Unit) {
+            r.record = self.w.record(m.a).map(|x| &**x);
+        }
+        r.kind = r.record.map_or(0, record_tag);
+        if let (Some(Record::Batch(b)), Some(m)) = (r.record, r.meta) {
+            if m.kind == NodeKind::Batch {
+                let maker = b.manufacturer.raw();
+                if let Some(Record::Party(p)) = self.w.record(maker).map(|x| &**x) {
+                    r.maker = Some((maker, p));
                 }
             }
         }
-        read
     }
 
     /// A party named in a trace, borrowed.

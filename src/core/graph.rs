@@ -564,6 +564,14 @@ impl Graph {
     /// The whole upstream DAG of `root`: for a unit its batch, then every input lot at any
     /// depth and each lot's producer. Shared nodes appear once.
     pub fn upstream(&self, root: NodeId) -> UpReach {
+        self.upstream_visiting(root, |_| {})
+    }
+
+    /// [`Graph::upstream`], handing each batch of newly reached nodes to `visit` while the
+    /// walk reads their input lists: the slices it is given, in order, are the walk's
+    /// `nodes`. A caller that reads its own per-node data there has its cache misses
+    /// overlap with the walk's.
+    pub fn upstream_visiting(&self, root: NodeId, mut visit: impl FnMut(&[NodeId])) -> UpReach {
         let Some(m) = self.meta(root) else {
             return UpReach::default();
         };
@@ -578,6 +586,7 @@ impl Graph {
         seen.insert(root);
         out.nodes.push(root);
         let start = if m.kind == NodeKind::Unit {
+            visit(&[root]);
             let batch = m.a;
             seen.insert(batch);
             out.nodes.push(batch);
@@ -594,6 +603,7 @@ impl Graph {
         let mut lists: Vec<&[NodeId]> = Vec::with_capacity(8);
         level.push(start);
         while !level.is_empty() {
+            visit(&level);
             lists.clear();
             lists.extend(level.iter().map(|&n| self.inputs(n)));
             for (&n, inputs) in level.iter().zip(&lists) {

@@ -432,6 +432,12 @@ impl World {
         self.graph.upstream(root)
     }
 
+    /// [`World::upstream`], handing each batch of newly reached nodes to `visit` as the
+    /// walk reaches them (see [`crate::core::graph::Graph::upstream_visiting`]).
+    pub fn upstream_visiting(&self, root: NodeId, visit: impl FnMut(&[NodeId])) -> UpReach {
+        self.graph.upstream_visiting(root, visit)
+    }
+
     pub fn downstream(&self, root: NodeId) -> Reach {
         self.graph.downstream(root)
     }
