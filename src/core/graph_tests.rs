@@ -1,4 +1,5 @@
 //! Unit tests of `graph` (kept beside it, in their own file).
+use super::walk::Seen;
 use super::*;
 use crate::core::domain::*;
 
