@@ -29,7 +29,8 @@ impl Reach {
     }
 }
 
-/// What an upstream walk reached: nodes in visiting order (root first) and edges
+/// What an upstream walk reached: nodes in visiting order (root first, then breadth first:
+/// a unit's batch, its lots, their inputs, …) and edges
 /// (from upstream to downstream).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct UpReach {
