@@ -1061,7 +1061,7 @@ fn the_markers_are_where_the_test_looks() {
     for kind in ["gds", "sal", "req", "ord"] {
         assert!(b.records.iter().any(|(k, _)| k == kind), "no {kind} of B");
     }
-    let rid = &b.records.iter().find(|(k, _)| k == "req").unwrap().1;
+    let rid = b.nth("req", 0);
     let r = op.get(&format!("/api/v1/requests/{rid}"));
     for m in ["question", "answer", "data"] {
         assert!(r.text.contains(&format!("{MARK} {m}")), "{m} in {}", r.text);
@@ -1069,16 +1069,16 @@ fn the_markers_are_where_the_test_looks() {
     let file = op.get(&format!("/api/v1/requests/{rid}/attachments/0"));
     assert_eq!(file.ok(200), &Value::Null, "{}", file.text);
     assert_eq!(file.text, format!("{MARK} attachment"));
-    let sid = &b.records.iter().find(|(k, _)| k == "sal").unwrap().1;
+    let sid = b.nth("sal", 0);
     let r = op.get(&format!("/api/v1/sales/{sid}"));
     assert!(r.text.contains(&format!("{MARK} correction")), "{}", r.text);
-    let order = &b.records.iter().find(|(k, _)| k == "ord").unwrap().1;
+    let order = b.nth("ord", 0);
     let ins = b
         .records
         .iter()
         .filter(|(k, _)| k == "ins")
         .map(|(_, i)| op.get(&format!("/api/v1/inspections/{i}")))
-        .find(|r| r.text.contains(order.as_str()))
+        .find(|r| r.text.contains(order))
         .expect("the inspection with B's order");
     assert!(ins.text.contains(&format!("{MARK}-ORDER")), "{}", ins.text);
     // B's platform sees its sample's order; the reseller its goods and sale.
@@ -1087,7 +1087,7 @@ fn the_markers_are_where_the_test_looks() {
         "/api/v1/inspections/{}",
         ins.body["id"].as_str().unwrap()
     ));
-    assert!(seen.ok(200).to_string().contains(order.as_str()));
+    assert!(seen.ok(200).to_string().contains(order));
     let kdist = key(&op, &b.distributor);
     let goods = kdist.get(&format!("/api/v1/parties/{}/goods", b.distributor));
     assert_eq!(goods.ok(200)["goods"][0]["received"], 2, "{}", goods.text);
@@ -1172,13 +1172,7 @@ fn the_markers_are_where_the_test_looks() {
         );
     }
     let review = kplat.get("/api/v1/checks/queue");
-    let row = review.ok(200)["sellers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["seller"] == b.maker.as_str())
-        .cloned()
-        .unwrap_or_else(|| panic!("B's maker in its platform's queue: {}", review.text));
+    let row = entry_where(&review, "sellers", "seller", &b.maker);
     assert_eq!(row["licence_valid_to"], B_LICENCE_TO, "{row}");
     assert_eq!(row["check_state"], "overdue", "{row}");
     assert_eq!(row["claim_flags"], 2, "{row}");
@@ -1265,13 +1259,7 @@ fn a_maker_shipping_to_bs_reseller_sees_whom_not_what_it_sells() {
     let down = maker
         .client
         .get(&format!("/api/v1/trace/downstream/{batch}?items=listings"));
-    let to = down.ok(200)["goods_to"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["party"] == b.distributor.as_str())
-        .cloned()
-        .unwrap_or_else(|| panic!("B's reseller in {}", down.text));
+    let to = entry_where(&down, "goods_to", "party", &b.distributor);
     assert_eq!(to["pieces"], 1, "{}", down.text);
     assert_eq!(down.body["listings"]["total"], 1, "{}", down.text);
     assert!(!down.text.contains(resold.as_str()), "{}", down.text);
@@ -1310,6 +1298,15 @@ fn who<'a>(callers: &'a [Caller], name: &str) -> &'a Caller {
 /// What `who` is shown in `r` that it may not read: B's ids the policy does not let it
 /// read (its one read rule, as `GET /events?subject=` applies it) and that are not in
 /// `traced` (the upstream traces it reads), and B's markers outside the `allowed` texts.
+/// The entry of the list `list` of a 200 answer whose `key` is `value` (it must be there).
+fn entry_where(r: &Resp, list: &str, key: &str, value: &str) -> Value {
+    r.ok(200)[list]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e[key] == value))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {list} entry with {key} {value} in {}", r.text))
+}
+
 /// A leak if the platform's answer at `path` shows the date B's `what` runs to.
 fn date_shown(path: &str, r: &Resp, what: &str, date: &str) -> Option<String> {
     r.text
@@ -1400,13 +1397,7 @@ fn a_platforms_flags_review_and_queue_name_only_its_listings_and_the_lots_behind
         .ok(200);
     // Its queue: the maker never checked by it (B's platform's check is not its own).
     let queue = plat.client.get("/api/v1/checks/queue");
-    let row = queue.ok(200)["sellers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["seller"] == b.maker.as_str())
-        .cloned()
-        .unwrap_or_else(|| panic!("B's maker in {}", queue.text));
+    let row = entry_where(&queue, "sellers", "seller", &b.maker);
     assert_eq!(row["check_state"], "never", "{row}");
     assert_eq!(row["last_check"], Value::Null, "{row}");
     assert_eq!(row["active_listings"], 1, "{row}");
