@@ -23,11 +23,14 @@ pub struct NodeMeta {
 
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Graph {
+    #[serde(deserialize_with = "crate::core::codec::exact_vec")]
     meta: Vec<Option<NodeMeta>>,
     /// Each id's inputs and outputs. Most nodes have at most four of each, kept inline in
     /// the 24-byte slot itself: a walk reads one slot per node, not a slot and a list
     /// elsewhere on the heap (serialised like a `Vec`, so snapshots keep their bytes).
+    #[serde(deserialize_with = "crate::core::codec::exact_vec")]
     up: Vec<Adjacent>,
+    #[serde(deserialize_with = "crate::core::codec::exact_vec")]
     down: Vec<Adjacent>,
     edge_count: u64,
     /// Ids of the low-volume kinds (parties, inspections, declarations, actions, cases),
@@ -35,6 +38,7 @@ pub struct Graph {
     by_kind: crate::core::world::Map<u8, Vec<NodeId>>,
     /// Records attached to a node that are not supply edges: a party's keys and
     /// declarations, a subject's inspections, a listing's actions.
+    #[serde(deserialize_with = "crate::core::codec::exact_map")]
     attached: crate::core::world::Map<NodeId, Vec<NodeId>>,
 }
 

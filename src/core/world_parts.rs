@@ -22,20 +22,32 @@ struct IndexesRef<'a> {
     listings_of: &'a Map<NodeId, Vec<NodeId>>,
 }
 
-/// The same, owned, for decoding (field for field).
+/// The same, owned, for decoding (field for field; the large containers reserve their
+/// length at once).
 #[derive(Deserialize)]
 struct Indexes {
     graph: Graph,
+    #[serde(deserialize_with = "codec::exact_map")]
     holdings: Map<(NodeId, NodeId), Holding>,
+    #[serde(deserialize_with = "codec::exact_map")]
     recipients: Map<NodeId, Vec<NodeId>>,
+    #[serde(deserialize_with = "codec::exact_map")]
     marks: Map<NodeId, Vec<NodeId>>,
+    #[serde(deserialize_with = "codec::exact_map")]
     held_by: Map<NodeId, Vec<NodeId>>,
+    #[serde(deserialize_with = "codec::exact_map")]
     keys: Map<KeyDigest, NodeId>,
+    #[serde(deserialize_with = "codec::exact_map")]
     shipped_by: Map<NodeId, Vec<NodeId>>,
+    #[serde(deserialize_with = "codec::exact_map")]
     touched: Map<NodeId, Vec<u64>>,
+    #[serde(deserialize_with = "codec::exact_vec")]
     created: Vec<u32>,
+    #[serde(deserialize_with = "codec::exact_map")]
     goods: Map<(NodeId, NodeId), Goods>,
+    #[serde(deserialize_with = "codec::exact_map")]
     goods_moves: Map<NodeId, Vec<NodeId>>,
+    #[serde(deserialize_with = "codec::exact_map")]
     listings_of: Map<NodeId, Vec<NodeId>>,
 }
 
@@ -81,13 +93,13 @@ impl World {
     }
 
     /// Decodes the first part (on a thread of the caller's choosing).
-    pub fn decode_records(bytes: &[u8]) -> Result<RecordsPart, CodecError> {
-        codec::decode::<Vec<Option<Arc<Record>>>>(bytes).map(RecordsPart)
+    pub fn decode_records(part: impl std::io::Read) -> Result<RecordsPart, CodecError> {
+        codec::decode_stream::<RecordsIn>(part).map(|r| RecordsPart(r.0))
     }
 
     /// Decodes the second part.
-    pub fn decode_indexes(bytes: &[u8]) -> Result<IndexesPart, CodecError> {
-        codec::decode::<Indexes>(bytes).map(IndexesPart)
+    pub fn decode_indexes(part: impl std::io::Read) -> Result<IndexesPart, CodecError> {
+        codec::decode_stream::<Indexes>(part).map(IndexesPart)
     }
 
     /// The world from its two decoded parts.
@@ -110,6 +122,11 @@ impl World {
         }
     }
 }
+
+/// The records as decoded: one slot per id, reserved at once.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct RecordsIn(#[serde(deserialize_with = "codec::exact_vec")] Vec<Option<Arc<Record>>>);
 
 /// The records part of a snapshot, decoded.
 pub struct RecordsPart(Vec<Option<Arc<Record>>>);

@@ -11,7 +11,8 @@
 //! configuration, each compressed as one LZ4 frame (`lz4_flex`: the standard frame format,
 //! ~2× smaller on this bincode and decompressed at GB/s, where zstd would cost restart time).
 //! A part's length and blake3 are of its compressed bytes, so damage is found before anything
-//! is decompressed. The parts are checked, decompressed and decoded on two threads. The third
+//! is decompressed. The parts are checked, then decompressed and decoded as one stream, on
+//! two threads. The third
 //! part is the log's Merkle tree as it stores it (the leaf hashes, then every fourth level
 //! above: [`Tree::stored_levels`], their lengths given by `seq`; as they are, since hashes
 //! do not compress), so that loading it neither reads the log nor hashes anything. A file is written to a
@@ -103,19 +104,22 @@ fn part<W: Write>(
     Ok((h.n, *h.hasher.finalize().as_bytes()))
 }
 
-/// Checks one part against its recorded blake3 and decompresses it.
-fn unpack(part: &[u8], sum: &[u8]) -> Result<Vec<u8>, SnapshotError> {
-    use std::io::Read;
+/// Checks one part against its recorded blake3, then decodes it with `decode` as it is
+/// decompressed (a small buffer at a time: the decompressed part is never in memory whole).
+fn unpack<'p, T>(
+    part: &'p [u8],
+    sum: &[u8],
+    decode: impl FnOnce(
+        lz4_flex::frame::FrameDecoder<&'p [u8]>,
+    ) -> Result<T, crate::core::codec::CodecError>,
+) -> Result<T, SnapshotError> {
     if blake3::hash(part).as_bytes() != sum {
         return Err(SnapshotError::Damaged(
             "a part's checksum does not match".into(),
         ));
     }
-    let mut out = Vec::with_capacity(part.len().saturating_mul(2));
-    lz4_flex::frame::FrameDecoder::new(part)
-        .read_to_end(&mut out)
-        .map_err(|e| SnapshotError::Damaged(format!("a part does not decompress: {e}")))?;
-    Ok(out)
+    decode(lz4_flex::frame::FrameDecoder::new(part))
+        .map_err(|e| SnapshotError::Damaged(format!("a part does not decode: {e}")))
 }
 
 /// Encodes the snapshot of `world` at event `seq` (chain hash `hash`) into `out`.
@@ -204,12 +208,9 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     }
     // Three threads: each part decompressed and decoded, and the tree's upper levels
     // rebuilt from the leaf hashes.
-    let part_err = |e: crate::core::codec::CodecError| SnapshotError::Damaged(e.to_string());
     let (records, indexes, tree) = std::thread::scope(|s| {
-        let ta =
-            s.spawn(|| unpack(a, sum_a).and_then(|v| World::decode_records(&v).map_err(part_err)));
-        let tb =
-            s.spawn(|| unpack(b, sum_b).and_then(|v| World::decode_indexes(&v).map_err(part_err)));
+        let ta = s.spawn(|| unpack(a, sum_a, World::decode_records));
+        let tb = s.spawn(|| unpack(b, sum_b, World::decode_indexes));
         let tree = if blake3::hash(c).as_bytes() == sum_c {
             let mut levels = Vec::with_capacity(lengths.len());
             let mut rest = c;
