@@ -38,8 +38,18 @@ pub fn decode_stream<T: DeserializeOwned>(src: impl std::io::Read) -> Result<T, 
         buf: vec![0u8; STREAM_BUF].into_boxed_slice(),
         pos: 0,
         end: 0,
+        failed: None,
     };
-    let value = bincode::serde::decode_from_reader(&mut reader, bincode::config::standard())?;
+    let value = bincode::serde::decode_from_reader(&mut reader, bincode::config::standard());
+    if let Some(inner) = reader.failed.take() {
+        // The stream's own error, not the end of input bincode saw because of it.
+        return Err(bincode::error::DecodeError::Io {
+            inner,
+            additional: 0,
+        }
+        .into());
+    }
+    let value = value?;
     let trailing = reader.trailing()?;
     if trailing > 0 {
         return Err(CodecError::Trailing(trailing));
@@ -58,33 +68,39 @@ struct StreamReader<R> {
     buf: Box<[u8]>,
     pos: usize,
     end: usize,
+    /// The stream's error, if reading it failed (reported instead of the value).
+    failed: Option<std::io::Error>,
 }
 
 impl<R: std::io::Read> StreamReader<R> {
-    /// Makes at least `need` bytes available (false at the end of the stream).
+    /// Makes at least `need` bytes available (false at the end of the stream, or when it
+    /// failed: see `failed`).
     #[inline]
-    fn fill(&mut self, need: usize) -> Result<bool, std::io::Error> {
-        if self.end - self.pos >= need {
-            return Ok(true);
-        }
-        self.refill(need)
+    fn fill(&mut self, need: usize) -> bool {
+        self.end - self.pos >= need || self.refill(need)
     }
 
     #[cold]
     #[inline(never)]
-    fn refill(&mut self, need: usize) -> Result<bool, std::io::Error> {
+    fn refill(&mut self, need: usize) -> bool {
+        if self.failed.is_some() {
+            return false;
+        }
         self.buf.copy_within(self.pos..self.end, 0);
         self.end -= self.pos;
         self.pos = 0;
         while self.end < need {
             match self.src.read(&mut self.buf[self.end..]) {
-                Ok(0) => return Ok(false),
+                Ok(0) => return false,
                 Ok(n) => self.end += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.failed = Some(e);
+                    return false;
+                }
             }
         }
-        Ok(true)
+        true
     }
 
     /// A read that needs more than is buffered.
@@ -93,20 +109,10 @@ impl<R: std::io::Read> StreamReader<R> {
     fn read_across(&mut self, out: &mut [u8]) -> Result<(), bincode::error::DecodeError> {
         let mut done = 0;
         while done < out.len() {
-            if self.pos == self.end {
-                let want = out.len() - done;
-                match self.fill(1) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        return Err(bincode::error::DecodeError::UnexpectedEnd { additional: want })
-                    }
-                    Err(inner) => {
-                        return Err(bincode::error::DecodeError::Io {
-                            inner,
-                            additional: want,
-                        })
-                    }
-                }
+            if self.pos == self.end && !self.fill(1) {
+                return Err(bincode::error::DecodeError::UnexpectedEnd {
+                    additional: out.len() - done,
+                });
             }
             let n = (self.end - self.pos).min(out.len() - done);
             out[done..done + n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
@@ -149,10 +155,11 @@ impl<R: std::io::Read> bincode::de::read::Reader for StreamReader<R> {
 
     #[inline]
     fn peek_read(&mut self, n: usize) -> Option<&[u8]> {
-        match self.fill(n) {
-            Ok(true) => Some(&self.buf[self.pos..self.pos + n]),
+        if self.fill(n) {
+            Some(&self.buf[self.pos..self.pos + n])
+        } else {
             // At the end or on an error, `read` reports it.
-            _ => None,
+            None
         }
     }
 
@@ -296,6 +303,26 @@ mod tests {
             decode_stream::<Vec<(u64, String, Option<i64>)>>(&bytes[..bytes.len() - 1]),
             Err(CodecError::Decode(_))
         ));
+    }
+
+    #[test]
+    fn a_failing_stream_reports_its_own_error() {
+        struct Fails<'a>(&'a [u8]);
+        impl std::io::Read for Fails<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("the disk went away"));
+                }
+                let n = out.len().min(self.0.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let v: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+        let bytes = encode(&v).unwrap();
+        let err = decode_stream::<Vec<String>>(Fails(&bytes[..bytes.len() / 2])).unwrap_err();
+        assert!(err.to_string().contains("the disk went away"), "{err}");
     }
 
     #[test]

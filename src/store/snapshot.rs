@@ -5,19 +5,25 @@
 //! taken at (seq and chain hash), and a store uses it only if its log holds that event with
 //! that hash; otherwise (or when it is missing) the log is replayed from the start.
 //!
-//! Layout: a header — `MAGIC ‖ seq (u64 BE) ‖ hash (32) ‖ for each of the three parts its length
-//! (u64 BE) and blake3 (32) ‖ blake3 of the header so far (32)` — then the parts: the two of
-//! [`World::write_records`] and [`World::write_indexes`] (the records; everything else), bincode with the standard
-//! configuration, each compressed as one LZ4 frame (`lz4_flex`: the standard frame format,
-//! ~2× smaller on this bincode and decompressed at GB/s, where zstd would cost restart time).
-//! A part's length and blake3 are of its compressed bytes, so damage is found before anything
-//! is decompressed. The parts are checked, then decompressed and decoded as one stream, on
-//! two threads. The third
-//! part is the log's Merkle tree as it stores it (the leaf hashes, then every fourth level
-//! above: [`Tree::stored_levels`], their lengths given by `seq`; as they are, since hashes
-//! do not compress), so that loading it neither reads the log nor hashes anything. A file is written to a
-//! temporary name, fdatasynced, renamed over the old one and the directory fsynced: a crash
-//! leaves the old snapshot or the new one, never a mix.
+//! Layout: a header — `MAGIC ‖ seq (u64 BE) ‖ hash (32) ‖ for each of the three parts its
+//! length (u64 BE) and blake3 (32) ‖ blake3 of the header so far (32)` — then the parts:
+//! - the two of [`World::write_records`] and [`World::write_indexes`] (the records;
+//!   everything else), bincode with the standard configuration, each compressed as one LZ4
+//!   frame (`lz4_flex`: the standard frame format, ~2× smaller on this bincode and
+//!   decompressed at GB/s, where zstd would cost restart time);
+//! - the log's Merkle tree as it stores it (the leaf hashes, then every fourth level above:
+//!   [`Tree::stored_levels`], their lengths given by `seq`; as they are, since hashes do not
+//!   compress), so that loading it neither reads the log nor hashes anything.
+//!
+//! A part's length and blake3 are of its stored bytes, so damage is found before anything is
+//! decompressed. Loading reads each part where it lies in the file, a megabyte at a time, on
+//! a thread of its own: once to check it, then again to decompress and decode it as one
+//! stream. Neither the file nor a decompressed part is ever in memory whole (a start
+//! touches ~300 MB less memory at S = 1 than reading the file and decompressing each part
+//! into a buffer did).
+//!
+//! A file is written to a temporary name, fdatasynced, renamed over the old one and the
+//! directory fsynced: a crash leaves the old snapshot or the new one, never a mix.
 
 use crate::core::event::Hash;
 use crate::core::World;
@@ -104,22 +110,81 @@ fn part<W: Write>(
     Ok((h.n, *h.hasher.finalize().as_bytes()))
 }
 
-/// Checks one part against its recorded blake3, then decodes it with `decode` as it is
-/// decompressed (a small buffer at a time: the decompressed part is never in memory whole).
-fn unpack<'p, T>(
-    part: &'p [u8],
+/// Where a snapshot's bytes are read from: a file (read where it lies, never whole) or
+/// bytes in memory.
+pub trait Source: Sync {
+    /// Fills `buf` from offset `at`.
+    fn read_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<()>;
+}
+
+impl Source for [u8] {
+    fn read_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+        let from = usize::try_from(at).unwrap_or(usize::MAX);
+        let part = from
+            .checked_add(buf.len())
+            .and_then(|to| self.get(from..to))
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+        buf.copy_from_slice(part);
+        Ok(())
+    }
+}
+
+impl Source for std::fs::File {
+    fn read_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, at)
+    }
+}
+
+/// One part of a source, read in order.
+struct PartReader<'s, S: ?Sized> {
+    src: &'s S,
+    at: u64,
+    end: u64,
+}
+
+impl<S: Source + ?Sized> std::io::Read for PartReader<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (self.end - self.at).min(buf.len() as u64) as usize;
+        self.src.read_at(&mut buf[..n], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+/// How much of a part is read at a time (to hash it, and to decompress it).
+const CHUNK: usize = 1 << 20;
+
+/// Checks one part (`len` bytes from `at`) against its recorded blake3, then decodes it with
+/// `decode` as it is read and decompressed: neither the part nor its decompressed bytes are
+/// ever in memory whole.
+fn unpack<'s, S: Source + ?Sized, T>(
+    src: &'s S,
+    at: u64,
+    len: u64,
     sum: &[u8],
     decode: impl FnOnce(
-        lz4_flex::frame::FrameDecoder<&'p [u8]>,
+        lz4_flex::frame::FrameDecoder<std::io::BufReader<PartReader<'s, S>>>,
     ) -> Result<T, crate::core::codec::CodecError>,
 ) -> Result<T, SnapshotError> {
-    if blake3::hash(part).as_bytes() != sum {
+    let part = || PartReader {
+        src,
+        at,
+        end: at + len,
+    };
+    let mut hasher = blake3::Hasher::new();
+    std::io::copy(
+        &mut std::io::BufReader::with_capacity(CHUNK, part()),
+        &mut hasher,
+    )?;
+    if hasher.finalize().as_bytes() != sum {
         return Err(SnapshotError::Damaged(
             "a part's checksum does not match".into(),
         ));
     }
-    decode(lz4_flex::frame::FrameDecoder::new(part))
-        .map_err(|e| SnapshotError::Damaged(format!("a part does not decode: {e}")))
+    decode(lz4_flex::frame::FrameDecoder::new(
+        std::io::BufReader::with_capacity(CHUNK, part()),
+    ))
+    .map_err(|e| SnapshotError::Damaged(format!("a part does not decode: {e}")))
 }
 
 /// Encodes the snapshot of `world` at event `seq` (chain hash `hash`) into `out`.
@@ -168,14 +233,21 @@ pub fn encode<W: Write + Seek>(
     Ok(())
 }
 
-/// Decodes a snapshot from its bytes (both parts checked, decompressed and decoded on two
-/// threads).
+/// Decodes a snapshot from its bytes.
 pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+    decode_from(bytes, bytes.len() as u64)
+}
+
+/// Decodes a snapshot of `len` bytes from `src`: its parts checked, decompressed and decoded
+/// on threads of their own.
+pub fn decode_from<S: Source + ?Sized>(src: &S, len: u64) -> Result<Snapshot, SnapshotError> {
     let damaged = |why: &str| SnapshotError::Damaged(why.into());
-    if bytes.len() < HEADER {
+    if len < HEADER as u64 {
         return Err(damaged("the file is truncated"));
     }
-    let (h, rest) = bytes.split_at(HEADER);
+    let mut header = [0u8; HEADER];
+    src.read_at(&mut header, 0)?;
+    let h = &header;
     if h.starts_with(b"boardtrail/snapshot/v") && &h[..24] != MAGIC {
         return Err(SnapshotError::Outdated);
     }
@@ -194,44 +266,24 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
     let mut hash = [0u8; 32];
     hash.copy_from_slice(&h[32..64]);
     let lens = [u64_at(64), u64_at(104), u64_at(144)];
-    if Some(rest.len() as u64) != lens.iter().try_fold(0u64, |t, &l| t.checked_add(l)) {
+    if Some(len - HEADER as u64) != lens.iter().try_fold(0u64, |t, &l| t.checked_add(l)) {
         return Err(damaged("its parts do not have the recorded lengths"));
     }
-    let (a, rest) = rest.split_at(lens[0] as usize);
-    let (b, c) = rest.split_at(lens[1] as usize);
+    let at_a = HEADER as u64;
+    let at_b = at_a + lens[0];
+    let at_c = at_b + lens[1];
     let (sum_a, sum_b, sum_c) = (&h[72..104], &h[112..144], &h[152..184]);
     let lengths = level_lengths(seq);
-    if c.len() != lengths.iter().sum::<usize>().saturating_mul(32) {
+    if Some(lens[2]) != (lengths.iter().sum::<usize>() as u64).checked_mul(32) {
         return Err(damaged(
             "its Merkle tree does not have the size of its event",
         ));
     }
-    // Three threads: each part decompressed and decoded, and the tree's upper levels
-    // rebuilt from the leaf hashes.
+    // Three threads: each part checked, decompressed and decoded, and the tree's levels read.
     let (records, indexes, tree) = std::thread::scope(|s| {
-        let ta = s.spawn(|| unpack(a, sum_a, World::decode_records));
-        let tb = s.spawn(|| unpack(b, sum_b, World::decode_indexes));
-        let tree = if blake3::hash(c).as_bytes() == sum_c {
-            let mut levels = Vec::with_capacity(lengths.len());
-            let mut rest = c;
-            for (j, &n) in lengths.iter().enumerate() {
-                let (level, tail) = rest.split_at(n * 32);
-                rest = tail;
-                // Room to grow at the bottom: the first appends after a start do not copy
-                // the leaves.
-                let extra = if j == 0 { n / 8 + 1024 } else { 0 };
-                let mut v = Vec::with_capacity(n + extra);
-                v.extend(level.chunks_exact(32).map(|l| {
-                    let mut x = [0u8; 32];
-                    x.copy_from_slice(l);
-                    x
-                }));
-                levels.push(v);
-            }
-            Tree::from_stored_levels(levels).map_err(SnapshotError::Damaged)
-        } else {
-            Err(damaged("the Merkle tree's checksum does not match"))
-        };
+        let ta = s.spawn(|| unpack(src, at_a, lens[0], sum_a, World::decode_records));
+        let tb = s.spawn(|| unpack(src, at_b, lens[1], sum_b, World::decode_indexes));
+        let tree = read_tree(src, at_c, &lengths, sum_c);
         let failed = || SnapshotError::Damaged("decoding failed".into());
         let records = ta.join().unwrap_or_else(|_| Err(failed()));
         let indexes = tb.join().unwrap_or_else(|_| Err(failed()));
@@ -245,6 +297,36 @@ pub fn decode(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         world,
         tree,
     })
+}
+
+/// Reads the stored levels of the Merkle tree (their `lengths`, from `at`), checked against
+/// their blake3.
+fn read_tree<S: Source + ?Sized>(
+    src: &S,
+    at: u64,
+    lengths: &[usize],
+    sum: &[u8],
+) -> Result<Tree, SnapshotError> {
+    let mut hasher = blake3::Hasher::new();
+    let mut levels = Vec::with_capacity(lengths.len());
+    let mut at = at;
+    for (j, &n) in lengths.iter().enumerate() {
+        // Room to grow at the bottom: the first appends after a start do not copy the leaves.
+        let extra = if j == 0 { n / 8 + 1024 } else { 0 };
+        let mut level: Vec<Hash> = Vec::with_capacity(n + extra);
+        level.resize(n, [0u8; 32]);
+        let bytes = level.as_flattened_mut();
+        src.read_at(bytes, at)?;
+        hasher.update(bytes);
+        at += bytes.len() as u64;
+        levels.push(level);
+    }
+    if hasher.finalize().as_bytes() != sum {
+        return Err(SnapshotError::Damaged(
+            "the Merkle tree's checksum does not match".into(),
+        ));
+    }
+    Tree::from_stored_levels(levels).map_err(SnapshotError::Damaged)
 }
 
 /// Writes `world`, as of event `seq` with chain hash `hash`, atomically to `path`.
@@ -277,10 +359,14 @@ pub fn save(
 }
 
 /// Reads the snapshot at `path`: `None` if there is none; an error if it is damaged.
-/// (Read whole and decoded from memory: decoding from a reader costs a call per field.)
+/// (Each part is read where it lies, in chunks: the file is never in memory whole.)
 pub fn load(path: &Path) -> Result<Option<Snapshot>, SnapshotError> {
-    match std::fs::read(path) {
-        Ok(b) => match decode(&b) {
+    let opened = std::fs::File::open(path).and_then(|f| {
+        let len = f.metadata()?.len();
+        Ok((f, len))
+    });
+    match opened {
+        Ok((file, len)) => match decode_from(&file, len) {
             Err(SnapshotError::Outdated) => {
                 tracing::warn!(path = %path.display(), "ignoring a snapshot of another format version: the log is replayed");
                 Ok(None)
