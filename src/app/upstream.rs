@@ -393,6 +393,18 @@ impl<'w> Ctx<'w> {
             r.record = self.w.record(m.a).map(|x| &**x);
         }
         r.kind = r.record.map_or(0, record_tag);
+        // A lot or batch record spans more than one cache line, and its inputs are a list of
+        // their own: the fields the edges and nodes read later (quantity, producer, the
+        // first input) are read here too, in this pass of independent loads.
+        match r.record {
+            Some(Record::Lot(l)) => {
+                std::hint::black_box((l.quantity, l.producer, l.inputs.first().map(|i| i.lot)));
+            }
+            Some(Record::Batch(b)) => {
+                std::hint::black_box((b.quantity, b.inputs.first().map(|i| i.lot)));
+            }
+            _ => {}
+        }
         if let (Some(Record::Batch(b)), Some(m)) = (r.record, r.meta) {
             if m.kind == NodeKind::Batch {
                 let maker = b.manufacturer.raw();
