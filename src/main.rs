@@ -440,6 +440,11 @@ fn import(data: &DataArgs, file: &std::path::Path) -> Result<ExitCode, Box<dyn s
         bar.set_message(format!("{lines} lines"));
     });
     bar.finish_and_clear();
+    // Every handle on the store goes first: then sled records where its pages lie, so that
+    // the next start does not read the whole import again (see `SledLog::settle`).
+    drop(app);
+    drop(store);
+    server::settle_store(&cfg)?;
     match res {
         Ok(r) => {
             let s = started.elapsed().as_secs_f64();

@@ -103,12 +103,26 @@ pub fn open_store(cfg: &Config) -> Result<Arc<SledStore>, AppError> {
 /// [`open_store`], optionally without reading the snapshot (the whole log is replayed).
 pub fn open_store_with(cfg: &Config, use_snapshot: bool) -> Result<Arc<SledStore>, AppError> {
     make_data_dir(cfg)?;
-    let mut sc = SledConfig::new(cfg.data_dir.join("db"));
-    sc.cache_bytes = cfg.cache_mb * 1024 * 1024;
+    let mut sc = sled_config(cfg);
     sc.use_snapshot = use_snapshot;
     let store = SledStore::open(&sc)?;
     restrict(&cfg.data_dir).map_err(|e| data_dir_error(cfg, e))?;
     Ok(Arc::new(store))
+}
+
+/// The embedded store's configuration for `cfg`.
+fn sled_config(cfg: &Config) -> SledConfig {
+    let mut sc = SledConfig::new(cfg.data_dir.join("db"));
+    sc.cache_bytes = cfg.cache_mb * 1024 * 1024;
+    sc
+}
+
+/// After a large import, once every handle on the store is dropped: lets sled record where
+/// its pages lie (see [`SledLog::settle`]), so that the next start does not read the whole
+/// import again, and keeps the data dir's modes.
+pub fn settle_store(cfg: &Config) -> Result<(), AppError> {
+    crate::store::SledLog::settle(&sled_config(cfg))?;
+    restrict(&cfg.data_dir).map_err(|e| data_dir_error(cfg, e))
 }
 
 /// Owner-only modes for the data dir and everything in it: directories 0700, files 0600.

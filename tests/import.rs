@@ -50,6 +50,9 @@ fn import_records_events_and_stops_at_the_first_bad_line() {
     assert!(err.contains("5 events before it were recorded"), "{err}");
 
     common::assert_verifies(&data);
+    // The import ended by letting sled record its page table (a file of sled's own), and
+    // left the data dir owner-only all the same.
+    assert_owner_only(&data);
 
     // The recorded world serves traces after a restart.
     let token = "import-test-operator-token-01";
@@ -111,4 +114,23 @@ fn import_records_events_and_stops_at_the_first_bad_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 1") && err.contains("@2"), "{err}");
+}
+
+/// Every file under `dir` is 0600 and every directory 0700.
+fn assert_owner_only(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::metadata(&path).unwrap();
+        let want = if meta.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            want,
+            "{}",
+            path.display()
+        );
+        if meta.is_dir() {
+            assert_owner_only(&path);
+        }
+    }
 }
