@@ -12,6 +12,7 @@ pub(crate) mod grants;
 pub mod import;
 pub(crate) mod keys;
 mod log_reads;
+mod names;
 pub(crate) mod policy;
 mod qr_refs;
 mod qr_state;

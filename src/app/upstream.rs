@@ -12,7 +12,6 @@ use crate::app::trace_view::{
 use crate::app::views::UtcMillis;
 use crate::core::domain::{ComplianceStatus, Verdict};
 use crate::core::ids::PublicId;
-use crate::core::world::Map;
 
 /// What [`Ctx::node_read`] and [`Ctx::read_record`] read of one node of a view.
 struct NodeRead<'w> {
@@ -39,53 +38,7 @@ fn record_tag(r: &Record) -> u8 {
     }
 }
 
-/// The public ids of one view, each formatted (one AES block and base32) once however
-/// many nodes, fields, edges and suppliers name it. A view names a few dozen ids: they
-/// are found by a scan of a short list of dense ids, hashed only past [`Names::SCAN`].
-#[derive(Default)]
-pub(crate) struct Names {
-    ids: Vec<NodeId>,
-    formatted: Vec<PublicId>,
-    index: Map<NodeId, u32>,
-}
-
-impl Names {
-    /// Ids looked up by a linear scan before the index is built.
-    const SCAN: usize = 48;
-
-    pub(crate) fn with_capacity(n: usize) -> Names {
-        Names {
-            ids: Vec::with_capacity(n),
-            formatted: Vec::with_capacity(n),
-            index: Map::default(),
-        }
-    }
-
-    pub(crate) fn of(&mut self, ids: &IdCodec, kind: NodeKind, id: NodeId) -> PublicId {
-        let found = if self.ids.len() <= Self::SCAN {
-            self.ids.iter().position(|&x| x == id)
-        } else {
-            if self.index.is_empty() {
-                self.index = (0u32..).zip(&self.ids).map(|(i, &x)| (x, i)).collect();
-            }
-            self.index.get(&id).map(|&i| i as usize)
-        };
-        if let Some(i) = found {
-            return self.formatted[i];
-        }
-        let name = ids.public(kind, id);
-        if !self.index.is_empty() {
-            self.index.insert(id, self.ids.len() as u32);
-        }
-        self.ids.push(id);
-        self.formatted.push(name);
-        name
-    }
-
-    fn party(&mut self, ids: &IdCodec, id: Id<crate::core::domain::Party>) -> PublicId {
-        self.of(ids, NodeKind::Party, id.raw())
-    }
-}
+pub(crate) use super::names::Names;
 
 impl<'w> Ctx<'w> {
     /// Builds the trace node of `id` from what [`Ctx::read_record`] read of it, its
@@ -578,35 +531,5 @@ impl<'w> Ctx<'w> {
             .collect();
         v.sort_unstable_by(|a, b| b.cmp(a));
         v
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_formatted_once_and_found_past_the_scan() {
-        let ids = IdCodec::new(&[9; 32]);
-        let mut names = Names::with_capacity(4);
-        // Past `Names::SCAN` distinct ids the index takes over; every answer stays the
-        // formatted id, asked first or again.
-        let many = (Names::SCAN as u32) * 3;
-        for round in 0..2 {
-            for id in 0..many {
-                let kind = if id % 2 == 0 {
-                    NodeKind::Lot
-                } else {
-                    NodeKind::Batch
-                };
-                assert_eq!(
-                    names.of(&ids, kind, id).as_str(),
-                    ids.format(kind, id),
-                    "round {round}"
-                );
-            }
-        }
-        assert_eq!(names.ids.len(), many as usize);
-        assert_eq!(names.index.len(), many as usize);
     }
 }
