@@ -47,6 +47,22 @@ impl Names {
         name
     }
 
+    /// Names ids not named yet, all at once (their blocks enciphered together: see
+    /// [`IdCodec::public_many`]). Each id is named by the kind it comes with first.
+    pub(crate) fn prefill(&mut self, ids: &IdCodec, items: &[(NodeKind, NodeId)]) {
+        let mut fresh: Vec<(NodeKind, NodeId)> = Vec::with_capacity(items.len());
+        for &(kind, id) in items {
+            if !self.ids.contains(&id) && !fresh.iter().any(|&(_, x)| x == id) {
+                fresh.push((kind, id));
+            }
+        }
+        ids.public_many(&fresh, &mut self.formatted);
+        self.ids.extend(fresh.iter().map(|&(_, id)| id));
+        if !self.index.is_empty() {
+            self.index = (0u32..).zip(&self.ids).map(|(i, &x)| (x, i)).collect();
+        }
+    }
+
     pub(crate) fn party(&mut self, ids: &IdCodec, id: Id<crate::core::domain::Party>) -> PublicId {
         self.of(ids, NodeKind::Party, id.raw())
     }
@@ -78,6 +94,25 @@ mod tests {
             }
         }
         assert_eq!(names.ids.len(), many as usize);
+        // Named at once, the same ids; ids already named and repeats are named once.
+        let mut at_once = Names::with_capacity(4);
+        at_once.of(&ids, NodeKind::Lot, 4);
+        let items: Vec<(NodeKind, NodeId)> = [4, 7, 9, 7, 1]
+            .iter()
+            .map(|&i| (NodeKind::Batch, i))
+            .collect();
+        at_once.prefill(&ids, &items);
+        assert_eq!(at_once.ids, [4, 7, 9, 1]);
+        assert_eq!(
+            at_once.of(&ids, NodeKind::Lot, 4).as_str(),
+            ids.format(NodeKind::Lot, 4)
+        );
+        for i in [7, 9, 1] {
+            assert_eq!(
+                at_once.of(&ids, NodeKind::Batch, i).as_str(),
+                ids.format(NodeKind::Batch, i)
+            );
+        }
         assert_eq!(names.index.len(), many as usize);
     }
 }

@@ -227,6 +227,9 @@ impl<'w> Ctx<'w> {
         }
         // The nodes' ids and those their fields name (makers, platforms, sellers).
         let mut names = Names::with_capacity(reach.nodes.len() + 8);
+        let named: Vec<(NodeKind, NodeId)> =
+            reach.nodes.iter().map(|&n| (self.kind_of(n), n)).collect();
+        names.prefill(self.ids, &named);
         // Edges before nodes: their quantities read the inputs of lots and batches, in a
         // short loop whose cache misses overlap. Every record was read by `read_record`.
         let rec = |n: NodeId| self.w.record(n).map(|r| &**r);
