@@ -849,6 +849,7 @@ fn run_pg(args: &Args, work: &Path, samples: &Samples, summary: &Summary) -> Res
         "PostgreSQL: upstream p50 {:.1} µs p99 {:.1} µs",
         up_s.p50, up_s.p99
     );
+    let interleaved = upstream_interleaved(args, work, &mut c, &up, &ids)?;
 
     // Recall: every supplier, once.
     let rec = c.prepare(pg::RECALL_SQL).map_err(pg::err)?;
@@ -905,11 +906,56 @@ fn run_pg(args: &Args, work: &Path, samples: &Samples, summary: &Summary) -> Res
         "restart_s": round(restart.as_secs_f64(), 3),
         "upstream": up_s,
         "upstream_nodes": up_nodes,
+        "upstream_interleaved": interleaved,
         "recall": rec_s,
         "recall_ms": rec_ms,
         "recall_sizes": sizes,
         "ingest": ing,
         "ingest_1": ing1,
+    }))
+}
+
+/// The upstream view and PostgreSQL's upstream query on the same units, in alternating
+/// rounds of 100 in one process: the machine's speed here moves by tens of percent within
+/// minutes, and the two measurements above are minutes apart, so this is the comparison
+/// that both sides see under the same conditions. boardtrail's store is the one its own
+/// phase left (opened again here, as a restart would).
+fn upstream_interleaved(
+    args: &Args,
+    work: &Path,
+    c: &mut postgres::Client,
+    up: &postgres::Statement,
+    ids: &[String],
+) -> Result<Value, String> {
+    let store = Arc::new(SledStore::open(&sled_config(args, work)).map_err(|e| e.to_string())?);
+    let app = App::new(store.clone());
+    let caller = Caller::operator();
+    for id in ids.iter().take(200) {
+        black_box(view_nodes(&app, &caller, id)?);
+    }
+    let (mut bt_us, mut pg_us) = (Vec::new(), Vec::new());
+    for round in ids.chunks(100) {
+        for id in round {
+            let t = Instant::now();
+            black_box(view_nodes(&app, &caller, id)?);
+            bt_us.push(us(t.elapsed()));
+        }
+        for id in round {
+            let t = Instant::now();
+            black_box(c.query(up, &[id]).map_err(pg::err)?);
+            pg_us.push(us(t.elapsed()));
+        }
+    }
+    let (bt, pg) = (stats::summarize(&bt_us), stats::summarize(&pg_us));
+    let ratio = pg.p50 / bt.p50.max(1e-9);
+    eprintln!(
+        "upstream, interleaved in rounds of 100: boardtrail view p50 {:.1} µs, PostgreSQL p50 {:.1} µs: {ratio:.1}×",
+        bt.p50, pg.p50
+    );
+    Ok(json!({
+        "boardtrail": bt,
+        "postgresql": pg,
+        "ratio_p50": round(ratio, 1),
     }))
 }
 
@@ -1084,6 +1130,7 @@ fn report(
             "upstream_p50": round(ratio("upstream_p50_us", true), 1),
             "upstream_p99": round(ratio("upstream_p99_us", true), 1),
             "upstream_raw_p50": round(f(&pk, "upstream_p50_us") / f(b, "upstream_raw_p50_us"), 1),
+            "upstream_interleaved_p50": f(p, "upstream_interleaved.ratio_p50"),
             "recall_p50": round(ratio("recall_p50_ms", true), 1),
             "recall_p99": round(ratio("recall_p99_ms", true), 1),
             "recall_max": round(ratio("recall_max_ms", true), 1),
