@@ -35,6 +35,25 @@ pub struct IdCodec {
     base32: Encoding,
 }
 
+/// The block a public id enciphers: `kind ‖ id (u32 BE) ‖ 11 zero bytes`.
+fn plain_block(kind: NodeKind, id: NodeId) -> aes::Block {
+    let mut block = [0u8; 16];
+    block[0] = kind as u8;
+    block[1..5].copy_from_slice(&id.to_be_bytes());
+    GenericArray::from(block)
+}
+
+/// `{prefix}_{code}`, inline.
+fn public_id(kind: NodeKind, code: &[u8; ID_CHARS]) -> PublicId {
+    let mut out = PublicId::new();
+    // A prefix is at most 4 ASCII characters, so the id (at most 31 bytes) always fits;
+    // the base32 alphabet is ASCII too.
+    let _ = out.try_push_str(kind.prefix());
+    let _ = out.try_push('_');
+    let _ = out.try_push_str(std::str::from_utf8(code).unwrap_or_default());
+    out
+}
+
 fn lower_base32() -> Encoding {
     let mut spec = Specification::new();
     spec.symbols.push_str("abcdefghijklmnopqrstuvwxyz234567");
@@ -70,13 +89,14 @@ impl IdCodec {
     /// The 26 base32 characters naming record `id` of `kind` (the public id without its
     /// prefix).
     pub fn code(&self, kind: NodeKind, id: NodeId) -> [u8; ID_CHARS] {
-        let mut block = [0u8; 16];
-        block[0] = kind as u8;
-        block[1..5].copy_from_slice(&id.to_be_bytes());
-        let mut b = GenericArray::from(block);
+        let mut b = plain_block(kind, id);
         self.cipher.encrypt_block(&mut b);
+        self.base32_of(&b)
+    }
+
+    fn base32_of(&self, block: &aes::Block) -> [u8; ID_CHARS] {
         let mut code = [0u8; ID_CHARS];
-        self.base32.encode_mut(&b, &mut code);
+        self.base32.encode_mut(block, &mut code);
         code
     }
 
@@ -93,14 +113,7 @@ impl IdCodec {
     /// The public id of record `id` of `kind`, kept inline (no allocation; views copy it
     /// to every node, edge and supplier that names it).
     pub fn public(&self, kind: NodeKind, id: NodeId) -> PublicId {
-        let code = self.code(kind, id);
-        let mut out = PublicId::new();
-        // A prefix is at most 4 ASCII characters, so the id (at most 31 bytes) always fits;
-        // the base32 alphabet is ASCII too.
-        let _ = out.try_push_str(kind.prefix());
-        let _ = out.try_push('_');
-        let _ = out.try_push_str(std::str::from_utf8(&code).unwrap_or_default());
-        out
+        public_id(kind, &self.code(kind, id))
     }
 
     /// The public ids of many records at once, appended to `out`: their blocks are
@@ -109,23 +122,15 @@ impl IdCodec {
     pub fn public_many(&self, items: &[(NodeKind, NodeId)], out: &mut Vec<PublicId>) {
         let mut blocks: Vec<aes::Block> = items
             .iter()
-            .map(|&(kind, id)| {
-                let mut block = [0u8; 16];
-                block[0] = kind as u8;
-                block[1..5].copy_from_slice(&id.to_be_bytes());
-                GenericArray::from(block)
-            })
+            .map(|&(kind, id)| plain_block(kind, id))
             .collect();
         self.cipher.encrypt_blocks(&mut blocks);
-        out.extend(items.iter().zip(&blocks).map(|(&(kind, _), b)| {
-            let mut code = [0u8; ID_CHARS];
-            self.base32.encode_mut(b, &mut code);
-            let mut id = PublicId::new();
-            let _ = id.try_push_str(kind.prefix());
-            let _ = id.try_push('_');
-            let _ = id.try_push_str(std::str::from_utf8(&code).unwrap_or_default());
-            id
-        }));
+        out.extend(
+            items
+                .iter()
+                .zip(&blocks)
+                .map(|(&(kind, _), b)| public_id(kind, &self.base32_of(b))),
+        );
     }
 
     /// The public id of a typed id: its kind comes from its type.
