@@ -4,7 +4,7 @@
 //! The algorithm is GS1's ("GS1 Digital Link: compression"), as implemented by GS1's
 //! reference toolkit `GS1DigitalLinkToolkit.js` (github.com/gs1/GS1DigitalLinkToolkit.js and
 //! github.com/gs1/GS1DigitalLinkCompressionPrototype, Mark Harrison); its tables and value
-//! encodings are in `compress_tables.rs`. The last path segment is a bitstream written in
+//! encodings are in `compress_tables.rs` and `compress_bits.rs`. The last path segment is a bitstream written in
 //! the reference's URI-safe base64 alphabet (6 bits a character, the last one padded with `0`
 //! bits). The bitstream is a sequence of elements, each one of:
 //! - an AI as 4-bit decimal digits (its length from the first two, `tableP`), then its value;
@@ -35,7 +35,8 @@ use thiserror::Error;
 
 use super::ai::{self, Role};
 use super::dl::{self, DlError};
-use tables::{length_bits, uncompressible, value_bits, Part, Reader, Writer, SAFE_BASE64};
+use bits::{length_bits, uncompressible, value_bits, Reader, Writer};
+use tables::{Part, SAFE_BASE64};
 
 /// Literal in an encoded value: RFC 3986 unreserved characters (as `VALUE_ENCODE_SET` in
 /// [`super::dl`]).
@@ -112,7 +113,7 @@ pub struct CompressOptions {
     pub other_params: bool,
 }
 
-// ---- decoding: the elements (the value encodings are in `compress_tables.rs`) ----
+// ---- decoding: the elements (the value encodings are in `compress_bits.rs`) ----
 
 impl Reader {
     /// The value of `ai` (the reference's `decodeBinaryValue`).
@@ -499,6 +500,9 @@ pub fn compress_with(path_or_uri: &str, options: CompressOptions) -> Result<Stri
 
 #[path = "compress_tables.rs"]
 mod tables;
+
+#[path = "compress_bits.rs"]
+mod bits;
 
 #[cfg(test)]
 #[path = "compress_tests.rs"]

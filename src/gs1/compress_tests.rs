@@ -1,4 +1,4 @@
-use super::tables::{bits_to_decimal, decimal_to_bits};
+use super::bits::{bits_to_decimal, decimal_to_bits};
 use super::*;
 
 fn dec(compressed: &str) -> String {
