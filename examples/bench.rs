@@ -341,7 +341,10 @@ fn load_boardtrail(args: &Args, work: &Path) -> Result<LoadResult, String> {
     let path = work.join("commands.ndjson");
     let ndjson_mb = stats::mb(std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0));
     let t = Instant::now();
-    let store = Arc::new(SledStore::open(&sled_config(args, work)).map_err(|e| e.to_string())?);
+    // As `boardtrail import` opens it (`server::open_store_for_import`).
+    let mut cfg = sled_config(args, work);
+    cfg.flush_every_ms = boardtrail::store::sled_store::BULK_FLUSH_MS;
+    let store = Arc::new(SledStore::open(&cfg).map_err(|e| e.to_string())?);
     let app = App::new(store.clone());
     let _ = IDS.set(app.ids().clone());
     let f = std::fs::File::open(&path).map_err(|e| e.to_string())?;
@@ -355,9 +358,10 @@ fn load_boardtrail(args: &Args, work: &Path) -> Result<LoadResult, String> {
                     last = Instant::now();
                     let s = t.elapsed().as_secs_f64();
                     eprintln!(
-                        "  {lines} lines in {s:.0} s ({:.0}/s), rss {:.0} MB",
+                        "  {lines} lines in {s:.0} s ({:.0}/s), rss {:.0} MB, sled {:.0} MB",
                         lines as f64 / s,
-                        stats::rss_mb()
+                        stats::rss_mb(),
+                        stats::mb(store.disk_bytes())
                     );
                 }
             },

@@ -409,7 +409,7 @@ fn import(data: &DataArgs, file: &std::path::Path) -> Result<ExitCode, Box<dyn s
     use boardtrail::app::{App, Caller};
     use std::io::BufReader;
     let cfg = config(data);
-    let store = server::open_store(&cfg)?;
+    let store = server::open_store_for_import(&cfg)?;
     // The import makes (or checks) the data dir's secrets like `serve` does, so that the
     // store it fills is served with them.
     let secrets = server::open_secrets(&cfg, store.as_ref())?;

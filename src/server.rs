@@ -102,10 +102,22 @@ pub fn open_store(cfg: &Config) -> Result<Arc<SledStore>, AppError> {
 
 /// [`open_store`], optionally without reading the snapshot (the whole log is replayed).
 pub fn open_store_with(cfg: &Config, use_snapshot: bool) -> Result<Arc<SledStore>, AppError> {
-    make_data_dir(cfg)?;
     let mut sc = sled_config(cfg);
     sc.use_snapshot = use_snapshot;
-    let store = SledStore::open(&sc)?;
+    open_sled(cfg, &sc)
+}
+
+/// [`open_store`] for `boardtrail import`: sled's cleaner runs more often (see
+/// [`SledConfig::flush_every_ms`]).
+pub fn open_store_for_import(cfg: &Config) -> Result<Arc<SledStore>, AppError> {
+    let mut sc = sled_config(cfg);
+    sc.flush_every_ms = crate::store::sled_store::BULK_FLUSH_MS;
+    open_sled(cfg, &sc)
+}
+
+fn open_sled(cfg: &Config, sc: &SledConfig) -> Result<Arc<SledStore>, AppError> {
+    make_data_dir(cfg)?;
+    let store = SledStore::open(sc)?;
     restrict(&cfg.data_dir).map_err(|e| data_dir_error(cfg, e))?;
     Ok(Arc::new(store))
 }

@@ -202,7 +202,8 @@ impl<L: EventLog> Ledger<L> {
             }
             if event::chain_hash(&prev, entry.body) != entry.hash {
                 return Err(StoreError::Corrupt(format!(
-                    "event {seq} does not match its hash: the store is damaged or the event changed (run `boardtrail verify`)"
+                    "{} does not match its hash: the store is damaged or the event changed (run `boardtrail verify`)",
+                    self.changed_at(seq)
                 )));
             }
             codec::decode::<Event>(entry.body)
@@ -254,6 +255,17 @@ impl<L: EventLog> Ledger<L> {
             tracing::info!(from, events = n, "replayed the log after the snapshot");
         }
         Ok(n)
+    }
+
+    /// Which events a hash that does not match at `seq` may point to: `seq`, or with a log
+    /// that stores a hash with only some entries, one of the events since the last such.
+    fn changed_at(&self, seq: u64) -> String {
+        match self.log.hash_every() {
+            every if every > 1 && seq.is_multiple_of(every) => {
+                format!("event {seq} (or one of the {} before it)", every - 1)
+            }
+            _ => format!("event {seq}"),
+        }
     }
 
     /// The chain hash of event `seq` as stored (GENESIS for 0).
@@ -502,8 +514,8 @@ impl<L: EventLog> Store for Ledger<L> {
         }
         let touched = self.world.read().touched(id).to_vec();
         for seq in touched {
-            if let Some(raw) = self.log.get(seq)? {
-                out.push(decode(seq, &raw)?);
+            if let Some(body) = self.log.event_bytes(seq)? {
+                out.push(codec::decode(&body)?);
             }
         }
         Ok(out)

@@ -40,6 +40,22 @@ pub trait EventLog: Send + Sync + 'static {
     fn sync_all(&self) -> Result<(), StoreError>;
     /// The entry of event `seq`.
     fn get(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The encoded event `seq` without its hash (for reading events, not checking them:
+    /// a backend that derives hashes need not).
+    fn event_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.get(seq)? {
+            None => Ok(None),
+            Some(raw) => crate::core::event::split_entry(&raw)
+                .map(|e| Some(e.body.to_vec()))
+                .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated"))),
+        }
+    }
+    /// Every how many entries the stored bytes carry a chain hash of their own (1: each).
+    /// Elsewhere a reader derives it from the entries before; a changed event is then found
+    /// at the next entry that carries one.
+    fn hash_every(&self) -> u64 {
+        1
+    }
     /// Calls `f` with every entry from `from` on, in order, until it returns `false`.
     fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError>;
     /// The answer recorded under an idempotency key.

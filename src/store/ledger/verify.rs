@@ -39,7 +39,8 @@ impl<L: EventLog> Ledger<L> {
             };
             if event::chain_hash(&prev, entry.body) != entry.hash {
                 report.problems.push(format!(
-                    "event {seq} does not match its hash (changed, or not linked to the previous event)"
+                    "{} does not match its hash (changed, or not linked to the previous event)",
+                    self.changed_at(seq)
                 ));
             }
             prev = entry.hash;
@@ -125,8 +126,8 @@ impl<L: EventLog> Ledger<L> {
     /// binary search of the log, stepping over events that create nothing.
     pub(super) fn creating_event(&self, id: NodeId) -> Result<Option<Event>, StoreError> {
         let decode_at = |seq: u64| -> Result<Option<Event>, StoreError> {
-            match self.log.get(seq)? {
-                Some(raw) => Ok(Some(decode(seq, &raw)?)),
+            match self.log.event_bytes(seq)? {
+                Some(body) => Ok(Some(codec::decode(&body)?)),
                 None => Ok(None),
             }
         };

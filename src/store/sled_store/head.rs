@@ -41,6 +41,7 @@ impl SledLog {
     pub(super) fn check_head_record(
         path: &std::path::Path,
         log: &sled::Tree,
+        layout: Layout,
         seq: u64,
         hash: &Hash,
     ) -> Result<std::fs::File, StoreError> {
@@ -78,7 +79,8 @@ impl SledLog {
         let stored = if rec_seq == 0 {
             Some(GENESIS)
         } else {
-            log.get(rec_seq.to_be_bytes())?
+            layout
+                .get(log, rec_seq)?
                 .and_then(|v| entry_hash(rec_seq, &v).ok())
         };
         if stored != Some(rec_hash) || (rec_seq == seq && rec_hash != *hash) {

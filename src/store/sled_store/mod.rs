@@ -1,9 +1,10 @@
 //! The embedded backend: an [`EventLog`] in sled 0.34, and the snapshot in a file beside it.
 //!
 //! Trees:
-//! - `log`:  seq (u64 BE) → `prev ‖ hash ‖ event` (see [`crate::core::event`]): one key per event,
-//!   the only durable truth.
-//! - `meta`: the id key and the fingerprints of the secrets beside the store.
+//! - `log`:  seq (u64 BE) → the event, with its chain hash before it on every 16th
+//!   (see `layout.rs`): one key per event, the only durable truth.
+//! - `meta`: the log's layout, the id key and the fingerprints of the secrets beside the
+//!   store.
 //! - `idem`: answers to writes made with an `Idempotency-Key`, written with their event.
 //!
 //! Beside sled's directory: `db.head`, the last durable head (see `head.rs`), and
@@ -29,8 +30,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 mod blobs;
 mod bulk;
 mod head;
+mod layout;
 use bulk::{BulkWriter, Pending};
 use head::HeadRecord;
+use layout::Layout;
 
 /// The durable store: the ledger over sled.
 pub type SledStore = Ledger<SledLog>;
@@ -40,6 +43,12 @@ pub struct SledConfig {
     pub path: PathBuf,
     /// sled's page cache. Real RSS runs several times this; keep it explicit.
     pub cache_bytes: u64,
+    /// How often sled's background thread flushes and then cleans segments (for up to half
+    /// the interval). Acknowledged writes never wait for it (group commit flushes and
+    /// fdatasyncs). Under a bulk import a shorter interval lets the cleaner keep up: at
+    /// S = 1, 100 ms left sled's file ~30 MB smaller than sled's default of 500 ms (see
+    /// BENCHMARKS.md), so `boardtrail import` uses [`BULK_FLUSH_MS`].
+    pub flush_every_ms: u64,
     /// Start from the snapshot (the default). Off, the whole log is replayed and the
     /// snapshot file is not read at all (`boardtrail reindex`, which then rewrites it).
     pub use_snapshot: bool,
@@ -50,6 +59,7 @@ impl SledConfig {
         SledConfig {
             path: path.into(),
             cache_bytes: 128 * 1024 * 1024,
+            flush_every_ms: 500,
             use_snapshot: true,
         }
     }
@@ -86,7 +96,12 @@ pub struct SledLog {
     blobs: blobs::Blobs,
     /// The head record beside the store (see [`HeadRecord`]).
     head_rec: Mutex<HeadRecord>,
+    /// Which entries carry their chain hash in sled (see `layout.rs`).
+    layout: Layout,
 }
+
+/// [`SledConfig::flush_every_ms`] for a bulk import.
+pub const BULK_FLUSH_MS: u64 = 100;
 
 /// Values at least this large may become blob files (sled's own threshold is higher).
 const BLOB_HINT: usize = 64 * 1024;
@@ -122,6 +137,7 @@ fn open_db(cfg: &SledConfig) -> Result<sled::Db, sled::Error> {
         .path(&cfg.path)
         .cache_capacity(cfg.cache_bytes)
         .mode(sled::Mode::HighThroughput)
+        .flush_every_ms(Some(cfg.flush_every_ms.max(1)))
         .open()
 }
 
@@ -149,16 +165,15 @@ impl SledLog {
         let log = db.open_tree("log")?;
         let meta_tree = db.open_tree("meta")?;
         let idem = db.open_tree("idem")?;
-        let (seq, hash) = match log.last()? {
-            Some((k, v)) => {
-                let seq = seq_of(&k)?;
-                (seq, entry_hash(seq, &v)?)
-            }
+        let data_file = std::fs::File::open(cfg.path.join("db")).map_err(sled::Error::Io)?;
+        let layout = Layout::of(&meta_tree, &log)?;
+        data_file.sync_data().map_err(sled::Error::Io)?;
+        let (seq, hash) = match layout.last(&log)? {
+            Some((seq, v)) => (seq, entry_hash(seq, &v)?),
             None => (0, GENESIS),
         };
-        let data_file = std::fs::File::open(cfg.path.join("db")).map_err(sled::Error::Io)?;
         let head_path = cfg.path.with_extension("head");
-        let head_file = Self::check_head_record(&head_path, &log, seq, &hash)?;
+        let head_file = Self::check_head_record(&head_path, &log, layout, seq, &hash)?;
         let me = SledLog {
             db,
             log,
@@ -182,6 +197,7 @@ impl SledLog {
                 file: head_file,
                 synced_at: None,
             }),
+            layout,
         };
         me.write_head_record(seq, &hash, true)?;
         Ok(me)
@@ -207,8 +223,8 @@ impl SledLog {
             let h = if seq == target {
                 Some(hash)
             } else {
-                self.log
-                    .get(target.to_be_bytes())?
+                self.layout
+                    .get(&self.log, target)?
                     .map(|v| entry_hash(target, &v))
                     .transpose()?
             };
@@ -223,16 +239,13 @@ impl SledLog {
 
 impl EventLog for SledLog {
     fn last(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        match self.log.last()? {
-            Some((k, v)) => Ok(Some((seq_of(&k)?, v.to_vec()))),
-            None => Ok(None),
-        }
+        self.layout.last(&self.log)
     }
 
     fn append(
         &self,
         seq: u64,
-        _prev: &Hash,
+        prev: &Hash,
         entry: Vec<u8>,
         answer: Option<(&[u8], &[u8])>,
     ) -> Result<(), StoreError> {
@@ -244,6 +257,7 @@ impl EventLog for SledLog {
             });
         }
         let hash = entry_hash(seq, &entry)?;
+        let entry = self.layout.stored(seq, prev, entry)?;
         if entry.len() >= BLOB_HINT || answer.is_some_and(|(_, v)| v.len() >= BLOB_HINT) {
             self.blobs.note_large(seq);
         }
@@ -316,17 +330,19 @@ impl EventLog for SledLog {
     }
 
     fn get(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.log.get(seq.to_be_bytes())?.map(|v| v.to_vec()))
+        self.layout.get(&self.log, seq)
+    }
+
+    fn event_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.layout.event(&self.log, seq)
+    }
+
+    fn hash_every(&self) -> u64 {
+        self.layout.every
     }
 
     fn scan(&self, from: u64, f: &mut Visit<'_>) -> Result<(), StoreError> {
-        for item in self.log.range(from.to_be_bytes()..) {
-            let (k, v) = item?;
-            if !f(seq_of(&k)?, &v)? {
-                break;
-            }
-        }
-        Ok(())
+        self.layout.scan(&self.log, from, f)
     }
 
     fn answer(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
