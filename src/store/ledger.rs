@@ -6,7 +6,7 @@
 //! service answers 503/507 until a restart. At open the log's tail is checked, the snapshot
 //! loaded (if the log holds its event) and the log after it replayed.
 
-use super::log::EventLog;
+use super::log::{split, EventLog};
 use super::{Committed, Failure, Store, StoreError, StoreStats, VerifyReport};
 use crate::core::codec;
 use crate::core::domain::NodeId;
@@ -86,16 +86,12 @@ pub(crate) fn entry_leaf_hash(hash: &Hash, body: &[u8]) -> crate::tlog::hash::Ha
 
 /// The event of the stored entry `raw` of event `seq`.
 pub(crate) fn decode(seq: u64, raw: &[u8]) -> Result<Event, StoreError> {
-    let entry = event::split_entry(raw)
-        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
-    Ok(codec::decode(entry.body)?)
+    Ok(codec::decode(split(seq, raw)?.body)?)
 }
 
 /// The chain hash a stored entry of event `seq` carries.
 pub(crate) fn entry_hash(seq: u64, raw: &[u8]) -> Result<Hash, StoreError> {
-    event::split_entry(raw)
-        .map(|e| e.hash)
-        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))
+    split(seq, raw).map(|e| e.hash)
 }
 
 impl<L: EventLog> Ledger<L> {
@@ -193,8 +189,7 @@ impl<L: EventLog> Ledger<L> {
         };
         let mut last = from - 1;
         self.log.scan(from, &mut |seq, raw| {
-            let entry = event::split_entry(raw)
-                .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+            let entry = split(seq, raw)?;
             if seq != last + 1 {
                 return Err(StoreError::Corrupt(format!(
                     "event {seq} follows event {last}: the log has a gap (run `boardtrail verify`)"

@@ -12,6 +12,13 @@ use crate::core::event::Hash;
 use crate::core::World;
 use crate::tlog::merkle::Tree;
 
+/// Entry `seq` split into its hash and encoded event (an error if it is too short for a
+/// hash).
+pub(crate) fn split(seq: u64, raw: &[u8]) -> Result<crate::core::event::Entry<'_>, StoreError> {
+    crate::core::event::split_entry(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))
+}
+
 /// What [`EventLog::scan`] calls with each entry (`seq`, bytes); `false` stops the scan.
 pub type Visit<'a> = dyn FnMut(u64, &[u8]) -> Result<bool, StoreError> + 'a;
 /// What [`EventLog::each_answer`] calls with each answer (key, value).
@@ -45,9 +52,7 @@ pub trait EventLog: Send + Sync + 'static {
     fn event_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         match self.get(seq)? {
             None => Ok(None),
-            Some(raw) => crate::core::event::split_entry(&raw)
-                .map(|e| Some(e.body.to_vec()))
-                .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated"))),
+            Some(raw) => Ok(Some(split(seq, &raw)?.body.to_vec())),
         }
     }
     /// Every how many entries the stored bytes carry a chain hash of their own (1: each).

@@ -61,8 +61,7 @@ impl<L: EventLog> Ledger<L> {
         let mut last = seq;
         self.log
             .scan(seq + 1, &mut |seq, raw| {
-                let entry = event::split_entry(raw)
-                    .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+                let entry = crate::store::log::split(seq, raw)?;
                 if seq != last + 1 {
                     return Err(StoreError::Corrupt(format!(
                         "event {seq} follows event {last}: the shared log has a gap"

@@ -37,7 +37,7 @@ use rows::{commit_sql, Row};
 use super::log::{AnswerVisit, EventLog, Visit};
 use super::snapshot::Snapshot;
 use super::StoreError;
-use crate::core::event::{self, Event, Hash};
+use crate::core::event::{Event, Hash};
 use crate::core::{codec, World};
 use crate::tlog::merkle::Tree;
 use parking_lot::Mutex;
@@ -257,8 +257,7 @@ impl EventLog for PgLog {
         entry: Vec<u8>,
         answer: Option<(&[u8], &[u8])>,
     ) -> Result<(), StoreError> {
-        let split = event::split_entry(&entry)
-            .ok_or_else(|| StoreError::Corrupt(format!("event {seq} is truncated")))?;
+        let split = super::log::split(seq, &entry)?;
         let ev: Event = codec::decode(split.body)?;
         let actor = ev.actor.key.as_str();
         self.appending.fetch_add(1, Ordering::AcqRel);
