@@ -12,6 +12,8 @@ use super::*;
 pub(super) struct HeadRecord {
     pub(super) file: std::fs::File,
     pub(super) synced_at: Option<std::time::Instant>,
+    /// The file holds a fence (longer than a head record) until the next record.
+    pub(super) fenced: bool,
 }
 
 pub(super) const HEAD_SYNC_MS: u128 = 100;
@@ -37,14 +39,15 @@ pub(super) fn decode_head_rec(b: &[u8]) -> Option<(u64, Hash)> {
 
 impl SledLog {
     /// Reads the head record beside the store and checks the log against it: the log must
-    /// hold the recorded event with the recorded hash. Returns the file, open for writing.
+    /// hold the recorded event with the recorded hash. Returns the file, open for writing,
+    /// and the fence a failed flush left in its place, if one did (see `fence.rs`).
     pub(super) fn check_head_record(
         path: &std::path::Path,
         log: &sled::Tree,
         layout: Layout,
         seq: u64,
         hash: &Hash,
-    ) -> Result<std::fs::File, StoreError> {
+    ) -> Result<(std::fs::File, Option<super::fence::Fence>), StoreError> {
         use std::os::unix::fs::OpenOptionsExt;
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -62,13 +65,18 @@ impl SledLog {
                     "no head record beside a store with events: starting one (events lost before now could not be detected)"
                 );
             }
-            return Ok(file);
+            return Ok((file, None));
         }
-        let Some((rec_seq, rec_hash)) = decode_head_rec(&bytes) else {
-            return Err(StoreError::Corrupt(format!(
-                "the head record {} is damaged",
-                path.display()
-            )));
+        let damaged =
+            || StoreError::Corrupt(format!("the head record {} is damaged", path.display()));
+        let fence = if super::fence::is_fence(&bytes) {
+            Some(super::fence::decode(&bytes).ok_or_else(damaged)?)
+        } else {
+            None
+        };
+        let (rec_seq, rec_hash) = match &fence {
+            Some(f) => (f.seq, f.hash),
+            None => decode_head_rec(&bytes).ok_or_else(damaged)?,
         };
         if rec_seq > seq {
             return Err(StoreError::Corrupt(format!(
@@ -89,7 +97,7 @@ impl SledLog {
                 path.display()
             )));
         }
-        Ok(file)
+        Ok((file, fence))
     }
 
     /// Records the durable head beside the store (fdatasynced at most every
@@ -105,6 +113,13 @@ impl SledLog {
         rec.file
             .write_all_at(&encode_head_rec(seq, hash), 0)
             .map_err(sled::Error::Io)?;
+        if rec.fenced {
+            // What a fence left past the record's length goes (after the roll back).
+            rec.file
+                .set_len(HEAD_REC_LEN as u64)
+                .map_err(sled::Error::Io)?;
+            rec.fenced = false;
+        }
         let due = rec
             .synced_at
             .is_none_or(|t| t.elapsed().as_millis() >= HEAD_SYNC_MS);

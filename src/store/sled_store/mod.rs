@@ -7,7 +7,8 @@
 //!   store.
 //! - `idem`: answers to writes made with an `Idempotency-Key`, written with their event.
 //!
-//! Beside sled's directory: `db.head`, the last durable head (see `head.rs`), and
+//! Beside sled's directory: `db.head`, the last durable head (see `head.rs`; after a
+//! failed flush, the fence the next open rolls the log back to: see `fence.rs`), and
 //! `db.snapshot`, the [`World`] as of some event (see [`crate::store::snapshot`]).
 //! Flushes are grouped: a writer that finds a flush in flight waits for it and the next one
 //! covers everybody who arrived meanwhile. sled's own flush writes with `sync_file_range`,
@@ -29,6 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 mod blobs;
 mod bulk;
+mod fence;
 mod head;
 mod layout;
 use bulk::{BulkWriter, Pending};
@@ -98,6 +100,9 @@ pub struct SledLog {
     head_rec: Mutex<HeadRecord>,
     /// Which entries carry their chain hash in sled (see `layout.rs`).
     layout: Layout,
+    /// The `idem` keys written with events not yet durable, with their events' seq: the
+    /// fence of a failed flush names them (see `fence.rs`).
+    unsynced_answers: Mutex<Vec<(u64, Vec<u8>)>>,
 }
 
 /// [`SledConfig::flush_every_ms`] for a bulk import.
@@ -173,7 +178,14 @@ impl SledLog {
             None => (0, GENESIS),
         };
         let head_path = cfg.path.with_extension("head");
-        let head_file = Self::check_head_record(&head_path, &log, layout, seq, &hash)?;
+        let (head_file, fence) = Self::check_head_record(&head_path, &log, layout, seq, &hash)?;
+        let (seq, hash) = match &fence {
+            Some(f) => {
+                Self::roll_back(&db, &log, &idem, &data_file, f, seq)?;
+                (f.seq, f.hash)
+            }
+            None => (seq, hash),
+        };
         let me = SledLog {
             db,
             log,
@@ -196,7 +208,9 @@ impl SledLog {
             head_rec: Mutex::new(HeadRecord {
                 file: head_file,
                 synced_at: None,
+                fenced: fence.is_some(),
             }),
+            unsynced_answers: Mutex::new(Vec::new()),
             layout,
         };
         me.write_head_record(seq, &hash, true)?;
@@ -210,6 +224,25 @@ impl SledLog {
     /// fdatasync of sled's data file (after a flush has written it).
     fn sync_file(&self) -> Result<(), sled::Error> {
         self.data_file.sync_data().map_err(sled::Error::Io)
+    }
+
+    /// Takes a flush up to `target` into account: durable, or failed (and fenced: see
+    /// `fence.rs`). Called with the durability state locked.
+    fn flushed(&self, st: &mut DurState, target: u64, res: &Result<(), StoreError>) {
+        match res {
+            Ok(()) => {
+                st.durable = st.durable.max(target);
+                self.unsynced_answers
+                    .lock()
+                    .retain(|(seq, _)| *seq > st.durable);
+            }
+            Err(e) => {
+                if st.failed.is_none() {
+                    self.put_fence(st.durable);
+                }
+                st.failed = Some(e.to_string());
+            }
+        }
     }
 
     /// One group-commit flush: sled's, fdatasync of its file and new blobs, the head record.
@@ -271,16 +304,19 @@ impl EventLog for SledLog {
             None => {
                 self.log.insert(seq.to_be_bytes(), entry)?;
             }
-            Some((k, v)) => (&self.log, &self.idem)
-                .transaction(|(log, idem)| {
-                    idem.insert(k, v)?;
-                    log.insert(&seq.to_be_bytes(), entry.as_slice())?;
-                    Ok::<(), ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(|e| match e {
-                    TransactionError::Abort(e) => e,
-                    TransactionError::Storage(e) => e.into(),
-                })?,
+            Some((k, v)) => {
+                (&self.log, &self.idem)
+                    .transaction(|(log, idem)| {
+                        idem.insert(k, v)?;
+                        log.insert(&seq.to_be_bytes(), entry.as_slice())?;
+                        Ok::<(), ConflictableTransactionError<StoreError>>(())
+                    })
+                    .map_err(|e| match e {
+                        TransactionError::Abort(e) => e,
+                        TransactionError::Storage(e) => e.into(),
+                    })?;
+                self.unsynced_answers.lock().push((seq, k.to_vec()));
+            }
         }
         *appended = (seq, hash);
         self.applied.store(seq, Ordering::Release);
@@ -312,21 +348,35 @@ impl EventLog for SledLog {
             let res = self.flush_to(target, false);
             st = self.dur.lock();
             st.flushing = false;
-            match &res {
-                Ok(()) => st.durable = st.durable.max(target),
-                Err(e) => st.failed = Some(e.to_string()),
-            }
+            self.flushed(&mut st, target, &res);
             self.dur_cv.notify_all();
             res?;
         }
     }
 
     fn sync_all(&self) -> Result<(), StoreError> {
-        let target = self.appended.lock().0;
-        self.flush_to(target, true)?;
+        // One flush at a time, the group commit's included: a flush that fails fences
+        // the log, and no later one may write a head record over the fence.
         let mut st = self.dur.lock();
-        st.durable = st.durable.max(target);
-        Ok(())
+        while st.flushing {
+            self.dur_cv.wait(&mut st);
+        }
+        if let Some(why) = &st.failed {
+            // After a failed flush nothing more becomes durable: the next open rolls
+            // back to the fence.
+            return Err(StoreError::Corrupt(format!(
+                "an earlier flush failed: {why}"
+            )));
+        }
+        st.flushing = true;
+        drop(st);
+        let target = self.appended.lock().0;
+        let res = self.flush_to(target, true);
+        let mut st = self.dur.lock();
+        st.flushing = false;
+        self.flushed(&mut st, target, &res);
+        self.dur_cv.notify_all();
+        res
     }
 
     fn get(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
