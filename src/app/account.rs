@@ -51,12 +51,11 @@ impl App {
     /// The lots a party holds, with what is left of each.
     pub fn stock(&self, caller: &Caller, party_id: &str) -> AppResult<Stock> {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
-        if !(caller.operator || caller.role == Some(Role::Regulator) || caller.party == Some(party))
-        {
-            return Err(AppError::Forbidden(
-                "only the party itself and regulators read its stock".into(),
-            ));
-        }
+        self.check_own_read(
+            caller,
+            party,
+            "only the party itself and regulators read its stock",
+        )?;
         let mut lots = Vec::new();
         for (lot, h) in self.store.holdings_of(party) {
             let Ok(Some(Record::Lot(l))) = self.store.record(lot) else {

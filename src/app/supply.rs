@@ -272,39 +272,6 @@ impl App {
         .map(|v| self.with_qr_ref(v))
     }
 
-    /// Checks batches to link to a listing of `platform` sold by `seller`: each must be a
-    /// batch of the seller that the caller may link (the seller's own say-so, or its grant
-    /// to the platform). Anything else is answered like a batch that does not exist.
-    pub(crate) fn check_batches(
-        &self,
-        caller: &Caller,
-        platform: NodeId,
-        seller: NodeId,
-        batches: &[String],
-    ) -> AppResult<Vec<NodeId>> {
-        if batches.len() > MAX_LINKS {
-            return Err(AppError::rule(
-                "batches",
-                format!(
-                    "at most {MAX_LINKS} batches per request (got {})",
-                    batches.len()
-                ),
-            ));
-        }
-        let mut out = Vec::with_capacity(batches.len());
-        for (i, b) in batches.iter().enumerate() {
-            let field = format!("batches[{i}]");
-            let unknown = || unknown_id(Some(&field), NodeKind::Batch.name(), b);
-            let id = self.existing(b, NodeKind::Batch).ok_or_else(unknown)?;
-            self.check_link(caller, platform, seller, id)
-                .map_err(|d| d.into_error(unknown))?;
-            if !out.contains(&id) {
-                out.push(id);
-            }
-        }
-        Ok(out)
-    }
-
     pub fn create_listing(&self, caller: &Caller, req: NewListing) -> AppResult<ListingView> {
         let (platform, _) = self.resolve_party(
             "platform",
@@ -335,13 +302,13 @@ impl App {
                 ),
             ));
         }
-        let batches = self.check_batches(caller, platform, seller, &req.batches)?;
         let claims = match &req.claims {
             Some(c) => Some(crate::app::sellers::flags::claims_record(Id::new(0), c, 0)?),
             None => None,
         };
         self.write(caller, |cx| {
             let (id, now) = (cx.id, cx.now);
+            let batches = cx.check_batches(caller, platform, seller, &req.batches)?;
             let key = NaturalKey::ListingItem {
                 platform: Id::new(platform),
                 item_id: item_id.clone(),
@@ -359,7 +326,7 @@ impl App {
                 item_id: item_id.clone(),
                 url: url.clone(),
                 title: title.clone(),
-                batches: batches.clone().into_iter().map(Id::new).collect(),
+                batches: batches.into_iter().map(Id::new).collect(),
                 status: ListingStatus::Active,
                 created_at: now,
             };
@@ -398,18 +365,17 @@ impl App {
             .ok_or_else(unknown)?;
         self.check_listing_write(caller, id)
             .map_err(|d| d.into_error(unknown))?;
-        let listing = self.listing(id)?;
         if req.batches.is_empty() {
             return Err(AppError::rule("batches", "name at least one batch to link"));
         }
-        let batches = self.check_batches(
-            caller,
-            listing.platform.raw(),
-            listing.seller.raw(),
-            &req.batches,
-        )?;
         let done = self.write_if(caller, |cx| {
             let mut current = cx.listing(id)?.clone();
+            let batches = cx.check_batches(
+                caller,
+                current.platform.raw(),
+                current.seller.raw(),
+                &req.batches,
+            )?;
             let new: Vec<Id<Batch>> = batches
                 .iter()
                 .map(|&b| Id::new(b))
@@ -442,6 +408,43 @@ impl App {
             ))
         })?;
         Ok((done.view, done.changed))
+    }
+}
+
+impl Ctx<'_> {
+    /// Checks batches to link to a listing of `platform` sold by `seller`: each must be a
+    /// batch of the seller that the caller may link (the seller's own say-so, or its grant
+    /// to the platform). Anything else is answered like a batch that does not exist.
+    /// Decided with the command (a grant may be revoked meanwhile).
+    pub(crate) fn check_batches(
+        &self,
+        caller: &Caller,
+        platform: NodeId,
+        seller: NodeId,
+        batches: &[String],
+    ) -> AppResult<Vec<NodeId>> {
+        if batches.len() > MAX_LINKS {
+            return Err(AppError::rule(
+                "batches",
+                format!(
+                    "at most {MAX_LINKS} batches per request (got {})",
+                    batches.len()
+                ),
+            ));
+        }
+        let mut out = Vec::with_capacity(batches.len());
+        for (i, b) in batches.iter().enumerate() {
+            let field = format!("batches[{i}]");
+            let unknown = || unknown_id(Some(&field), NodeKind::Batch.name(), b);
+            let id = self.existing(b, NodeKind::Batch).ok_or_else(unknown)?;
+            self.policy()
+                .check_link(caller, platform, seller, id)
+                .map_err(|d| d.into_error(unknown))?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 }
 

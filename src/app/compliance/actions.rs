@@ -122,8 +122,8 @@ impl App {
         caller: &Caller,
         q: &ActionsQuery,
     ) -> AppResult<(Vec<ActionView>, Option<String>)> {
-        let platform = if caller.role == Some(Role::Platform) && !caller.operator {
-            caller.party
+        let platform = if let Some(own) = caller.platform_scope() {
+            Some(own)
         } else {
             self.check_role(caller, &[Role::Regulator], "read actions")?;
             match &q.platform {

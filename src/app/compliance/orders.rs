@@ -305,11 +305,11 @@ impl App {
                     format!("inspection {inspection} records no online order to confirm"),
                 ));
             };
-            if !(caller.operator || caller.party == Some(o.platform.raw())) {
-                return Err(AppError::Forbidden(
-                    "only the platform the sample was bought on confirms its order".into(),
-                ));
-            }
+            cx.policy().check_is(
+                caller,
+                o.platform.raw(),
+                "only the platform the sample was bought on confirms its order",
+            )?;
             if o.confirmation.is_some() {
                 return Err(AppError::conflict(
                     "result",

@@ -142,8 +142,8 @@ impl App {
         platform: &Option<String>,
     ) -> AppResult<Option<NodeId>> {
         // A platform sees its own listings only; regulators may filter by platform.
-        if caller.role == Some(Role::Platform) && !caller.operator {
-            return Ok(caller.party);
+        if let Some(own) = caller.platform_scope() {
+            return Ok(Some(own));
         }
         self.check_role(caller, &[Role::Regulator], "query the impact of a supplier")?;
         match platform {

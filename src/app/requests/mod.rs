@@ -77,11 +77,8 @@ pub struct RequestsQuery {
 impl App {
     pub fn create_request(&self, caller: &Caller, req: NewRequest) -> AppResult<RequestView> {
         self.check_role(caller, &[Role::Regulator], "send assistance requests")?;
-        let Some(from) = caller.party else {
-            return Err(AppError::Forbidden(
-                "a request is sent by a bureau: use a bureau's key".into(),
-            ));
-        };
+        let from =
+            self.acting_party(caller, "a request is sent by a bureau: use a bureau's key")?;
         let (to, _) = self.resolve_party(
             "to",
             &req.to,
@@ -187,11 +184,10 @@ impl App {
             &[Role::Regulator, Role::Platform],
             "read assistance requests",
         )?;
-        let Some(me) = caller.party else {
-            return Err(AppError::Forbidden(
-                "requests are listed per party: use a bureau's or platform's key".into(),
-            ));
-        };
+        let me = self.acting_party(
+            caller,
+            "requests are listed per party: use a bureau's or platform's key",
+        )?;
         let outbox = match q.r#box.as_deref() {
             None | Some("inbox") => false,
             Some("outbox") => true,
@@ -260,11 +256,11 @@ impl App {
         let n = self.visible_request(caller, id)?;
         self.write(caller, |cx| {
             let r = cx.request(n)?;
-            if !(caller.operator || caller.party == Some(r.to.raw())) {
-                return Err(AppError::Forbidden(
-                    "only the request's addressee answers or declines it".into(),
-                ));
-            }
+            cx.policy().check_is(
+                caller,
+                r.to.raw(),
+                "only the request's addressee answers or declines it",
+            )?;
             if r.reply.is_some() {
                 return Err(AppError::conflict(
                     "request",

@@ -324,11 +324,11 @@ impl App {
     /// shipments. A party reads its own; regulators any.
     pub fn goods_of(&self, caller: &Caller, party: &str) -> AppResult<GoodsView> {
         let p = self.visible(caller, party, NodeKind::Party)?;
-        if !(caller.sees_all() || caller.party == Some(p)) {
-            return Err(AppError::Forbidden(
-                "a party reads its own goods; regulators read any".into(),
-            ));
-        }
+        self.check_own_read(
+            caller,
+            p,
+            "a party reads its own goods; regulators read any",
+        )?;
         Ok(self.read_ctx(|cx| {
             let mut shipments: Vec<NodeId> =
                 cx.w.attached(p)

@@ -27,11 +27,11 @@ impl<'w> Ctx<'w> {
     ) -> AppResult<Option<Sale>> {
         let listing_id = self.resolve(caller, "listing", &s.listing, NodeKind::Listing)?;
         let listing = self.listing(listing_id)?;
-        if !(caller.operator || caller.party == Some(listing.platform.raw())) {
-            return Err(AppError::Forbidden(
-                "only the listing's platform reports its sales".into(),
-            ));
-        }
+        self.policy().check_is(
+            caller,
+            listing.platform.raw(),
+            "only the listing's platform reports its sales",
+        )?;
         if s.day > china_day(self.now) {
             return Err(AppError::rule(
                 "day",
@@ -287,11 +287,11 @@ impl App {
                 return Err(AppError::Internal("not a sale".into()));
             };
             let listing = cx.listing(old.listing.raw())?;
-            if !(caller.operator || caller.party == Some(listing.platform.raw())) {
-                return Err(AppError::Forbidden(
-                    "only the listing's platform corrects its sales".into(),
-                ));
-            }
+            cx.policy().check_is(
+                caller,
+                listing.platform.raw(),
+                "only the listing's platform corrects its sales",
+            )?;
             if (req.pieces as usize) < old.serials.len() || req.pieces > MAX_SALE_PIECES {
                 return Err(AppError::rule(
                     "pieces",

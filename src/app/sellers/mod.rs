@@ -125,26 +125,6 @@ fn rename(e: AppError, field: &str) -> AppError {
 }
 
 impl App {
-    /// Who enters a party's qualifications: the party itself, a platform it sells on, a
-    /// regulator, or the operator. (A platform that only checked a seller records the
-    /// licence it saw with its check.)
-    fn check_enter(&self, caller: &Caller, party: NodeId) -> AppResult<()> {
-        let ok = caller.operator
-            || caller.party == Some(party)
-            || caller.role == Some(Role::Regulator)
-            || (caller.role == Some(Role::Platform)
-                && caller
-                    .party
-                    .is_some_and(|p| self.read_ctx(|cx| cx.policy().sells_on(party, p))));
-        if ok {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(
-                "a party's qualifications are entered by the party, a platform it sells on, or a regulator".into(),
-            ))
-        }
-    }
-
     fn enter_qualification(
         &self,
         caller: &Caller,
@@ -152,9 +132,15 @@ impl App {
         kind: impl Fn(&Party, &Ctx<'_>) -> AppResult<QualificationKind>,
     ) -> AppResult<QualificationView> {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
-        self.check_enter(caller, party)?;
         let p = self.party(party)?;
         self.write(caller, |cx| {
+            // Entered by the seller, a platform it sells on, or a regulator (and the
+            // operator), decided with the entry.
+            cx.policy().check_seller_file(
+                caller,
+                party,
+                "a party's qualifications are entered by the party, a platform it sells on, or a regulator",
+            )?;
             let q = Qualification {
                 party: Id::new(party),
                 kind: kind(&p, cx)?,
@@ -301,11 +287,10 @@ impl App {
         req: NewCheck,
     ) -> AppResult<CheckView> {
         self.check_role(caller, &[Role::Platform], "record seller checks")?;
-        let Some(platform) = caller.party else {
-            return Err(AppError::Forbidden(
-                "a check is recorded by a platform: use a platform's key".into(),
-            ));
-        };
+        let platform = self.acting_party(
+            caller,
+            "a check is recorded by a platform: use a platform's key",
+        )?;
         let (seller, party) = self.resolve_party(
             "seller",
             seller_id,
@@ -373,17 +358,13 @@ impl App {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
         let today = today(now_ms());
         self.read_ctx(|cx| {
-            let mine = caller.party == Some(party);
             // Its platforms are those it sells on (a check a platform records itself grants
             // no right to read).
-            let platform = caller.role == Some(Role::Platform)
-                && caller.party.is_some_and(|p| cx.policy().sells_on(party, p));
-            if !(caller.sees_all() || mine || platform) {
-                return Err(AppError::Forbidden(
-                    "a party's qualifications are read by the party, its platforms and regulators"
-                        .into(),
-                ));
-            }
+            cx.policy().check_seller_file(
+                caller,
+                party,
+                "a party's qualifications are read by the party, its platforms and regulators",
+            )?;
             // Only what the caller may read: another party's mark that authorises this one
             // is read by its holder's platforms, not by this one's.
             let all: Vec<(NodeId, &Qualification)> = cx
@@ -414,9 +395,10 @@ impl App {
                 }
             }
             // A platform sees its own checks of the seller; the seller and regulators all.
+            let all_checks = caller.sees_all() || caller.party == Some(party);
             let checks = platforms
                 .into_iter()
-                .filter(|&p| !platform || caller.party == Some(p))
+                .filter(|&p| all_checks || caller.party == Some(p))
                 .filter_map(|p| {
                     cx.checks_of(party, p)
                         .last()

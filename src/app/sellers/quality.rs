@@ -182,16 +182,11 @@ impl App {
         let p = self.visible(caller, party, NodeKind::Party)?;
         let today = today(now_ms());
         self.read_ctx(|cx| {
-            let allowed = caller.sees_all()
-                || caller.party == Some(p)
-                || (caller.role == Some(Role::Platform)
-                    && caller.party.is_some_and(|me| cx.policy().sells_on(p, me)));
-            if !allowed {
-                return Err(AppError::Forbidden(
-                    "a seller's quality record is read by the seller, its platforms and regulators"
-                        .into(),
-                ));
-            }
+            cx.policy().check_seller_file(
+                caller,
+                p,
+                "a seller's quality record is read by the seller, its platforms and regulators",
+            )?;
             // A platform sees what concerns the seller's listings on it; the seller and the
             // regulators all of it.
             let scope = (!caller.sees_all() && caller.party != Some(p))

@@ -209,11 +209,7 @@ impl App {
     /// A platform's sellers to check: never checked first, then overdue, due soon, current.
     pub fn check_queue(&self, caller: &Caller) -> AppResult<Vec<SellerRow>> {
         self.check_role(caller, &[Role::Platform], "read a seller-check queue")?;
-        let Some(me) = caller.party else {
-            return Err(AppError::Forbidden(
-                "a queue is a platform's: use a platform's key".into(),
-            ));
-        };
+        let me = self.acting_party(caller, "a queue is a platform's: use a platform's key")?;
         let today = today(now_ms());
         Ok(self.read_ctx(|cx| {
             let mut rows = cx.platform_review(caller, me, today).rows;
