@@ -160,6 +160,20 @@ mod tests {
         seal(prev, &ev).unwrap()
     }
 
+    /// Opens the log again right after it was dropped: sled's flusher thread lets go of
+    /// the file lock a moment later.
+    fn reopen(cfg: &SledConfig) -> Result<SledLog, StoreError> {
+        for _ in 0..100 {
+            match SledLog::open(cfg) {
+                Err(e) if e.to_string().contains("could not acquire lock") => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other,
+            }
+        }
+        SledLog::open(cfg)
+    }
+
     #[test]
     fn a_failed_flush_rolls_the_log_back_to_its_last_durable_event() {
         let dir = tempfile::tempdir().unwrap();
@@ -188,7 +202,7 @@ mod tests {
             assert!(log.sync_all().is_err());
             assert!(log.sync(3).is_err());
         }
-        let log = SledLog::open(&cfg).unwrap();
+        let log = reopen(&cfg).unwrap();
         let (seq, last) = log.last().unwrap().unwrap();
         assert_eq!((seq, entry_hash(seq, &last).unwrap()), (1, h1));
         assert_eq!(
@@ -205,7 +219,7 @@ mod tests {
         log.append(2, &h1, e2, None).unwrap();
         log.sync(2).unwrap();
         drop(log);
-        let log = SledLog::open(&cfg).unwrap();
+        let log = reopen(&cfg).unwrap();
         let (seq, last) = log.last().unwrap().unwrap();
         assert_eq!((seq, entry_hash(seq, &last).unwrap()), (2, h2));
     }
@@ -217,7 +231,7 @@ mod tests {
         let head_path = cfg.path.with_extension("head");
         let (e1, h1) = entry(1, &GENESIS);
         {
-            let log = SledLog::open(&cfg).unwrap();
+            let log = reopen(&cfg).unwrap();
             log.append(1, &GENESIS, e1, None).unwrap();
             log.sync_all().unwrap();
         }
@@ -228,7 +242,7 @@ mod tests {
             answers: vec![],
         });
         std::fs::write(&head_path, &past).unwrap();
-        let err = SledLog::open(&cfg).err().unwrap().to_string();
+        let err = reopen(&cfg).err().unwrap().to_string();
         assert!(err.contains("lost events"), "{err}");
         // A fence with another hash for event 1: the history was changed.
         let other = encode(&Fence {
@@ -237,7 +251,7 @@ mod tests {
             answers: vec![],
         });
         std::fs::write(&head_path, &other).unwrap();
-        let err = SledLog::open(&cfg).err().unwrap().to_string();
+        let err = reopen(&cfg).err().unwrap().to_string();
         assert!(err.contains("history was changed"), "{err}");
         // A torn fence.
         let good = encode(&Fence {
@@ -246,10 +260,10 @@ mod tests {
             answers: vec![],
         });
         std::fs::write(&head_path, &good[..good.len() - 3]).unwrap();
-        let err = SledLog::open(&cfg).err().unwrap().to_string();
+        let err = reopen(&cfg).err().unwrap().to_string();
         assert!(err.contains("damaged"), "{err}");
         std::fs::write(&head_path, &good).unwrap();
-        let log = SledLog::open(&cfg).unwrap();
+        let log = reopen(&cfg).unwrap();
         assert_eq!(log.last().unwrap().unwrap().0, 1);
     }
 
