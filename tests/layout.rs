@@ -1,5 +1,5 @@
-//! The module layout keeps its promises: top-level modules import each other without
-//! cycles, and the pure core imports nothing else of the crate (no storage, no HTTP, no
+//! The module layout keeps its promises: modules import each other without cycles (the
+//! top-level ones, and the modules of every folder among themselves), and the pure core imports nothing else of the crate (no storage, no HTTP, no
 //! application layer). Read from the sources, the way a reviewer would.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -178,4 +178,120 @@ fn reads_over_a_ctx_do_not_lock_the_world_again() {
         }
     }
     assert!(reads >= 8, "found {reads} reads over a Ctx");
+}
+
+/// A source file's module path (`src/app/compliance/mod.rs` → `app/compliance`).
+fn module_of(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|c| c.to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    if parts.last().is_some_and(|l| l == "mod" || l == "lib") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The code of a file without comments and without its `#[cfg(test)] mod tests` block.
+fn code_of(text: &str) -> String {
+    let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+    code.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Per folder module, its child modules and which of them name which (`crate::a::b` or
+/// `super::b` paths, resolved to the longest module that exists).
+fn sibling_imports() -> BTreeMap<Vec<String>, BTreeMap<String, BTreeSet<String>>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let modules: BTreeSet<Vec<String>> = files
+        .iter()
+        .map(|f| module_of(f.strip_prefix(&src).unwrap()))
+        .collect();
+    let mut out: BTreeMap<Vec<String>, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).unwrap();
+        let me = module_of(rel);
+        let text = code_of(&std::fs::read_to_string(f).unwrap());
+        let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+        for (i, _) in text
+            .match_indices("crate::")
+            .chain(text.match_indices("super::"))
+        {
+            if i > 0 && text[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let path: String = text[i..].chars().take_while(|&c| word(c)).collect();
+            let mut segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+            let mut target: Vec<String> = if segs[0] == "crate" {
+                segs.remove(0);
+                if segs.first().is_some_and(|s| CORE_ALIASES.contains(s)) {
+                    vec!["core".to_string()]
+                } else {
+                    vec![]
+                }
+            } else {
+                let mut base = me.clone();
+                while segs.first() == Some(&"super") {
+                    segs.remove(0);
+                    base.pop();
+                }
+                base
+            };
+            target.extend(segs.iter().map(|s| s.to_string()));
+            while !target.is_empty() && !modules.contains(&target) {
+                target.pop();
+            }
+            // Below their common parent, the two children that hold them.
+            let common = me.iter().zip(&target).take_while(|(a, b)| a == b).count();
+            if common >= me.len() || common >= target.len() {
+                continue; // one is the other's ancestor: a child's `use super::*`
+            }
+            out.entry(me[..common].to_vec())
+                .or_default()
+                .entry(me[common].clone())
+                .or_default()
+                .insert(target[common].clone());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_modules_of_every_folder_import_without_cycles() {
+    let all = sibling_imports();
+    assert!(
+        all.contains_key(&vec!["app".to_string()]) && all.contains_key(&vec!["core".to_string()]),
+        "found the folders: {:?}",
+        all.keys().collect::<Vec<_>>()
+    );
+    for (parent, g) in &all {
+        fn visit(
+            n: &str,
+            g: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+            parent: &[String],
+        ) {
+            if done.contains(n) {
+                return;
+            }
+            if let Some(at) = path.iter().position(|p| p == n) {
+                panic!("import cycle in {parent:?}: {:?} -> {n}", &path[at..]);
+            }
+            path.push(n.to_string());
+            for d in g.get(n).into_iter().flatten() {
+                visit(d, g, path, done, parent);
+            }
+            path.pop();
+            done.insert(n.to_string());
+        }
+        let mut done = BTreeSet::new();
+        for n in g.keys() {
+            visit(n, g, &mut Vec::new(), &mut done, parent);
+        }
+    }
 }

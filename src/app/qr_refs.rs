@@ -1,6 +1,6 @@
 //! QR references on the views of coded records (lots, batches and their units, listings).
 
-use super::scan::QrRef;
+use super::views::QrRef;
 use super::*;
 
 /// Views that carry a QR reference.

@@ -11,15 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::qr::{self, Ecc};
 use serde::Serialize;
 
-/// What a QR code carries.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct QrRef {
-    pub token: String,
-    /// The URL in the code: a GS1 Digital Link for products with a GTIN, else `/q/{token}`.
-    pub url: String,
-    /// The image, for signed-in callers.
-    pub svg: String,
-}
+pub use super::views::QrRef;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PublicParty {
@@ -113,7 +105,7 @@ fn public_inspection(ins: &crate::core::domain::Inspection) -> PublicInspection 
         verdict: ins.verdict.as_str(),
         report_no: ins.report_no.clone(),
         sampled_at: fmt_time(ins.sampled_at),
-        failed: super::compliance::failed_items(ins),
+        failed: super::views::failed_items(ins),
     }
 }
 

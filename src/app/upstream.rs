@@ -5,10 +5,10 @@
 
 use super::trace::input_qty;
 use super::*;
-use crate::app::compliance::failed_items;
 use crate::app::trace_view::{
     Label, NodeFields, SupplierView, TraceEdge, TraceNode, TraceParty, UpstreamView,
 };
+use crate::app::views::failed_items;
 use crate::app::views::UtcMillis;
 use crate::core::domain::{ComplianceStatus, Verdict};
 use crate::core::ids::PublicId;

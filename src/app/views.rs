@@ -1,8 +1,34 @@
 //! Response bodies: what the API returns, built from records. Times are RFC 3339 in UTC.
 
-use crate::core::domain::{Batch, Listing, Lot, NodeId, NodeKind, Party, Quantity, Shipment};
+use crate::core::domain::{
+    Batch, Inspection, Listing, Lot, NodeId, NodeKind, Party, Quantity, Shipment, Verdict,
+};
 use crate::core::ids::{IdCodec, PublicId};
 use serde::Serialize;
+
+/// What a QR code carries.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QrRef {
+    pub token: String,
+    /// The URL in the code: a GS1 Digital Link for products with a GTIN, else `/q/{token}`.
+    pub url: String,
+    /// The image, for signed-in callers.
+    pub svg: String,
+}
+
+/// The failed items of an inspection as text: `formaldehyde_emission 2.2 mg/L > 1.5 (GB 18584-2001)`.
+pub(crate) fn failed_items(ins: &Inspection) -> Vec<String> {
+    ins.results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .map(|r| match (r.limit, &r.limit_source) {
+            (Some(l), Some(src)) => format!("{} {} {} > {l} ({src})", r.item, r.value, r.unit),
+            _ => format!("{} {} {}", r.item, r.value, r.unit)
+                .trim()
+                .to_string(),
+        })
+        .collect()
+}
 
 /// A UTC time as RFC 3339 with milliseconds and `Z` (`2026-03-01T08:00:00.000Z`): the
 /// same text as chrono's `to_rfc3339_opts(Millis, true)` (see [`UtcMillis`]).
@@ -147,7 +173,7 @@ pub struct LotView {
     pub created_at: String,
     /// The QR code: token, the URL it carries, the image.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qr: Option<super::scan::QrRef>,
+    pub qr: Option<QrRef>,
 }
 
 impl LotView {
@@ -207,7 +233,7 @@ pub struct UnitRef {
     pub serial: String,
     /// The QR code: token, the URL it carries, the image.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qr: Option<super::scan::QrRef>,
+    pub qr: Option<QrRef>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -226,7 +252,7 @@ pub struct BatchView {
     pub created_at: String,
     /// The QR code: token, the URL it carries, the image.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qr: Option<super::scan::QrRef>,
+    pub qr: Option<QrRef>,
 }
 
 impl BatchView {
@@ -271,7 +297,7 @@ pub struct UnitView {
     pub produced_at: String,
     /// The QR code: token, the URL it carries, the image.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qr: Option<super::scan::QrRef>,
+    pub qr: Option<QrRef>,
 }
 
 impl UnitView {
@@ -307,7 +333,7 @@ pub struct ListingView {
     pub created_at: String,
     /// The QR code: token, the URL it carries, the image.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qr: Option<super::scan::QrRef>,
+    pub qr: Option<QrRef>,
 }
 
 impl ListingView {

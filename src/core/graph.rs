@@ -10,6 +10,10 @@ use crate::core::domain::{
     Batch, Id, Listing, ListingStatus, NodeId, NodeKind, Record, Role, Verdict,
 };
 
+/// The maps of the resident state: foldhash (fast, seeded per process) instead of SipHash;
+/// their keys are dense ids and digests chosen by the server, not by callers.
+pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeMeta {
     pub kind: NodeKind,
@@ -35,11 +39,11 @@ pub struct Graph {
     edge_count: u64,
     /// Ids of the low-volume kinds (parties, inspections, declarations, actions, cases),
     /// in id order, for listings and statistics without scanning every node.
-    by_kind: crate::core::world::Map<u8, Vec<NodeId>>,
+    by_kind: Map<u8, Vec<NodeId>>,
     /// Records attached to a node that are not supply edges: a party's keys and
     /// declarations, a subject's inspections, a listing's actions.
     #[serde(deserialize_with = "crate::core::codec::exact_map")]
-    attached: crate::core::world::Map<NodeId, Vec<NodeId>>,
+    attached: Map<NodeId, Vec<NodeId>>,
 }
 
 /// The ids next to one node, up to four inline.

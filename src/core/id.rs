@@ -6,11 +6,7 @@
 //! On disk and in snapshots an `Id<K>` is exactly its `u32` (serde transparent): typing
 //! the ids changed no stored byte.
 
-use crate::core::domain::{
-    Action, ApiKey, AssistanceRequest, Batch, Case, Declaration, GoodsShipment, Grant, Inspection,
-    Listing, ListingClaims, Lot, NodeId, NodeKind, Party, PlanSample, Qualification, Sale,
-    SampleOrder, SamplingPlan, SellerCheck, Shipment,
-};
+use crate::core::kind::{NodeId, NodeKind};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::marker::PhantomData;
 
@@ -22,35 +18,6 @@ pub trait Kind {
 /// Units are not stored records (they are derived from their batch): this names their kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {}
-
-macro_rules! kinds {
-    ($($t:ty => $k:ident),* $(,)?) => {
-        $(impl Kind for $t { const KIND: NodeKind = NodeKind::$k; })*
-    };
-}
-kinds!(
-    Party => Party,
-    Lot => Lot,
-    Shipment => Shipment,
-    Batch => Batch,
-    Unit => Unit,
-    Listing => Listing,
-    ApiKey => Key,
-    Inspection => Inspection,
-    Declaration => Declaration,
-    Action => Action,
-    Case => Case,
-    Grant => Grant,
-    GoodsShipment => GoodsShipment,
-    Sale => Sale,
-    AssistanceRequest => Request,
-    SampleOrder => Order,
-    Qualification => Qualification,
-    SellerCheck => Check,
-    ListingClaims => Claims,
-    SamplingPlan => Plan,
-    PlanSample => PlanSample,
-);
 
 /// The dense id of a record of kind `K`. One kind is not another:
 ///
@@ -138,6 +105,7 @@ impl<'de, K> Deserialize<'de> for Id<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::domain::Lot;
 
     #[test]
     fn an_id_is_stored_as_its_number() {

@@ -9,6 +9,7 @@ pub mod event;
 pub mod graph;
 pub mod id;
 pub mod ids;
+pub mod kind;
 pub mod quantity;
 pub mod serials;
 pub mod world;

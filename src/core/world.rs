@@ -13,9 +13,8 @@ use crate::core::graph::{Graph, NodeMeta, Reach, UpReach};
 use crate::core::quantity::Holding;
 use std::sync::Arc;
 
-/// The maps of the resident state: foldhash (fast, seeded per process) instead of SipHash;
-/// their keys are dense ids and digests chosen by the server, not by callers.
-pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The maps of the resident state (defined beside the graph, the lowest layer using them).
+pub use crate::core::graph::Map;
 
 /// A natural key as the world indexes it: the first 16 bytes of the blake3 of its encoding
 /// (fixed size, no allocation per key; two of a million keys collide with probability

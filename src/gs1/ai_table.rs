@@ -9,7 +9,7 @@
 //! The dictionary's other linters (dates, ISO country codes, `zero`, `hyphen`, GS1 Company
 //! Prefix checks, …) and its `req=`/`ex=` pairing rules are not transcribed.
 
-use super::ai::{AiDef, Check, Component, Cset};
+use super::ai_def::{AiDef, Check, Component, Cset};
 
 const fn c(cset: Cset, min: u8, max: u8) -> Component {
     Component {

@@ -7,6 +7,7 @@
 //! Compressed Digital Link URIs are decoded (and encoded) by [`compress`].
 
 pub mod ai;
+mod ai_def;
 mod ai_table;
 pub mod compress;
 pub mod dl;

@@ -10,18 +10,11 @@
 //!
 //! The message does not commit to the cosigner's name: one key must serve one cosigner.
 
-use super::note::{key_id, NoteError, SigLine, VerifierKey, COSIGNATURE_V1};
-use ed25519_dalek::{Signature, Signer as _, SigningKey};
-
-/// The largest timestamp a cosignature may carry (2^63 − 1).
-pub const MAX_TIMESTAMP: u64 = i64::MAX as u64;
-
-/// The signed message: `cosignature/v1\ntime <timestamp>\n` followed by the checkpoint text.
-pub fn cosignature_message(checkpoint_text: &str, timestamp: u64) -> Vec<u8> {
-    let mut m = format!("cosignature/v1\ntime {timestamp}\n").into_bytes();
-    m.extend_from_slice(checkpoint_text.as_bytes());
-    m
-}
+use super::note::{key_id, SigLine, COSIGNATURE_V1};
+// Verifying is part of the note's signature check (`VerifierKey::verify`), so it lives
+// there; it is named here too, beside signing.
+pub use super::note::{cosig_timestamp, cosignature_message, verify_cosig, MAX_TIMESTAMP};
+use ed25519_dalek::{Signer as _, SigningKey};
 
 /// A cosignature of `checkpoint_text` (the note text, ending in a newline) by `key` under
 /// `name` at `timestamp` (which must be at most [`MAX_TIMESTAMP`]; verifiers refuse more).
@@ -37,46 +30,9 @@ pub fn cosign(key: &SigningKey, name: &str, checkpoint_text: &str, timestamp: u6
     }
 }
 
-/// The timestamp of a `timestamped_signature` (the bytes after the key ID), unverified.
-pub fn cosig_timestamp(sig: &[u8]) -> Result<u64, NoteError> {
-    if sig.len() != 8 + 64 {
-        return Err(NoteError::BadCosignature(
-            "an Ed25519 cosignature is 72 bytes after the key ID",
-        ));
-    }
-    let mut ts = [0u8; 8];
-    ts.copy_from_slice(&sig[..8]);
-    let ts = u64::from_be_bytes(ts);
-    if ts > MAX_TIMESTAMP {
-        return Err(NoteError::BadCosignature("the timestamp exceeds 2^63 - 1"));
-    }
-    Ok(ts)
-}
-
-/// Verifies the cosignature `sig` (the bytes after the key ID) of `checkpoint_text` by
-/// `vk` (a type `0x04` key) and gives its timestamp.
-pub fn verify_cosig(vk: &VerifierKey, checkpoint_text: &str, sig: &[u8]) -> Result<u64, NoteError> {
-    if vk.sig_type != COSIGNATURE_V1 {
-        return Err(NoteError::WrongKeyType {
-            expected: COSIGNATURE_V1,
-            got: vk.sig_type,
-        });
-    }
-    let ts = cosig_timestamp(sig)?;
-    let mut s = [0u8; 64];
-    s.copy_from_slice(&sig[8..]);
-    vk.key
-        .verify_strict(
-            &cosignature_message(checkpoint_text, ts),
-            &Signature::from_bytes(&s),
-        )
-        .map_err(|_| vk.invalid())?;
-    Ok(ts)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::note::{Note, Signer, ED25519};
+    use super::super::note::{Note, NoteError, Signer, ED25519};
     use super::*;
 
     const CHECKPOINT: &str =

@@ -341,7 +341,7 @@ impl VerifierKey {
                 let s = Signature::from_bytes(&s);
                 (self.key.verify_strict(text.as_bytes(), &s)).map_err(|_| self.invalid())
             }
-            COSIGNATURE_V1 => super::cosig::verify_cosig(self, text, sig).map(|_| ()),
+            COSIGNATURE_V1 => verify_cosig(self, text, sig).map(|_| ()),
             t => Err(NoteError::UnsupportedKeyType(t)),
         }
     }
@@ -487,6 +487,57 @@ impl fmt::Display for Note {
         }
         Ok(())
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// C2SP tlog-cosignature, verifying (signing is `super::cosig`)
+// ---------------------------------------------------------------------------------------
+
+/// The largest timestamp a cosignature may carry (2^63 − 1).
+pub const MAX_TIMESTAMP: u64 = i64::MAX as u64;
+
+/// The signed message: `cosignature/v1\ntime <timestamp>\n` followed by the checkpoint text.
+pub fn cosignature_message(checkpoint_text: &str, timestamp: u64) -> Vec<u8> {
+    let mut m = format!("cosignature/v1\ntime {timestamp}\n").into_bytes();
+    m.extend_from_slice(checkpoint_text.as_bytes());
+    m
+}
+
+/// The timestamp of a `timestamped_signature` (the bytes after the key ID), unverified.
+pub fn cosig_timestamp(sig: &[u8]) -> Result<u64, NoteError> {
+    if sig.len() != 8 + 64 {
+        return Err(NoteError::BadCosignature(
+            "an Ed25519 cosignature is 72 bytes after the key ID",
+        ));
+    }
+    let mut ts = [0u8; 8];
+    ts.copy_from_slice(&sig[..8]);
+    let ts = u64::from_be_bytes(ts);
+    if ts > MAX_TIMESTAMP {
+        return Err(NoteError::BadCosignature("the timestamp exceeds 2^63 - 1"));
+    }
+    Ok(ts)
+}
+
+/// Verifies the cosignature `sig` (the bytes after the key ID) of `checkpoint_text` by
+/// `vk` (a type `0x04` key) and gives its timestamp.
+pub fn verify_cosig(vk: &VerifierKey, checkpoint_text: &str, sig: &[u8]) -> Result<u64, NoteError> {
+    if vk.sig_type != COSIGNATURE_V1 {
+        return Err(NoteError::WrongKeyType {
+            expected: COSIGNATURE_V1,
+            got: vk.sig_type,
+        });
+    }
+    let ts = cosig_timestamp(sig)?;
+    let mut s = [0u8; 64];
+    s.copy_from_slice(&sig[8..]);
+    vk.key
+        .verify_strict(
+            &cosignature_message(checkpoint_text, ts),
+            &Signature::from_bytes(&s),
+        )
+        .map_err(|_| vk.invalid())?;
+    Ok(ts)
 }
 
 #[cfg(test)]

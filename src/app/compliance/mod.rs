@@ -418,20 +418,6 @@ pub struct AffectedRow {
 // Commands and reads
 // ---------------------------------------------------------------------------------------
 
-/// The failed items of an inspection as text: `formaldehyde_emission 2.2 mg/L > 1.5 (GB 18584-2001)`.
-pub(crate) fn failed_items(ins: &Inspection) -> Vec<String> {
-    ins.results
-        .iter()
-        .filter(|r| r.verdict == Verdict::Fail)
-        .map(|r| match (r.limit, &r.limit_source) {
-            (Some(l), Some(src)) => format!("{} {} {} > {l} ({src})", r.item, r.value, r.unit),
-            _ => format!("{} {} {}", r.item, r.value, r.unit)
-                .trim()
-                .to_string(),
-        })
-        .collect()
-}
-
 pub(crate) fn china() -> FixedOffset {
     use chrono::Offset;
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix())

@@ -99,7 +99,7 @@ pub struct RequestStat {
 
 impl<'w> Ctx<'w> {
     pub(crate) fn party_ref_of(&self, id: NodeId) -> PartyRef {
-        let mut names = crate::app::upstream::Names::default();
+        let mut names = crate::app::names::Names::default();
         self.party_ref(id, &mut names).unwrap_or(PartyRef {
             id: self.ids.public(NodeKind::Party, id),
             name: String::new(),
