@@ -160,9 +160,14 @@ impl Caller {
     }
 }
 
+/// The system clock: milliseconds since the epoch, UTC.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// Where an [`App`] reads the time (the only clock it reads): the system clock in service;
+/// a simulation's own, so that the same commands give the same events.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 pub struct App {
     store: Arc<dyn Store>,
@@ -180,6 +185,8 @@ pub struct App {
     writer: Mutex<()>,
     /// Writes waiting for `writer` (told to the store: a lone write commits at once).
     queued: std::sync::atomic::AtomicUsize,
+    /// The time of commands and of the reads that depend on the day (see [`Clock`]).
+    clock: Clock,
 }
 
 /// `/healthz`: whether the service is up; the counters only for regulators and the
@@ -209,7 +216,19 @@ impl App {
             log: None,
             writer: Mutex::new(()),
             queued: std::sync::atomic::AtomicUsize::new(0),
+            clock: Arc::new(now_ms),
         }
+    }
+
+    /// This app with its time read from `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> App {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Now, by this app's clock (milliseconds since the epoch, UTC).
+    pub fn now(&self) -> i64 {
+        (self.clock)()
     }
 
     /// An app with a fresh random token key (tests, imports, benchmarks: keys issued by it
@@ -318,7 +337,7 @@ impl App {
                     });
                 }
             }
-            let now = now_ms();
+            let now = self.now();
             // Decide against the world as it is: the writer lock keeps it so until the
             // event is appended.
             // The head first, then the world: if the follower takes other nodes' events in

@@ -154,7 +154,7 @@ impl App {
                 }
             },
         };
-        let now = now_ms();
+        let now = self.now();
         let mut out = Vec::new();
         let mut next = None;
         let candidates = match &q.listing {
@@ -212,7 +212,7 @@ impl App {
     pub fn get_action(&self, caller: &Caller, id: &str) -> AppResult<ActionView> {
         let n = self.visible(caller, id, NodeKind::Action)?;
         match self.load(n)? {
-            Record::Action(a) => Ok(Self::action_view(&self.ids, caller, n, &a, now_ms())),
+            Record::Action(a) => Ok(Self::action_view(&self.ids, caller, n, &a, self.now())),
             _ => Err(AppError::Internal("not an action".into())),
         }
     }

@@ -16,7 +16,7 @@ mod stats;
 mod status;
 
 use super::views::{fmt_time, ListingView};
-use super::{now_ms, trunc, App, Caller, MAX_PAGE};
+use super::{trunc, App, Caller, MAX_PAGE};
 use crate::core::domain::{
     clean_text, Action, ActionKind, ActionStatus, Case, CaseEntry, CaseKind, CaseStatus, CaseStep,
     ComplianceStatus, Declaration, Inspection, ItemResult, ListingStatus, NaturalKey, NodeId,

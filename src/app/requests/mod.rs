@@ -168,7 +168,7 @@ impl App {
 
     pub fn get_request(&self, caller: &Caller, id: &str) -> AppResult<RequestView> {
         let n = self.visible_request(caller, id)?;
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = self.now();
         self.read_ctx(|cx| Ok(cx.request_view(n, cx.request(n)?, now)))
     }
 
@@ -211,7 +211,7 @@ impl App {
                 ))
             }
         };
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = self.now();
         Ok(self.read_ctx(|cx| {
             let mut ids: Vec<NodeId> = cx
                 .w
@@ -408,7 +408,7 @@ impl App {
 
     /// Response times per addressee (platforms and bureaus), for `stats/cooperation`.
     pub(crate) fn request_stats(&self, from: i64, to: i64) -> Vec<RequestStat> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = self.now();
         self.read_ctx(|cx| {
             let mut per: BTreeMap<NodeId, (RequestStat, Vec<i64>)> = BTreeMap::new();
             for &n in cx.w.ids_of(NodeKind::Request) {

@@ -32,7 +32,7 @@ impl App {
             unchanged: 0,
             events: 0,
         };
-        self.read_ctx_at(now_ms(), |cx| {
+        self.read_ctx_at(self.now(), |cx| {
             let (mut taken, mut keys) = (Taken::default(), Vec::new());
             for (line, s) in &checked {
                 cx.decide_sale(caller, s, &mut taken, &mut keys)

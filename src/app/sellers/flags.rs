@@ -398,7 +398,7 @@ impl App {
             }
         };
         let platform = self.impact_scope(caller, &q.platform)?;
-        let today = today(now_ms());
+        let today = today(self.now());
         let flags = self.read_ctx(|cx| {
             let mut flags = cx.flags(platform, kind, today);
             // Evidence names only what the caller may read: a registration held by a

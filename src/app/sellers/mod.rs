@@ -271,7 +271,7 @@ impl App {
 
     pub fn get_qualification(&self, caller: &Caller, id: &str) -> AppResult<QualificationView> {
         let n = self.visible(caller, id, NodeKind::Qualification)?;
-        let today = today(now_ms());
+        let today = today(self.now());
         self.read_ctx(|cx| match cx.record(n)? {
             Record::Qualification(q) => Ok(cx.qualification_view(n, q, today)),
             _ => Err(AppError::Internal("not a qualification".into())),
@@ -356,7 +356,7 @@ impl App {
     /// A party's qualifications: the party, its platforms, regulators.
     pub fn qualifications(&self, caller: &Caller, party_id: &str) -> AppResult<QualificationsView> {
         let party = self.visible(caller, party_id, NodeKind::Party)?;
-        let today = today(now_ms());
+        let today = today(self.now());
         self.read_ctx(|cx| {
             // Its platforms are those it sells on (a check a platform records itself grants
             // no right to read).

@@ -418,7 +418,7 @@ impl App {
                 format!("limit must be 1 to {MAX_PAGE} (got {limit})"),
             ));
         }
-        let today = today(now_ms());
+        let today = today(self.now());
         self.read_ctx(|cx| {
             let p = cx.plan(n)?;
             Ok(Candidates {

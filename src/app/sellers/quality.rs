@@ -180,7 +180,7 @@ impl App {
     /// A seller's quality record: the seller, its platforms, regulators.
     pub fn quality(&self, caller: &Caller, party: &str) -> AppResult<QualityRecord> {
         let p = self.visible(caller, party, NodeKind::Party)?;
-        let today = today(now_ms());
+        let today = today(self.now());
         self.read_ctx(|cx| {
             cx.policy().check_seller_file(
                 caller,

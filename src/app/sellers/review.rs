@@ -185,7 +185,7 @@ impl App {
     /// The review per platform (regulators; a platform its own).
     pub fn review(&self, caller: &Caller, q: &ReviewQuery) -> AppResult<ReviewView> {
         let platform = self.impact_scope(caller, &q.platform)?;
-        let today = today(now_ms());
+        let today = today(self.now());
         Ok(self.read_ctx(|cx| {
             let platforms: Vec<NodeId> = match platform {
                 Some(p) => vec![p],
@@ -210,7 +210,7 @@ impl App {
     pub fn check_queue(&self, caller: &Caller) -> AppResult<Vec<SellerRow>> {
         self.check_role(caller, &[Role::Platform], "read a seller-check queue")?;
         let me = self.acting_party(caller, "a queue is a platform's: use a platform's key")?;
-        let today = today(now_ms());
+        let today = today(self.now());
         Ok(self.read_ctx(|cx| {
             let mut rows = cx.platform_review(caller, me, today).rows;
             let rank = |s: &str| match s {
