@@ -91,9 +91,10 @@ fn acknowledged_writes_survive_kill_9() {
         proc_ = spawn(dir.path());
         let c2 = Client::new(&proc_.base, Some(TOKEN));
         let list = acked.lock().unwrap().clone();
+        // Each round had 150 more writes acknowledged before its kill.
         assert!(
-            list.len() >= target.min(150),
-            "round {round}: only {} writes acknowledged",
+            list.len() >= target,
+            "round {round}: {} writes acknowledged, {target} wanted before the kill",
             list.len()
         );
         for (lot, code) in &list {
