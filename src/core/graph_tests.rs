@@ -5,7 +5,7 @@ use crate::core::domain::*;
 
 fn q(v: u64) -> Quantity {
     Quantity {
-        amount: Milli::from_whole(v),
+        amount: Milli::from_whole(v).expect("a test amount"),
         unit: QtyUnit::Sheet,
     }
 }

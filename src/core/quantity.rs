@@ -66,8 +66,9 @@ impl Milli {
         self.0 as f64 / 1000.0
     }
 
-    pub fn from_whole(n: u64) -> Milli {
-        Milli(n.saturating_mul(1000))
+    /// `n` whole units, or None if that many thousandths do not fit.
+    pub fn from_whole(n: u64) -> Option<Milli> {
+        n.checked_mul(1000).map(Milli)
     }
 }
 
@@ -128,5 +129,7 @@ mod tests {
         assert_eq!(Milli(1500).to_string(), "1.5");
         assert_eq!(Milli(2000).to_string(), "2");
         assert_eq!(Milli(2050).to_string(), "2.05");
+        assert_eq!(Milli::from_whole(7), Some(Milli(7000)));
+        assert_eq!(Milli::from_whole(u64::MAX / 999), None);
     }
 }
