@@ -79,29 +79,35 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
 fn top_level_modules_import_without_cycles() {
     let g = imports();
     assert!(g.len() > 8, "found the modules: {g:?}");
-    // Depth-first search for a back edge.
+    assert_acyclic(&g, "the crate");
+}
+
+/// Panics with the cycle if the import graph `g` (of the modules of `what`) has one: a
+/// depth-first search for a back edge.
+fn assert_acyclic(g: &BTreeMap<String, BTreeSet<String>>, what: &str) {
     fn visit(
         n: &str,
         g: &BTreeMap<String, BTreeSet<String>>,
         path: &mut Vec<String>,
         done: &mut BTreeSet<String>,
+        what: &str,
     ) {
         if done.contains(n) {
             return;
         }
         if let Some(at) = path.iter().position(|p| p == n) {
-            panic!("import cycle: {:?} -> {n}", &path[at..]);
+            panic!("import cycle in {what}: {:?} -> {n}", &path[at..]);
         }
         path.push(n.to_string());
         for d in g.get(n).into_iter().flatten() {
-            visit(d, g, path, done);
+            visit(d, g, path, done, what);
         }
         path.pop();
         done.insert(n.to_string());
     }
     let mut done = BTreeSet::new();
     for n in g.keys() {
-        visit(n, &g, &mut Vec::new(), &mut done);
+        visit(n, g, &mut Vec::new(), &mut done, what);
     }
 }
 
@@ -269,29 +275,6 @@ fn the_modules_of_every_folder_import_without_cycles() {
         all.keys().collect::<Vec<_>>()
     );
     for (parent, g) in &all {
-        fn visit(
-            n: &str,
-            g: &BTreeMap<String, BTreeSet<String>>,
-            path: &mut Vec<String>,
-            done: &mut BTreeSet<String>,
-            parent: &[String],
-        ) {
-            if done.contains(n) {
-                return;
-            }
-            if let Some(at) = path.iter().position(|p| p == n) {
-                panic!("import cycle in {parent:?}: {:?} -> {n}", &path[at..]);
-            }
-            path.push(n.to_string());
-            for d in g.get(n).into_iter().flatten() {
-                visit(d, g, path, done, parent);
-            }
-            path.pop();
-            done.insert(n.to_string());
-        }
-        let mut done = BTreeSet::new();
-        for n in g.keys() {
-            visit(n, g, &mut Vec::new(), &mut done, parent);
-        }
+        assert_acyclic(g, &parent.join("/"));
     }
 }

@@ -44,10 +44,7 @@ pub(super) fn write_chunk(
                 }
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => e.into(),
-            })?;
+            .map_err(super::tx_error)?;
     }
     Ok(*last_seq)
 }

@@ -144,11 +144,12 @@ impl SledLog {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::core::event::{seal, Actor, Event, EventBody};
 
-    fn entry(seq: u64, prev: &Hash) -> (Vec<u8>, Hash) {
+    /// Event `seq` of a test log (a key revoked), sealed after `prev`.
+    pub(in crate::store::sled_store) fn entry(seq: u64, prev: &Hash) -> (Vec<u8>, Hash) {
         let ev = Event {
             seq,
             at: seq as i64,

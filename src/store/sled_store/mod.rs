@@ -114,6 +114,14 @@ const BLOB_HINT: usize = 64 * 1024;
 /// that touched it), dropped at open: the world holds all of it now.
 const OLD_TREES: [&[u8]; 3] = [b"nodes", b"keys", b"touch"];
 
+/// A failed sled transaction as a store error (its abort is already one).
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => e.into(),
+    }
+}
+
 fn seq_of(k: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(k.try_into().map_err(|_| {
         StoreError::Corrupt("log key has the wrong length".into())
@@ -311,10 +319,7 @@ impl EventLog for SledLog {
                         log.insert(&seq.to_be_bytes(), entry.as_slice())?;
                         Ok::<(), ConflictableTransactionError<StoreError>>(())
                     })
-                    .map_err(|e| match e {
-                        TransactionError::Abort(e) => e,
-                        TransactionError::Storage(e) => e.into(),
-                    })?;
+                    .map_err(tx_error)?;
                 self.unsynced_answers.lock().push((seq, k.to_vec()));
             }
         }
@@ -461,7 +466,6 @@ impl EventLog for SledLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::event::{seal, Actor, Event, EventBody};
 
     /// The LSN of the newest page-table snapshot sled has written (`snap.<hex LSN>`).
     fn newest_snapshot(dir: &std::path::Path) -> u64 {
@@ -483,15 +487,7 @@ mod tests {
         {
             let log = SledLog::open(&cfg).unwrap();
             for seq in 1..=2_000u64 {
-                let ev = Event {
-                    seq,
-                    at: seq as i64,
-                    actor: Actor::operator(),
-                    body: EventBody::KeyRevoked {
-                        key: crate::core::domain::Id::new(seq as u32),
-                    },
-                };
-                let (entry, hash) = seal(&prev, &ev).unwrap();
+                let (entry, hash) = super::fence::tests::entry(seq, &prev);
                 log.append(seq, &prev, entry, None).unwrap();
                 prev = hash;
             }
