@@ -1,6 +1,6 @@
 //! The resident supply graph: dense integer ids, a 12-byte header per node and adjacency
-//! lists in both directions. Rebuilt from the durable records at start and updated after
-//! every committed write; sled stays the record of truth.
+//! lists in both directions. Built by the events (from the snapshot and the log after it at
+//! start) and updated by every committed one; the event log is the record of truth.
 //!
 //! Edges point downstream: producer → lot, lot → lot (input), lot → batch (input),
 //! batch → listing. Units are not stored as edges: a batch's units are the `unit_count`

@@ -57,8 +57,8 @@ pub struct World {
     marks: Map<NodeId, Vec<NodeId>>,
     /// Lots each party has a holding of.
     held_by: Map<NodeId, Vec<NodeId>>,
-    /// Every stored record, decoded, by id (units have none): reads never touch sled.
-    /// sled stays the durable record; this is its resident image.
+    /// Every record, by id (units have none): reads never touch storage. The event log is
+    /// the durable truth; this is the image its events build.
     records: Vec<Option<Arc<Record>>>,
     /// The natural keys (as [`KeyDigest`]s) and the ids that hold them.
     keys: Map<KeyDigest, NodeId>,
