@@ -334,13 +334,15 @@ impl EventLog for SledLog {
         }
         let mut st = self.dur.lock();
         loop {
+            // Durable before a later flush failed: kept (the fence is at or after it), so
+            // the write did happen and is answered so.
+            if st.durable >= seq {
+                return Ok(());
+            }
             if let Some(why) = &st.failed {
                 return Err(StoreError::Corrupt(format!(
                     "an earlier flush failed: {why}"
                 )));
-            }
-            if st.durable >= seq {
-                return Ok(());
             }
             if st.flushing {
                 self.dur_cv.wait(&mut st);
