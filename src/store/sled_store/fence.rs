@@ -238,32 +238,27 @@ pub(super) mod tests {
             log.append(1, &GENESIS, e1, None).unwrap();
             log.sync_all().unwrap();
         }
+        // The open's refusal with `bytes` in place of the head record.
+        let refusal = |bytes: &[u8]| -> String {
+            std::fs::write(&head_path, bytes).unwrap();
+            reopen(&cfg).err().unwrap().to_string()
+        };
+        let fence = |seq, hash| {
+            encode(&Fence {
+                seq,
+                hash,
+                answers: vec![],
+            })
+        };
         // A fence naming an event the log does not hold: events were lost.
-        let past = encode(&Fence {
-            seq: 5,
-            hash: h1,
-            answers: vec![],
-        });
-        std::fs::write(&head_path, &past).unwrap();
-        let err = reopen(&cfg).err().unwrap().to_string();
+        let err = refusal(&fence(5, h1));
         assert!(err.contains("lost events"), "{err}");
         // A fence with another hash for event 1: the history was changed.
-        let other = encode(&Fence {
-            seq: 1,
-            hash: [9; 32],
-            answers: vec![],
-        });
-        std::fs::write(&head_path, &other).unwrap();
-        let err = reopen(&cfg).err().unwrap().to_string();
+        let err = refusal(&fence(1, [9; 32]));
         assert!(err.contains("history was changed"), "{err}");
         // A torn fence.
-        let good = encode(&Fence {
-            seq: 1,
-            hash: h1,
-            answers: vec![],
-        });
-        std::fs::write(&head_path, &good[..good.len() - 3]).unwrap();
-        let err = reopen(&cfg).err().unwrap().to_string();
+        let good = fence(1, h1);
+        let err = refusal(&good[..good.len() - 3]);
         assert!(err.contains("damaged"), "{err}");
         std::fs::write(&head_path, &good).unwrap();
         let log = reopen(&cfg).unwrap();
