@@ -30,6 +30,59 @@ impl<'w> Ctx<'w> {
         Ok(id)
     }
 
+    /// An id from a URL path to a record of kind `want` the caller may read; anything else
+    /// gets the one answer for an unknown id (no field).
+    pub(crate) fn visible(&self, caller: &Caller, s: &str, want: NodeKind) -> AppResult<NodeId> {
+        let unknown = || unknown_id(None, want.name(), s);
+        let id = self.existing(s, want).ok_or_else(unknown)?;
+        self.policy()
+            .check_read(caller, id)
+            .map_err(|d| d.into_error(unknown))?;
+        Ok(id)
+    }
+
+    /// A party named in a command, whose role must be one of `roles` (the party directory
+    /// is public to every signed-in caller: existence is no secret).
+    pub(crate) fn resolve_party(
+        &self,
+        field: &str,
+        s: &str,
+        roles: &[Role],
+        what: &str,
+    ) -> AppResult<(NodeId, &'w Party)> {
+        let id = self
+            .existing(s, NodeKind::Party)
+            .ok_or_else(|| unknown_id(Some(field), NodeKind::Party.name(), s))?;
+        let party = self.party(id)?;
+        if !roles.contains(&party.role) {
+            let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            return Err(AppError::rule(
+                field,
+                format!(
+                    "{s} ({}) is a {}; {what} must be a {}",
+                    party.name,
+                    party.role.as_str(),
+                    allowed.join(" or ")
+                ),
+            ));
+        }
+        Ok((id, party))
+    }
+
+    pub(crate) fn party(&self, id: NodeId) -> AppResult<&'w Party> {
+        match self.record(id)? {
+            Record::Party(p) => Ok(p),
+            _ => Err(AppError::Internal(format!("{id} is not a party"))),
+        }
+    }
+
+    pub(crate) fn batch(&self, id: NodeId) -> AppResult<&'w Batch> {
+        match self.record(id)? {
+            Record::Batch(b) => Ok(b),
+            _ => Err(AppError::Internal(format!("{id} is not a batch"))),
+        }
+    }
+
     pub(crate) fn record(&self, id: NodeId) -> AppResult<&'w Record> {
         self.w
             .record(id)

@@ -2,8 +2,9 @@
 //! manufacturers), shown once, kept only as a keyed blake3 hash of the token, revoked at
 //! once. A key may be read-only.
 
+use super::command::{Command, Decision, Rejection};
 use super::views::fmt_time;
-use super::{App, Caller};
+use super::{App, Caller, Ctx};
 use crate::core::domain::Id;
 use crate::core::domain::{ApiKey, NaturalKey, NodeKind, Record};
 use crate::core::event::EventBody;
@@ -45,36 +46,19 @@ impl App {
         party_id: &str,
         read_only: bool,
     ) -> AppResult<IssuedKey> {
-        let party = self.visible(caller, party_id, NodeKind::Party)?;
-        self.check_issue_key(caller, party)?;
         let token = format!(
             "{TOKEN_PREFIX}{}",
             crate::secret::random_token(24)
                 .map_err(|e| AppError::Internal(format!("no randomness: {e}")))?
         );
         let token_hash = self.token_hash(&token);
-        // The token is shown once: a retry under the same Idempotency-Key is told the key was
-        // issued, not the token again (the store never holds it in clear).
-        self.write_answering(
+        self.execute(
             caller,
-            |_: &IssuedKey| Ok(None),
-            |cx| {
-                let (id, now) = (cx.id, cx.now);
-                let issued = IssuedKey {
-                    id: cx.ids.format(NodeKind::Key, id),
-                    party: cx.ids.format(NodeKind::Party, party),
-                    read_only,
-                    token: token.clone(),
-                    created_at: fmt_time(now),
-                };
-                let record = Record::Key(ApiKey {
-                    party: Id::new(party),
-                    token_hash,
-                    read_only,
-                    created_at: now,
-                    revoked_at: None,
-                });
-                Ok((Some(EventBody::Created { id, record }), Some(party), issued))
+            &IssueKey {
+                party: party_id.to_string(),
+                read_only,
+                token,
+                token_hash,
             },
         )
     }
@@ -103,16 +87,12 @@ impl App {
 
     /// Revokes a key; effective for the very next request. Revoking twice is a no-op.
     pub fn revoke_key(&self, caller: &Caller, key_id: &str) -> AppResult<()> {
-        let unknown = || super::unknown_id(None, NodeKind::Key.name(), key_id);
-        let key = self.existing(key_id, NodeKind::Key).ok_or_else(unknown)?;
-        let owner = self.store.meta(key).map(|m| m.a).ok_or_else(unknown)?;
-        self.check_revoke_key(caller, key, owner)
-            .map_err(|d| d.into_error(unknown))?;
-        self.write_if(caller, |cx| {
-            let revoked = cx.w.meta(key).map(|m| m.flag != 0).unwrap_or(false);
-            let body = (!revoked).then_some(EventBody::KeyRevoked { key: Id::new(key) });
-            Ok((body, Some(owner), ()))
-        })
+        self.execute(
+            caller,
+            &RevokeKey {
+                key: key_id.to_string(),
+            },
+        )
     }
 
     /// Authenticates a party's token. Unknown and revoked tokens are alike: 401.
@@ -137,5 +117,74 @@ impl App {
             key_id: self.ids.format(NodeKind::Key, id),
             operator: false,
         })
+    }
+}
+
+/// Issue a key for `party`; the token is drawn before deciding (deciding draws nothing).
+struct IssueKey {
+    party: String,
+    read_only: bool,
+    token: String,
+    token_hash: [u8; 32],
+}
+
+impl Command for IssueKey {
+    type Answer = IssuedKey;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<IssuedKey>, Rejection> {
+        let party = cx.visible(caller, &self.party, NodeKind::Party)?;
+        cx.policy().check_issue_key(caller, party)?;
+        let (id, now) = (cx.id, cx.now);
+        let issued = IssuedKey {
+            id: cx.ids.format(NodeKind::Key, id),
+            party: cx.ids.format(NodeKind::Party, party),
+            read_only: self.read_only,
+            token: self.token.clone(),
+            created_at: fmt_time(now),
+        };
+        let record = Record::Key(ApiKey {
+            party: Id::new(party),
+            token_hash: self.token_hash,
+            read_only: self.read_only,
+            created_at: now,
+            revoked_at: None,
+        });
+        Ok(Decision::record(
+            EventBody::Created { id, record },
+            Some(party),
+            issued,
+        ))
+    }
+
+    /// The token is shown once: a retry under the same `Idempotency-Key` is told the key
+    /// was issued, not the token again (the store never holds it in clear).
+    fn replay(&self, _: &IssuedKey) -> Result<Option<Vec<u8>>, Rejection> {
+        Ok(None)
+    }
+}
+
+/// Revoke a key; revoking a revoked key records nothing.
+struct RevokeKey {
+    key: String,
+}
+
+impl Command for RevokeKey {
+    type Answer = ();
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<()>, Rejection> {
+        let unknown = || super::unknown_id(None, NodeKind::Key.name(), &self.key);
+        let key = cx.existing(&self.key, NodeKind::Key).ok_or_else(unknown)?;
+        let m = cx.w.meta(key).ok_or_else(unknown)?;
+        cx.policy()
+            .check_revoke_key(caller, key, m.a)
+            .map_err(|d| d.into_error(unknown))?;
+        if m.flag != 0 {
+            return Ok(Decision::nothing(()));
+        }
+        Ok(Decision::record(
+            EventBody::KeyRevoked { key: Id::new(key) },
+            Some(m.a),
+            (),
+        ))
     }
 }

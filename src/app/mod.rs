@@ -3,6 +3,7 @@
 //! handlers, the tests, the demo loader and the examples all call this.
 
 mod account;
+pub(crate) mod command;
 pub mod comparison;
 pub mod complaints;
 pub mod compliance;
@@ -39,6 +40,7 @@ use crate::core::ids::IdCodec;
 use crate::error::{AppError, AppResult};
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, FixedOffset};
+use command::{Command, Decision};
 use dto::*;
 pub(crate) use idempotency::Changed;
 pub use idempotency::Idempotency;
@@ -270,43 +272,13 @@ impl App {
         }
     }
 
-    /// Validates and commits one event under the writer lock, then waits for durability.
-    /// `build` decides: from the [`Ctx`] (the world as it is, the id the new entity would
-    /// get, the event time) it returns the event, or the rejection.
-    fn write<T: serde::Serialize>(
-        &self,
-        caller: &Caller,
-        mut build: impl FnMut(&Ctx<'_>) -> AppResult<(EventBody, Option<NodeId>, T)>,
-    ) -> AppResult<T> {
-        self.write_if(caller, |cx| {
-            build(cx).map(|(body, acting_for, out)| (Some(body), acting_for, out))
-        })
-    }
-
-    /// Like [`App::write`], but `build` may decide there is nothing to record (`None`):
-    /// then no event is written and nothing waits for a flush. With an `Idempotency-Key`,
-    /// a retry of a recorded write gets its first answer (checked under the writer lock, so
-    /// two concurrent tries record one event), and the answer of a new one is recorded in
-    /// the same atomic write as its event.
-    fn write_if<T: serde::Serialize>(
-        &self,
-        caller: &Caller,
-        build: impl FnMut(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
-    ) -> AppResult<T> {
-        self.write_answering(caller, |out: &T| Ok(Some(serde_json::to_vec(out))), build)
-    }
-
-    /// [`App::write_if`] with the answer to record for `Idempotency-Key` retries given by
-    /// `answer` (`None`: the answer is not to be shown twice, e.g. a new key's token; a retry
-    /// is then told so with 409).
-    fn write_answering<T>(
-        &self,
-        caller: &Caller,
-        mut answer: impl FnMut(&T) -> AppResult<Option<Result<Vec<u8>, serde_json::Error>>>,
-        mut build: impl FnMut(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
-    ) -> AppResult<T> {
-        self.check_write(caller)
-            .map_err(|d| d.into_error(|| AppError::Forbidden("this key is read-only".into())))?;
+    /// Decides `cmd` for `caller` under the writer lock ([`command::decide`]), appends its
+    /// event and waits until it is durable. With an `Idempotency-Key`, a retry of a
+    /// recorded write gets its first answer (checked under the writer lock, so two
+    /// concurrent tries record one event), and the answer of a new one is recorded in the
+    /// same atomic write as its event. A decision to record nothing writes nothing and
+    /// waits for no flush.
+    pub(crate) fn execute<C: Command>(&self, caller: &Caller, cmd: &C) -> AppResult<C::Answer> {
         // On a shared log another node may append between this node's decision and its
         // append: the append then fails with `HeadMoved`, the store has taken the other
         // events in, and the command is decided again over the world as it now is (as if
@@ -345,25 +317,27 @@ impl App {
             let decided_at = self.store.head_seq();
             let decided = {
                 let world = self.store.world();
-                build(&Ctx {
+                let cx = Ctx {
                     w: &world,
                     ids: &self.ids,
                     id: world.next_id(),
                     now,
-                })
+                };
+                command::decide(&cx, caller, cmd)
             };
-            let (body, acting_for, out) = decided?;
-            let Some(body) = body else {
+            let Decision {
+                event,
+                acting_for,
+                answer: out,
+            } = decided?;
+            let Some(body) = event else {
                 return Ok(out);
             };
             let answer = match &caller.idempotency {
                 Some(idem) => Some((
                     idem.key.clone(),
-                    match answer(&out)? {
-                        Some(json) => idem.record(
-                            idem.status,
-                            &json.map_err(|e| AppError::Internal(format!("answer: {e}")))?,
-                        ),
+                    match cmd.replay(&out)? {
+                        Some(json) => idem.record(idem.status, &json),
                         None => idem.record(409, NOT_SHOWN_TWICE.as_bytes()),
                     },
                 )),
@@ -410,6 +384,36 @@ impl App {
         };
         self.store.sync(seq)?;
         Ok(out)
+    }
+
+    /// Migration adapter: a closure deciding like a [`Command`].
+    fn write<T: serde::Serialize>(
+        &self,
+        caller: &Caller,
+        build: impl Fn(&Ctx<'_>) -> AppResult<(EventBody, Option<NodeId>, T)>,
+    ) -> AppResult<T> {
+        self.execute(
+            caller,
+            &Closure(|cx: &Ctx<'_>| build(cx).map(|(b, a, t)| Decision::record(b, a, t))),
+        )
+    }
+
+    /// Migration adapter.
+    fn write_if<T: serde::Serialize>(
+        &self,
+        caller: &Caller,
+        build: impl Fn(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
+    ) -> AppResult<T> {
+        self.execute(
+            caller,
+            &Closure(|cx: &Ctx<'_>| {
+                build(cx).map(|(b, a, t)| Decision {
+                    event: b,
+                    acting_for: a,
+                    answer: t,
+                })
+            }),
+        )
     }
 
     // -----------------------------------------------------------------------------------
@@ -544,4 +548,14 @@ pub(crate) fn trunc(s: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// Migration adapter (removed once every write is a [`Command`]).
+struct Closure<F>(F);
+
+impl<T: serde::Serialize, F: Fn(&Ctx<'_>) -> AppResult<Decision<T>>> Command for Closure<F> {
+    type Answer = T;
+    fn decide(&self, cx: &Ctx<'_>, _: &Caller) -> AppResult<Decision<T>> {
+        (self.0)(cx)
+    }
 }
