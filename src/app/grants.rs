@@ -2,8 +2,9 @@
 //! seller's batches to that platform's listings. Without one, only the seller links its
 //! batches; a link nobody authorised is refused like an unknown batch.
 
+use super::command::{Command, Decision, Rejection};
 use super::views::fmt_time;
-use super::{dto::NewGrant, unknown_id, App, Caller};
+use super::{dto::NewGrant, unknown_id, App, Caller, Ctx};
 use crate::core::domain::Id;
 use crate::core::domain::{Grant, NodeId, NodeKind, Record, Role};
 use crate::core::event::EventBody;
@@ -36,54 +37,7 @@ impl App {
     /// A seller grants a platform the right to link the seller's batches. Granting again
     /// while a grant is active is a conflict naming the active grant.
     pub fn create_grant(&self, caller: &Caller, req: NewGrant) -> AppResult<GrantView> {
-        let seller = match (&req.seller, caller.party) {
-            (Some(s), _) => {
-                self.resolve_party(
-                    "seller",
-                    s,
-                    &[Role::Manufacturer, Role::Distributor],
-                    "the seller",
-                )?
-                .0
-            }
-            (None, Some(me)) => me,
-            (None, None) => {
-                return Err(AppError::rule(
-                    "seller",
-                    "name the seller that grants the right",
-                ))
-            }
-        };
-        self.check_grant(caller, seller)?;
-        let (platform, _) =
-            self.resolve_party("platform", &req.platform, &[Role::Platform], "the grantee")?;
-        self.write(caller, |cx| {
-            let (id, now) = (cx.id, cx.now);
-            if let Some(existing) = cx.policy().active_grant(seller, platform) {
-                return Err(AppError::conflict(
-                    "platform",
-                    format!(
-                        "this platform already holds an active grant: {}",
-                        cx.ids.format(NodeKind::Grant, existing)
-                    ),
-                ));
-            }
-            let g = Grant {
-                seller: Id::new(seller),
-                platform: Id::new(platform),
-                created_at: now,
-                revoked_at: None,
-            };
-            let view = Self::grant_view(cx.ids, id, &g);
-            Ok((
-                EventBody::Created {
-                    id,
-                    record: Record::Grant(g),
-                },
-                Some(seller),
-                view,
-            ))
-        })
+        self.execute(caller, &CreateGrant(req))
     }
 
     /// The grants a caller gave (a seller) or holds (a platform); every grant for a
@@ -112,23 +66,97 @@ impl App {
     /// The seller withdraws a grant: the platform links nothing more on its authority
     /// (links already made stay; they were authorised when made). Revoking twice is a no-op.
     pub fn revoke_grant(&self, caller: &Caller, grant_id: &str) -> AppResult<GrantView> {
-        let unknown = || unknown_id(None, NodeKind::Grant.name(), grant_id);
-        let id = self
-            .existing(grant_id, NodeKind::Grant)
+        self.execute(
+            caller,
+            &RevokeGrant {
+                grant: grant_id.to_string(),
+            },
+        )
+    }
+}
+
+/// A seller grants a platform the right to link its batches.
+struct CreateGrant(NewGrant);
+
+impl Command for CreateGrant {
+    type Answer = GrantView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<GrantView>, Rejection> {
+        let req = &self.0;
+        let seller = match (&req.seller, caller.party) {
+            (Some(s), _) => {
+                cx.resolve_party(
+                    "seller",
+                    s,
+                    &[Role::Manufacturer, Role::Distributor],
+                    "the seller",
+                )?
+                .0
+            }
+            (None, Some(me)) => me,
+            (None, None) => {
+                return Err(AppError::rule(
+                    "seller",
+                    "name the seller that grants the right",
+                ))
+            }
+        };
+        cx.policy().check_grant(caller, seller)?;
+        let (platform, _) =
+            cx.resolve_party("platform", &req.platform, &[Role::Platform], "the grantee")?;
+        let (id, now) = (cx.id, cx.now);
+        if let Some(existing) = cx.policy().active_grant(seller, platform) {
+            return Err(AppError::conflict(
+                "platform",
+                format!(
+                    "this platform already holds an active grant: {}",
+                    cx.ids.format(NodeKind::Grant, existing)
+                ),
+            ));
+        }
+        let g = Grant {
+            seller: Id::new(seller),
+            platform: Id::new(platform),
+            created_at: now,
+            revoked_at: None,
+        };
+        let view = App::grant_view(cx.ids, id, &g);
+        let record = Record::Grant(g);
+        Ok(Decision::record(
+            EventBody::Created { id, record },
+            Some(seller),
+            view,
+        ))
+    }
+}
+
+/// The seller withdraws a grant; a revoked grant records nothing more.
+struct RevokeGrant {
+    grant: String,
+}
+
+impl Command for RevokeGrant {
+    type Answer = GrantView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<GrantView>, Rejection> {
+        let unknown = || unknown_id(None, NodeKind::Grant.name(), &self.grant);
+        let id = cx
+            .existing(&self.grant, NodeKind::Grant)
             .ok_or_else(unknown)?;
-        self.check_revoke_grant(caller, id)
+        cx.policy()
+            .check_revoke_grant(caller, id)
             .map_err(|d| d.into_error(unknown))?;
-        self.write_if(caller, |cx| {
-            let now = cx.now;
-            let mut g = cx.grant(id)?.clone();
-            let body = g
-                .revoked_at
-                .is_none()
-                .then_some(EventBody::GrantRevoked { grant: Id::new(id) });
-            // The answer is the grant as the event leaves it.
-            g.revoked_at.get_or_insert(now);
-            let seller = g.seller;
-            Ok((body, Some(seller.raw()), Self::grant_view(cx.ids, id, &g)))
+        let mut g = cx.grant(id)?.clone();
+        let event = g
+            .revoked_at
+            .is_none()
+            .then_some(EventBody::GrantRevoked { grant: Id::new(id) });
+        // The answer is the grant as the event leaves it.
+        g.revoked_at.get_or_insert(cx.now);
+        Ok(Decision {
+            event,
+            acting_for: Some(g.seller.raw()),
+            answer: App::grant_view(cx.ids, id, &g),
         })
     }
 }

@@ -19,102 +19,17 @@ impl App {
     }
 
     pub fn create_action(&self, caller: &Caller, req: NewAction) -> AppResult<ActionView> {
-        self.check_role(caller, &[Role::Regulator], "issue actions")?;
-        let listing = self.resolve(caller, "listing", &req.listing, NodeKind::Listing)?;
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
-        let case = self.opt_case(caller, "case", &req.case)?;
-        self.write(caller, |cx| {
-            let (id, now) = (cx.id, cx.now);
-            let due_at = Self::due("due_at", &req.due_at, now)?;
-            let m = self
-                .store
-                .meta(listing)
-                .ok_or_else(|| AppError::Internal("listing vanished".into()))?;
-            let status = status_from_code(m.flag);
-            if status != ListingStatus::Active {
-                return Err(AppError::rule(
-                    "listing",
-                    format!(
-                        "listing {} is already {}; an action needs an active listing",
-                        req.listing,
-                        status.as_str()
-                    ),
-                ));
-            }
-            if let Some(p) = cx.pending_actions(listing).first() {
-                return Err(AppError::conflict(
-                    "listing",
-                    format!(
-                        "listing {} already has a pending action {}",
-                        req.listing,
-                        cx.ids.format(NodeKind::Action, *p)
-                    ),
-                ));
-            }
-            let a = Action {
-                listing: Id::new(listing),
-                platform: Id::new(m.a),
-                ..pending_action(req.kind, reason.clone(), case, due_at, caller, now)
-            };
-            let view = ActionView::new(cx.ids, id, &a, now);
-            Ok((
-                EventBody::Created {
-                    id,
-                    record: Record::Action(a),
-                },
-                caller.party,
-                view,
-            ))
-        })
+        self.execute(caller, &CreateAction { req, reason })
     }
 
     /// One action per affected active listing of the supplier without a pending action,
     /// all in one event.
     pub fn bulk_action(&self, caller: &Caller, req: BulkAction) -> AppResult<BulkResult> {
-        self.check_role(caller, &[Role::Regulator], "issue actions")?;
-        let (supplier, _) =
-            self.resolve_party("supplier", &req.supplier, &[Role::Supplier], "the supplier")?;
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
-        let case = self.opt_case(caller, "case", &req.case)?;
-        self.write_if(caller, |cx| {
-            let (first, now) = (cx.id, cx.now);
-            let due_at = Self::due("due_at", &req.due_at, now)?;
-            let mut records = Vec::new();
-            let mut result = BulkResult {
-                created: 0,
-                skipped_pending: 0,
-                by_platform: BTreeMap::new(),
-                actions: vec![],
-            };
-            for (l, _) in cx.affected(&[supplier], None) {
-                if !cx.pending_actions(l).is_empty() {
-                    result.skipped_pending += 1;
-                    continue;
-                }
-                let Some(m) = cx.w.meta(l) else {
-                    continue;
-                };
-                let id = first + records.len() as NodeId;
-                records.push((
-                    id,
-                    Record::Action(Action {
-                        listing: Id::new(l),
-                        platform: Id::new(m.a),
-                        ..pending_action(req.kind, reason.clone(), case, due_at, caller, now)
-                    }),
-                ));
-                *result
-                    .by_platform
-                    .entry(cx.ids.format(NodeKind::Party, m.a))
-                    .or_default() += 1;
-                result.actions.push(cx.ids.format(NodeKind::Action, id));
-            }
-            result.created = records.len() as u64;
-            let body = (!records.is_empty()).then_some(EventBody::CreatedMany { records });
-            Ok((body, caller.party, result))
-        })
+        self.execute(caller, &CreateBulkAction { req, reason })
     }
 
     pub fn list_actions(
@@ -220,13 +135,6 @@ impl App {
     /// A platform acknowledges an action addressed to it. Acknowledging again with the same
     /// result changes nothing; a different result is a conflict.
     pub fn ack_action(&self, caller: &Caller, id: &str, req: Ack) -> AppResult<(ActionView, bool)> {
-        let n = self.visible(caller, id, NodeKind::Action)?;
-        let platform = self
-            .store
-            .meta(n)
-            .map(|m| m.b)
-            .ok_or_else(|| AppError::Internal("action vanished".into()))?;
-        self.check_ack(caller, platform)?;
         let note = req.note.trim().to_string();
         if note.chars().count() > 2000 {
             return Err(AppError::rule("note", "note has more than 2000 characters"));
@@ -235,47 +143,182 @@ impl App {
             AckResult::Done => ActionStatus::Done,
             AckResult::Rejected => ActionStatus::Rejected,
         };
-        let done = self.write_if(caller, |cx| {
-            let now = cx.now;
-            let Record::Action(mut a) = cx.record(n)?.clone() else {
-                return Err(AppError::Internal("not an action".into()));
-            };
-            if a.status == status {
-                let view = Self::action_view(cx.ids, caller, n, &a, now);
-                return Ok((
-                    None,
-                    None,
-                    crate::app::Changed {
-                        view,
-                        changed: false,
-                    },
-                ));
-            }
-            if a.status != ActionStatus::Pending {
-                return Err(AppError::conflict(
-                    "result",
-                    format!("{id} was already acknowledged as {}", a.status.as_str()),
-                ));
-            }
-            // The answer is the action as the event leaves it.
-            a.status = status;
-            a.note = Some(note.clone());
-            a.acked_at = Some(now);
-            let view = Self::action_view(cx.ids, caller, n, &a, now);
-            Ok((
-                Some(EventBody::ActionAcknowledged {
-                    action: Id::new(n),
-                    status,
-                    note: note.clone(),
-                }),
-                Some(platform),
-                crate::app::Changed {
-                    view,
-                    changed: true,
-                },
-            ))
-        })?;
+        let cmd = AckAction {
+            action: id.to_string(),
+            status,
+            note,
+        };
+        let done = self.execute(caller, &cmd)?;
         Ok((done.view, done.changed))
+    }
+}
+
+/// A regulator orders a measure on one listing.
+struct CreateAction {
+    req: NewAction,
+    reason: String,
+}
+
+impl Command for CreateAction {
+    type Answer = ActionView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<ActionView>, Rejection> {
+        let req = &self.req;
+        cx.policy()
+            .check_role(caller, &[Role::Regulator], "issue actions")?;
+        let listing = cx.resolve(caller, "listing", &req.listing, NodeKind::Listing)?;
+        let case = cx.opt_case(caller, "case", &req.case)?;
+        let (id, now) = (cx.id, cx.now);
+        let due_at = App::due("due_at", &req.due_at, now)?;
+        let m =
+            cx.w.meta(listing)
+                .ok_or_else(|| AppError::Internal("listing vanished".into()))?;
+        let status = status_from_code(m.flag);
+        if status != ListingStatus::Active {
+            return Err(AppError::rule(
+                "listing",
+                format!(
+                    "listing {} is already {}; an action needs an active listing",
+                    req.listing,
+                    status.as_str()
+                ),
+            ));
+        }
+        if let Some(p) = cx.pending_actions(listing).first() {
+            return Err(AppError::conflict(
+                "listing",
+                format!(
+                    "listing {} already has a pending action {}",
+                    req.listing,
+                    cx.ids.format(NodeKind::Action, *p)
+                ),
+            ));
+        }
+        let a = Action {
+            listing: Id::new(listing),
+            platform: Id::new(m.a),
+            ..pending_action(req.kind, self.reason.clone(), case, due_at, caller, now)
+        };
+        let view = ActionView::new(cx.ids, id, &a, now);
+        let record = Record::Action(a);
+        Ok(Decision::record(
+            EventBody::Created { id, record },
+            caller.party,
+            view,
+        ))
+    }
+}
+
+/// A regulator orders a measure on every affected active listing of a supplier.
+struct CreateBulkAction {
+    req: BulkAction,
+    reason: String,
+}
+
+impl Command for CreateBulkAction {
+    type Answer = BulkResult;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<BulkResult>, Rejection> {
+        let req = &self.req;
+        cx.policy()
+            .check_role(caller, &[Role::Regulator], "issue actions")?;
+        let (supplier, _) =
+            cx.resolve_party("supplier", &req.supplier, &[Role::Supplier], "the supplier")?;
+        let case = cx.opt_case(caller, "case", &req.case)?;
+        let (first, now) = (cx.id, cx.now);
+        let due_at = App::due("due_at", &req.due_at, now)?;
+        let mut records = Vec::new();
+        let mut result = BulkResult {
+            created: 0,
+            skipped_pending: 0,
+            by_platform: BTreeMap::new(),
+            actions: vec![],
+        };
+        for (l, _) in cx.affected(&[supplier], None) {
+            if !cx.pending_actions(l).is_empty() {
+                result.skipped_pending += 1;
+                continue;
+            }
+            let Some(m) = cx.w.meta(l) else {
+                continue;
+            };
+            let id = first + records.len() as NodeId;
+            records.push((
+                id,
+                Record::Action(Action {
+                    listing: Id::new(l),
+                    platform: Id::new(m.a),
+                    ..pending_action(req.kind, self.reason.clone(), case, due_at, caller, now)
+                }),
+            ));
+            *result
+                .by_platform
+                .entry(cx.ids.format(NodeKind::Party, m.a))
+                .or_default() += 1;
+            result.actions.push(cx.ids.format(NodeKind::Action, id));
+        }
+        result.created = records.len() as u64;
+        let event = (!records.is_empty()).then_some(EventBody::CreatedMany { records });
+        Ok(Decision {
+            event,
+            acting_for: caller.party,
+            answer: result,
+        })
+    }
+}
+
+/// The platform an action is addressed to acknowledges it.
+struct AckAction {
+    action: String,
+    status: ActionStatus,
+    note: String,
+}
+
+impl Command for AckAction {
+    type Answer = crate::app::Changed<ActionView>;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<Self::Answer>, Rejection> {
+        let (id, status) = (&self.action, self.status);
+        let n = cx.visible(caller, id, NodeKind::Action)?;
+        let platform =
+            cx.w.meta(n)
+                .map(|m| m.b)
+                .ok_or_else(|| AppError::Internal("action vanished".into()))?;
+        cx.policy().check_ack(caller, platform)?;
+        let now = cx.now;
+        let Record::Action(mut a) = cx.record(n)?.clone() else {
+            return Err(AppError::Internal("not an action".into()));
+        };
+        if a.status == status {
+            let view = App::action_view(cx.ids, caller, n, &a, now);
+            return Ok(Decision::nothing(crate::app::Changed {
+                view,
+                changed: false,
+            }));
+        }
+        if a.status != ActionStatus::Pending {
+            return Err(AppError::conflict(
+                "result",
+                format!("{id} was already acknowledged as {}", a.status.as_str()),
+            ));
+        }
+        // The answer is the action as the event leaves it.
+        a.status = status;
+        a.note = Some(self.note.clone());
+        a.acked_at = Some(now);
+        let view = App::action_view(cx.ids, caller, n, &a, now);
+        Ok(Decision::record(
+            EventBody::ActionAcknowledged {
+                action: Id::new(n),
+                status,
+                note: self.note.clone(),
+            },
+            Some(platform),
+            crate::app::Changed {
+                view,
+                changed: true,
+            },
+        ))
     }
 }
 

@@ -15,8 +15,9 @@ pub mod orders;
 mod stats;
 mod status;
 
+use super::command::{Command, Decision, Rejection};
 use super::views::{fmt_time, ListingView};
-use super::{trunc, App, Caller, MAX_PAGE};
+use super::{trunc, App, Caller, Ctx, MAX_PAGE};
 use crate::core::domain::{
     clean_text, Action, ActionKind, ActionStatus, Case, CaseEntry, CaseKind, CaseStatus, CaseStep,
     ComplianceStatus, Declaration, Inspection, ItemResult, ListingStatus, NaturalKey, NodeId,
@@ -433,8 +434,10 @@ impl App {
     pub(crate) fn kind_of(&self, id: NodeId) -> NodeKind {
         self.read_ctx(|cx| cx.kind_of(id))
     }
+}
 
-    /// Resolves an optional case id given in a body.
+impl super::Ctx<'_> {
+    /// The case a command names, if any (a case the caller may read).
     pub(crate) fn opt_case(
         &self,
         caller: &Caller,

@@ -32,35 +32,14 @@ impl App {
         party_id: &str,
         req: NewDeclaration,
     ) -> AppResult<ComplianceView> {
-        let party = self.visible(caller, party_id, NodeKind::Party)?;
-        self.check_role(caller, &[Role::Regulator], "declare compliance status")?;
         let reason =
             clean_text("reason", &req.reason, 2000).map_err(|e| AppError::rule("reason", e))?;
-        let case = self.opt_case(caller, "case", &req.case)?;
-        self.write(caller, |cx| {
-            let (id, now) = (cx.id, cx.now);
-            let d = Declaration {
-                party: Id::new(party),
-                status: req.status,
-                reason: reason.clone(),
-                case: case.map(Id::new),
-                declared_by: caller.party.map(Id::new),
-                created_at: now,
-            };
-            // The answer is the record as this declaration leaves it: the newest declaration
-            // decides the status (no inspection is newer).
-            let mut view = cx.compliance_view(party)?;
-            view.status = d.status.as_str();
-            view.history.push(DeclarationView::new(cx.ids, id, &d));
-            Ok((
-                EventBody::Created {
-                    id,
-                    record: Record::Declaration(d),
-                },
-                caller.party,
-                view,
-            ))
-        })
+        let cmd = DeclareCompliance {
+            party: party_id.to_string(),
+            req,
+            reason,
+        };
+        self.execute(caller, &cmd)
     }
 
     pub fn get_compliance(&self, caller: &Caller, party_id: &str) -> AppResult<ComplianceView> {
@@ -340,5 +319,43 @@ impl App {
             (&a.platform, &a.seller, &a.item_id).cmp(&(&b.platform, &b.seller, &b.item_id))
         });
         Ok(out)
+    }
+}
+
+/// A regulator declares a party's compliance status.
+struct DeclareCompliance {
+    party: String,
+    req: NewDeclaration,
+    reason: String,
+}
+
+impl Command for DeclareCompliance {
+    type Answer = ComplianceView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<ComplianceView>, Rejection> {
+        let party = cx.visible(caller, &self.party, NodeKind::Party)?;
+        cx.policy()
+            .check_role(caller, &[Role::Regulator], "declare compliance status")?;
+        let case = cx.opt_case(caller, "case", &self.req.case)?;
+        let (id, now) = (cx.id, cx.now);
+        let d = Declaration {
+            party: Id::new(party),
+            status: self.req.status,
+            reason: self.reason.clone(),
+            case: case.map(Id::new),
+            declared_by: caller.party.map(Id::new),
+            created_at: now,
+        };
+        // The answer is the record as this declaration leaves it: the newest declaration
+        // decides the status (no inspection is newer).
+        let mut view = cx.compliance_view(party)?;
+        view.status = d.status.as_str();
+        view.history.push(DeclarationView::new(cx.ids, id, &d));
+        let record = Record::Declaration(d);
+        Ok(Decision::record(
+            EventBody::Created { id, record },
+            caller.party,
+            view,
+        ))
     }
 }
