@@ -81,6 +81,15 @@ fn a_retried_write_gets_its_first_answer_and_records_once() {
         .unwrap()
         .contains("Idempotency-Key"));
     assert_eq!(c.events(), events + 1);
+    // A write answering 200 is replayed with 200.
+    let declare = json!({"status": "suspect", "reason": "抽检不合格 failed a sampling test"});
+    let path = format!("/api/v1/parties/{mill}/compliance");
+    let (s, replayed, declared, text) = post_with_key(&c, &path, "declare-1", &declare);
+    assert_eq!((s, replayed.as_deref()), (200, None), "{text}");
+    let (s, replayed, again, text) = post_with_key(&c, &path, "declare-1", &declare);
+    assert_eq!((s, replayed.as_deref()), (200, Some("true")), "{text}");
+    assert_eq!(again, declared);
+    assert_eq!(c.events(), events + 2);
     // Keys are per caller: the mill's own key with the same Idempotency-Key is a new write.
     let kmill = c.post(&format!("/api/v1/parties/{mill}/keys"), &json!({}));
     let mill_client = c.with_token(kmill.ok(201)["token"].as_str());

@@ -734,7 +734,9 @@ fn a_large_sales_file_is_checked_whole_then_recorded_in_several_events() {
             ));
         }
     }
-    let r = taobao.post_raw(
+    // With an Idempotency-Key, which the whole import's answer is recorded under.
+    let keyed = taobao.with_header("Idempotency-Key", "import-0");
+    let r = keyed.post_raw(
         "/api/v1/sales/import",
         "application/x-ndjson",
         nd.as_bytes(),
@@ -743,6 +745,28 @@ fn a_large_sales_file_is_checked_whole_then_recorded_in_several_events() {
     assert_eq!(r.body["rows"], 1000);
     assert!(r.body["events"].as_u64().unwrap() > 1, "{}", r.text);
     assert_eq!(s.op.events(), before + r.body["events"].as_u64().unwrap());
+    let after = s.op.events();
+    // Its retry gets the first answer, and records nothing.
+    let again = keyed.post_raw(
+        "/api/v1/sales/import",
+        "application/x-ndjson",
+        nd.as_bytes(),
+    );
+    assert_eq!(again.header("Idempotency-Replayed"), Some("true"));
+    assert_eq!(again.ok(200), &r.body);
+    // The same key for another file: refused before any of it is recorded.
+    let first_line = format!("{}\n", nd.lines().next().unwrap());
+    let other = keyed.post_raw(
+        "/api/v1/sales/import",
+        "application/x-ndjson",
+        nd.replacen(&first_line, "", 1).as_bytes(),
+    );
+    assert!(
+        other.problem(422).contains("Idempotency-Key"),
+        "{}",
+        other.text
+    );
+    assert_eq!(s.op.events(), after);
     // The batch is sold out now.
     taobao
         .post(

@@ -272,6 +272,24 @@ impl App {
         }
     }
 
+    /// A write whose `Idempotency-Key` was answered before gets that answer again (as the
+    /// error [`AppError::Replayed`], or the key's misuse).
+    pub(crate) fn check_replay(&self, caller: &Caller) -> AppResult<()> {
+        let Some(idem) = &caller.idempotency else {
+            return Ok(());
+        };
+        match self.store.idempotent(&idem.key)? {
+            None => Ok(()),
+            Some(stored) => Err(match idem.replay(&stored) {
+                AppError::Replayed { status, body } => AppError::Replayed {
+                    status,
+                    body: self.replayed_body(&body),
+                },
+                other => other,
+            }),
+        }
+    }
+
     /// Decides `cmd` for `caller` under the writer lock ([`command::decide`]), appends its
     /// event and waits until it is durable. With an `Idempotency-Key`, a retry of a
     /// recorded write gets its first answer (checked under the writer lock, so two
@@ -298,17 +316,7 @@ impl App {
             let _guard = self.writer.lock();
             self.queued
                 .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-            if let Some(idem) = &caller.idempotency {
-                if let Some(stored) = self.store.idempotent(&idem.key)? {
-                    return Err(match idem.replay(&stored) {
-                        AppError::Replayed { status, body } => AppError::Replayed {
-                            status,
-                            body: self.replayed_body(&body),
-                        },
-                        other => other,
-                    });
-                }
-            }
+            self.check_replay(caller)?;
             let now = self.now();
             // Decide against the world as it is: the writer lock keeps it so until the
             // event is appended.

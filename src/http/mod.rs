@@ -292,6 +292,15 @@ macro_rules! getter {
     };
 }
 
+/// The caller of a write that answers a success with `status`: what a replay under its
+/// `Idempotency-Key` answers again (the routes generated below say so themselves).
+fn answers_with(mut c: Caller, status: StatusCode) -> Caller {
+    if let Some(i) = c.idempotency.as_mut() {
+        i.status = status.as_u16();
+    }
+    c
+}
+
 macro_rules! write_route {
     ($name:ident, $body:ty, $method:ident, $status:ident) => {
         pub(super) async fn $name(
@@ -300,6 +309,7 @@ macro_rules! write_route {
             body: web::Json<$body>,
         ) -> Result<HttpResponse, AppError> {
             let app = s.app.clone();
+            let c = answers_with(c, HttpResponse::$status().finish().status());
             blocking(move || app.$method(&c, body.into_inner()))
                 .await
                 .map(|v| write_response!(s, $status, v))
@@ -329,6 +339,7 @@ macro_rules! write_id_route {
             body: web::Json<$body>,
         ) -> Result<HttpResponse, AppError> {
             let app = s.app.clone();
+            let c = answers_with(c, HttpResponse::$status().finish().status());
             blocking(move || app.$method(&c, &id, body.into_inner()))
                 .await
                 .map(|v| write_response!(s, $status, v))

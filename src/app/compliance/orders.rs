@@ -171,6 +171,38 @@ impl<'w> Ctx<'w> {
                 .collect(),
         })
     }
+
+    /// Builds an inspection's order from its checked request (its id and inspection are
+    /// set when the inspection is recorded).
+    pub(crate) fn sample_order(&self, o: &OrderIn, p: &OrderChecked) -> AppResult<SampleOrder> {
+        let (platform, _) = self.resolve_party(
+            "order.platform",
+            &o.platform,
+            &[Role::Platform],
+            "an order's platform",
+        )?;
+        // Like the subject, a lab names the listing a sample was bought from, whoever's.
+        let listing_id = self
+            .existing(&o.listing, NodeKind::Listing)
+            .ok_or_else(|| unknown_id(Some("order.listing"), "listing", &o.listing))?;
+        let listing = self.listing(listing_id)?;
+        if listing.platform.raw() != platform {
+            return Err(AppError::rule(
+                "order.listing",
+                format!("listing {} is not on platform {}", o.listing, o.platform),
+            ));
+        }
+        Ok(SampleOrder {
+            inspection: Id::new(0),
+            platform: Id::new(platform),
+            listing: Id::new(listing_id),
+            seller: listing.seller,
+            order_no: p.order_no.clone(),
+            ordered_at: p.ordered_at,
+            price_fen: p.price_fen,
+            confirmation: None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -242,30 +274,22 @@ impl App {
                 .collect()
         }))
     }
+}
 
-    /// Checks an inspection's order and builds it (its id and inspection are set when the
-    /// inspection is written).
-    pub(crate) fn check_order(&self, o: &OrderIn, sampled_at: i64) -> AppResult<SampleOrder> {
-        let (platform, _) = self.resolve_party(
-            "order.platform",
-            &o.platform,
-            &[Role::Platform],
-            "an order's platform",
-        )?;
-        // Like the subject, a lab names the listing a sample was bought from, whoever's.
-        let listing_id = self
-            .existing(&o.listing, NodeKind::Listing)
-            .ok_or_else(|| unknown_id(Some("order.listing"), "listing", &o.listing))?;
-        let listing = self.listing(listing_id)?;
-        if listing.platform.raw() != platform {
-            return Err(AppError::rule(
-                "order.listing",
-                format!("listing {} is not on platform {}", o.listing, o.platform),
-            ));
-        }
-        let order_no = clean_text("order.order_no", &o.order_no, 100)
+/// What of an inspection's order is checked without the world: its number, time (not
+/// after the sampling) and price.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderChecked {
+    order_no: String,
+    ordered_at: i64,
+    price_fen: u64,
+}
+
+impl OrderIn {
+    pub(crate) fn check(&self, sampled_at: i64) -> AppResult<OrderChecked> {
+        let order_no = clean_text("order.order_no", &self.order_no, 100)
             .map_err(|e| AppError::rule("order.order_no", e))?;
-        let ordered_at = o.ordered_at.timestamp_millis();
+        let ordered_at = self.ordered_at.timestamp_millis();
         if ordered_at > sampled_at {
             return Err(AppError::rule(
                 "order.ordered_at",
@@ -276,18 +300,15 @@ impl App {
                 ),
             ));
         }
-        Ok(SampleOrder {
-            inspection: Id::new(0),
-            platform: Id::new(platform),
-            listing: Id::new(listing_id),
-            seller: listing.seller,
+        Ok(OrderChecked {
             order_no,
             ordered_at,
-            price_fen: fen(o.price)?,
-            confirmation: None,
+            price_fen: fen(self.price)?,
         })
     }
+}
 
+impl App {
     /// The platform of a sample's order confirms or disputes it (once).
     pub fn confirm_order(
         &self,
@@ -295,51 +316,70 @@ impl App {
         inspection: &str,
         req: ConfirmationIn,
     ) -> AppResult<InspectionView> {
-        let n = self.visible(caller, inspection, NodeKind::Inspection)?;
         let note = crate::core::domain::clean_multiline("note", &req.note, 1, 2000)
             .map_err(|e| AppError::rule("note", e))?;
-        self.write(caller, |cx| {
-            let Some((order_id, o)) = cx.order_of(n) else {
-                return Err(AppError::rule(
-                    "inspection",
-                    format!("inspection {inspection} records no online order to confirm"),
-                ));
-            };
-            cx.policy().check_is(
-                caller,
-                o.platform.raw(),
-                "only the platform the sample was bought on confirms its order",
-            )?;
-            if o.confirmation.is_some() {
-                return Err(AppError::conflict(
-                    "result",
-                    format!(
-                        "the order of inspection {inspection} was {} already",
-                        order_status(o)
-                    ),
-                ));
-            }
-            let Record::Inspection(ins) = cx.record(n)? else {
-                return Err(AppError::Internal("not an inspection".into()));
-            };
-            let confirmation = Confirmation {
-                result: req.result,
-                note: note.clone(),
-                at: cx.now,
-            };
-            let mut after = o.clone();
-            after.confirmation = Some(confirmation.clone());
-            let mut view = cx.inspection_view(caller, n, ins);
-            view.order = Some(cx.order_view(order_id, &after));
-            view.attributed_to = cx.attribution(&after, ins);
-            Ok((
-                EventBody::OrderConfirmed {
-                    order: Id::new(order_id),
-                    confirmation,
-                },
-                Some(o.platform.raw()),
-                view,
-            ))
-        })
+        let cmd = ConfirmOrder {
+            inspection: inspection.to_string(),
+            result: req.result,
+            note,
+        };
+        self.execute(caller, &cmd)
+    }
+}
+
+/// Confirm or dispute the order a sample was bought with.
+struct ConfirmOrder {
+    inspection: String,
+    result: ConfirmationResult,
+    note: String,
+}
+
+impl Command for ConfirmOrder {
+    type Answer = InspectionView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<InspectionView>, Rejection> {
+        let inspection = &self.inspection;
+        let n = cx.visible(caller, inspection, NodeKind::Inspection)?;
+        let Some((order_id, o)) = cx.order_of(n) else {
+            return Err(AppError::rule(
+                "inspection",
+                format!("inspection {inspection} records no online order to confirm"),
+            ));
+        };
+        cx.policy().check_is(
+            caller,
+            o.platform.raw(),
+            "only the platform the sample was bought on confirms its order",
+        )?;
+        if o.confirmation.is_some() {
+            return Err(AppError::conflict(
+                "result",
+                format!(
+                    "the order of inspection {inspection} was {} already",
+                    order_status(o)
+                ),
+            ));
+        }
+        let Record::Inspection(ins) = cx.record(n)? else {
+            return Err(AppError::Internal("not an inspection".into()));
+        };
+        let confirmation = Confirmation {
+            result: self.result,
+            note: self.note.clone(),
+            at: cx.now,
+        };
+        let mut after = o.clone();
+        after.confirmation = Some(confirmation.clone());
+        let mut view = cx.inspection_view(caller, n, ins);
+        view.order = Some(cx.order_view(order_id, &after));
+        view.attributed_to = cx.attribution(&after, ins);
+        Ok(Decision::record(
+            EventBody::OrderConfirmed {
+                order: Id::new(order_id),
+                confirmation,
+            },
+            Some(o.platform.raw()),
+            view,
+        ))
     }
 }

@@ -1,6 +1,7 @@
 //! The bulk import of sales from CSV or NDJSON, every row checked before any is written.
 
 use super::*;
+use crate::app::command::{Command, Decision, Rejection};
 
 impl App {
     /// Imports sales from a CSV file (header `listing,day,pieces,province,serials`; serials
@@ -16,6 +17,9 @@ impl App {
         ndjson: bool,
     ) -> AppResult<SalesImport> {
         self.check_role(caller, &[Role::Platform], "import sales")?;
+        // A retry of an import answered before is answered so before any chunk runs (the
+        // key goes with the last chunk only; see below).
+        self.check_replay(caller)?;
         let rows = parse_sales_file(body, ndjson)?;
         // Check every row against the world as it is now.
         let checked: Vec<(u64, SaleIn)> = rows
@@ -49,40 +53,76 @@ impl App {
                 size += 48 + 6 * checked[end].1.serials.len();
                 end += 1;
             }
-            let chunk = &checked[start..end];
-            let (recorded, unchanged) = self.write_if(caller, |cx| {
-                let (mut taken, mut keys) = (Taken::default(), Vec::new());
-                let mut records = Vec::with_capacity(chunk.len());
-                let mut unchanged = 0u64;
-                for (line, s) in chunk {
-                    match cx
-                        .decide_sale(caller, s, &mut taken, &mut keys)
-                        .map_err(|e| at_line(*line, e))?
-                    {
-                        Some(mut sale) => {
-                            sale.created_at = cx.now;
-                            records.push((cx.id + records.len() as NodeId, Record::Sale(sale)));
-                        }
-                        None => unchanged += 1,
-                    }
-                }
-                let n = records.len() as u64;
-                let body = (!records.is_empty()).then_some(EventBody::CreatedMany { records });
-                Ok((body, caller.party, (n, unchanged)))
-            })
-            .map_err(|e| match e {
+            // The `Idempotency-Key` goes with the last chunk, which answers the whole
+            // import: a retry of a finished import is answered so; one of an import cut
+            // short finds the chunks before recorded already (their rows unchanged).
+            let last = end == checked.len();
+            let chunk_caller = Caller {
+                idempotency: if last {
+                    caller.idempotency.clone()
+                } else {
+                    None
+                },
+                ..caller.clone()
+            };
+            let cmd = ImportChunk {
+                rows: &checked[start..end],
+                before: report.clone(),
+            };
+            report = self.execute(&chunk_caller, &cmd).map_err(|e| match e {
                 AppError::Rule { field, detail } => AppError::Rule {
                     field,
                     detail: format!("{detail} ({} sales of this file were recorded before this row; importing the file again records the rest)", report.recorded),
                 },
                 e => e,
             })?;
-            report.recorded += recorded;
-            report.unchanged += unchanged;
-            report.events += u64::from(recorded > 0);
             start = end;
         }
         Ok(report)
+    }
+}
+
+/// Record one chunk of an import's sales (those not recorded before), in one event.
+struct ImportChunk<'a> {
+    rows: &'a [(u64, SaleIn)],
+    /// The report of the chunks before.
+    before: SalesImport,
+}
+
+impl Command for ImportChunk<'_> {
+    /// The import's report up to and including this chunk.
+    type Answer = SalesImport;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<SalesImport>, Rejection> {
+        cx.policy()
+            .check_role(caller, &[Role::Platform], "import sales")?;
+        let (mut taken, mut keys) = (Taken::default(), Vec::new());
+        let mut records = Vec::with_capacity(self.rows.len());
+        let mut unchanged = 0u64;
+        for (line, s) in self.rows {
+            match cx
+                .decide_sale(caller, s, &mut taken, &mut keys)
+                .map_err(|e| at_line(*line, e))?
+            {
+                Some(mut sale) => {
+                    sale.created_at = cx.now;
+                    records.push((cx.id + records.len() as NodeId, Record::Sale(sale)));
+                }
+                None => unchanged += 1,
+            }
+        }
+        let n = records.len() as u64;
+        let answer = SalesImport {
+            recorded: self.before.recorded + n,
+            unchanged: self.before.unchanged + unchanged,
+            events: self.before.events + u64::from(n > 0),
+            ..self.before.clone()
+        };
+        Ok(Decision {
+            event: (n > 0).then_some(EventBody::CreatedMany { records }),
+            acting_for: caller.party,
+            answer,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! one at a time and corrected; `import`: in bulk from CSV or NDJSON).
 
 use super::*;
+use crate::app::command::{Command, Decision, Rejection};
 use crate::core::domain::{GoodsShipment, Province, Sale};
 
 mod import;
@@ -225,91 +226,13 @@ impl App {
         caller: &Caller,
         req: NewGoodsShipment,
     ) -> AppResult<GoodsShipmentView> {
-        let (from, from_party) = self.resolve_party(
-            "from",
-            &req.from,
-            &[Role::Manufacturer, Role::Distributor],
-            "the sender of goods",
-        )?;
-        self.check_act_for(caller, from, "ship goods")?;
-        let (to, _) =
-            self.resolve_party("to", &req.to, &[Role::Distributor], "the receiver of goods")?;
-        let batch = self.resolve(caller, "batch", &req.batch, NodeKind::Batch)?;
-        if from == to {
-            return Err(AppError::rule(
-                "to",
-                "a goods shipment goes from one party to another; from and to are the same",
-            ));
-        }
         if req.pieces == 0 || req.pieces > MAX_PIECES {
             return Err(AppError::rule(
                 "pieces",
                 format!("pieces must be 1 to {MAX_PIECES} (got {})", req.pieces),
             ));
         }
-        self.write(caller, |cx| {
-            let (id, now) = (cx.id, cx.now);
-            let shipped_at = Self::time("shipped_at", &req.shipped_at, now)?;
-            let Record::Batch(b) = cx.record(batch)? else {
-                return Err(AppError::Internal(format!("{batch} is not a batch")));
-            };
-            if shipped_at < b.produced_at {
-                return Err(AppError::rule(
-                    "shipped_at",
-                    format!(
-                        "batch {} was produced at {}, after the shipping time {}",
-                        req.batch,
-                        fmt_time(b.produced_at),
-                        fmt_time(shipped_at)
-                    ),
-                ));
-            }
-            let g = cx.w.goods(batch, from);
-            if b.manufacturer.raw() != from && g.received == 0 {
-                return Err(AppError::rule(
-                    "from",
-                    format!(
-                        "{} ({}) neither made nor received batch {} ({})",
-                        req.from, from_party.name, req.batch, b.batch_code
-                    ),
-                ));
-            }
-            let available = cx.pieces_available(batch, from);
-            if u64::from(req.pieces) > available {
-                return Err(AppError::rule(
-                    "pieces",
-                    format!(
-                        "{} ({}) holds {available} pieces of batch {} ({}): {} {}, {} shipped on and {} sold; cannot ship {}",
-                        req.from,
-                        from_party.name,
-                        req.batch,
-                        b.batch_code,
-                        if b.manufacturer.raw() == from { u64::from(b.quantity) } else { g.received },
-                        if b.manufacturer.raw() == from { "made" } else { "received" },
-                        g.shipped,
-                        g.sold,
-                        req.pieces
-                    ),
-                ));
-            }
-            let gs = GoodsShipment {
-                batch: Id::new(batch),
-                from: Id::new(from),
-                to: Id::new(to),
-                pieces: req.pieces,
-                shipped_at,
-                created_at: now,
-            };
-            let view = GoodsShipmentView::new(cx.ids, id, &gs);
-            Ok((
-                EventBody::Created {
-                    id,
-                    record: Record::GoodsShipment(gs),
-                },
-                Some(from),
-                view,
-            ))
-        })
+        self.execute(caller, &CreateGoodsShipment(req))
     }
 
     pub fn get_goods_shipment(&self, caller: &Caller, id: &str) -> AppResult<GoodsShipmentView> {
@@ -376,6 +299,98 @@ impl App {
                     .collect(),
             }
         }))
+    }
+}
+
+/// Ship finished goods from a maker or distributor to a distributor.
+struct CreateGoodsShipment(NewGoodsShipment);
+
+impl Command for CreateGoodsShipment {
+    type Answer = GoodsShipmentView;
+
+    fn decide(
+        &self,
+        cx: &Ctx<'_>,
+        caller: &Caller,
+    ) -> Result<Decision<GoodsShipmentView>, Rejection> {
+        let req = &self.0;
+        let (from, from_party) = cx.resolve_party(
+            "from",
+            &req.from,
+            &[Role::Manufacturer, Role::Distributor],
+            "the sender of goods",
+        )?;
+        cx.policy().check_act_for(caller, from, "ship goods")?;
+        let (to, _) =
+            cx.resolve_party("to", &req.to, &[Role::Distributor], "the receiver of goods")?;
+        let batch = cx.resolve(caller, "batch", &req.batch, NodeKind::Batch)?;
+        if from == to {
+            return Err(AppError::rule(
+                "to",
+                "a goods shipment goes from one party to another; from and to are the same",
+            ));
+        }
+        let (id, now) = (cx.id, cx.now);
+        let shipped_at = App::time("shipped_at", &req.shipped_at, now)?;
+        let Record::Batch(b) = cx.record(batch)? else {
+            return Err(AppError::Internal(format!("{batch} is not a batch")));
+        };
+        if shipped_at < b.produced_at {
+            return Err(AppError::rule(
+                "shipped_at",
+                format!(
+                    "batch {} was produced at {}, after the shipping time {}",
+                    req.batch,
+                    fmt_time(b.produced_at),
+                    fmt_time(shipped_at)
+                ),
+            ));
+        }
+        let g = cx.w.goods(batch, from);
+        if b.manufacturer.raw() != from && g.received == 0 {
+            return Err(AppError::rule(
+                "from",
+                format!(
+                    "{} ({}) neither made nor received batch {} ({})",
+                    req.from, from_party.name, req.batch, b.batch_code
+                ),
+            ));
+        }
+        let available = cx.pieces_available(batch, from);
+        if u64::from(req.pieces) > available {
+            return Err(AppError::rule(
+                    "pieces",
+                    format!(
+                        "{} ({}) holds {available} pieces of batch {} ({}): {} {}, {} shipped on and {} sold; cannot ship {}",
+                        req.from,
+                        from_party.name,
+                        req.batch,
+                        b.batch_code,
+                        if b.manufacturer.raw() == from { u64::from(b.quantity) } else { g.received },
+                        if b.manufacturer.raw() == from { "made" } else { "received" },
+                        g.shipped,
+                        g.sold,
+                        req.pieces
+                    ),
+                ));
+        }
+        let gs = GoodsShipment {
+            batch: Id::new(batch),
+            from: Id::new(from),
+            to: Id::new(to),
+            pieces: req.pieces,
+            shipped_at,
+            created_at: now,
+        };
+        let view = GoodsShipmentView::new(cx.ids, id, &gs);
+        Ok(Decision::record(
+            EventBody::Created {
+                id,
+                record: Record::GoodsShipment(gs),
+            },
+            Some(from),
+            view,
+        ))
     }
 }
 

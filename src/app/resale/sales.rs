@@ -1,6 +1,7 @@
 //! Sales: decided against what the seller holds, attributed to batches, corrected.
 
 use super::*;
+use crate::app::command::{Command, Decision, Rejection};
 
 impl<'w> Ctx<'w> {
     /// Pieces of `batch` that `party` may still ship or sell: made (if it is the maker) or
@@ -229,33 +230,7 @@ impl<'w> Ctx<'w> {
 
 impl App {
     pub fn create_sale(&self, caller: &Caller, req: NewSale) -> AppResult<SaleView> {
-        self.check_role(caller, &[Role::Platform], "report sales")?;
-        let s = SaleIn::parse(&req)?;
-        self.write(caller, |cx| {
-            let mut taken = Taken::default();
-            match cx.decide_sale(caller, &s, &mut taken, &mut Vec::new())? {
-                Some(sale) => {
-                    let view = cx.sale_view(cx.id, &sale);
-                    let platform = cx.w.meta(sale.listing.raw()).map(|m| m.a);
-                    Ok((
-                        EventBody::Created {
-                            id: cx.id,
-                            record: Record::Sale(sale),
-                        },
-                        platform,
-                        view,
-                    ))
-                }
-                None => Err(AppError::conflict(
-                    "day",
-                    format!(
-                        "this sale of listing {} on {} is recorded already",
-                        s.listing,
-                        fmt_day(s.day)
-                    ),
-                )),
-            }
-        })
+        self.execute(caller, &CreateSale(SaleIn::parse(&req)?))
     }
 
     pub fn get_sale(&self, caller: &Caller, id: &str) -> AppResult<SaleView> {
@@ -279,85 +254,141 @@ impl App {
         id: &str,
         req: SaleCorrection,
     ) -> AppResult<SaleView> {
-        let n = self.visible(caller, id, NodeKind::Sale)?;
         let note = crate::core::domain::clean_multiline("note", &req.note, 1, 1000)
             .map_err(|e| AppError::rule("note", e))?;
-        self.write(caller, |cx| {
-            let Record::Sale(old) = cx.record(n)? else {
-                return Err(AppError::Internal("not a sale".into()));
-            };
-            let listing = cx.listing(old.listing.raw())?;
-            cx.policy().check_is(
-                caller,
-                listing.platform.raw(),
-                "only the listing's platform corrects its sales",
-            )?;
-            if (req.pieces as usize) < old.serials.len() || req.pieces > MAX_SALE_PIECES {
-                return Err(AppError::rule(
-                    "pieces",
-                    format!(
-                        "pieces must be {} (the serials named) to {MAX_SALE_PIECES} (got {})",
-                        old.serials.len().max(1),
-                        req.pieces
-                    ),
-                ));
+        let cmd = CorrectSale {
+            sale: id.to_string(),
+            pieces: req.pieces,
+            note,
+        };
+        self.execute(caller, &cmd)
+    }
+}
+
+/// Report a sale.
+struct CreateSale(SaleIn);
+
+impl Command for CreateSale {
+    type Answer = SaleView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<SaleView>, Rejection> {
+        cx.policy()
+            .check_role(caller, &[Role::Platform], "report sales")?;
+        let s = &self.0;
+        let mut taken = Taken::default();
+        match cx.decide_sale(caller, s, &mut taken, &mut Vec::new())? {
+            Some(sale) => {
+                let view = cx.sale_view(cx.id, &sale);
+                let platform = cx.w.meta(sale.listing.raw()).map(|m| m.a);
+                Ok(Decision::record(
+                    EventBody::Created {
+                        id: cx.id,
+                        record: Record::Sale(sale),
+                    },
+                    platform,
+                    view,
+                ))
             }
-            if req.pieces == 0 {
-                return Err(AppError::rule("pieces", "pieces must be at least 1"));
-            }
-            // Decide again as if the old sale were not there: give its pieces back.
-            let seller = listing.seller.raw();
-            let mut batches: Vec<(Id<Batch>, u32)> = Vec::new();
-            let mut need = req.pieces;
-            for u in &old.serials {
-                if let Some(m) = cx.w.meta(u.raw()) {
-                    match batches.iter_mut().find(|(b, _)| b.raw() == m.a) {
-                        Some((_, k)) => *k += 1,
-                        None => batches.push((Id::new(m.a), 1)),
-                    }
-                    need -= 1;
+            None => Err(AppError::conflict(
+                "day",
+                format!(
+                    "this sale of listing {} on {} is recorded already",
+                    s.listing,
+                    fmt_day(s.day)
+                ),
+            )),
+        }
+    }
+}
+
+/// Correct a sale's pieces.
+struct CorrectSale {
+    sale: String,
+    pieces: u32,
+    note: String,
+}
+
+impl Command for CorrectSale {
+    type Answer = SaleView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<SaleView>, Rejection> {
+        let n = cx.visible(caller, &self.sale, NodeKind::Sale)?;
+        let note = &self.note;
+        let pieces = self.pieces;
+        let Record::Sale(old) = cx.record(n)? else {
+            return Err(AppError::Internal("not a sale".into()));
+        };
+        let listing = cx.listing(old.listing.raw())?;
+        cx.policy().check_is(
+            caller,
+            listing.platform.raw(),
+            "only the listing's platform corrects its sales",
+        )?;
+        if (pieces as usize) < old.serials.len() || pieces > MAX_SALE_PIECES {
+            return Err(AppError::rule(
+                "pieces",
+                format!(
+                    "pieces must be {} (the serials named) to {MAX_SALE_PIECES} (got {})",
+                    old.serials.len().max(1),
+                    pieces
+                ),
+            ));
+        }
+        if pieces == 0 {
+            return Err(AppError::rule("pieces", "pieces must be at least 1"));
+        }
+        // Decide again as if the old sale were not there: give its pieces back.
+        let seller = listing.seller.raw();
+        let mut batches: Vec<(Id<Batch>, u32)> = Vec::new();
+        let mut need = pieces;
+        for u in &old.serials {
+            if let Some(m) = cx.w.meta(u.raw()) {
+                match batches.iter_mut().find(|(b, _)| b.raw() == m.a) {
+                    Some((_, k)) => *k += 1,
+                    None => batches.push((Id::new(m.a), 1)),
                 }
+                need -= 1;
             }
-            for b in &listing.batches {
-                let given_back = u64::from(old.pieces_of(*b));
-                let used = u64::from(batches.iter().find(|(x, _)| x == b).map_or(0, |(_, k)| *k));
-                let free = (cx.pieces_available(b.raw(), seller) + given_back).saturating_sub(used);
-                let k = u32::try_from(free.min(u64::from(need))).unwrap_or(need);
-                if k > 0 {
-                    match batches.iter_mut().find(|(x, _)| x == b) {
-                        Some((_, m)) => *m += k,
-                        None => batches.push((*b, k)),
-                    }
-                    need -= k;
+        }
+        for b in &listing.batches {
+            let given_back = u64::from(old.pieces_of(*b));
+            let used = u64::from(batches.iter().find(|(x, _)| x == b).map_or(0, |(_, k)| *k));
+            let free = (cx.pieces_available(b.raw(), seller) + given_back).saturating_sub(used);
+            let k = u32::try_from(free.min(u64::from(need))).unwrap_or(need);
+            if k > 0 {
+                match batches.iter_mut().find(|(x, _)| x == b) {
+                    Some((_, m)) => *m += k,
+                    None => batches.push((*b, k)),
                 }
+                need -= k;
             }
-            if need > 0 {
-                return Err(AppError::rule(
-                    "pieces",
-                    format!(
-                        "the seller holds {} pieces fewer than the corrected {} of listing {}",
-                        need,
-                        req.pieces,
-                        cx.ids.id(old.listing)
-                    ),
-                ));
-            }
-            let mut new = old.clone();
-            new.pieces = req.pieces;
-            new.batches = batches.clone();
-            new.corrected_at = Some(cx.now);
-            new.note = Some(note.clone());
-            let view = cx.sale_view(n, &new);
-            Ok((
-                EventBody::SaleCorrected {
-                    sale: Id::new(n),
-                    pieces: req.pieces,
-                    batches,
-                    note: note.clone(),
-                },
-                Some(listing.platform.raw()),
-                view,
-            ))
-        })
+        }
+        if need > 0 {
+            return Err(AppError::rule(
+                "pieces",
+                format!(
+                    "the seller holds {} pieces fewer than the corrected {} of listing {}",
+                    need,
+                    pieces,
+                    cx.ids.id(old.listing)
+                ),
+            ));
+        }
+        let mut new = old.clone();
+        new.pieces = pieces;
+        new.batches = batches.clone();
+        new.corrected_at = Some(cx.now);
+        new.note = Some(note.clone());
+        let view = cx.sale_view(n, &new);
+        Ok(Decision::record(
+            EventBody::SaleCorrected {
+                sale: Id::new(n),
+                pieces: pieces,
+                batches,
+                note: note.clone(),
+            },
+            Some(listing.platform.raw()),
+            view,
+        ))
     }
 }
