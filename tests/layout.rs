@@ -125,8 +125,9 @@ fn the_core_imports_nothing_else_of_the_crate() {
 }
 
 /// Commands decide from their `Ctx` alone (the world as it is, the ids, the next id, the
-/// time): the closure a command hands to `App::write…` never reaches back into the app
-/// (`self.`), which is where storage and the clock are.
+/// time): `Command::decide` gets no `App`, so it cannot reach storage; nor may it read a
+/// clock, draw a random value or touch files, which would make one world and command
+/// decide two ways. Every write goes through `App::execute` with a `Command`.
 #[test]
 fn commands_decide_from_their_ctx_alone() {
     let app = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -134,28 +135,49 @@ fn commands_decide_from_their_ctx_alone() {
         .join("app");
     let mut files = Vec::new();
     sources(&app, &mut files);
-    let mut closures = 0;
+    const IMPURE: [&str; 9] = [
+        "Utc::now",
+        "SystemTime",
+        "Instant::now",
+        "rand::",
+        "getrandom",
+        "OsRng",
+        "std::fs",
+        "new_reference",
+        "new_token",
+    ];
+    let mut commands = 0;
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        for (at, _) in text.match_indices("|cx| {") {
-            // Only the closures handed to the write path.
-            let before = &text[..at];
-            let call = before.rfind("self.write").unwrap_or(0);
-            if call == 0 || before[call..].matches(';').count() > 0 {
-                continue;
-            }
-            let body = &text[at + 6..];
+        for (at, _) in text.match_indices(" Command for ") {
+            let rest = &text[at..];
+            let Some(d) = rest.find("fn decide(") else {
+                panic!("{}: a Command without decide", f.display());
+            };
+            let body_at = d + rest[d..].find('{').unwrap() + 1;
+            let body = &rest[body_at..];
             let end = closing(body, '{', '}');
-            closures += 1;
-            assert!(
-                !body[..end].contains("self."),
-                "{}: a command's decision reaches into the app: {}",
-                f.display(),
-                &body[..end.min(300)]
-            );
+            commands += 1;
+            for bad in IMPURE {
+                assert!(
+                    !body[..end].contains(bad),
+                    "{}: a decision uses {bad}: {}",
+                    f.display(),
+                    &body[..end.min(300)]
+                );
+            }
         }
+        // No write path beside the commands': one append, in `App::execute`.
+        let appends = text.matches("store.append").count();
+        let allowed = usize::from(f.ends_with("app/mod.rs"));
+        assert_eq!(
+            appends,
+            allowed,
+            "{}: appends outside App::execute",
+            f.display()
+        );
     }
-    assert!(closures >= 15, "found {closures} decisions");
+    assert!(commands >= 30, "found {commands} commands");
 }
 
 /// Reads over a read-only `Ctx` hold the world's read lock for their whole answer: nothing

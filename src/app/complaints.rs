@@ -11,6 +11,7 @@
 //! naming 12315, the national hotline). The anti-abuse checks work offline: a honeypot field people leave empty, a
 //! cap on links in the text, and (at the edge) limits per client address and per code.
 
+use super::command::{Command, Decision, Rejection};
 use super::scan::PublicParty;
 use super::views::fmt_time;
 use super::{App, Caller, Ctx};
@@ -368,10 +369,14 @@ impl App {
         let subject = self.resolve_code(&req.code)?;
         admit(subject)?;
         let reference = new_reference()?;
-        let public = Caller::public();
-        self.write(&public, |cx| {
-            file(cx, subject, &reference, &text, &contact, &photo)
-        })
+        let cmd = FileComplaint {
+            subject,
+            reference,
+            text,
+            contact,
+            photo,
+        };
+        self.execute(&Caller::public(), &cmd)
     }
 
     /// The public status of a complaint by its reference.
@@ -413,69 +418,86 @@ impl App {
     }
 }
 
-/// Decides a complaint against the world: its bureau, its case and the complaint record.
-fn file(
-    cx: &Ctx<'_>,
+/// File a consumer's complaint about a product (its code resolved, and admitted by the
+/// per-code limit, before it is decided).
+struct FileComplaint {
     subject: NodeId,
-    reference: &str,
-    text: &str,
-    contact: &Option<String>,
-    photo: &Option<Photo>,
-) -> AppResult<(EventBody, Option<NodeId>, ComplaintStatus)> {
-    let bureau = maker_of(cx.w, subject)
-        .and_then(|m| bureau_for(cx.w, m))
-        .ok_or_else(|| AppError::Rule {
-            field: Some("code".into()),
-            detail: "no market regulation bureau in boardtrail covers the maker of this product; \
+    /// The complaint's public reference, drawn before deciding (deciding draws nothing).
+    reference: String,
+    text: String,
+    contact: Option<String>,
+    photo: Option<Photo>,
+}
+
+impl Command for FileComplaint {
+    type Answer = ComplaintStatus;
+
+    /// Decides a complaint against the world: its bureau, its case and the complaint record.
+    fn decide(&self, cx: &Ctx<'_>, _: &Caller) -> Result<Decision<ComplaintStatus>, Rejection> {
+        let FileComplaint {
+            subject,
+            reference,
+            text,
+            contact,
+            photo,
+        } = self;
+        let subject = *subject;
+        let bureau = maker_of(cx.w, subject)
+            .and_then(|m| bureau_for(cx.w, m))
+            .ok_or_else(|| AppError::Rule {
+                field: Some("code".into()),
+                detail:
+                    "no market regulation bureau in boardtrail covers the maker of this product; \
                      call 12315 instead"
-                .into(),
-        })?;
-    let (case_id, complaint_id, now) = (cx.id, cx.id + 1, cx.now);
-    let mut subjects = vec![subject];
-    if let Some(m) = cx.w.meta(subject).filter(|m| m.kind == NodeKind::Unit) {
-        subjects.push(m.a);
+                        .into(),
+            })?;
+        let (case_id, complaint_id, now) = (cx.id, cx.id + 1, cx.now);
+        let mut subjects = vec![subject];
+        if let Some(m) = cx.w.meta(subject).filter(|m| m.kind == NodeKind::Unit) {
+            subjects.push(m.a);
+        }
+        let title = format!(
+            "消费者投诉 Consumer complaint: {}",
+            subject_title(cx.w, subject)
+        );
+        let case = Case {
+            title: title.chars().take(300).collect(),
+            kind: CaseKind::Complaint,
+            opened_by: Id::new(bureau),
+            holder: Id::new(bureau),
+            bureaus: vec![Id::new(bureau)],
+            invited: vec![],
+            subjects,
+            status: CaseStatus::Open,
+            timeline: vec![CaseEntry {
+                at: now,
+                by: None,
+                step: CaseStep::Opened,
+                note: "filed by a consumer from the public scan page 消费者扫码投诉".into(),
+            }],
+            created_at: now,
+        };
+        let complaint = Complaint {
+            reference: reference.to_string(),
+            case: Id::new(case_id),
+            subject,
+            text: text.to_string(),
+            contact: contact.clone(),
+            photo: photo.clone(),
+            created_at: now,
+        };
+        let status = status_of(cx.w, &complaint, &case);
+        Ok(Decision::record(
+            EventBody::CreatedMany {
+                records: vec![
+                    (case_id, Record::Case(case)),
+                    (complaint_id, Record::Complaint(complaint)),
+                ],
+            },
+            None,
+            status,
+        ))
     }
-    let title = format!(
-        "消费者投诉 Consumer complaint: {}",
-        subject_title(cx.w, subject)
-    );
-    let case = Case {
-        title: title.chars().take(300).collect(),
-        kind: CaseKind::Complaint,
-        opened_by: Id::new(bureau),
-        holder: Id::new(bureau),
-        bureaus: vec![Id::new(bureau)],
-        invited: vec![],
-        subjects,
-        status: CaseStatus::Open,
-        timeline: vec![CaseEntry {
-            at: now,
-            by: None,
-            step: CaseStep::Opened,
-            note: "filed by a consumer from the public scan page 消费者扫码投诉".into(),
-        }],
-        created_at: now,
-    };
-    let complaint = Complaint {
-        reference: reference.to_string(),
-        case: Id::new(case_id),
-        subject,
-        text: text.to_string(),
-        contact: contact.clone(),
-        photo: photo.clone(),
-        created_at: now,
-    };
-    let status = status_of(cx.w, &complaint, &case);
-    Ok((
-        EventBody::CreatedMany {
-            records: vec![
-                (case_id, Record::Case(case)),
-                (complaint_id, Record::Complaint(complaint)),
-            ],
-        },
-        None,
-        status,
-    ))
 }
 
 fn status_of(w: &World, c: &Complaint, case: &Case) -> ComplaintStatus {

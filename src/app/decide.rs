@@ -76,13 +76,6 @@ impl<'w> Ctx<'w> {
         }
     }
 
-    pub(crate) fn batch(&self, id: NodeId) -> AppResult<&'w Batch> {
-        match self.record(id)? {
-            Record::Batch(b) => Ok(b),
-            _ => Err(AppError::Internal(format!("{id} is not a batch"))),
-        }
-    }
-
     pub(crate) fn record(&self, id: NodeId) -> AppResult<&'w Record> {
         self.w
             .record(id)

@@ -394,36 +394,6 @@ impl App {
         Ok(out)
     }
 
-    /// Migration adapter: a closure deciding like a [`Command`].
-    fn write<T: serde::Serialize>(
-        &self,
-        caller: &Caller,
-        build: impl Fn(&Ctx<'_>) -> AppResult<(EventBody, Option<NodeId>, T)>,
-    ) -> AppResult<T> {
-        self.execute(
-            caller,
-            &Closure(|cx: &Ctx<'_>| build(cx).map(|(b, a, t)| Decision::record(b, a, t))),
-        )
-    }
-
-    /// Migration adapter.
-    fn write_if<T: serde::Serialize>(
-        &self,
-        caller: &Caller,
-        build: impl Fn(&Ctx<'_>) -> AppResult<(Option<EventBody>, Option<NodeId>, T)>,
-    ) -> AppResult<T> {
-        self.execute(
-            caller,
-            &Closure(|cx: &Ctx<'_>| {
-                build(cx).map(|(b, a, t)| Decision {
-                    event: b,
-                    acting_for: a,
-                    answer: t,
-                })
-            }),
-        )
-    }
-
     // -----------------------------------------------------------------------------------
     // Reference resolution
     // -----------------------------------------------------------------------------------
@@ -556,14 +526,4 @@ pub(crate) fn trunc(s: &str) -> String {
         out.push('…');
     }
     out
-}
-
-/// Migration adapter (removed once every write is a [`Command`]).
-struct Closure<F>(F);
-
-impl<T: serde::Serialize, F: Fn(&Ctx<'_>) -> AppResult<Decision<T>>> Command for Closure<F> {
-    type Answer = T;
-    fn decide(&self, cx: &Ctx<'_>, _: &Caller) -> AppResult<Decision<T>> {
-        (self.0)(cx)
-    }
 }

@@ -368,18 +368,9 @@ delegate! {
     pub(crate) fn check_upstream(&self, caller: &Caller, id: NodeId) -> Access;
     pub(crate) fn check_downstream(&self, caller: &Caller, id: NodeId) -> Result<Scope, Denied>;
     pub(crate) fn own_downstream(&self, me: NodeId, id: NodeId) -> bool;
-    pub(crate) fn check_act_for(&self, caller: &Caller, party: NodeId, what: &str) -> Access;
     pub(crate) fn check_role(&self, caller: &Caller, roles: &[Role], what: &str) -> Access;
-    pub(crate) fn check_register(&self, caller: &Caller, role: Role) -> Access;
-    pub(crate) fn check_issue_key(&self, caller: &Caller, party: NodeId) -> Access;
     pub(crate) fn check_manage_keys(&self, caller: &Caller, party: NodeId) -> Access;
-    pub(crate) fn check_revoke_key(&self, caller: &Caller, key: NodeId, owner: NodeId) -> Access;
-    pub(crate) fn check_write(&self, caller: &Caller) -> Access;
-    pub(crate) fn check_listing_write(&self, caller: &Caller, listing: NodeId) -> Access;
-    pub(crate) fn check_grant(&self, caller: &Caller, seller: NodeId) -> Access;
-    pub(crate) fn check_revoke_grant(&self, caller: &Caller, grant: NodeId) -> Access;
     pub(crate) fn check_compliance_read(&self, caller: &Caller, party: NodeId) -> Access;
-    pub(crate) fn check_ack(&self, caller: &Caller, platform: NodeId) -> Access;
     pub(crate) fn check_own_read(&self, caller: &Caller, party: NodeId, why: &str) -> Access;
     pub(crate) fn acting_party(&self, caller: &Caller, why: &str) -> Result<NodeId, Denied>;
     pub(crate) fn may_see_stats(&self, caller: Option<&Caller>) -> bool;

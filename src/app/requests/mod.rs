@@ -5,6 +5,7 @@
 //! request and its subjects as the request names them, nothing more.
 
 use super::*;
+use crate::app::command::{Command, Decision, Rejection};
 use crate::core::domain::{AssistanceRequest, Attachment, Reply, RequestKind, RequestState};
 use serde::{Deserialize, Serialize};
 
@@ -76,21 +77,6 @@ pub struct RequestsQuery {
 
 impl App {
     pub fn create_request(&self, caller: &Caller, req: NewRequest) -> AppResult<RequestView> {
-        self.check_role(caller, &[Role::Regulator], "send assistance requests")?;
-        let from =
-            self.acting_party(caller, "a request is sent by a bureau: use a bureau's key")?;
-        let (to, _) = self.resolve_party(
-            "to",
-            &req.to,
-            &[Role::Platform, Role::Regulator],
-            "a request's addressee",
-        )?;
-        if to == from {
-            return Err(AppError::rule(
-                "to",
-                "a bureau does not send a request to itself",
-            ));
-        }
         let question = crate::core::domain::clean_multiline("question", &req.question, 1, 4000)
             .map_err(|e| AppError::rule("question", e))?;
         if req.subjects.is_empty() || req.subjects.len() > MAX_SUBJECTS {
@@ -102,68 +88,7 @@ impl App {
                 ),
             ));
         }
-        let mut subjects = Vec::with_capacity(req.subjects.len());
-        for (i, s) in req.subjects.iter().enumerate() {
-            let field = format!("subjects[{i}]");
-            let id = match self.ids.parse(s) {
-                Some((k, id))
-                    if matches!(
-                        k,
-                        NodeKind::Listing
-                            | NodeKind::Party
-                            | NodeKind::Batch
-                            | NodeKind::Unit
-                            | NodeKind::Lot
-                    ) && self.store.meta(id).map(|m| m.kind) == Some(k) =>
-                {
-                    id
-                }
-                _ => {
-                    return Err(unknown_id(
-                        Some(&field),
-                        "listing, seller, batch, unit or lot",
-                        s,
-                    ))
-                }
-            };
-            if !subjects.contains(&id) {
-                subjects.push(id);
-            }
-        }
-        self.write(caller, |cx| {
-            let (id, now) = (cx.id, cx.now);
-            let due_at = req.due_at.timestamp_millis();
-            if due_at <= now || due_at > now + 366 * 86_400_000 {
-                return Err(AppError::rule(
-                    "due_at",
-                    format!(
-                        "due_at must be after now and within a year (got {})",
-                        req.due_at
-                    ),
-                ));
-            }
-            let r = AssistanceRequest {
-                from: Id::new(from),
-                to: Id::new(to),
-                kind: req.kind,
-                subjects: subjects.clone(),
-                question: question.clone(),
-                due_at,
-                created_at: now,
-                reply: None,
-                replied_at: None,
-                replied_by: None,
-            };
-            let view = cx.request_view(id, &r, now);
-            Ok((
-                EventBody::Created {
-                    id,
-                    record: Record::Request(r),
-                },
-                Some(from),
-                view,
-            ))
-        })
+        self.execute(caller, &CreateRequest { req, question })
     }
 
     pub fn get_request(&self, caller: &Caller, id: &str) -> AppResult<RequestView> {
@@ -253,35 +178,13 @@ impl App {
 
     /// Answers or declines a request: its addressee, once.
     fn reply(&self, caller: &Caller, id: &str, reply: Reply) -> AppResult<RequestView> {
-        let n = self.visible_request(caller, id)?;
-        self.write(caller, |cx| {
-            let r = cx.request(n)?;
-            cx.policy().check_is(
-                caller,
-                r.to.raw(),
-                "only the request's addressee answers or declines it",
-            )?;
-            if r.reply.is_some() {
-                return Err(AppError::conflict(
-                    "request",
-                    format!("request {id} was {} already", r.state().as_str()),
-                ));
-            }
-            let mut after = r.clone();
-            after.reply = Some(reply.clone());
-            after.replied_at = Some(cx.now);
-            after.replied_by = Some(caller.key_id.clone());
-            let view = cx.request_view(n, &after, cx.now);
-            Ok((
-                EventBody::RequestReplied {
-                    request: Id::new(n),
-                    reply: reply.clone(),
-                    by: caller.key_id.clone(),
-                },
-                Some(r.to.raw()),
-                view,
-            ))
-        })
+        self.execute(
+            caller,
+            &ReplyRequest {
+                request: id.to_string(),
+                reply,
+            },
+        )
     }
 
     pub fn answer_request(
@@ -465,5 +368,136 @@ impl App {
                 })
                 .collect()
         })
+    }
+}
+
+/// Send an assistance request.
+struct CreateRequest {
+    req: NewRequest,
+    question: String,
+}
+
+impl Command for CreateRequest {
+    type Answer = RequestView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<RequestView>, Rejection> {
+        let req = &self.req;
+        let policy = cx.policy();
+        policy.check_role(caller, &[Role::Regulator], "send assistance requests")?;
+        let from =
+            policy.acting_party(caller, "a request is sent by a bureau: use a bureau's key")?;
+        let (to, _) = cx.resolve_party(
+            "to",
+            &req.to,
+            &[Role::Platform, Role::Regulator],
+            "a request's addressee",
+        )?;
+        if to == from {
+            return Err(AppError::rule(
+                "to",
+                "a bureau does not send a request to itself",
+            ));
+        }
+        let mut subjects = Vec::with_capacity(req.subjects.len());
+        for (i, s) in req.subjects.iter().enumerate() {
+            let field = format!("subjects[{i}]");
+            let id = match cx.ids.parse(s) {
+                Some((k, id))
+                    if matches!(
+                        k,
+                        NodeKind::Listing
+                            | NodeKind::Party
+                            | NodeKind::Batch
+                            | NodeKind::Unit
+                            | NodeKind::Lot
+                    ) && cx.w.meta(id).map(|m| m.kind) == Some(k) =>
+                {
+                    id
+                }
+                _ => {
+                    return Err(unknown_id(
+                        Some(&field),
+                        "listing, seller, batch, unit or lot",
+                        s,
+                    ))
+                }
+            };
+            if !subjects.contains(&id) {
+                subjects.push(id);
+            }
+        }
+        let (id, now) = (cx.id, cx.now);
+        let due_at = req.due_at.timestamp_millis();
+        if due_at <= now || due_at > now + 366 * 86_400_000 {
+            return Err(AppError::rule(
+                "due_at",
+                format!(
+                    "due_at must be after now and within a year (got {})",
+                    req.due_at
+                ),
+            ));
+        }
+        let r = AssistanceRequest {
+            from: Id::new(from),
+            to: Id::new(to),
+            kind: req.kind,
+            subjects,
+            question: self.question.clone(),
+            due_at,
+            created_at: now,
+            reply: None,
+            replied_at: None,
+            replied_by: None,
+        };
+        let view = cx.request_view(id, &r, now);
+        Ok(Decision::record(
+            EventBody::Created {
+                id,
+                record: Record::Request(r),
+            },
+            Some(from),
+            view,
+        ))
+    }
+}
+
+/// Answer or decline a request.
+struct ReplyRequest {
+    request: String,
+    reply: Reply,
+}
+
+impl Command for ReplyRequest {
+    type Answer = RequestView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<RequestView>, Rejection> {
+        let (id, reply) = (&self.request, &self.reply);
+        let n = cx.visible(caller, id, NodeKind::Request)?;
+        let r = cx.request(n)?;
+        cx.policy().check_is(
+            caller,
+            r.to.raw(),
+            "only the request's addressee answers or declines it",
+        )?;
+        if r.reply.is_some() {
+            return Err(AppError::conflict(
+                "request",
+                format!("request {id} was {} already", r.state().as_str()),
+            ));
+        }
+        let mut after = r.clone();
+        after.reply = Some(reply.clone());
+        after.replied_at = Some(cx.now);
+        after.replied_by = Some(caller.key_id.clone());
+        let view = cx.request_view(n, &after, cx.now);
+        Ok(Decision::record(
+            EventBody::RequestReplied {
+                request: Id::new(n),
+                reply: reply.clone(),
+                by: caller.key_id.clone(),
+            },
+            Some(r.to.raw()),
+            view,
+        ))
     }
 }

@@ -383,7 +383,7 @@ impl Command for CorrectSale {
         Ok(Decision::record(
             EventBody::SaleCorrected {
                 sale: Id::new(n),
-                pieces: pieces,
+                pieces,
                 batches,
                 note: note.clone(),
             },

@@ -5,6 +5,7 @@
 //! evidence; regulators act on one with an action (on the listing) or a case.
 
 use super::*;
+use crate::app::command::{Command, Decision, Rejection};
 use crate::claim_rules::{class_claim, class_meets, is_board, material_claim};
 use crate::core::domain::{ListingClaims, ListingStatus};
 
@@ -443,32 +444,54 @@ impl App {
         listing: &str,
         req: ClaimsIn,
     ) -> AppResult<ClaimsView> {
-        let unknown = || unknown_id(None, NodeKind::Listing.name(), listing);
-        let id = self
-            .existing(listing, NodeKind::Listing)
-            .ok_or_else(unknown)?;
-        self.check_listing_write(caller, id)
-            .map_err(|d| d.into_error(unknown))?;
-        let c = claims_record(Id::new(id), &req, 0)?;
-        self.write(caller, |cx| {
-            let mut c = c.clone();
-            c.created_at = cx.now;
-            let view = cx.claims_view(&c);
-            let platform = cx.w.meta(id).map(|m| m.a);
-            Ok((
-                EventBody::Created {
-                    id: cx.id,
-                    record: Record::Claims(c),
-                },
-                platform,
-                view,
-            ))
-        })
+        // The listing is named when the command is decided.
+        let claims = claims_record(Id::new(0), &req, 0)?;
+        let cmd = SetClaims {
+            listing: listing.to_string(),
+            claims,
+        };
+        self.execute(caller, &cmd)
     }
 
     pub fn get_claims(&self, caller: &Caller, listing: &str) -> AppResult<Option<ClaimsView>> {
         let id = self.visible(caller, listing, NodeKind::Listing)?;
         Ok(self.read_ctx(|cx| cx.claims_of(id).map(|(_, c)| cx.claims_view(c))))
+    }
+}
+
+/// Set a listing's claims.
+struct SetClaims {
+    listing: String,
+    claims: ListingClaims,
+}
+
+impl Command for SetClaims {
+    type Answer = ClaimsView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<ClaimsView>, Rejection> {
+        let listing = &self.listing;
+        let unknown = || unknown_id(None, NodeKind::Listing.name(), listing);
+        let id = cx
+            .existing(listing, NodeKind::Listing)
+            .ok_or_else(unknown)?;
+        cx.policy()
+            .check_listing_write(caller, id)
+            .map_err(|d| d.into_error(unknown))?;
+        let c = ListingClaims {
+            listing: Id::new(id),
+            created_at: cx.now,
+            ..self.claims.clone()
+        };
+        let view = cx.claims_view(&c);
+        let platform = cx.w.meta(id).map(|m| m.a);
+        Ok(Decision::record(
+            EventBody::Created {
+                id: cx.id,
+                record: Record::Claims(c),
+            },
+            platform,
+            view,
+        ))
     }
 }
 

@@ -5,6 +5,7 @@
 //! (`quality`); the bureaus' joint sampling plans (`plans`); the Hangzhou bureau's review
 //! per platform and a platform's check queue (`review`).
 
+mod commands;
 pub mod flags;
 pub mod plans;
 pub mod quality;
@@ -131,33 +132,11 @@ impl App {
         party_id: &str,
         kind: impl Fn(&Party, &Ctx<'_>) -> AppResult<QualificationKind>,
     ) -> AppResult<QualificationView> {
-        let party = self.visible(caller, party_id, NodeKind::Party)?;
-        let p = self.party(party)?;
-        self.write(caller, |cx| {
-            // Entered by the seller, a platform it sells on, or a regulator (and the
-            // operator), decided with the entry.
-            cx.policy().check_seller_file(
-                caller,
-                party,
-                "a party's qualifications are entered by the party, a platform it sells on, or a regulator",
-            )?;
-            let q = Qualification {
-                party: Id::new(party),
-                kind: kind(&p, cx)?,
-                entered_by: caller.party.map(Id::new),
-                created_at: cx.now,
-                review: None,
-            };
-            let view = cx.qualification_view(cx.id, &q, today(cx.now));
-            Ok((
-                EventBody::Created {
-                    id: cx.id,
-                    record: Record::Qualification(q),
-                },
-                Some(party),
-                view,
-            ))
-        })
+        let cmd = commands::EnterQualification {
+            party: party_id.to_string(),
+            kind,
+        };
+        self.execute(caller, &cmd)
     }
 
     pub fn add_licence(
@@ -191,23 +170,23 @@ impl App {
                 format!("at most {MAX_AUTHORISED} authorised parties"),
             ));
         }
-        let mut authorised = Vec::with_capacity(req.authorised.len());
-        for (i, a) in req.authorised.iter().enumerate() {
-            // The party directory is public: naming a party reveals nothing.
-            let id = self
-                .existing(a, NodeKind::Party)
-                .ok_or_else(|| unknown_id(Some(&format!("authorised[{i}]")), "party", a))?;
-            if !authorised.contains(&Id::new(id)) {
-                authorised.push(Id::new(id));
+        self.enter_qualification(caller, party, |_, cx| {
+            let mut authorised = Vec::with_capacity(req.authorised.len());
+            for (i, a) in req.authorised.iter().enumerate() {
+                // The party directory is public: naming a party reveals nothing.
+                let id = cx
+                    .existing(a, NodeKind::Party)
+                    .ok_or_else(|| unknown_id(Some(&format!("authorised[{i}]")), "party", a))?;
+                if !authorised.contains(&Id::new(id)) {
+                    authorised.push(Id::new(id));
+                }
             }
-        }
-        self.enter_qualification(caller, party, |_, _| {
             Ok(QualificationKind::Trademark {
                 reg_no: reg_no.clone(),
                 mark: mark.clone(),
                 class: req.class,
                 valid_to,
-                authorised: authorised.clone(),
+                authorised,
             })
         })
     }
@@ -241,32 +220,14 @@ impl App {
         id: &str,
         req: NewReview,
     ) -> AppResult<QualificationView> {
-        let n = self.visible(caller, id, NodeKind::Qualification)?;
-        self.check_role(caller, &[Role::Regulator], "review qualifications")?;
         let note = crate::core::domain::clean_multiline("note", &req.note, 1, 2000)
             .map_err(|e| AppError::rule("note", e))?;
-        self.write(caller, |cx| {
-            let Record::Qualification(q) = cx.record(n)? else {
-                return Err(AppError::Internal("not a qualification".into()));
-            };
-            let review = Review {
-                result: req.result,
-                note: note.clone(),
-                by: caller.party.map(Id::new),
-                at: cx.now,
-            };
-            let mut after = q.clone();
-            after.review = Some(review.clone());
-            let view = cx.qualification_view(n, &after, today(cx.now));
-            Ok((
-                EventBody::QualificationReviewed {
-                    qualification: Id::new(n),
-                    review,
-                },
-                Some(q.party.raw()),
-                view,
-            ))
-        })
+        let cmd = commands::ReviewQualification {
+            qualification: id.to_string(),
+            result: req.result,
+            note,
+        };
+        self.execute(caller, &cmd)
     }
 
     pub fn get_qualification(&self, caller: &Caller, id: &str) -> AppResult<QualificationView> {
@@ -286,71 +247,16 @@ impl App {
         seller_id: &str,
         req: NewCheck,
     ) -> AppResult<CheckView> {
-        self.check_role(caller, &[Role::Platform], "record seller checks")?;
-        let platform = self.acting_party(
-            caller,
-            "a check is recorded by a platform: use a platform's key",
-        )?;
-        let (seller, party) = self.resolve_party(
-            "seller",
-            seller_id,
-            &[Role::Manufacturer, Role::Distributor],
-            "a checked seller",
-        )?;
         let note = crate::core::domain::clean_multiline("note", &req.note, 1, 2000)
             .map_err(|e| AppError::rule("note", e))?;
         let next_due = parse_day(&req.next_due).map_err(|e| rename(e, "next_due"))?;
-        let licence = match &req.licence {
-            Some(l) => Some(licence_kind(&party, l)?),
-            None => None,
+        let cmd = commands::RecordCheck {
+            seller: seller_id.to_string(),
+            req,
+            note,
+            next_due,
         };
-        self.write(caller, |cx| {
-            let checked_at = Self::time("checked_at", &req.checked_at, cx.now)?;
-            if next_due < today(checked_at) {
-                return Err(AppError::rule(
-                    "next_due",
-                    format!(
-                        "next_due {} is before the check ({})",
-                        req.next_due,
-                        fmt_time(checked_at)
-                    ),
-                ));
-            }
-            let check = SellerCheck {
-                seller: Id::new(seller),
-                platform: Id::new(platform),
-                kind: req.kind,
-                result: req.result,
-                checked_at,
-                next_due,
-                note: note.clone(),
-                created_at: cx.now,
-            };
-            let mut view = cx.check_view(cx.id, &check);
-            let body = match &licence {
-                None => EventBody::Created {
-                    id: cx.id,
-                    record: Record::Check(check),
-                },
-                Some(kind) => {
-                    let q = Qualification {
-                        party: Id::new(seller),
-                        kind: kind.clone(),
-                        entered_by: Some(Id::new(platform)),
-                        created_at: cx.now,
-                        review: None,
-                    };
-                    view.licence = Some(cx.qualification_view(cx.id + 1, &q, today(cx.now)));
-                    EventBody::CreatedMany {
-                        records: vec![
-                            (cx.id, Record::Check(check)),
-                            (cx.id + 1, Record::Qualification(q)),
-                        ],
-                    }
-                }
-            };
-            Ok((body, Some(platform), view))
-        })
+        self.execute(caller, &cmd)
     }
 
     /// A party's qualifications: the party, its platforms, regulators.

@@ -4,6 +4,7 @@
 //! reasons; inspections taken under the plan count as each bureau's progress.
 
 use super::*;
+use crate::app::command::{Command, Decision, Rejection};
 use crate::core::domain::{PlanSample, SamplingPlan, Verdict};
 
 /// Most owners of a plan.
@@ -297,95 +298,7 @@ impl<'w> Ctx<'w> {
 
 impl App {
     pub fn create_plan(&self, caller: &Caller, req: NewPlan) -> AppResult<PlanView> {
-        self.check_role(caller, &[Role::Regulator], "draft sampling plans")?;
-        let title = clean_text("title", &req.title, 200).map_err(|e| AppError::rule("title", e))?;
-        let (from, to) = match &req.period {
-            PeriodIn::Range { from, to } => (from.clone(), to.clone()),
-            PeriodIn::Interval(s) => match s.split_once('/') {
-                Some((a, b)) => (a.to_string(), b.to_string()),
-                None => return Err(AppError::bad(
-                    "period",
-                    "period is {\"from\": YYYY-MM-DD, \"to\": YYYY-MM-DD} or YYYY-MM-DD/YYYY-MM-DD",
-                )),
-            },
-        };
-        let period_from = parse_day(&from).map_err(|e| AppError::bad("period", e.to_string()))?;
-        let period_to = parse_day(&to).map_err(|e| AppError::bad("period", e.to_string()))?;
-        if period_to < period_from || period_to - period_from > 731 {
-            return Err(AppError::rule(
-                "period",
-                format!("the period {from}/{to} must end after it starts, within two years"),
-            ));
-        }
-        if req.owners.is_empty() || req.owners.len() > MAX_OWNERS {
-            return Err(AppError::rule(
-                "owners",
-                format!("a plan has 1 to {MAX_OWNERS} owning bureaus"),
-            ));
-        }
-        let mut quota = Vec::with_capacity(req.owners.len());
-        for (i, o) in req.owners.iter().enumerate() {
-            let (b, _) = self.resolve_party(
-                &format!("owners[{i}]"),
-                o,
-                &[Role::Regulator],
-                "a plan's owner",
-            )?;
-            let n = match &req.quota {
-                QuotaIn::Each(n) => *n,
-                QuotaIn::Per(m) => *m.get(o).ok_or_else(|| {
-                    AppError::rule("quota", format!("quota names no number of samples for {o}"))
-                })?,
-            };
-            if n == 0 || n > 100_000 {
-                return Err(AppError::rule(
-                    "quota",
-                    format!("a quota is 1 to 100000 samples (got {n} for {o})"),
-                ));
-            }
-            if !quota.iter().any(|(x, _): &(Id<Party>, u32)| x.raw() == b) {
-                quota.push((Id::new(b), n));
-            }
-        }
-        if let QuotaIn::Per(m) = &req.quota {
-            if let Some(extra) = m.keys().find(|k| !req.owners.contains(k)) {
-                return Err(AppError::rule(
-                    "quota",
-                    format!("quota names {} which is not an owner", trunc(extra)),
-                ));
-            }
-        }
-        if !caller.operator && !quota.iter().any(|(b, _)| caller.party == Some(b.raw())) {
-            return Err(AppError::rule(
-                "owners",
-                "the bureau drafting a plan is one of its owners",
-            ));
-        }
-        let categories = req
-            .categories
-            .iter()
-            .map(|c| clean_text("categories", c, 50).map_err(|e| AppError::rule("categories", e)))
-            .collect::<AppResult<Vec<_>>>()?;
-        self.write(caller, |cx| {
-            let p = SamplingPlan {
-                title: title.clone(),
-                period_from,
-                period_to,
-                categories: categories.clone(),
-                quota: quota.clone(),
-                created_by: caller.party.map(Id::new),
-                created_at: cx.now,
-            };
-            let view = cx.plan_view(cx.id, &p);
-            Ok((
-                EventBody::Created {
-                    id: cx.id,
-                    record: Record::Plan(p),
-                },
-                caller.party,
-                view,
-            ))
-        })
+        self.execute(caller, &CreatePlan::parse(&req)?)
     }
 
     pub fn get_plan(&self, caller: &Caller, id: &str) -> AppResult<PlanView> {
@@ -427,5 +340,126 @@ impl App {
                 candidates: cx.candidates(p, today, limit),
             })
         })
+    }
+}
+
+/// Draft a sampling plan.
+struct CreatePlan {
+    title: String,
+    period_from: i32,
+    period_to: i32,
+    /// The owning bureaus as named, with their quotas.
+    owners: Vec<(String, u32)>,
+    categories: Vec<String>,
+}
+
+impl CreatePlan {
+    fn parse(req: &NewPlan) -> AppResult<CreatePlan> {
+        let title = clean_text("title", &req.title, 200).map_err(|e| AppError::rule("title", e))?;
+        let (from, to) = match &req.period {
+            PeriodIn::Range { from, to } => (from.clone(), to.clone()),
+            PeriodIn::Interval(s) => match s.split_once('/') {
+                Some((a, b)) => (a.to_string(), b.to_string()),
+                None => return Err(AppError::bad(
+                    "period",
+                    "period is {\"from\": YYYY-MM-DD, \"to\": YYYY-MM-DD} or YYYY-MM-DD/YYYY-MM-DD",
+                )),
+            },
+        };
+        let period_from = parse_day(&from).map_err(|e| AppError::bad("period", e.to_string()))?;
+        let period_to = parse_day(&to).map_err(|e| AppError::bad("period", e.to_string()))?;
+        if period_to < period_from || period_to - period_from > 731 {
+            return Err(AppError::rule(
+                "period",
+                format!("the period {from}/{to} must end after it starts, within two years"),
+            ));
+        }
+        if req.owners.is_empty() || req.owners.len() > MAX_OWNERS {
+            return Err(AppError::rule(
+                "owners",
+                format!("a plan has 1 to {MAX_OWNERS} owning bureaus"),
+            ));
+        }
+        let mut owners = Vec::with_capacity(req.owners.len());
+        for o in &req.owners {
+            let n = match &req.quota {
+                QuotaIn::Each(n) => *n,
+                QuotaIn::Per(m) => *m.get(o).ok_or_else(|| {
+                    AppError::rule("quota", format!("quota names no number of samples for {o}"))
+                })?,
+            };
+            if n == 0 || n > 100_000 {
+                return Err(AppError::rule(
+                    "quota",
+                    format!("a quota is 1 to 100000 samples (got {n} for {o})"),
+                ));
+            }
+            owners.push((o.clone(), n));
+        }
+        if let QuotaIn::Per(m) = &req.quota {
+            if let Some(extra) = m.keys().find(|k| !req.owners.contains(k)) {
+                return Err(AppError::rule(
+                    "quota",
+                    format!("quota names {} which is not an owner", trunc(extra)),
+                ));
+            }
+        }
+        let categories = req
+            .categories
+            .iter()
+            .map(|c| clean_text("categories", c, 50).map_err(|e| AppError::rule("categories", e)))
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(CreatePlan {
+            title,
+            period_from,
+            period_to,
+            owners,
+            categories,
+        })
+    }
+}
+
+impl Command for CreatePlan {
+    type Answer = PlanView;
+
+    fn decide(&self, cx: &Ctx<'_>, caller: &Caller) -> Result<Decision<PlanView>, Rejection> {
+        cx.policy()
+            .check_role(caller, &[Role::Regulator], "draft sampling plans")?;
+        let mut quota: Vec<(Id<Party>, u32)> = Vec::with_capacity(self.owners.len());
+        for (i, (o, n)) in self.owners.iter().enumerate() {
+            let (b, _) = cx.resolve_party(
+                &format!("owners[{i}]"),
+                o,
+                &[Role::Regulator],
+                "a plan's owner",
+            )?;
+            if !quota.iter().any(|(x, _)| x.raw() == b) {
+                quota.push((Id::new(b), *n));
+            }
+        }
+        if !caller.operator && !quota.iter().any(|(b, _)| caller.party == Some(b.raw())) {
+            return Err(AppError::rule(
+                "owners",
+                "the bureau drafting a plan is one of its owners",
+            ));
+        }
+        let p = SamplingPlan {
+            title: self.title.clone(),
+            period_from: self.period_from,
+            period_to: self.period_to,
+            categories: self.categories.clone(),
+            quota,
+            created_by: caller.party.map(Id::new),
+            created_at: cx.now,
+        };
+        let view = cx.plan_view(cx.id, &p);
+        Ok(Decision::record(
+            EventBody::Created {
+                id: cx.id,
+                record: Record::Plan(p),
+            },
+            caller.party,
+            view,
+        ))
     }
 }
