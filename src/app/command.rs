@@ -86,3 +86,59 @@ pub fn decide<C: Command + ?Sized>(
         .map_err(|d| d.into_error(|| AppError::Forbidden("this key is read-only".into())))?;
     cmd.decide(cx, caller)
 }
+
+/// In debug builds (every test), [`App::execute`](super::App::execute) decides each command
+/// twice over the same [`Ctx`] and checks here that both decisions are the same — event,
+/// actor and answer, or the same rejection: deciding is a function of the world, the caller
+/// and the command.
+#[cfg(debug_assertions)]
+pub(super) fn assert_deterministic<C: Command + ?Sized>(
+    first: &Result<Decision<C::Answer>, Rejection>,
+    again: &Result<Decision<C::Answer>, Rejection>,
+) {
+    let show = |d: &Result<Decision<C::Answer>, Rejection>| match d {
+        Ok(d) => format!(
+            "{:?} for {:?}: {}",
+            d.event,
+            d.acting_for,
+            serde_json::to_string(&d.answer).unwrap_or_else(|e| format!("(answer: {e})"))
+        ),
+        Err(e) => format!("rejected: {e:?}"),
+    };
+    let (a, b) = (show(first), show(again));
+    assert!(a == b, "one command decided two ways:\n{a}\n{b}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command answering a number (only its type is used here).
+    struct Count;
+
+    impl Command for Count {
+        type Answer = u32;
+        fn decide(&self, _: &Ctx<'_>, _: &Caller) -> Result<Decision<u32>, Rejection> {
+            Ok(Decision::nothing(1))
+        }
+    }
+
+    #[test]
+    fn the_same_decision_twice_passes() {
+        assert_deterministic::<Count>(&Ok(Decision::nothing(1)), &Ok(Decision::nothing(1)));
+        let no = || Err(AppError::rule("x", "no"));
+        assert_deterministic::<Count>(&no(), &no());
+    }
+
+    #[test]
+    #[should_panic(expected = "one command decided two ways")]
+    fn two_answers_are_caught() {
+        assert_deterministic::<Count>(&Ok(Decision::nothing(1)), &Ok(Decision::nothing(2)));
+    }
+
+    #[test]
+    #[should_panic(expected = "one command decided two ways")]
+    fn an_answer_and_a_rejection_are_caught() {
+        assert_deterministic::<Count>(&Ok(Decision::nothing(1)), &Err(AppError::rule("x", "no")));
+    }
+}

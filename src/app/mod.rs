@@ -331,7 +331,10 @@ impl App {
                     id: world.next_id(),
                     now,
                 };
-                command::decide(&cx, caller, cmd)
+                let decided = command::decide(&cx, caller, cmd);
+                #[cfg(debug_assertions)]
+                command::assert_deterministic::<C>(&decided, &command::decide(&cx, caller, cmd));
+                decided
             };
             let Decision {
                 event,
