@@ -85,7 +85,7 @@ const MAX_TRIES: u32 = 64;
 /// What a command decides against: the world as it is (held unchanged by the writer lock),
 /// the public ids, the id the next created record gets and the event's time. Nothing else:
 /// no storage, no clock.
-pub struct Ctx<'w> {
+pub(crate) struct Ctx<'w> {
     pub w: &'w crate::core::World,
     pub ids: &'w IdCodec,
     pub id: NodeId,

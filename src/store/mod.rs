@@ -5,12 +5,12 @@
 //! [`SledLog`] (embedded, the default) and [`MemLog`] (in memory, with injected faults and
 //! crashes, for the simulation test).
 
-pub mod ledger;
-pub mod log;
-pub mod memory;
-pub mod pg;
+pub(crate) mod ledger;
+pub(crate) mod log;
+pub(crate) mod memory;
+pub(crate) mod pg;
 pub mod sled_store;
-pub mod snapshot;
+pub(crate) mod snapshot;
 
 use crate::core::codec::CodecError;
 use crate::core::domain::{NaturalKey, NodeId, NodeKind, Record};
@@ -19,7 +19,7 @@ use crate::core::graph::{NodeMeta, Reach, UpReach};
 
 pub use crate::core::quantity::Holding;
 pub use ledger::Ledger;
-pub use log::EventLog;
+pub use log::{AnswerVisit, EventLog, Visit};
 pub use memory::{Fault, MemLog, MemStore};
 pub use pg::{PgConfig, PgLog};
 pub use sled_store::{SledConfig, SledLog, SledStore};
