@@ -322,7 +322,7 @@ impl<'w> Ctx<'w> {
                         available,
                         inp.lot,
                         lot.lot_code,
-                        Milli(h.produced.0 + h.received.0),
+                        h.incoming(),
                         if h.produced.0 > 0 { "made" } else { "received" },
                         h.consumed,
                         h.shipped,

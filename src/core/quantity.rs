@@ -108,15 +108,55 @@ pub struct Holding {
 }
 
 impl Holding {
-    /// What is left to ship or consume.
+    /// What came in: made plus received. A [`World`](crate::core::World) refuses every
+    /// event after which this, or what went out, would not fit in a `u64`
+    /// (`WorldError::Overflow`), so for its holdings the sum is exact; for any other it
+    /// stops at `u64::MAX` instead of wrapping.
+    pub fn incoming(&self) -> Milli {
+        Milli(self.produced.0.saturating_add(self.received.0))
+    }
+
+    /// What went out: consumed plus shipped on (exact for a world's holdings, as above).
+    pub fn outgoing(&self) -> Milli {
+        Milli(self.consumed.0.saturating_add(self.shipped.0))
+    }
+
+    /// What is left to ship or consume: what came in minus what went out, never below 0.
     pub fn available(&self) -> Milli {
-        Milli((self.produced.0 + self.received.0).saturating_sub(self.consumed.0 + self.shipped.0))
+        Milli(self.incoming().0.saturating_sub(self.outgoing().0))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_holding_adds_up_without_wrapping() {
+        let h = Holding {
+            produced: Milli(5_000),
+            received: Milli(2_500),
+            consumed: Milli(1_000),
+            shipped: Milli(500),
+        };
+        assert_eq!(
+            (h.incoming(), h.outgoing(), h.available()),
+            (Milli(7_500), Milli(1_500), Milli(6_000))
+        );
+        let over = Holding {
+            produced: Milli(u64::MAX),
+            received: Milli(1),
+            consumed: Milli(u64::MAX),
+            shipped: Milli(u64::MAX),
+        };
+        assert_eq!(over.incoming(), Milli(u64::MAX));
+        assert_eq!(over.available(), Milli(0));
+        let spent = Holding {
+            consumed: Milli(3),
+            ..Holding::default()
+        };
+        assert_eq!(spent.available(), Milli(0));
+    }
 
     #[test]
     fn milli_is_exact() {

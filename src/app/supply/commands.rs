@@ -206,7 +206,7 @@ impl Command for CreateShipment {
                     available,
                     req.from,
                     from_party.name,
-                    Milli(h.produced.0 + h.received.0),
+                    h.incoming(),
                     if h.produced.0 > 0 { "made" } else { "received" },
                     h.shipped,
                     h.consumed,
