@@ -30,21 +30,32 @@ impl App {
                     .map_err(|e| at_line(line, e))
             })
             .collect::<AppResult<_>>()?;
+        let rows = checked.len() as u64;
+        // Which rows are new: rows equal to a recorded sale are counted, not sent on.
+        let new = self.read_ctx_at(self.now(), |cx| {
+            let (mut taken, mut keys) = (Taken::default(), Vec::new());
+            checked
+                .iter()
+                .map(|(line, s)| {
+                    cx.decide_sale(caller, s, &mut taken, &mut keys)
+                        .map(|sale| sale.is_some())
+                        .map_err(|e| at_line(*line, e))
+                })
+                .collect::<AppResult<Vec<bool>>>()
+        })?;
+        let checked: Vec<(u64, SaleIn)> = checked
+            .into_iter()
+            .zip(&new)
+            .filter_map(|(row, &new)| new.then_some(row))
+            .collect();
         let mut report = SalesImport {
-            rows: checked.len() as u64,
+            rows,
             recorded: 0,
-            unchanged: 0,
+            unchanged: rows - checked.len() as u64,
             events: 0,
         };
-        self.read_ctx_at(self.now(), |cx| {
-            let (mut taken, mut keys) = (Taken::default(), Vec::new());
-            for (line, s) in &checked {
-                cx.decide_sale(caller, s, &mut taken, &mut keys)
-                    .map_err(|e| at_line(*line, e))?;
-            }
-            Ok::<(), AppError>(())
-        })?;
-        // Then record them in events of at most ~40 kB each (a log entry holds 64 KiB).
+        // Then record the new ones in events of at most ~40 kB each (a log entry holds
+        // 64 KiB).
         let mut start = 0;
         while start < checked.len() {
             let mut end = start;
@@ -55,7 +66,10 @@ impl App {
             }
             // The `Idempotency-Key` goes with the last chunk, which answers the whole
             // import: a retry of a finished import is answered so; one of an import cut
-            // short finds the chunks before recorded already (their rows unchanged).
+            // short finds the chunks before recorded already (their rows unchanged). Only
+            // new rows are chunked, so the last chunk records something and its key with
+            // it (unless another writer recorded the same sales meanwhile); a file with no
+            // new row records nothing, and its retry gets the same answer again.
             let last = end == checked.len();
             let chunk_caller = Caller {
                 idempotency: if last {
