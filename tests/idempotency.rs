@@ -90,6 +90,37 @@ fn a_retried_write_gets_its_first_answer_and_records_once() {
     assert_eq!((s, replayed.as_deref()), (200, Some("true")), "{text}");
     assert_eq!(again, declared);
     assert_eq!(c.events(), events + 2);
+    // A 200 answer naming a record (a case's note) is replayed as it was sent: without the
+    // creating event's seq, which only a created resource (201) carries.
+    let bureau = c.party(
+        "徐州市市场监督管理局",
+        "regulator",
+        "11320300MB1234567",
+        "徐州",
+    );
+    let case = c.post(
+        "/api/v1/cases",
+        &json!({"title": "线索", "opened_by": bureau, "subjects": [mill], "kind": "clue"}),
+    );
+    let case = id(case.ok(201));
+    let path = format!("/api/v1/cases/{case}/notes");
+    let note = json!({"status": "investigating", "note": "立案调查"});
+    let (s, replayed, noted, sent) = post_with_key(&c, &path, "note-1", &note);
+    assert_eq!((s, replayed.as_deref()), (200, None), "{sent}");
+    assert_eq!(noted["id"], case.as_str(), "{sent}");
+    assert!(noted.get("seq").is_none(), "{sent}");
+    let (s, replayed, _, sent_again) = post_with_key(&c, &path, "note-1", &note);
+    assert_eq!(
+        (s, replayed.as_deref()),
+        (200, Some("true")),
+        "{sent_again}"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&sent_again).unwrap(),
+        noted,
+        "the replay is the first answer"
+    );
+    assert_eq!(c.events(), events + 5, "and the bureau, the case, one note");
     // Keys are per caller: the mill's own key with the same Idempotency-Key is a new write.
     let kmill = c.post(&format!("/api/v1/parties/{mill}/keys"), &json!({}));
     let mill_client = c.with_token(kmill.ok(201)["token"].as_str());

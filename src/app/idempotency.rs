@@ -56,10 +56,14 @@ impl Idempotency {
 }
 
 impl App {
-    /// A recorded answer as it was sent: views of coded records carried their QR reference,
-    /// which is added after the write (it needs the record in place) and is the same for
-    /// the same record, so it is added again here.
-    pub fn replayed_body(&self, body: &[u8]) -> Vec<u8> {
+    /// A recorded answer as it was sent: a created resource (201) carried its QR reference
+    /// and the seq of its creating event, which are added after the write (they need the
+    /// record in place) and are the same for the same record, so they are added again
+    /// here. Other answers were sent as recorded.
+    pub fn replayed_body(&self, status: u16, body: &[u8]) -> Vec<u8> {
+        if status != 201 {
+            return body.to_vec();
+        }
         let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
             return body.to_vec();
         };

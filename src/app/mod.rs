@@ -283,7 +283,7 @@ impl App {
             Some(stored) => Err(match idem.replay(&stored) {
                 AppError::Replayed { status, body } => AppError::Replayed {
                     status,
-                    body: self.replayed_body(&body),
+                    body: self.replayed_body(status, &body),
                 },
                 other => other,
             }),
