@@ -25,12 +25,22 @@ pub async fn fingerprint(
             | actix_web::http::Method::OPTIONS
     );
     if writes && req.headers().contains_key(IDEMPOTENCY_KEY) {
-        let body = match req.extract::<web::Bytes>().await {
-            Ok(b) => b,
-            Err(e) => {
-                let resp = e.error_response();
-                let (req, _) = req.into_parts();
-                return Ok(actix_web::dev::ServiceResponse::new(req, resp));
+        // Routing comes after this middleware, so a route's own body limit is not seen here:
+        // read what the route would read.
+        let limit = body_limit(req.path());
+        let payload = match req.extract::<web::Payload>().await {
+            Ok(p) => p,
+            Err(e) => return Ok(refuse(req, e.error_response())),
+        };
+        let body = match payload.to_bytes_limited(limit).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => return Ok(refuse(req, e.error_response())),
+            Err(_) => {
+                let detail = format!("body is larger than the {limit}-byte limit");
+                return Ok(refuse(
+                    req,
+                    problem(StatusCode::PAYLOAD_TOO_LARGE, detail, None),
+                ));
             }
         };
         let mut h = blake3::Hasher::new();
@@ -47,6 +57,25 @@ pub async fn fingerprint(
         req.set_payload(actix_web::dev::Payload::from(body));
     }
     next.call(req).await.map(|r| r.map_into_boxed_body())
+}
+
+/// The most of a body a route reads: a sales file up to [`SALES_FILE`](super::resale::SALES_FILE),
+/// any other body up to [`MAX_BODY`] (routes that read less refuse the rest themselves).
+fn body_limit(path: &str) -> usize {
+    if path == "/api/v1/sales/import" {
+        super::resale::SALES_FILE
+    } else {
+        MAX_BODY
+    }
+}
+
+/// Answers a request with `resp` before its handler runs.
+fn refuse(
+    req: actix_web::dev::ServiceRequest,
+    resp: HttpResponse,
+) -> actix_web::dev::ServiceResponse<actix_web::body::BoxBody> {
+    let (req, _) = req.into_parts();
+    actix_web::dev::ServiceResponse::new(req, resp)
 }
 
 /// The status a route answers a success with (what a replay answers again), for the
