@@ -34,7 +34,13 @@ pub async fn fingerprint(
         };
         let body = match payload.to_bytes_limited(limit).await {
             Ok(Ok(b)) => b,
-            Ok(Err(e)) => return Ok(refuse(req, e.error_response())),
+            Ok(Err(e)) => {
+                let status = e.as_response_error().status_code();
+                return Ok(refuse(
+                    req,
+                    problem(status, format!("cannot read the body: {e}"), None),
+                ));
+            }
             Err(_) => {
                 let detail = format!("body is larger than the {limit}-byte limit");
                 return Ok(refuse(
