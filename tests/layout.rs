@@ -125,9 +125,9 @@ fn the_core_imports_nothing_else_of_the_crate() {
 }
 
 /// Commands decide from their `Ctx` alone (the world as it is, the ids, the next id, the
-/// time): `Command::decide` gets no `App`, so it cannot reach storage; nor may it read a
-/// clock, draw a random value or touch files, which would make one world and command
-/// decide two ways. Every write goes through `App::execute` with a `Command`.
+/// time): `Command::decide` gets no `App`, so it cannot reach storage; nor may it, or any
+/// method of `Ctx` it calls, read a clock, draw a random value or touch files, which would
+/// make one world and command decide two ways. Every write goes through `App::execute` with a `Command`.
 #[test]
 fn commands_decide_from_their_ctx_alone() {
     let app = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -146,7 +146,7 @@ fn commands_decide_from_their_ctx_alone() {
         "new_reference",
         "new_token",
     ];
-    let mut commands = 0;
+    let (mut commands, mut helpers) = (0, 0);
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         for (at, _) in text.match_indices(" Command for ") {
@@ -167,6 +167,27 @@ fn commands_decide_from_their_ctx_alone() {
                 );
             }
         }
+        // Nor may what they call on their `Ctx`: every method of `Ctx` (the helpers
+        // decisions and reads share) is as pure as a decision.
+        for (at, _) in text.match_indices("\nimpl").filter(|(at, _)| {
+            text[at + 1..]
+                .lines()
+                .next()
+                .is_some_and(|l| l.contains(" Ctx<"))
+        }) {
+            let rest = &text[at..];
+            let body_at = rest.find('{').unwrap() + 1;
+            let body = &rest[body_at..];
+            let end = closing(body, '{', '}');
+            helpers += 1;
+            for bad in IMPURE {
+                assert!(
+                    !body[..end].contains(bad),
+                    "{}: a method of Ctx uses {bad}",
+                    f.display()
+                );
+            }
+        }
         // No write path beside the commands': one append, in `App::execute`.
         let appends = text.matches("store.append").count();
         let allowed = usize::from(f.ends_with("app/mod.rs"));
@@ -178,6 +199,7 @@ fn commands_decide_from_their_ctx_alone() {
         );
     }
     assert!(commands >= 30, "found {commands} commands");
+    assert!(helpers >= 15, "found {helpers} impl blocks of Ctx");
 }
 
 /// Reads over a read-only `Ctx` hold the world's read lock for their whole answer: nothing
