@@ -4,10 +4,14 @@
 //! snapshot and replays only the log after it). After every crash the replayed
 //! state equals the acknowledged state before it; after a fault, nothing of the failed
 //! command survives. The invariants hold throughout: one event per accepted command, mass
-//! balance, an acyclic graph, unique natural keys, and `verify` passes. The app reads the
+//! balance (lots and finished pieces), an acyclic graph, unique natural keys, a failed
+//! inspection marking exactly what lies upstream of its subject (and the world's marks
+//! agreeing), and `verify` passes. The lab inspects and the bureau declares among the
+//! other parties' commands. The app reads the
 //! simulation's clock (a second per reading, from 2026-04-01), so a seed is one run: the
 //! same seed gives the same log, byte for byte.
 
+use boardtrail::app::compliance::{NewDeclaration, NewInspection};
 use boardtrail::app::dto::{
     LinkBatches, NewBatch, NewGrant, NewListing, NewLot, NewParty, NewShipment,
 };
@@ -16,7 +20,7 @@ use boardtrail::app::{App, Caller};
 use boardtrail::domain::{natural_keys, NodeId, NodeKind, Record, Role};
 use boardtrail::store::{Fault, MemStore, Store};
 use serde_json::json;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -73,6 +77,9 @@ struct Sim {
     makers: Vec<(String, Caller)>,
     platforms: Vec<(String, Caller)>,
     distributors: Vec<(String, Caller)>,
+    /// The lab that inspects and the bureau that samples and declares.
+    lab: Option<(String, Caller)>,
+    regulator: Option<(String, Caller)>,
     sales: Vec<String>,
     /// (lot, maker) pairs: lots shipped to or made by a maker.
     lots_at: Vec<(String, String)>,
@@ -105,6 +112,8 @@ impl Sim {
             makers: vec![],
             platforms: vec![],
             distributors: vec![],
+            lab: None,
+            regulator: None,
             sales: vec![],
             held: vec![],
             lots_at: vec![],
@@ -129,6 +138,8 @@ impl Sim {
             Role::Platform,
             Role::Distributor,
             Role::Distributor,
+            Role::Lab,
+            Role::Regulator,
         ]
         .into_iter()
         .enumerate()
@@ -144,6 +155,8 @@ impl Sim {
                 Role::Supplier => sim.suppliers.push((v.id, c)),
                 Role::Manufacturer => sim.makers.push((v.id, c)),
                 Role::Distributor => sim.distributors.push((v.id, c)),
+                Role::Lab => sim.lab = Some((v.id, c)),
+                Role::Regulator => sim.regulator = Some((v.id, c)),
                 _ => sim.platforms.push((v.id, c)),
             }
         }
@@ -165,6 +178,8 @@ impl Sim {
             .chain(&self.makers)
             .chain(&self.platforms)
             .chain(&self.distributors)
+            .chain(&self.lab)
+            .chain(&self.regulator)
             .map(|(_, c)| c.clone())
             .collect()
     }
@@ -178,7 +193,7 @@ impl Sim {
         self.n += 1;
         let n = self.n;
         let all = self.everyone();
-        match self.rng.below(12) {
+        match self.rng.below(14) {
             0 | 1 => {
                 let (id, c) = self.suppliers[self.rng.below(self.suppliers.len())].clone();
                 let who = self.who(&c, &all).clone();
@@ -400,6 +415,41 @@ impl Sim {
                 self.sales.push(v.id);
                 Ok(true)
             }
+            12 => {
+                // The lab inspects a lot or a batch (formaldehyde from 0.01 to 0.10 mg/m³:
+                // an E0 board fails above 0.05); a failed one marks what lies upstream.
+                let subject = if self.rng.below(2) == 0 {
+                    self.rng.pick(&self.lots).cloned()
+                } else {
+                    self.rng.pick(&self.batches).cloned()
+                };
+                let Some(subject) = subject else {
+                    return Ok(false);
+                };
+                let (lab, lc) = self.lab.clone().expect("a lab");
+                let (bureau, _) = self.regulator.clone().expect("a bureau");
+                let who = self.who(&lc, &all).clone();
+                let value = (1 + self.rng.below(10)) as f64 / 100.0;
+                let ins: NewInspection = serde_json::from_value(json!({"subject": subject,
+                    "lab": lab, "sampled_by": bureau, "report_no": format!("R-{n}"),
+                    "sampled_at": "2026-03-20T00:00:00Z", "results": [{"item": "formaldehyde_emission",
+                    "value": value, "unit": "mg/m3", "method": "GB/T 17657-2013 4.60"}]})).unwrap();
+                self.app.create_inspection(&who, ins)?;
+                Ok(true)
+            }
+            13 => {
+                // The bureau declares a supplier's status (nothing is recorded when it holds).
+                let (supplier, _) = self.suppliers[self.rng.below(self.suppliers.len())].clone();
+                let (_, rc) = self.regulator.clone().expect("a bureau");
+                let who = self.who(&rc, &all).clone();
+                let status = ["compliant", "suspect", "noncompliant"][self.rng.below(3)];
+                let d: NewDeclaration =
+                    serde_json::from_value(json!({"status": status, "reason": "抽检 sampled"}))
+                        .unwrap();
+                let before = self.store.stats().events;
+                self.app.declare_compliance(&who, &supplier, d)?;
+                Ok(self.store.stats().events > before)
+            }
             11 => {
                 let Some(sale) = self.rng.pick(&self.sales).cloned() else {
                     return Ok(false);
@@ -496,6 +546,30 @@ impl Sim {
                 "{when}: the world's goods of ({b}, {p})"
             );
         }
+        // A failed inspection marks exactly the lots upstream of its subject and their
+        // suppliers (found here from the records), a passed one nothing; the world's marks
+        // are those of the failed inspections.
+        let mut marks: std::collections::BTreeMap<NodeId, Vec<NodeId>> = Default::default();
+        for &id in &all {
+            if let Ok(Some(Record::Inspection(i))) = s.record(id) {
+                let marked: BTreeSet<NodeId> = i.marked.iter().copied().collect();
+                let expected = if i.verdict == boardtrail::domain::Verdict::Fail {
+                    upstream_lots_and_suppliers(s, i.subject)
+                } else {
+                    BTreeSet::new()
+                };
+                assert_eq!(marked, expected, "{when}: the marks of inspection {id}");
+                for m in marked {
+                    marks.entry(m).or_default().push(id);
+                }
+            }
+        }
+        for &id in &all {
+            let mut world: Vec<NodeId> = s.world().marks(id).to_vec();
+            world.sort_unstable();
+            let records = marks.get(&id).cloned().unwrap_or_default();
+            assert_eq!(world, records, "{when}: the world's marks of {id}");
+        }
         // Acyclic: no walk along outputs comes back to where it started.
         let mut done = HashSet::new();
         for &root in &all {
@@ -540,10 +614,36 @@ impl Sim {
     }
 }
 
+/// The lots upstream of `subject` (itself, if a lot), along the records' inputs, and their
+/// producers that are suppliers.
+fn upstream_lots_and_suppliers(s: &MemStore, subject: NodeId) -> BTreeSet<NodeId> {
+    let (mut out, mut seen, mut stack) = (BTreeSet::new(), HashSet::new(), vec![subject]);
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n) {
+            continue;
+        }
+        match s.record(n) {
+            Ok(Some(Record::Lot(l))) => {
+                out.insert(n);
+                if let Ok(Some(Record::Party(p))) = s.record(l.producer.raw()) {
+                    if p.role == Role::Supplier {
+                        out.insert(l.producer.raw());
+                    }
+                }
+                stack.extend(l.inputs.iter().map(|i| i.lot.raw()));
+            }
+            Ok(Some(Record::Batch(b))) => stack.extend(b.inputs.iter().map(|i| i.lot.raw())),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[test]
 fn random_commands_crashes_and_faults_keep_every_invariant() {
     let (mut ok, mut refused, mut faults, mut crashes, mut snapshots) = (0, 0, 0, 0, 0);
     let (mut goods, mut sales, mut corrected) = (0u64, 0u64, 0u64);
+    let (mut failed, mut passed, mut declared) = (0u64, 0u64, 0u64);
     for seed in 1..=12u64 {
         let mut sim = Sim::new(seed);
         for step in 0..450 {
@@ -619,6 +719,14 @@ fn random_commands_crashes_and_faults_keep_every_invariant() {
         for id in 0..sim.store.next_id() {
             match sim.store.record(id) {
                 Ok(Some(Record::GoodsShipment(_))) => goods += 1,
+                Ok(Some(Record::Inspection(i))) => {
+                    if i.verdict == boardtrail::domain::Verdict::Fail {
+                        failed += 1;
+                    } else {
+                        passed += 1;
+                    }
+                }
+                Ok(Some(Record::Declaration(_))) => declared += 1,
                 Ok(Some(Record::Sale(x))) => {
                     sales += 1;
                     corrected += u64::from(x.corrected_at.is_some());
@@ -637,6 +745,10 @@ fn random_commands_crashes_and_faults_keep_every_invariant() {
     assert!(
         goods > 20 && sales > 20 && corrected > 5,
         "goods shipments {goods}, sales {sales}, corrected {corrected}"
+    );
+    assert!(
+        failed > 20 && passed > 20 && declared > 10,
+        "inspections failed {failed}, passed {passed}; declarations {declared}"
     );
 }
 
