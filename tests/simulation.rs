@@ -6,18 +6,21 @@
 //! command survives. The invariants hold throughout: one event per accepted command, mass
 //! balance (lots and finished pieces), an acyclic graph, unique natural keys, a failed
 //! inspection marking exactly what lies upstream of its subject (and the world's marks
-//! agreeing), and `verify` passes. The lab inspects and the bureau declares among the
-//! other parties' commands. The app reads the
+//! agreeing), a listing's status that of its latest measure done, and `verify` passes. The
+//! lab inspects, the bureau declares and orders measures, and platforms answer them among
+//! the other parties' commands. The app reads the
 //! simulation's clock (a second per reading, from 2026-04-01), so a seed is one run: the
 //! same seed gives the same log, byte for byte.
 
-use boardtrail::app::compliance::{NewDeclaration, NewInspection};
+use boardtrail::app::compliance::{Ack, NewAction, NewDeclaration, NewInspection};
 use boardtrail::app::dto::{
     LinkBatches, NewBatch, NewGrant, NewListing, NewLot, NewParty, NewShipment,
 };
 use boardtrail::app::resale::{NewGoodsShipment, NewSale, SaleCorrection};
 use boardtrail::app::{App, Caller};
-use boardtrail::domain::{natural_keys, NodeId, NodeKind, Record, Role};
+use boardtrail::domain::{
+    natural_keys, ActionStatus, ListingStatus, NodeId, NodeKind, Record, Role,
+};
 use boardtrail::store::{Fault, MemStore, Store};
 use serde_json::json;
 use std::collections::{BTreeSet, HashSet};
@@ -80,6 +83,8 @@ struct Sim {
     /// The lab that inspects and the bureau that samples and declares.
     lab: Option<(String, Caller)>,
     regulator: Option<(String, Caller)>,
+    /// Measures ordered on listings.
+    actions: Vec<String>,
     sales: Vec<String>,
     /// (lot, maker) pairs: lots shipped to or made by a maker.
     lots_at: Vec<(String, String)>,
@@ -114,6 +119,7 @@ impl Sim {
             distributors: vec![],
             lab: None,
             regulator: None,
+            actions: vec![],
             sales: vec![],
             held: vec![],
             lots_at: vec![],
@@ -193,7 +199,7 @@ impl Sim {
         self.n += 1;
         let n = self.n;
         let all = self.everyone();
-        match self.rng.below(14) {
+        match self.rng.below(16) {
             0 | 1 => {
                 let (id, c) = self.suppliers[self.rng.below(self.suppliers.len())].clone();
                 let who = self.who(&c, &all).clone();
@@ -450,6 +456,59 @@ impl Sim {
                 self.app.declare_compliance(&who, &supplier, d)?;
                 Ok(self.store.stats().events > before)
             }
+            14 => {
+                // The bureau orders a measure on a listing.
+                let Some(listing) = self.rng.pick(&self.listings).cloned() else {
+                    return Ok(false);
+                };
+                let (_, rc) = self.regulator.clone().expect("a bureau");
+                let who = self.who(&rc, &all).clone();
+                let kind =
+                    ["delete", "block", "disconnect", "suspend", "terminate"][self.rng.below(5)];
+                let a: NewAction = serde_json::from_value(
+                    json!({"listing": listing, "kind": kind, "reason": "抽检不合格"}),
+                )
+                .unwrap();
+                let v = self.app.create_action(&who, a)?;
+                self.actions.push(v.id);
+                Ok(true)
+            }
+            15 => {
+                // A platform answers a measure: done (the listing takes its status) or
+                // rejected; its own, mostly. The same answer again records nothing.
+                let Some(action) = self.rng.pick(&self.actions).cloned() else {
+                    return Ok(false);
+                };
+                let listing = match self.app.store().world().meta(
+                    self.app
+                        .ids()
+                        .parse_kind(&action, NodeKind::Action)
+                        .expect("an action id"),
+                ) {
+                    Some(m) => m.a,
+                    None => return Ok(false),
+                };
+                let platform = self
+                    .app
+                    .ids()
+                    .format(NodeKind::Party, self.platform_for(listing));
+                let pc = self
+                    .platforms
+                    .iter()
+                    .find(|(p, _)| *p == platform)
+                    .map(|(_, c)| c.clone())
+                    .expect("the listing's platform");
+                let who = self.who(&pc, &all).clone();
+                let result = if self.rng.below(4) > 0 {
+                    "done"
+                } else {
+                    "rejected"
+                };
+                let ack: Ack = serde_json::from_value(json!({"result": result})).unwrap();
+                let before = self.store.stats().events;
+                self.app.ack_action(&who, &action, ack)?;
+                Ok(self.store.stats().events > before)
+            }
             11 => {
                 let Some(sale) = self.rng.pick(&self.sales).cloned() else {
                     return Ok(false);
@@ -471,6 +530,14 @@ impl Sim {
                 self.app.revoke_grant(&who, &g)?;
                 Ok(self.store.stats().events > before)
             }
+        }
+    }
+
+    /// The platform of a listing, from its record.
+    fn platform_for(&self, listing: NodeId) -> NodeId {
+        match self.store.record(listing) {
+            Ok(Some(Record::Listing(l))) => l.platform.raw(),
+            other => panic!("listing {listing}: {other:?}"),
         }
     }
 
@@ -570,6 +637,37 @@ impl Sim {
             let records = marks.get(&id).cloned().unwrap_or_default();
             assert_eq!(world, records, "{when}: the world's marks of {id}");
         }
+        // A listing's status is the measure of its latest action done (active without
+        // one), in its record and in the graph.
+        let mut done: std::collections::BTreeMap<NodeId, (i64, NodeId, ListingStatus)> =
+            Default::default();
+        for &id in &all {
+            if let Ok(Some(Record::Action(a))) = s.record(id) {
+                if a.status == ActionStatus::Done {
+                    let at = (a.acked_at.expect("a done action's time"), id);
+                    let e = done.entry(a.listing.raw()).or_insert((
+                        at.0,
+                        at.1,
+                        a.kind.listing_status(),
+                    ));
+                    if at > (e.0, e.1) {
+                        *e = (at.0, at.1, a.kind.listing_status());
+                    }
+                }
+            }
+        }
+        for &id in &all {
+            if let Ok(Some(Record::Listing(l))) = s.record(id) {
+                let expected = done.get(&id).map_or(ListingStatus::Active, |d| d.2);
+                assert_eq!(l.status, expected, "{when}: the status of listing {id}");
+                let flag = s.meta(id).expect("a listing's header").flag;
+                assert_eq!(
+                    boardtrail::graph::status_from_code(flag),
+                    expected,
+                    "{when}: the graph's status of listing {id}"
+                );
+            }
+        }
         // Acyclic: no walk along outputs comes back to where it started.
         let mut done = HashSet::new();
         for &root in &all {
@@ -644,9 +742,10 @@ fn random_commands_crashes_and_faults_keep_every_invariant() {
     let (mut ok, mut refused, mut faults, mut crashes, mut snapshots) = (0, 0, 0, 0, 0);
     let (mut goods, mut sales, mut corrected) = (0u64, 0u64, 0u64);
     let (mut failed, mut passed, mut declared) = (0u64, 0u64, 0u64);
+    let (mut acted, mut removed) = (0u64, 0u64);
     for seed in 1..=12u64 {
         let mut sim = Sim::new(seed);
-        for step in 0..450 {
+        for step in 0..600 {
             let when = format!("seed {seed} step {step}");
             match sim.rng.below(20) {
                 2 => {
@@ -727,6 +826,10 @@ fn random_commands_crashes_and_faults_keep_every_invariant() {
                     }
                 }
                 Ok(Some(Record::Declaration(_))) => declared += 1,
+                Ok(Some(Record::Action(a))) => {
+                    acted += 1;
+                    removed += u64::from(a.status == ActionStatus::Done);
+                }
                 Ok(Some(Record::Sale(x))) => {
                     sales += 1;
                     corrected += u64::from(x.corrected_at.is_some());
@@ -747,8 +850,8 @@ fn random_commands_crashes_and_faults_keep_every_invariant() {
         "goods shipments {goods}, sales {sales}, corrected {corrected}"
     );
     assert!(
-        failed > 20 && passed > 20 && declared > 10,
-        "inspections failed {failed}, passed {passed}; declarations {declared}"
+        failed > 20 && passed > 20 && declared > 10 && acted > 20 && removed > 10,
+        "inspections failed {failed}, passed {passed}; declarations {declared}; actions {acted}, done {removed}"
     );
 }
 
