@@ -147,6 +147,19 @@ fn commands_decide_from_their_ctx_alone() {
         "new_token",
     ];
     let (mut commands, mut helpers) = (0, 0);
+    // The block that opens at the first `{` of `from`, checked for every impure call.
+    let assert_pure = |f: &Path, from: &str, what: &str| {
+        let body = &from[from.find('{').unwrap() + 1..];
+        let body = &body[..closing(body, '{', '}')];
+        for bad in IMPURE {
+            assert!(
+                !body.contains(bad),
+                "{}: {what} uses {bad}: {}",
+                f.display(),
+                &body[..body.len().min(300)]
+            );
+        }
+    };
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         for (at, _) in text.match_indices(" Command for ") {
@@ -154,18 +167,8 @@ fn commands_decide_from_their_ctx_alone() {
             let Some(d) = rest.find("fn decide(") else {
                 panic!("{}: a Command without decide", f.display());
             };
-            let body_at = d + rest[d..].find('{').unwrap() + 1;
-            let body = &rest[body_at..];
-            let end = closing(body, '{', '}');
             commands += 1;
-            for bad in IMPURE {
-                assert!(
-                    !body[..end].contains(bad),
-                    "{}: a decision uses {bad}: {}",
-                    f.display(),
-                    &body[..end.min(300)]
-                );
-            }
+            assert_pure(&f, &rest[d..], "a decision");
         }
         // Nor may what they call on their `Ctx`: every method of `Ctx` (the helpers
         // decisions and reads share) is as pure as a decision.
@@ -175,18 +178,8 @@ fn commands_decide_from_their_ctx_alone() {
                 .next()
                 .is_some_and(|l| l.contains(" Ctx<"))
         }) {
-            let rest = &text[at..];
-            let body_at = rest.find('{').unwrap() + 1;
-            let body = &rest[body_at..];
-            let end = closing(body, '{', '}');
             helpers += 1;
-            for bad in IMPURE {
-                assert!(
-                    !body[..end].contains(bad),
-                    "{}: a method of Ctx uses {bad}",
-                    f.display()
-                );
-            }
+            assert_pure(&f, &text[at..], "a method of Ctx");
         }
         // No write path beside the commands': one append, in `App::execute`.
         let appends = text.matches("store.append").count();

@@ -437,9 +437,7 @@ impl Sim {
                 let d: NewDeclaration =
                     serde_json::from_value(json!({"status": status, "reason": "抽检 sampled"}))
                         .unwrap();
-                let before = self.store.stats().events;
-                self.app.declare_compliance(&who, &supplier, d)?;
-                Ok(self.store.stats().events > before)
+                self.wrote(|app| app.declare_compliance(&who, &supplier, d).map(drop))
             }
             14 => {
                 // The bureau orders a measure on a listing.
@@ -490,9 +488,7 @@ impl Sim {
                     "rejected"
                 };
                 let ack: Ack = serde_json::from_value(json!({"result": result})).unwrap();
-                let before = self.store.stats().events;
-                self.app.ack_action(&who, &action, ack)?;
-                Ok(self.store.stats().events > before)
+                self.wrote(|app| app.ack_action(&who, &action, ack).map(drop))
             }
             11 => {
                 let Some(sale) = self.rng.pick(&self.sales).cloned() else {
@@ -511,11 +507,20 @@ impl Sim {
                     return Ok(false);
                 };
                 let who = all[self.rng.below(all.len())].clone();
-                let before = self.store.stats().events;
-                self.app.revoke_grant(&who, &g)?;
-                Ok(self.store.stats().events > before)
+                self.wrote(|app| app.revoke_grant(&who, &g).map(drop))
             }
         }
+    }
+
+    /// Runs a command that may decide nothing (the state asked for holds already): whether
+    /// it wrote an event.
+    pub(crate) fn wrote(
+        &self,
+        command: impl FnOnce(&App) -> Result<(), boardtrail::error::AppError>,
+    ) -> Result<bool, boardtrail::error::AppError> {
+        let before = self.store.stats().events;
+        command(&self.app)?;
+        Ok(self.store.stats().events > before)
     }
 
     /// The platform of a listing, from its record.
