@@ -259,12 +259,7 @@ impl Sim {
                 Ok(true)
             }
             5 => {
-                let sellers: Vec<(String, Caller)> = self
-                    .makers
-                    .iter()
-                    .chain(&self.distributors)
-                    .cloned()
-                    .collect();
+                let sellers = self.sellers();
                 let (m, mc) = sellers[self.rng.below(sellers.len())].clone();
                 let (p, _) = self.platforms[self.rng.below(self.platforms.len())].clone();
                 let who = self.who(&mc, &all).clone();
@@ -276,12 +271,7 @@ impl Sim {
             }
             6 => {
                 let (p, pc) = self.platforms[self.rng.below(self.platforms.len())].clone();
-                let sellers: Vec<(String, Caller)> = self
-                    .makers
-                    .iter()
-                    .chain(&self.distributors)
-                    .cloned()
-                    .collect();
+                let sellers = self.sellers();
                 let (mut m, _) = sellers[self.rng.below(sellers.len())].clone();
                 let mut who = self.who(&pc, &all).clone();
                 // Mostly a batch the seller holds (linked with its grant), else any batch.
@@ -354,12 +344,7 @@ impl Sim {
                 let Some(b) = self.rng.pick(&self.batches).cloned() else {
                     return Ok(false);
                 };
-                let pool: Vec<(String, Caller)> = self
-                    .makers
-                    .iter()
-                    .chain(&self.distributors)
-                    .cloned()
-                    .collect();
+                let pool = self.sellers();
                 let (mut from, _) = pool[self.rng.below(pool.len())].clone();
                 let mut b = b;
                 if self.rng.below(4) > 0 {
@@ -391,12 +376,7 @@ impl Sim {
                     _ => return Ok(false),
                 };
                 let l = self.listings[i].clone();
-                let pc = self
-                    .platforms
-                    .iter()
-                    .find(|(p, _)| *p == self.platform_of[i])
-                    .map(|(_, c)| c.clone())
-                    .expect("the listing's platform");
+                let pc = self.platform_caller(&self.platform_of[i]);
                 let who = self.who(&pc, &all).clone();
                 let province = [None, Some("32"), Some("浙江")][self.rng.below(3)];
                 let sale: NewSale = serde_json::from_value(json!({"listing": l,
@@ -462,25 +442,13 @@ impl Sim {
                 let Some(action) = self.rng.pick(&self.actions).cloned() else {
                     return Ok(false);
                 };
-                let listing = match self.app.store().world().meta(
-                    self.app
-                        .ids()
-                        .parse_kind(&action, NodeKind::Action)
-                        .expect("an action id"),
-                ) {
-                    Some(m) => m.a,
-                    None => return Ok(false),
+                let id = self.app.ids().parse_kind(&action, NodeKind::Action);
+                let Ok(Some(Record::Action(a))) = self.store.record(id.expect("an action id"))
+                else {
+                    panic!("action {action} is not in the store");
                 };
-                let platform = self
-                    .app
-                    .ids()
-                    .format(NodeKind::Party, self.platform_for(listing));
-                let pc = self
-                    .platforms
-                    .iter()
-                    .find(|(p, _)| *p == platform)
-                    .map(|(_, c)| c.clone())
-                    .expect("the listing's platform");
+                let pc =
+                    self.platform_caller(&self.app.ids().format(NodeKind::Party, a.platform.raw()));
                 let who = self.who(&pc, &all).clone();
                 let result = if self.rng.below(4) > 0 {
                     "done"
@@ -523,12 +491,22 @@ impl Sim {
         Ok(self.store.stats().events > before)
     }
 
-    /// The platform of a listing, from its record.
-    pub(crate) fn platform_for(&self, listing: NodeId) -> NodeId {
-        match self.store.record(listing) {
-            Ok(Some(Record::Listing(l))) => l.platform.raw(),
-            other => panic!("listing {listing}: {other:?}"),
-        }
+    /// The parties that sell (makers and distributors).
+    pub(crate) fn sellers(&self) -> Vec<(String, Caller)> {
+        self.makers
+            .iter()
+            .chain(&self.distributors)
+            .cloned()
+            .collect()
+    }
+
+    /// The key of the platform `id`.
+    pub(crate) fn platform_caller(&self, id: &str) -> Caller {
+        self.platforms
+            .iter()
+            .find(|(p, _)| p == id)
+            .map(|(_, c)| c.clone())
+            .expect("a platform of the simulation")
     }
 
     /// Replaces the store by what comes back after a crash, and the app over it.
